@@ -1,0 +1,1 @@
+"""Reference source systems: small real services with deterministic synthetic data."""

@@ -1,0 +1,1 @@
+"""Consent: the family's say in what is shared. Model, age and representation rules, registry."""

@@ -1,0 +1,105 @@
+"""The composition root: builds the aiohttp application and wires every part.
+
+Nothing is created at import time. Files (keys, organisations, policies) are
+read here, synchronously, so a bad one stops start-up with a clear message;
+the database engine and the HTTP client live in cleanup contexts, created on
+start and disposed on shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import aiohttp
+import structlog
+from aiohttp import web
+
+from gateway import routes
+from gateway.appkeys import (
+    AUTHENTICATOR,
+    ENGINE,
+    HTTP_SESSION,
+    KEYS,
+    ORGANISATIONS,
+    PSEUDONYMISER,
+    SETTINGS,
+)
+from gateway.db import create_engine
+from gateway.errors import SettingsError
+from gateway.keys import KeyStore
+from gateway.middlewares import middlewares
+from gateway.org_auth import OrganisationAuthenticator
+from gateway.organisations import OrganisationRegistry
+from gateway.schema import schema_state
+from gateway.settings import Settings
+from gateway.subjects import Pseudonymiser
+
+__all__ = ["create_app"]
+
+log = structlog.get_logger("gateway.app")
+
+REPLAY_PRUNE_SECONDS = 300.0
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(middlewares=middlewares, client_max_size=settings.body_limit)
+    app[SETTINGS] = settings
+    keys = KeyStore.load(settings.keys_dir)
+    app[KEYS] = keys
+    app[PSEUDONYMISER] = Pseudonymiser(keys.pseudonym_secret)
+    app[ORGANISATIONS] = OrganisationRegistry.load(
+        settings.config_dir / "organisations.toml", data_dir=settings.data_dir, require_keys=False
+    )
+    app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_http_client)
+    app.cleanup_ctx.append(_replay_cache_pruning)
+    routes.setup(app)
+    return app
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+    try:
+        state = await schema_state(engine)
+    except Exception as exc:  # unreachable database: start, but /readyz says 503
+        log.warning("database_unreachable", error_type=type(exc).__name__)
+    else:
+        if not state.up_to_date:
+            await engine.dispose()
+            raise SettingsError("GATEWAY_DATABASE_URL", f"{state.describe()}; run `gateway migrate`")
+    app[ENGINE] = engine
+    app[AUTHENTICATOR] = OrganisationAuthenticator(
+        app[ORGANISATIONS],
+        engine,
+        audience=settings.audience,
+        leeway_seconds=settings.token_leeway_seconds,
+        max_lifetime_seconds=settings.token_max_lifetime_seconds,
+    )
+    yield
+    await engine.dispose()
+
+
+async def _http_client(app: web.Application) -> AsyncIterator[None]:
+    connector = aiohttp.TCPConnector(limit=200, limit_per_host=50)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        app[HTTP_SESSION] = session
+        yield
+
+
+async def _replay_cache_pruning(app: web.Application) -> AsyncIterator[None]:
+    async def prune_forever() -> None:
+        while True:
+            await asyncio.sleep(REPLAY_PRUNE_SECONDS)
+            try:
+                await app[AUTHENTICATOR].prune()
+            except Exception as exc:  # a passing database outage must not end the loop
+                log.warning("replay_prune_failed", error_type=type(exc).__name__)
+
+    task = asyncio.create_task(prune_forever())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

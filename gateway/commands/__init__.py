@@ -1,0 +1,1 @@
+"""Sub-commands of the `gateway` CLI; each module has `register(subparsers)`."""

@@ -1,0 +1,41 @@
+"""`gateway serve`: run the gateway (refuses to start on an out-of-date schema)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from aiohttp import web
+
+from gateway.app import create_app
+from gateway.commands._common import add_settings_options, load_settings
+from gateway.errors import SettingsError
+
+__all__ = ["register"]
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("serve", help="run the gateway", description=__doc__)
+    add_settings_options(parser)
+    parser.add_argument("--host", help="address to listen on (GATEWAY_HOST)")
+    parser.add_argument("--port", type=int, help="port to listen on (GATEWAY_PORT)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = load_settings(args)
+    if settings is None:
+        return 2
+    try:
+        app = create_app(settings)
+        web.run_app(
+            app,
+            host=args.host or settings.host,
+            port=args.port or settings.port,
+            access_log=None,
+            print=lambda text: print(text, file=sys.stderr),
+        )
+    except SettingsError as exc:
+        print(f"gateway: {exc}", file=sys.stderr)
+        return 2
+    return 0

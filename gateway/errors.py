@@ -1,0 +1,246 @@
+"""Every error the gateway reports, with a stable machine-readable `code`.
+
+A leaf module (imports nothing from the project) so any part can raise these
+without import loops. The problem middleware renders each as RFC 9457
+`application/problem+json`; anything that is not a `GatewayError` becomes a
+500 `internal_error` without details. Codes never change once published;
+ARCHITECTURE.md lists them and a test keeps them unique.
+
+    GatewayError
+    ├── BadRequest (400)
+    │   ├── InvalidJson               invalid_json
+    │   ├── ValidationFailed          validation_failed
+    │   ├── InvalidBsn                invalid_bsn
+    │   ├── UnknownPurpose            unknown_purpose
+    │   ├── UnknownCategory           unknown_category
+    │   ├── UnknownSource             unknown_source
+    │   ├── UnknownOrganisation       unknown_organisation
+    │   ├── InvalidValidity           invalid_validity
+    │   ├── JustificationRequired     justification_required
+    │   ├── InvalidFilter             invalid_filter
+    │   └── InvalidCursor             invalid_cursor
+    ├── Unauthenticated (401)
+    │   ├── TokenMissing              token_missing
+    │   ├── TokenInvalid              token_invalid
+    │   ├── TokenExpired              token_expired
+    │   ├── TokenReplayed             token_replayed
+    │   ├── UnknownIssuer             unknown_issuer
+    │   └── UnknownKey                unknown_key
+    ├── Forbidden (403)
+    │   ├── RoleRequired              role_required
+    │   ├── NotRegiehouder            not_regiehouder
+    │   └── NoCustody                 no_custody
+    ├── NotFound (404)                not_found
+    ├── MethodNotAllowed (405)        method_not_allowed
+    ├── Conflict (409)
+    │   └── ConsentAlreadyWithdrawn   consent_already_withdrawn
+    ├── PayloadTooLarge (413)         payload_too_large
+    ├── UnsupportedMediaType (415)    unsupported_media_type
+    ├── InternalError (500)           internal_error
+    └── ServiceUnavailable (503)      service_unavailable
+        └── AuditUnavailable          audit_unavailable
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "AuditUnavailable",
+    "BadRequest",
+    "Conflict",
+    "ConsentAlreadyWithdrawn",
+    "Forbidden",
+    "GatewayError",
+    "InternalError",
+    "InvalidBsn",
+    "InvalidCursor",
+    "InvalidFilter",
+    "InvalidJson",
+    "InvalidValidity",
+    "JustificationRequired",
+    "MethodNotAllowed",
+    "NoCustody",
+    "NotFound",
+    "NotRegiehouder",
+    "PayloadTooLarge",
+    "RoleRequired",
+    "ServiceUnavailable",
+    "SettingsError",
+    "TokenExpired",
+    "TokenInvalid",
+    "TokenMissing",
+    "TokenReplayed",
+    "Unauthenticated",
+    "UnknownCategory",
+    "UnknownIssuer",
+    "UnknownKey",
+    "UnknownOrganisation",
+    "UnknownPurpose",
+    "UnknownSource",
+    "UnsupportedMediaType",
+    "ValidationFailed",
+    "all_error_classes",
+]
+
+
+class GatewayError(Exception):
+    """Base of all errors shown to a client. `detail` must never hold personal data."""
+
+    code: ClassVar[str] = "internal_error"
+    status: ClassVar[int] = 500
+    title: ClassVar[str] = "Internal error"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extra = extra  # extra problem members, e.g. {"errors": [...]}
+
+
+class BadRequest(GatewayError):
+    code, status, title = "bad_request", 400, "Bad request"
+
+
+class InvalidJson(BadRequest):
+    code, title = "invalid_json", "Request body is not valid JSON"
+
+
+class ValidationFailed(BadRequest):
+    code, title = "validation_failed", "Request does not match the schema"
+
+
+class InvalidBsn(BadRequest):
+    code, title = "invalid_bsn", "BSN is not valid"
+
+
+class UnknownPurpose(BadRequest):
+    code, title = "unknown_purpose", "Unknown purpose"
+
+
+class UnknownCategory(BadRequest):
+    code, title = "unknown_category", "Unknown data category"
+
+
+class UnknownSource(BadRequest):
+    code, title = "unknown_source", "Unknown source organisation"
+
+
+class UnknownOrganisation(BadRequest):
+    code, title = "unknown_organisation", "Unknown organisation"
+
+
+class InvalidValidity(BadRequest):
+    code, title = "invalid_validity", "Validity period is not valid"
+
+
+class JustificationRequired(BadRequest):
+    code, title = "justification_required", "Break-the-glass needs a justification"
+
+
+class InvalidFilter(BadRequest):
+    code, title = "invalid_filter", "Filter value is not valid"
+
+
+class InvalidCursor(BadRequest):
+    code, title = "invalid_cursor", "Cursor is not valid for this query"
+
+
+class Unauthenticated(GatewayError):
+    code, status, title = "unauthenticated", 401, "Authentication required"
+
+
+class TokenMissing(Unauthenticated):
+    code, title = "token_missing", "No bearer token"
+
+
+class TokenInvalid(Unauthenticated):
+    code, title = "token_invalid", "Token is not valid"
+
+
+class TokenExpired(Unauthenticated):
+    code, title = "token_expired", "Token has expired"
+
+
+class TokenReplayed(Unauthenticated):
+    code, title = "token_replayed", "Token was already used"
+
+
+class UnknownIssuer(Unauthenticated):
+    code, title = "unknown_issuer", "Token issuer is not a registered organisation"
+
+
+class UnknownKey(Unauthenticated):
+    code, title = "unknown_key", "Token key id is not registered for the issuer"
+
+
+class Forbidden(GatewayError):
+    code, status, title = "forbidden", 403, "Forbidden"
+
+
+class RoleRequired(Forbidden):
+    code, title = "role_required", "The caller's role may not do this"
+
+
+class NotRegiehouder(Forbidden):
+    code, title = "not_regiehouder", "Only the household's regiehouder may do this"
+
+
+class NoCustody(Forbidden):
+    code, title = "no_custody", "The parent has no custody of this child"
+
+
+class NotFound(GatewayError):
+    code, status, title = "not_found", 404, "Not found"
+
+
+class MethodNotAllowed(GatewayError):
+    code, status, title = "method_not_allowed", 405, "Method not allowed"
+
+
+class Conflict(GatewayError):
+    code, status, title = "conflict", 409, "Conflict"
+
+
+class ConsentAlreadyWithdrawn(Conflict):
+    code, title = "consent_already_withdrawn", "Consent was already withdrawn"
+
+
+class PayloadTooLarge(GatewayError):
+    code, status, title = "payload_too_large", 413, "Request body too large"
+
+
+class UnsupportedMediaType(GatewayError):
+    code, status, title = "unsupported_media_type", 415, "Content type must be application/json"
+
+
+class InternalError(GatewayError):
+    code, status, title = "internal_error", 500, "Internal error"
+
+
+class ServiceUnavailable(GatewayError):
+    code, status, title = "service_unavailable", 503, "Service unavailable"
+
+
+class AuditUnavailable(ServiceUnavailable):
+    code, title = "audit_unavailable", "Audit log unavailable; no data released"
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; `gateway` exits 2 with this one-line message."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"{name}: {reason}")
+        self.name = name
+        self.reason = reason
+
+
+def all_error_classes() -> list[type[GatewayError]]:
+    """Every `GatewayError` subclass, for the uniqueness test and the OpenAPI document."""
+    seen: list[type[GatewayError]] = [GatewayError]
+    stack = [GatewayError]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            if sub not in seen:
+                seen.append(sub)
+                stack.append(sub)
+    return seen

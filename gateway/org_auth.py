@@ -1,0 +1,152 @@
+"""Authenticating organisation systems: a signed JWT per call, exactly as the contract says.
+
+Checks, in order: a bearer token; an allowed asymmetric `alg` (ES256, EdDSA,
+RS256); `iss` a registered organisation; `kid` one of its keys; signature;
+`aud` this gateway; `exp`, `iat`, `nbf` with a small leeway; a lifetime of at
+most five minutes; `sub` and `role` present; and `jti` never seen before, held
+in the database so every gateway instance refuses a replay.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+from sqlalchemy import delete, insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gateway.errors import (
+    RoleRequired,
+    TokenExpired,
+    TokenInvalid,
+    TokenMissing,
+    TokenReplayed,
+    UnknownIssuer,
+    UnknownKey,
+)
+from gateway.organisations import ALLOWED_ALGORITHMS, Organisation, OrganisationRegistry
+from gateway.tables import replay_cache
+
+__all__ = ["OrganisationAuthenticator", "Principal", "bearer_token"]
+
+_REQUIRED_CLAIMS = ["iss", "sub", "aud", "exp", "iat", "jti"]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: an organisation's system on behalf of one professional."""
+
+    organisation: Organisation
+    subject: str  # the professional (an identifier of the organisation's, not a name)
+    role: str
+    jti: str
+
+    def require_role(self, *roles: str) -> None:
+        if self.role not in roles:
+            raise RoleRequired(f"This needs role {' or '.join(roles)}")
+
+
+def bearer_token(authorization: str | None) -> str:
+    if not authorization:
+        raise TokenMissing("Send Authorization: Bearer <JWT>")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise TokenMissing("Send Authorization: Bearer <JWT>")
+    return token.strip()
+
+
+class OrganisationAuthenticator:
+    def __init__(
+        self,
+        registry: OrganisationRegistry,
+        engine: AsyncEngine,
+        *,
+        audience: str,
+        leeway_seconds: int = 10,
+        max_lifetime_seconds: int = 300,
+    ) -> None:
+        self._registry = registry
+        self._engine = engine
+        self._audience = audience
+        self._leeway = leeway_seconds
+        self._max_lifetime = max_lifetime_seconds
+
+    async def authenticate(self, authorization: str | None) -> Principal:
+        claims, org = self.verify(bearer_token(authorization))
+        await self._remember_jti(org.id, str(claims["jti"]), int(claims["exp"]))
+        return Principal(org, str(claims["sub"]), str(claims["role"]), str(claims["jti"]))
+
+    def verify(self, token: str, *, now: datetime | None = None) -> tuple[dict[str, Any], Organisation]:
+        """Every check but the replay check (which needs the database)."""
+        try:
+            header = jwt.get_unverified_header(token)
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            raise TokenInvalid("Token is not a well-formed JWT") from None
+        alg = header.get("alg")
+        if alg not in ALLOWED_ALGORITHMS:
+            raise TokenInvalid("Token algorithm is not allowed (use ES256, EdDSA or RS256)")
+        issuer = unverified.get("iss")
+        org = self._registry.get(issuer) if isinstance(issuer, str) else None
+        if org is None:
+            raise UnknownIssuer("Token issuer is not a registered organisation")
+        kid = header.get("kid")
+        key = org.keys.get(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise UnknownKey("Token `kid` is not one of the issuer's registered keys")
+        if key.algorithm_name != alg:
+            raise TokenInvalid("Token algorithm does not match the registered key")
+        current = now or datetime.now(UTC)
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key.key,
+                algorithms=[alg],
+                audience=self._audience,
+                issuer=org.id,
+                leeway=self._leeway,
+                options={"require": _REQUIRED_CLAIMS, "verify_iat": True},
+            )
+        except jwt.ExpiredSignatureError:
+            raise TokenExpired("Token has expired") from None
+        except jwt.ImmatureSignatureError:
+            raise TokenInvalid("Token is not valid yet (iat or nbf in the future)") from None
+        except jwt.InvalidAudienceError:
+            raise TokenInvalid("Token audience is not this gateway") from None
+        except jwt.MissingRequiredClaimError as exc:
+            raise TokenInvalid(f"Token lacks the `{exc.claim}` claim") from None
+        except jwt.PyJWTError:
+            raise TokenInvalid("Token signature or claims are not valid") from None
+        iat, exp = claims["iat"], claims["exp"]
+        if not isinstance(iat, int | float) or not isinstance(exp, int | float):
+            raise TokenInvalid("Token iat and exp must be numbers")
+        if iat > current.timestamp() + self._leeway:
+            raise TokenInvalid("Token is not valid yet (iat in the future)")
+        if exp - iat > self._max_lifetime:
+            raise TokenInvalid(f"Token lifetime exceeds {self._max_lifetime} seconds")
+        for name in ("sub", "jti", "role"):
+            value = claims.get(name)
+            if not isinstance(value, str) or not value or len(value) > 128:
+                raise TokenInvalid(f"Token `{name}` must be a string of 1 to 128 characters")
+        return claims, org
+
+    async def _remember_jti(self, issuer: str, jti: str, exp: int) -> None:
+        expires = datetime.fromtimestamp(exp, UTC) + timedelta(seconds=self._leeway)
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(
+                    insert(replay_cache).values(issuer=issuer, jti=jti, expires_at=expires)
+                )
+        except IntegrityError:
+            raise TokenReplayed("This token (jti) was already used") from None
+
+    async def prune(self, now: datetime | None = None) -> int:
+        """Forget token ids whose tokens have expired anyway."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                delete(replay_cache).where(replay_cache.c.expires_at < (now or datetime.now(UTC)))
+            )
+        return int(result.rowcount or 0)

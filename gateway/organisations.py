@@ -1,0 +1,150 @@
+"""The organisations the gateway knows, from `config/organisations.toml`.
+
+Each has an id, a type from the vocabulary, a name, a region, the public keys
+its systems sign tokens with (inline JWKs, or a JWKS file), and the settings of
+the adapter that reaches its source system. Public keys are configuration, not
+secrets; private keys never come near the gateway.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+from gateway.errors import SettingsError
+
+__all__ = ["ALLOWED_ALGORITHMS", "Organisation", "OrganisationRegistry"]
+
+# Asymmetric only: never `none`, never HMAC (a public key used as an HMAC secret).
+ALLOWED_ALGORITHMS = frozenset({"ES256", "EdDSA", "RS256"})
+MIN_RSA_BITS = 2048
+
+_ORG_KEYS = {"id", "type", "name", "region", "jwks", "jwks_file", "adapter", "pilots"}
+
+
+@dataclass(frozen=True)
+class Organisation:
+    id: str
+    type: str
+    name: str
+    region: str
+    keys: Mapping[str, jwt.PyJWK] = field(repr=False)
+    adapter: Mapping[str, Any] | None = None
+    pilots: tuple[str, ...] = ()
+
+    def public(self) -> dict[str, str]:
+        """What may be shown about an organisation (to families, officers, other orgs)."""
+        return {"id": self.id, "type": self.type, "name": self.name, "region": self.region}
+
+
+class OrganisationRegistry:
+    def __init__(self, organisations: Iterable[Organisation]) -> None:
+        self._by_id = {org.id: org for org in organisations}
+
+    def get(self, org_id: str) -> Organisation | None:
+        return self._by_id.get(org_id)
+
+    def __iter__(self) -> Any:
+        return iter(sorted(self._by_id.values(), key=lambda o: o.id))
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def ids(self) -> frozenset[str]:
+        return frozenset(self._by_id)
+
+    @classmethod
+    def load(
+        cls,
+        path: Path,
+        *,
+        data_dir: Path,
+        known_types: frozenset[str] | None = None,
+        require_keys: bool = True,
+    ) -> OrganisationRegistry:
+        """Load and validate every organisation; the first problem stops start-up."""
+        try:
+            with path.open("rb") as fh:
+                raw = tomllib.load(fh)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsError(str(path), f"cannot be read: {exc}") from exc
+        entries = raw.get("organisation", [])
+        if not isinstance(entries, list) or not entries:
+            raise SettingsError(str(path), "needs at least one [[organisation]]")
+        orgs: list[Organisation] = []
+        for entry in entries:
+            orgs.append(_parse(entry, path, data_dir, known_types, require_keys))
+        ids = [o.id for o in orgs]
+        duplicate = {i for i in ids if ids.count(i) > 1}
+        if duplicate:
+            raise SettingsError(str(path), f"duplicate organisation id(s): {sorted(duplicate)}")
+        return cls(orgs)
+
+
+def _parse(
+    entry: Any,
+    path: Path,
+    data_dir: Path,
+    known_types: frozenset[str] | None,
+    require_keys: bool,
+) -> Organisation:
+    if not isinstance(entry, dict):
+        raise SettingsError(str(path), "each [[organisation]] must be a table")
+    where = f"{path}:{entry.get('id', '?')}"
+    unknown = set(entry) - _ORG_KEYS
+    if unknown:
+        raise SettingsError(where, f"unknown key(s) {sorted(unknown)}")
+    for name in ("id", "type", "name", "region"):
+        if not isinstance(entry.get(name), str) or not entry[name]:
+            raise SettingsError(where, f"`{name}` must be a non-empty string")
+    if known_types is not None and entry["type"] not in known_types:
+        raise SettingsError(where, f"unknown organisation type {entry['type']!r}")
+    jwks: list[Any] = list(entry.get("jwks", []))
+    if "jwks_file" in entry:
+        jwks_path = data_dir / str(entry["jwks_file"])
+        if jwks_path.exists():
+            jwks.extend(json.loads(jwks_path.read_text()).get("keys", []))
+        elif require_keys:
+            raise SettingsError(where, f"jwks_file {jwks_path} does not exist")
+    keys = {}
+    for jwk in jwks:
+        key = _public_key(jwk, where)
+        keys[str(jwk["kid"])] = key
+    adapter = entry.get("adapter")
+    if adapter is not None and not isinstance(adapter, dict):
+        raise SettingsError(where, "`adapter` must be a table")
+    return Organisation(
+        id=entry["id"],
+        type=entry["type"],
+        name=entry["name"],
+        region=entry["region"],
+        keys=keys,
+        adapter=adapter,
+        pilots=tuple(entry.get("pilots", ())),
+    )
+
+
+def _public_key(jwk: Any, where: str) -> jwt.PyJWK:
+    if not isinstance(jwk, dict) or not isinstance(jwk.get("kid"), str):
+        raise SettingsError(where, "every JWK needs a string `kid`")
+    if "d" in jwk or "p" in jwk:
+        raise SettingsError(where, f"key {jwk['kid']!r} is a private key; register the public half")
+    try:
+        key = jwt.PyJWK(jwk)
+    except jwt.PyJWKError as exc:
+        raise SettingsError(where, f"key {jwk['kid']!r} is not a usable JWK: {exc}") from exc
+    if key.algorithm_name not in ALLOWED_ALGORITHMS:
+        raise SettingsError(where, f"key {jwk['kid']!r} uses {key.algorithm_name}, not allowed")
+    raw = key.key
+    if isinstance(raw, rsa.RSAPublicKey) and raw.key_size < MIN_RSA_BITS:
+        raise SettingsError(where, f"RSA key {jwk['kid']!r} is shorter than {MIN_RSA_BITS} bits")
+    if not isinstance(raw, rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey):
+        raise SettingsError(where, f"key {jwk['kid']!r} is not a public key")
+    return key

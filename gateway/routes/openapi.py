@@ -1,0 +1,107 @@
+"""The OpenAPI 3.1 document, assembled from the routes that exist (see `gateway.routes`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from gateway import routes
+from gateway.bodies import json_response
+from gateway.errors import all_error_classes
+
+__all__ = ["OPENAPI", "build_document", "setup"]
+
+API_VERSION = "1.0.0"
+
+
+def build_document() -> dict[str, Any]:
+    codes = sorted({cls.code for cls in all_error_classes()})
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Jeugd- en gezinsbeschermingsgateway",
+            "version": API_VERSION,
+            "summary": "Purpose-bound, consent-aware, audited data exchange between "
+            "wijkteam, Veilig Thuis, Gecertificeerde Instellingen and the Raad voor de "
+            "Kinderbescherming.",
+            "license": {"name": "EUPL-1.2", "identifier": "EUPL-1.2"},
+        },
+        "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
+        "security": [{"organisationToken": []}],
+        "paths": routes.openapi_paths(),
+        "components": {
+            "securitySchemes": {
+                "organisationToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT (ES256, EdDSA or RS256; iss, sub, aud, exp, iat, jti, role)",
+                },
+                "householdSession": {"type": "apiKey", "in": "cookie", "name": "gw_session"},
+            },
+            "schemas": {
+                "Problem": {
+                    "type": "object",
+                    "description": "RFC 9457 problem details with a stable machine-readable code.",
+                    "required": ["type", "title", "status", "code"],
+                    "properties": {
+                        "type": {"type": "string", "format": "uri"},
+                        "title": {"type": "string"},
+                        "status": {"type": "integer"},
+                        "detail": {"type": "string"},
+                        "code": {"type": "string", "enum": codes},
+                        "request_id": {"type": ["string", "null"]},
+                    },
+                },
+                "Status": {
+                    "type": "object",
+                    "required": ["status"],
+                    "properties": {"status": {"type": "string"}},
+                },
+                "Jwks": {
+                    "type": "object",
+                    "required": ["keys"],
+                    "properties": {"keys": {"type": "array", "items": {"type": "object"}}},
+                },
+            },
+            "responses": {
+                "Problem": {
+                    "description": "An error (RFC 9457)",
+                    "content": {
+                        "application/problem+json": {
+                            "schema": {"$ref": "#/components/schemas/Problem"}
+                        }
+                    },
+                },
+                "Status": {
+                    "description": "Status",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Status"}}
+                    },
+                },
+            },
+        },
+    }
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return json_response(build_document())
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/api/v1/openapi.json", openapi)
+
+
+OPENAPI: dict[str, dict[str, Any]] = {
+    "/api/v1/openapi.json": {
+        "get": {
+            "operationId": "openapi",
+            "summary": "This document",
+            "tags": ["operations"],
+            "security": [],
+            "responses": {
+                "200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}
+            },
+        }
+    }
+}

@@ -1,0 +1,201 @@
+"""One typed, frozen settings object, read once at start-up.
+
+Precedence: environment (`GATEWAY_*`) → `config/gateway.toml` → safe defaults.
+No default weakens security; a bad value stops start-up with a `SettingsError`
+naming the setting (the CLI turns it into one line and exit code 2).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from gateway.errors import SettingsError
+
+__all__ = ["Settings"]
+
+T = TypeVar("T")
+
+_SUPPORTED_SCHEMES = ("sqlite+aiosqlite", "postgresql+asyncpg")
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    config_dir: Path
+    database_url: str
+    host: str = "127.0.0.1"
+    port: int = 8080
+    audience: str = "jeugd-gateway"
+    public_url: str = ""
+    body_limit: int = 1024 * 1024
+    behind_tls: bool = False
+    log_format: str = "auto"  # auto | json | console
+    log_level: str = "info"
+    demo_mode: bool = False
+    token_leeway_seconds: int = 10
+    token_max_lifetime_seconds: int = 300
+    source_timeout_seconds: float = 2.0
+    exchange_deadline_seconds: float = 5.0
+    max_categories: int = 50
+    audit_checkpoint_every: int = 1000
+    audit_checkpoint_seconds: float = 60.0
+    db_pool_size: int = 10
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def base_url(self) -> str:
+        """Where clients reach this gateway (issuer of its own tokens, JWKS location)."""
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str], config_dir: Path | None = None) -> Settings:
+        """Read settings from `environ` and the config file; raise on the first bad value."""
+        cfg_dir = Path(environ.get("GATEWAY_CONFIG_DIR") or config_dir or Path.cwd() / "config")
+        file_values = _read_config_file(cfg_dir / "gateway.toml")
+
+        def raw(name: str) -> Any:
+            env_name = f"GATEWAY_{name.upper()}"
+            if env_name in environ and environ[env_name] != "":
+                return environ[env_name]
+            return file_values.get(name)
+
+        data_dir = Path(raw("data_dir") or Path.cwd() / "var").absolute()
+        values: dict[str, Any] = {"data_dir": data_dir, "config_dir": cfg_dir.absolute()}
+        values["database_url"] = _database_url(
+            raw("database_url") or f"sqlite+aiosqlite:///{data_dir / 'gateway.db'}"
+        )
+        parsers: dict[str, Callable[[str, Any], Any]] = {
+            "host": _str,
+            "port": _ranged_int(1, 65535),
+            "audience": _nonempty,
+            "public_url": _url_or_empty,
+            "body_limit": _ranged_int(1024, 64 * 1024 * 1024),
+            "behind_tls": _bool,
+            "log_format": _choice("auto", "json", "console"),
+            "log_level": _choice("debug", "info", "warning", "error"),
+            "demo_mode": _bool,
+            "token_leeway_seconds": _ranged_int(0, 60),
+            "token_max_lifetime_seconds": _ranged_int(30, 300),
+            "source_timeout_seconds": _ranged_float(0.05, 60.0),
+            "exchange_deadline_seconds": _ranged_float(0.1, 120.0),
+            "max_categories": _ranged_int(1, 50),
+            "audit_checkpoint_every": _ranged_int(1, 10_000_000),
+            "audit_checkpoint_seconds": _ranged_float(0.1, 86_400.0),
+            "db_pool_size": _ranged_int(1, 200),
+        }
+        known = {f.name for f in fields(cls)}
+        for key in file_values:
+            if key not in known:
+                raise SettingsError(f"config/gateway.toml:{key}", "unknown setting")
+        for name, parse in parsers.items():
+            value = raw(name)
+            if value is not None:
+                values[name] = parse(f"GATEWAY_{name.upper()}", value)
+        settings = cls(**values)
+        if settings.source_timeout_seconds > settings.exchange_deadline_seconds:
+            raise SettingsError(
+                "GATEWAY_SOURCE_TIMEOUT_SECONDS", "must not exceed GATEWAY_EXCHANGE_DEADLINE_SECONDS"
+            )
+        return settings
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(str(path), f"cannot be read: {exc}") from exc
+    section = data.get("gateway", {})
+    if not isinstance(section, dict):
+        raise SettingsError(str(path), "[gateway] must be a table")
+    return section
+
+
+def _database_url(value: Any) -> str:
+    text = str(value)
+    scheme = urlsplit(text).scheme
+    if scheme not in _SUPPORTED_SCHEMES:
+        raise SettingsError(
+            "GATEWAY_DATABASE_URL",
+            f"scheme must be one of {', '.join(_SUPPORTED_SCHEMES)} (got {scheme or 'none'!r})",
+        )
+    return text
+
+
+def _str(name: str, value: Any) -> str:
+    return str(value)
+
+
+def _nonempty(name: str, value: Any) -> str:
+    text = str(value).strip()
+    if not text:
+        raise SettingsError(name, "must not be empty")
+    return text
+
+
+def _url_or_empty(name: str, value: Any) -> str:
+    text = str(value).strip().rstrip("/")
+    if text and urlsplit(text).scheme not in ("http", "https"):
+        raise SettingsError(name, "must be an http(s) URL")
+    return text
+
+
+def _bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(name, f"must be true or false (got {value!r})")
+
+
+def _ranged_int(low: int, high: int) -> Callable[[str, Any], int]:
+    def parse(name: str, value: Any) -> int:
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            raise SettingsError(name, f"must be a whole number (got {value!r})") from None
+        if not low <= number <= high:
+            raise SettingsError(name, f"must be between {low} and {high} (got {number})")
+        return number
+
+    return parse
+
+
+def _ranged_float(low: float, high: float) -> Callable[[str, Any], float]:
+    def parse(name: str, value: Any) -> float:
+        try:
+            number = float(str(value).strip())
+        except ValueError:
+            raise SettingsError(name, f"must be a number (got {value!r})") from None
+        if not low <= number <= high:
+            raise SettingsError(name, f"must be between {low} and {high} (got {number})")
+        return number
+
+    return parse
+
+
+def _choice(*options: str) -> Callable[[str, Any], str]:
+    def parse(name: str, value: Any) -> str:
+        text = str(value).strip().lower()
+        if text not in options:
+            raise SettingsError(name, f"must be one of {', '.join(options)} (got {value!r})")
+        return text
+
+    return parse

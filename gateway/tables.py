@@ -1,0 +1,32 @@
+"""The gateway's own tables (SQLAlchemy Core). Storage modules use these; domain code never does.
+
+Other packages own theirs (`consent.tables`); Alembic's env.py collects every
+package's metadata. The audit log's tables live in `gateway.audit.tables` on
+this same `metadata`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, DateTime, MetaData, String, Table
+
+__all__ = ["NAMING_CONVENTION", "metadata", "replay_cache"]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+# Seen token ids (`jti`) per issuer, kept until the token would have expired anyway.
+# Shared by every gateway instance, so a replay is refused whichever one it reaches.
+replay_cache = Table(
+    "replay_cache",
+    metadata,
+    Column("issuer", String(128), primary_key=True),
+    Column("jti", String(128), primary_key=True),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+)

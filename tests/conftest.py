@@ -1,0 +1,80 @@
+"""Fixtures for every suite.
+
+`database_url` is parametrised over SQLite and PostgreSQL: each test gets a fresh,
+empty database. PostgreSQL runs when `GATEWAY_TEST_DATABASE_URL` names a server
+(e.g. postgresql+asyncpg://127.0.0.1:5432/test); otherwise those cases are skipped
+with that reason, so a laptop without PostgreSQL still passes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from sqlalchemy import text
+from support import GatewayFixture, make_gateway_fixture, migrate
+
+from gateway.app import create_app
+from gateway.db import create_engine
+
+PG_ENV = "GATEWAY_TEST_DATABASE_URL"
+PG_SKIP = f"PostgreSQL not configured: set {PG_ENV}=postgresql+asyncpg://HOST:PORT/DB"
+
+
+def _pg_admin_url() -> str | None:
+    return os.environ.get(PG_ENV) or None
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database for this test, on each engine."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
+        return
+    admin = _pg_admin_url()
+    if admin is None:
+        pytest.skip(PG_SKIP)
+    name = "gw_test_" + secrets.token_hex(6)
+    asyncio.run(_pg_admin(admin, f'CREATE DATABASE "{name}"'))
+    base = admin.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        asyncio.run(_pg_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _pg_admin(url: str, statement: str) -> None:
+    engine = create_engine(url).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
+
+
+@pytest.fixture
+async def gateway(database_url: str, tmp_path: Path) -> GatewayFixture:
+    """Keys, organisation keys and a migrated database: everything `create_app` needs."""
+    fixture = make_gateway_fixture(tmp_path / "data", database_url)
+    await migrate(database_url)
+    return fixture
+
+
+@pytest.fixture
+async def client(
+    gateway: GatewayFixture, aiohttp_client: object
+) -> AsyncIterator[TestClient[web.Request, web.Application]]:
+    """A real HTTP client against a gateway app on a real socket."""
+    app = create_app(gateway.settings)
+    yield await aiohttp_client(app)  # type: ignore[operator]
