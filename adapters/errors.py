@@ -37,7 +37,7 @@ REASON_HTTP_ERROR = "http_error"
 REASON_UNAUTHORIZED = "unauthorized"
 REASON_BAD_RESPONSE = "bad_response"
 REASON_DATABASE_ERROR = "database_error"
-REASON_TOKEN_ERROR = "token_error"
+REASON_TOKEN_ERROR = "token_error"  # noqa: S105 - a reason code, not a secret
 REASON_NOT_CONFIGURED = "not_configured"
 REASON_ADAPTER_ERROR = "adapter_error"
 
@@ -60,7 +60,7 @@ class AdapterError(Exception):
     """Base of everything this package raises on purpose."""
 
 
-class SourceUnavailable(AdapterError):
+class SourceUnavailable(AdapterError):  # noqa: N818 - name fixed by the team contract
     """A source failed for this request; the exchange goes on without its records.
 
     `code` is what the gateway puts in each affected item's `error`; `reason_code`

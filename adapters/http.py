@@ -117,8 +117,8 @@ class HttpSourceAdapter:
                 if response.status != 200:
                     raise SourceUnavailable(self.source_id, REASON_HTTP_ERROR)
                 payload = await _read_limited(response, MAX_RESPONSE_BYTES)
-        except SourceUnavailable:
-            raise
+        except (SourceUnavailable, TimeoutError):
+            raise  # aiohttp's own timeouts are TimeoutErrors too: reported as `timeout`
         except (aiohttp.ClientError, OSError) as exc:
             raise SourceUnavailable(self.source_id, REASON_CONNECTION_ERROR) from exc
         except ValueError as exc:  # body over the limit

@@ -178,7 +178,7 @@ class FieldMapping:
         _no_unknown(raw, _TOP_KEYS, where)
         kind = raw.get("kind")
         if kind not in ("http", "sql"):
-            raise MappingError(where, "`kind` must be \"http\" or \"sql\"")
+            raise MappingError(where, '`kind` must be "http" or "sql"')
         description = raw.get("description", "")
         if not isinstance(description, str):
             raise MappingError(f"{where}:description", "must be a string")
@@ -220,14 +220,14 @@ def _collection(
         table = _required(entry, "table", _SQL_IDENTIFIER, where)
         key = _required(entry, "key", _SQL_IDENTIFIER, where)
         order_by = entry.get("order_by", "")
-        if order_by != "" and (not isinstance(order_by, str) or not _SQL_IDENTIFIER.match(order_by)):
+        if not isinstance(order_by, str) or (order_by and not _SQL_IDENTIFIER.match(order_by)):
             raise MappingError(f"{where}:order_by", "must be a column name")
         path = ""
     else:
-        path = entry.get("path")
-        if not isinstance(path, str) or not _valid_path(path):
+        raw_path = entry.get("path")
+        if not isinstance(raw_path, str) or not _valid_path(raw_path):
             raise MappingError(f"{where}:path", "must be a dotted path")
-        table = key = order_by = ""
+        path, table, key, order_by = raw_path, "", "", ""
     raw_fields = entry.get("fields")
     if not isinstance(raw_fields, list) or not raw_fields:
         raise MappingError(f"{where}:fields", "must be a non-empty list")

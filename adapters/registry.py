@@ -75,8 +75,8 @@ def build_adapter(
     """
     where = f"adapter of {source_id}"
     kind = settings.get("kind")
-    if kind not in _KEYS:
-        raise AdapterConfigError(where, "`kind` must be \"http\" or \"sql\"")
+    if not isinstance(kind, str) or kind not in _KEYS:
+        raise AdapterConfigError(where, '`kind` must be "http" or "sql"')
     unknown = sorted(set(settings) - _KEYS[kind])
     if unknown:
         raise AdapterConfigError(where, f"unknown key(s) {unknown}")
@@ -176,11 +176,11 @@ async def fetch_all(
 
 
 async def _fetch_one(
-    source_id: str, adapter: SourceAdapter, request: FetchRequest, timeout: float
+    source_id: str, adapter: SourceAdapter, request: FetchRequest, seconds: float
 ) -> FetchOutcome:
     """One source's outcome; every failure becomes `SourceUnavailable`, nothing escapes."""
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(seconds):
             answer = await adapter.fetch(request)
     except SourceUnavailable as exc:
         if exc.source_id == source_id:

@@ -62,6 +62,8 @@ class SqlSourceAdapter:
         ]
         wanted = [(collection, columns) for collection, columns in wanted if columns]
         raw: dict[str, list[dict[str, Any]]] = {}
+        if not wanted:  # nothing this source maps was asked for: no query at all
+            return self.mapping.apply(raw, request.categories)
         try:
             async with asyncio.timeout(self.timeout), self._engine.connect() as connection:
                 for collection, columns in wanted:
@@ -79,13 +81,13 @@ class SqlSourceAdapter:
         if self._owns_engine:
             await self._engine.dispose()
 
-    def _statement(
-        self, collection: CollectionMapping, columns: tuple[str, ...]
-    ) -> Select[Any]:
+    def _statement(self, collection: CollectionMapping, columns: tuple[str, ...]) -> Select[Any]:
         names = [*columns, collection.key]
         if collection.order_by:
             names.append(collection.order_by)
-        source = table(collection.table, *(column(name) for name in dict.fromkeys(names)), schema=self.schema)
+        source = table(
+            collection.table, *(column(name) for name in dict.fromkeys(names)), schema=self.schema
+        )
         statement = select(*(source.c[name] for name in columns)).where(
             source.c[collection.key] == bindparam("subject_bsn")
         )

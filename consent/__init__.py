@@ -1,1 +1,74 @@
-"""Consent: the family's say in what is shared. Model, age and representation rules, registry."""
+"""Consent: the family's say in what is shared. Model, age and representation rules, registry.
+
+This package never imports `gateway`, `policies` or `adapters`: the gateway checks
+vocabulary and hands in pseudonyms, a signing function and the age rules.
+"""
+
+from consent.errors import (
+    ConsentAlreadyWithdrawnError,
+    ConsentError,
+    ConsentNotActiveError,
+    ConsentNotFoundError,
+    HouseholdNotFoundError,
+    InvalidHouseholdError,
+    InvalidValidityError,
+    NoCustodyError,
+)
+from consent.households import SqlHouseholdStore
+from consent.model import (
+    MEMBER_ROLES,
+    Actor,
+    ConsentEvent,
+    ConsentRecord,
+    ConsentScope,
+    Coverage,
+    CustodyRelation,
+    Household,
+    HouseholdEvent,
+    Member,
+    NewConsent,
+    NewMember,
+    Notification,
+    RequesterRef,
+    SourceRef,
+)
+from consent.receipts import RECEIPT_TYP, receipt_claims
+from consent.rules import AgeRules, Requirement, age_on, evaluate, requirement
+from consent.store import ConsentStore, Receipt, SqlConsentStore
+
+__all__ = [
+    "MEMBER_ROLES",
+    "RECEIPT_TYP",
+    "Actor",
+    "AgeRules",
+    "ConsentAlreadyWithdrawnError",
+    "ConsentError",
+    "ConsentEvent",
+    "ConsentNotActiveError",
+    "ConsentNotFoundError",
+    "ConsentRecord",
+    "ConsentScope",
+    "ConsentStore",
+    "Coverage",
+    "CustodyRelation",
+    "Household",
+    "HouseholdEvent",
+    "HouseholdNotFoundError",
+    "InvalidHouseholdError",
+    "InvalidValidityError",
+    "Member",
+    "NewConsent",
+    "NewMember",
+    "NoCustodyError",
+    "Notification",
+    "Receipt",
+    "RequesterRef",
+    "Requirement",
+    "SourceRef",
+    "SqlConsentStore",
+    "SqlHouseholdStore",
+    "age_on",
+    "evaluate",
+    "receipt_claims",
+    "requirement",
+]

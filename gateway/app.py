@@ -23,9 +23,12 @@ from gateway.appkeys import (
     HTTP_SESSION,
     KEYS,
     ORGANISATIONS,
+    POLICIES,
     PSEUDONYMISER,
     SETTINGS,
+    VOCABULARY,
 )
+from gateway.consent_setup import consent_context
 from gateway.db import create_engine
 from gateway.errors import SettingsError
 from gateway.keys import KeyStore
@@ -35,6 +38,7 @@ from gateway.organisations import OrganisationRegistry
 from gateway.schema import schema_state
 from gateway.settings import Settings
 from gateway.subjects import Pseudonymiser
+from policies import PolicyLoadError, PolicyStore
 
 __all__ = ["create_app"]
 
@@ -49,14 +53,29 @@ def create_app(settings: Settings) -> web.Application:
     keys = KeyStore.load(settings.keys_dir)
     app[KEYS] = keys
     app[PSEUDONYMISER] = Pseudonymiser(keys.pseudonym_secret)
+    policies = _load_policies(settings)
+    app[POLICIES] = policies
+    app[VOCABULARY] = policies.policy_set.vocabulary
     app[ORGANISATIONS] = OrganisationRegistry.load(
-        settings.config_dir / "organisations.toml", data_dir=settings.data_dir, require_keys=False
+        settings.config_dir / "organisations.toml",
+        data_dir=settings.data_dir,
+        known_types=frozenset(app[VOCABULARY].organisation_types),
+        require_keys=False,
     )
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(consent_context)  # households, consents, sessions on the engine
     app.cleanup_ctx.append(_http_client)
     app.cleanup_ctx.append(_replay_cache_pruning)
     routes.setup(app)
     return app
+
+
+def _load_policies(settings: Settings) -> PolicyStore:
+    try:
+        return PolicyStore(settings.config_dir)
+    except PolicyLoadError as exc:
+        problems = "; ".join(exc.problems)
+        raise SettingsError("GATEWAY_CONFIG_DIR", f"policy set does not load: {problems}") from exc
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:

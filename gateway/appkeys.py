@@ -9,27 +9,37 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.keys import KeyStore
+from policies import PolicyStore, Vocabulary
 from gateway.settings import Settings
 from gateway.subjects import Pseudonymiser
 
 if TYPE_CHECKING:
+    from consent import SqlConsentStore, SqlHouseholdStore
+    from gateway.exchange.pipeline import ExchangeDeps
     from gateway.org_auth import OrganisationAuthenticator
     from gateway.organisations import OrganisationRegistry
+    from gateway.sessions import HouseholdSessionStore
 
 __all__ = [
     "AUTHENTICATOR",
+    "CONSENTS",
     "ENGINE",
     "ERROR_CODE",
+    "EXCHANGE_DEPS",
+    "HOUSEHOLDS",
+    "HOUSEHOLD_SESSIONS",
     "HTTP_SESSION",
     "KEYS",
     "LOG_ORGANISATION",
     "LOG_PURPOSE",
     "ORGANISATIONS",
+    "POLICIES",
     "PSEUDONYMISER",
     "REQUEST_ID",
     "SETTINGS",
     "TRACEPARENT",
     "TRACE_ID",
+    "VOCABULARY",
 ]
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -37,8 +47,14 @@ ENGINE = web.AppKey("engine", AsyncEngine)
 KEYS = web.AppKey("keys", KeyStore)
 PSEUDONYMISER = web.AppKey("pseudonymiser", Pseudonymiser)
 HTTP_SESSION = web.AppKey("http_session", aiohttp.ClientSession)
+POLICIES = web.AppKey("policies", PolicyStore)  # the policy set in force (reloadable)
+VOCABULARY = web.AppKey("vocabulary", Vocabulary)
 ORGANISATIONS: web.AppKey[OrganisationRegistry] = web.AppKey("organisations")
 AUTHENTICATOR: web.AppKey[OrganisationAuthenticator] = web.AppKey("authenticator")
+EXCHANGE_DEPS: web.AppKey[ExchangeDeps] = web.AppKey("exchange_deps")
+HOUSEHOLDS: web.AppKey[SqlHouseholdStore] = web.AppKey("households")
+CONSENTS: web.AppKey[SqlConsentStore] = web.AppKey("consents")
+HOUSEHOLD_SESSIONS: web.AppKey[HouseholdSessionStore] = web.AppKey("household_sessions")
 
 # Per-request values (typed request storage).
 REQUEST_ID = web.RequestKey("request_id", str)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table
 
-__all__ = ["NAMING_CONVENTION", "metadata", "replay_cache"]
+__all__ = ["NAMING_CONVENTION", "household_sessions", "metadata", "replay_cache"]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -28,5 +28,17 @@ replay_cache = Table(
     metadata,
     Column("issuer", String(128), primary_key=True),
     Column("jti", String(128), primary_key=True),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+# Household portal sessions: only a SHA-256 hash of the random token is stored, so a
+# copy of the database cannot be used to log in. Shared by every gateway instance.
+household_sessions = Table(
+    "household_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("person", String(64), nullable=False, index=True),
+    Column("household_id", String(40), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
 )

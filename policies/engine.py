@@ -58,9 +58,7 @@ def expand_rule(rule: Rule, vocabulary: Vocabulary) -> Iterable[_Key]:
         {s for t in rule.source_types for s in (organisations if t == WILDCARD else [t])}
     )
     normal = sorted(c.id for c in vocabulary.categories.values() if c.sensitivity == "normal")
-    category_ids = sorted(
-        {c for t in rule.categories for c in (normal if t == WILDCARD else [t])}
-    )
+    category_ids = sorted({c for t in rule.categories for c in (normal if t == WILDCARD else [t])})
     for requester in requester_ids:
         kind = requesters.get(requester)
         if kind is None:
@@ -74,8 +72,8 @@ def expand_rule(rule: Rule, vocabulary: Vocabulary) -> Iterable[_Key]:
 class _Compiled:
     __slots__ = (
         "conditional",
-        "min_age",
         "max_age",
+        "min_age",
         "min_justification",
         "need_case_ref",
         "need_regiehouder",
@@ -184,9 +182,9 @@ class PolicyEngine:
             )
             if all(c.unconditional for c in items):
                 entry.fixed = (
-                    self._forbid(entry.forbids) if entry.forbids else self._permit(
-                        purpose, entry.permits
-                    )
+                    self._forbid(entry.forbids)
+                    if entry.forbids
+                    else self._permit(purpose, entry.permits)
                 )
             self._index[key] = entry
 

@@ -1,8 +1,8 @@
 """Errors raised by the policy package (a leaf module: imports nothing from the project).
 
-    PolicyError
-    └── PolicyLoadError     a vocabulary or policy file is malformed or invalid;
-                            `.problems` lists every problem, each naming file and rule id
+PolicyError
+└── PolicyLoadError     a vocabulary or policy file is malformed or invalid;
+                        `.problems` lists every problem, each naming file and rule id
 """
 
 from __future__ import annotations

@@ -198,9 +198,7 @@ def explain_report(request: DecisionRequest, decision: Decision, vocabulary: Voc
         article = f" [{basis.article}]" if basis else ""
         lines.append(f"Legal basis: {decision.legal_basis}{article}")
         lines.append(f"Statutory reference: {decision.statutory_reference or '-'}")
-        consent = (
-            f"required, from {decision.consent_from}" if decision.consent_required else "no"
-        )
+        consent = f"required, from {decision.consent_from}" if decision.consent_required else "no"
         lines.append(f"Consent: {consent}")
         flags = [
             name

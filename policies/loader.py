@@ -28,6 +28,7 @@ from policies.model import (
     Conditions,
     PolicySet,
     Rule,
+    RuleEffect,
 )
 from policies.vocabulary import CONSENT_BASIS, Vocabulary, load_vocabulary
 
@@ -40,19 +41,46 @@ _AMSTERDAM: Final = ZoneInfo("Europe/Amsterdam")
 _MAX_AGE: Final = 130
 
 _RULE_KEYS: Final = (
-    "id", "effect", "description", "requester_types", "requester_roles", "purposes",
-    "source_types", "categories", "legal_basis", "statutory_reference", "consent_required",
-    "consent_from", "regions", "valid_from", "valid_until", "conditions", "confidential",
+    "id",
+    "effect",
+    "description",
+    "requester_types",
+    "requester_roles",
+    "purposes",
+    "source_types",
+    "categories",
+    "legal_basis",
+    "statutory_reference",
+    "consent_required",
+    "consent_from",
+    "regions",
+    "valid_from",
+    "valid_until",
+    "conditions",
+    "confidential",
     "break_glass",
 )
 _REQUIRED: Final = (
-    "id", "effect", "description", "requester_types", "purposes", "source_types", "categories",
+    "id",
+    "effect",
+    "description",
+    "requester_types",
+    "purposes",
+    "source_types",
+    "categories",
 )
 _PERMIT_ONLY: Final = (
-    "legal_basis", "consent_required", "consent_from", "confidential", "break_glass",
+    "legal_basis",
+    "consent_required",
+    "consent_from",
+    "confidential",
+    "break_glass",
 )
 _CONDITION_KEYS: Final = (
-    "min_age", "max_age", "requester_is_regiehouder", "case_reference_required",
+    "min_age",
+    "max_age",
+    "requester_is_regiehouder",
+    "case_reference_required",
 )
 _BREAK_GLASS_KEYS: Final = ("max_duration_hours", "min_justification_length")
 
@@ -67,8 +95,13 @@ class _Ctx:
 
 
 def _names(
-    table: Mapping[str, Any], key: str, known: Sequence[str], ctx: _Ctx, *,
-    wildcard: bool, required: bool = True,
+    table: Mapping[str, Any],
+    key: str,
+    known: Sequence[str],
+    ctx: _Ctx,
+    *,
+    wildcard: bool,
+    required: bool = True,
 ) -> frozenset[str]:
     value = table.get(key, [] if not required else None)
     if value is None:
@@ -82,8 +115,10 @@ def _names(
     for name in value:
         if name not in allowed:
             extra = " or '*'" if wildcard else ""
-            ctx.add(f"unknown {key[:-1].replace('_', ' ')} '{name}' "
-                    f"(known: {', '.join(sorted(known))}{extra})")
+            ctx.add(
+                f"unknown {key[:-1].replace('_', ' ')} '{name}' "
+                f"(known: {', '.join(sorted(known))}{extra})"
+            )
     return frozenset(value)
 
 
@@ -95,9 +130,7 @@ def _bool(table: Mapping[str, Any], key: str, default: bool, ctx: _Ctx) -> bool:
     return value
 
 
-def _int(
-    table: Mapping[str, Any], key: str, low: int, high: int, ctx: _Ctx
-) -> int | None:
+def _int(table: Mapping[str, Any], key: str, low: int, high: int, ctx: _Ctx) -> int | None:
     value = table.get(key)
     if value is None:
         return None
@@ -122,8 +155,9 @@ def _instant(value: object, key: str, ctx: _Ctx, *, end_of_day: bool) -> int | N
     return None
 
 
-def _parse_rule(table: Any, display: str, index: int, vocabulary: Vocabulary,
-                problems: list[str]) -> Rule | None:
+def _parse_rule(
+    table: Any, display: str, index: int, vocabulary: Vocabulary, problems: list[str]
+) -> Rule | None:
     if not isinstance(table, dict):
         problems.append(f"{display}: rules[{index}] must be a table")
         return None
@@ -139,18 +173,22 @@ def _parse_rule(table: Any, display: str, index: int, vocabulary: Vocabulary,
     start = len(problems)
     check_keys(table, allowed=_RULE_KEYS, required=_REQUIRED, where=ctx.where, problems=problems)
 
-    effect = table.get("effect")
-    if effect not in ("permit", "forbid"):
-        if "effect" in table:
-            ctx.add(f"effect {effect!r} must be 'permit' or 'forbid'")
-        effect = "forbid"
+    raw_effect = table.get("effect")
+    effect: RuleEffect = "permit" if raw_effect == "permit" else "forbid"
+    if raw_effect not in ("permit", "forbid") and "effect" in table:
+        ctx.add(f"effect {raw_effect!r} must be 'permit' or 'forbid'")
     description = table.get("description", {})
     nl = en = ""
     if not isinstance(description, dict):
         ctx.add("'description' must be a table with 'nl' and 'en'")
     else:
-        check_keys(description, allowed=("nl", "en"), required=("nl", "en"),
-                   where=f"{ctx.where}: description", problems=problems)
+        check_keys(
+            description,
+            allowed=("nl", "en"),
+            required=("nl", "en"),
+            where=f"{ctx.where}: description",
+            problems=problems,
+        )
         nl_raw, en_raw = description.get("nl"), description.get("en")
         if "nl" in description and not (isinstance(nl_raw, str) and nl_raw.strip()):
             ctx.add("description 'nl' must be a non-empty string")
@@ -162,8 +200,9 @@ def _parse_rule(table: Any, display: str, index: int, vocabulary: Vocabulary,
     requesters = vocabulary.requester_types
     requester_types = _names(table, "requester_types", sorted(requesters), ctx, wildcard=True)
     purposes = _names(table, "purposes", sorted(vocabulary.purposes), ctx, wildcard=False)
-    source_types = _names(table, "source_types", sorted(vocabulary.organisation_types), ctx,
-                          wildcard=True)
+    source_types = _names(
+        table, "source_types", sorted(vocabulary.organisation_types), ctx, wildcard=True
+    )
     categories = _names(table, "categories", sorted(vocabulary.categories), ctx, wildcard=True)
     named = (
         vocabulary.organisation_types.values()
@@ -188,11 +227,15 @@ def _parse_rule(table: Any, display: str, index: int, vocabulary: Vocabulary,
         if legal_basis is None:
             ctx.add("a permit rule needs a 'legal_basis'")
         elif legal_basis not in vocabulary.legal_bases:
-            ctx.add(f"unknown legal basis {legal_basis!r} "
-                    f"(known: {', '.join(sorted(vocabulary.legal_bases))})")
+            ctx.add(
+                f"unknown legal basis {legal_basis!r} "
+                f"(known: {', '.join(sorted(vocabulary.legal_bases))})"
+            )
         elif legal_basis != CONSENT_BASIS and reference is None:
-            ctx.add(f"legal basis '{legal_basis}' needs a 'statutory_reference' "
-                    "(the article of the law the rule relies on)")
+            ctx.add(
+                f"legal basis '{legal_basis}' needs a 'statutory_reference' "
+                "(the article of the law the rule relies on)"
+            )
         if legal_basis == CONSENT_BASIS and not consent_required:
             ctx.add("legal basis 'consent' cannot have consent_required = false")
         if consent_from is not None and not consent_required:
@@ -221,39 +264,52 @@ def _parse_rule(table: Any, display: str, index: int, vocabulary: Vocabulary,
     if not isinstance(raw_conditions, dict):
         ctx.add("'conditions' must be a table")
     else:
-        check_keys(raw_conditions, allowed=_CONDITION_KEYS, where=f"{ctx.where}: conditions",
-                   problems=problems)
+        check_keys(
+            raw_conditions,
+            allowed=_CONDITION_KEYS,
+            where=f"{ctx.where}: conditions",
+            problems=problems,
+        )
         conditions = Conditions(
             min_age=_int(raw_conditions, "min_age", 0, _MAX_AGE, ctx),
             max_age=_int(raw_conditions, "max_age", 0, _MAX_AGE, ctx),
-            requester_is_regiehouder=_bool(raw_conditions, "requester_is_regiehouder", False,
-                                           ctx),
-            case_reference_required=_bool(raw_conditions, "case_reference_required", False,
-                                          ctx),
+            requester_is_regiehouder=_bool(raw_conditions, "requester_is_regiehouder", False, ctx),
+            case_reference_required=_bool(raw_conditions, "case_reference_required", False, ctx),
         )
-        if (conditions.min_age is not None and conditions.max_age is not None
-                and conditions.min_age > conditions.max_age):
+        if (
+            conditions.min_age is not None
+            and conditions.max_age is not None
+            and conditions.min_age > conditions.max_age
+        ):
             ctx.add("conditions: 'min_age' must not be above 'max_age'")
 
     confidential = _bool(table, "confidential", False, ctx)
-    break_glass_purposes = {p for p in purposes if p in vocabulary.purposes
-                            and vocabulary.purposes[p].break_glass}
+    break_glass_purposes = {
+        p for p in purposes if p in vocabulary.purposes and vocabulary.purposes[p].break_glass
+    }
     max_duration = min_justification = None
-    if break_glass_purposes and break_glass_purposes != purposes:
+    if effect == "permit" and break_glass_purposes and break_glass_purposes != purposes:
         ctx.add("a break-the-glass purpose cannot share a rule with other purposes")
     raw_break_glass = table.get("break_glass")
     if raw_break_glass is not None and not isinstance(raw_break_glass, dict):
         ctx.add("'break_glass' must be a table")
     elif raw_break_glass is not None:
-        check_keys(raw_break_glass, allowed=_BREAK_GLASS_KEYS, required=_BREAK_GLASS_KEYS,
-                   where=f"{ctx.where}: break_glass", problems=problems)
+        check_keys(
+            raw_break_glass,
+            allowed=_BREAK_GLASS_KEYS,
+            required=_BREAK_GLASS_KEYS,
+            where=f"{ctx.where}: break_glass",
+            problems=problems,
+        )
         if not break_glass_purposes:
             ctx.add("'break_glass' is only allowed for break-the-glass purposes")
         max_duration = _int(raw_break_glass, "max_duration_hours", 1, 72, ctx)
         min_justification = _int(raw_break_glass, "min_justification_length", 1, 10_000, ctx)
     elif break_glass_purposes and effect == "permit":
-        ctx.add(f"purpose {', '.join(sorted(break_glass_purposes))} is break-the-glass: the "
-                "rule needs break_glass = { max_duration_hours, min_justification_length }")
+        ctx.add(
+            f"purpose {', '.join(sorted(break_glass_purposes))} is break-the-glass: the "
+            "rule needs break_glass = { max_duration_hours, min_justification_length }"
+        )
 
     if len(problems) > start:
         return None
@@ -282,8 +338,9 @@ def _parse_rule(table: Any, display: str, index: int, vocabulary: Vocabulary,
     )
 
 
-def parse_rules(path: Path, display: str, vocabulary: Vocabulary,
-                problems: list[str]) -> list[Rule]:
+def parse_rules(
+    path: Path, display: str, vocabulary: Vocabulary, problems: list[str]
+) -> list[Rule]:
     """The valid rules of one file; problems with the others are added to `problems`."""
     document = read_toml(path, display, problems)
     if document is None:
@@ -342,8 +399,10 @@ def validate_rules(rules: Sequence[Rule], vocabulary: Vocabulary) -> list[str]:
     seen: dict[str, Rule] = {}
     for rule in rules:
         if rule.id in seen:
-            problems.append(f"{rule.source_file}: rule '{rule.id}': duplicate rule id "
-                            f"(also in {seen[rule.id].source_file})")
+            problems.append(
+                f"{rule.source_file}: rule '{rule.id}': duplicate rule id "
+                f"(also in {seen[rule.id].source_file})"
+            )
         else:
             seen[rule.id] = rule
     keys = {rule.id: set(expand_rule(rule, vocabulary)) for rule in seen.values()}
@@ -351,9 +410,11 @@ def validate_rules(rules: Sequence[Rule], vocabulary: Vocabulary) -> list[str]:
     permits = sorted((r for r in seen.values() if r.effect == "permit"), key=lambda r: r.id)
     for permit in permits:
         if not keys[permit.id]:
-            problems.append(f"{permit.source_file}: rule '{permit.id}': covers no request "
-                            "(a wildcard category never includes special, criminal or "
-                            "restricted categories: name them)")
+            problems.append(
+                f"{permit.source_file}: rule '{permit.id}': covers no request "
+                "(a wildcard category never includes special, criminal or "
+                "restricted categories: name them)"
+            )
             continue
         blockers: set[str] = set()
         uncovered = False
@@ -364,17 +425,27 @@ def validate_rules(rules: Sequence[Rule], vocabulary: Vocabulary) -> list[str]:
                 break
             blockers.update(hits)
         if not uncovered:
-            problems.append(f"{permit.source_file}: rule '{permit.id}': can never fire: every "
-                            f"request it permits is forbidden by {', '.join(sorted(blockers))}")
+            problems.append(
+                f"{permit.source_file}: rule '{permit.id}': can never fire: every "
+                f"request it permits is forbidden by {', '.join(sorted(blockers))}"
+            )
     for i, first in enumerate(permits):
-        for second in permits[i + 1:]:
+        for second in permits[i + 1 :]:
             if (
                 _same_applicability(first, second)
                 and keys[first.id] & keys[second.id]
-                and (first.legal_basis, first.statutory_reference, first.consent_required,
-                     first.consent_from)
-                != (second.legal_basis, second.statutory_reference, second.consent_required,
-                    second.consent_from)
+                and (
+                    first.legal_basis,
+                    first.statutory_reference,
+                    first.consent_required,
+                    first.consent_from,
+                )
+                != (
+                    second.legal_basis,
+                    second.statutory_reference,
+                    second.consent_required,
+                    second.consent_from,
+                )
             ):
                 problems.append(
                     f"{second.source_file}: rule '{second.id}': contradicts rule '{first.id}' "

@@ -1,4 +1,4 @@
-"""The shared vocabulary (*begrippenkader*): requester types, data categories, purposes, legal bases.
+"""The shared vocabulary (*begrippenkader*): requester types, categories, purposes, legal bases.
 
 Read from four TOML files in the configuration directory:
 
@@ -155,8 +155,13 @@ def _requesters(
     result: dict[str, RequesterType] = {}
     for key, table in _entries(document, section, display, problems).items():
         where = f"{display}: {section} '{key}'"
-        check_keys(table, allowed=("nl", "en", "roles"), required=("nl", "en"), where=where,
-                   problems=problems)
+        check_keys(
+            table,
+            allowed=("nl", "en", "roles"),
+            required=("nl", "en"),
+            where=where,
+            problems=problems,
+        )
         roles = table.get("roles", [])
         if not isinstance(roles, list) or not all(
             isinstance(r, str) and ID_PATTERN.match(r) for r in roles
@@ -206,15 +211,24 @@ def load_vocabulary(config_dir: Path) -> Vocabulary:
         docs.get("categories.toml", {}), "categories", "categories.toml", problems
     ).items():
         where = f"categories.toml: category '{key}'"
-        check_keys(table, allowed=("sensitivity", "nl", "en"),
-                   required=("sensitivity", "nl", "en"), where=where, problems=problems)
-        sensitivity = table.get("sensitivity")
-        if sensitivity not in SENSITIVITIES:
+        check_keys(
+            table,
+            allowed=("sensitivity", "nl", "en"),
+            required=("sensitivity", "nl", "en"),
+            where=where,
+            problems=problems,
+        )
+        raw = table.get("sensitivity")
+        sensitivity: Sensitivity = "restricted"  # the safest value; unused when loading fails
+        for known in SENSITIVITIES:
+            if raw == known:
+                sensitivity = known
+                break
+        else:
             if "sensitivity" in table:
                 problems.append(
-                    f"{where}: sensitivity {sensitivity!r} is not one of {', '.join(SENSITIVITIES)}"
+                    f"{where}: sensitivity {raw!r} is not one of {', '.join(SENSITIVITIES)}"
                 )
-            sensitivity = "restricted"  # never used: loading fails
         categories[key] = Category(
             id=key,
             sensitivity=sensitivity,
@@ -227,8 +241,13 @@ def load_vocabulary(config_dir: Path) -> Vocabulary:
         docs.get("purposes.toml", {}), "purposes", "purposes.toml", problems
     ).items():
         where = f"purposes.toml: purpose '{key}'"
-        check_keys(table, allowed=("nl", "en", "break_glass", "aggregates_only"),
-                   required=("nl", "en"), where=where, problems=problems)
+        check_keys(
+            table,
+            allowed=("nl", "en", "break_glass", "aggregates_only"),
+            required=("nl", "en"),
+            where=where,
+            problems=problems,
+        )
         purposes[key] = Purpose(
             id=key,
             nl=text_field(table, "nl", where, problems),
@@ -242,8 +261,13 @@ def load_vocabulary(config_dir: Path) -> Vocabulary:
         docs.get("legal_bases.toml", {}), "legal_bases", "legal_bases.toml", problems
     ).items():
         where = f"legal_bases.toml: legal basis '{key}'"
-        check_keys(table, allowed=("nl", "en", "article"), required=("nl", "en", "article"),
-                   where=where, problems=problems)
+        check_keys(
+            table,
+            allowed=("nl", "en", "article"),
+            required=("nl", "en", "article"),
+            where=where,
+            problems=problems,
+        )
         legal_bases[key] = LegalBasis(
             id=key,
             nl=text_field(table, "nl", where, problems),

@@ -73,6 +73,11 @@ def merge_documents(documents: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return merged
 
 
+def _email(name: str) -> str:
+    local = "".join(c if c.isalnum() else "." for c in name.lower()).strip(".")
+    return f"{local}@voorbeeld.invalid"
+
+
 def _sans_bsn(value: Any) -> Any:
     """Rows of the RvdK tables carry the BSN; compare them without it."""
     if isinstance(value, dict):
@@ -104,6 +109,8 @@ class _Context:
         ots = scenarios.get("child_under_ots")
         chosen = [c for c in self.children if c.bsn == ots] or self.children[:1]
         self.measure_child = chosen[0] if chosen else None
+        self.report: dict[str, Any] | None = None  # one VT report per household
+        self.phones = {p.bsn: f"000-{rng.randint(1000000, 9999999)}" for p in members}
 
     def _day(self, earliest: int, latest: int) -> str:
         return (self.today - timedelta(days=self.rng.randint(earliest, latest))).isoformat()
@@ -114,8 +121,8 @@ class _Context:
             "naam": person.name,
             "geboortedatum": person.birth_date.isoformat(),
             "adres": dict(self.address),
-            "telefoon": f"000-{self.rng.randint(1000000, 9999999)}",
-            "email": f"{person.bsn}@voorbeeld.invalid",
+            "telefoon": self.phones[person.bsn],
+            "email": _email(person.name),
         }
 
     def _shelter(self) -> dict[str, str]:
@@ -175,26 +182,27 @@ class _Context:
             doc["client"]["geheim_adres"] = True
         return doc
 
+    def _report(self) -> dict[str, Any]:
+        return {
+            "meldingnummer": f"VT-{self.today.year}-{self.rng.randint(10000, 99999)}",
+            "ontvangen_op": self._day(30, 200),
+            "aard": "vermoeden huiselijk geweld (synthetisch)",
+            "samenvatting": "Melding over spanningen en geweld in het gezin (synthetisch).",
+            "betrokken_kinderen": [c.name for c in self.children],
+            "melder": {
+                "naam": f"Melder {self.rng.choice(('Anouk', 'Bas', 'Cor'))}-Synthetisch",
+                "relatie": self.rng.choice(_REPORTER_RELATIONS),
+                "telefoon": f"000-{self.rng.randint(1000000, 9999999)}",
+            },
+        }
+
     def veilig_thuis(self, person: Person) -> dict[str, Any]:
-        reporter_relation = self.rng.choice(_REPORTER_RELATIONS)
-        report_number = f"VT-{self.today.year}-{self.rng.randint(10000, 99999)}"
+        if self.report is None:
+            self.report = self._report()
         doc: dict[str, Any] = {
             "bsn": person.bsn,
             "client": self._client(person),
-            "meldingen": [
-                {
-                    "meldingnummer": report_number,
-                    "ontvangen_op": self._day(30, 200),
-                    "aard": "vermoeden huiselijk geweld (synthetisch)",
-                    "samenvatting": "Melding over spanningen en geweld in het gezin (synthetisch).",
-                    "betrokken_kinderen": [c.name for c in self.children],
-                    "melder": {
-                        "naam": f"Melder {self.rng.choice(('Anouk', 'Bas', 'Cor'))}-Synthetisch",
-                        "relatie": reporter_relation,
-                        "telefoon": f"000-{self.rng.randint(1000000, 9999999)}",
-                    },
-                }
-            ],
+            "meldingen": [dict(self.report)],
             "veiligheidsbeoordeling": [
                 {
                     "datum": self._day(5, 29),

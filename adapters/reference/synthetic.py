@@ -201,14 +201,18 @@ def generate_population(
     if missing:
         raise ValueError(f"org_ids lacks organisation type(s) {sorted(missing)}")
     day = today or date.today()
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
     builder = _Builder(rng, day, org_ids)
     builder.scenario_households()
     while len(builder.households) < households:
         builder.random_household()
     people = tuple(builder.people)
     source_records = records.build_source_records(
-        random.Random(seed + 1), day, people, builder.households, builder.scenarios
+        random.Random(seed + 1),  # noqa: S311 - reproducible test data, not secrets
+        day,
+        people,
+        builder.households,
+        builder.scenarios,
     )
     return Population(
         seed=seed,
@@ -251,11 +255,10 @@ class _Builder:
         anniversary = _years_before(self.today, age)
         return anniversary - timedelta(days=self.rng.randint(*days_since_birthday))
 
-    def person(self, household_id: str, family: str, age: int, role: Role, **kw: Any) -> Person:
-        given = self.rng.choice(_GIVEN)
+    def person(self, household_id: str, name: str, age: int, role: Role, **kw: Any) -> Person:
         person = Person(
             bsn=self._bsns.pop(),
-            name=f"{given} {family}-Synthetisch",
+            name=name,
             birth_date=self.birth_date(age, **kw),
             household_id=household_id,
             role=role,
@@ -276,9 +279,11 @@ class _Builder:
         household_id = f"hh-{len(self.households) + 1:03d}"
         family = self._families[len(self.households) % len(self._families)]
         members = []
+        givens = self.rng.sample(_GIVEN, len(ages))
         for index, (age, role) in enumerate(ages):
             kw = {"days_since_birthday": (60, 120)} if index in recent_birthday else {}
-            members.append(self.person(household_id, family, age, role, **kw))
+            name = f"{givens[index]} {family}-Synthetisch"
+            members.append(self.person(household_id, name, age, role, **kw))
         parents = [(i, p) for i, p in enumerate(members) if p.role == "parent"]
         children = [p for p in members if p.role == "child"]
         custody = tuple(
@@ -321,7 +326,7 @@ class _Builder:
             child_16_17=teen.bsn,
             vt_report_subject=toddler.bsn,
         )
-        mum, dad, child14, child10 = self.household(
+        _, dad, child14, _ = self.household(
             ((38, "parent"), (40, "parent"), (14, "child"), (10, "child")),
             regiehouder="gi",
             involved=("wijkteam", "veilig_thuis", "gi", "rvdk", "rvt"),
@@ -329,9 +334,7 @@ class _Builder:
         self.scenarios.update(
             child_under_ots=child14.bsn, rvdk_investigation=child14.bsn, criminal_record=dad.bsn
         )
-        (single,) = self.household(
-            ((52, "adult"),), regiehouder="wijkteam", involved=("wijkteam",)
-        )
+        (single,) = self.household(((52, "adult"),), regiehouder="wijkteam", involved=("wijkteam",))
         self.scenarios["adult"] = single.bsn
 
     def random_household(self) -> None:

@@ -1,7 +1,99 @@
-"""Audit log tables, on `gateway.tables.metadata`."""
+"""Audit log tables, on `gateway.tables.metadata`.
+
+`audit_entries`   the hash-chained entries; `seq` is assigned by the writer, never by
+                  the database, so it is gap-free and the chain order is the key order.
+`audit_chain_head` one row (id 1): the last seq and hash, and the last checkpoint.
+                  Appends lock it (`FOR UPDATE` on PostgreSQL; the write lock on
+                  SQLite), which makes every process extend one linear chain.
+                  `pruned_through` is the highest seq retention may delete.
+`audit_checkpoints` signed `{seq, hash, time, kind}` statements (JWS), see checkpoints.py.
+
+Database triggers (migration 0003) refuse UPDATE of entries and DELETE beyond
+`pruned_through`; they guard against accidents, detection guards against intent.
+"""
 
 from __future__ import annotations
 
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    text,
+)
+
 from gateway.tables import metadata
 
-__all__ = ["metadata"]
+__all__ = ["audit_chain_head", "audit_checkpoints", "audit_entries", "metadata"]
+
+audit_entries = Table(
+    "audit_entries",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("time", DateTime(timezone=True), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("request_id", String(200), nullable=False),
+    Column("trace_id", String(200)),
+    Column("requester_org", String(200)),
+    Column("professional", String(200)),
+    Column("role", String(200)),
+    Column("subject", String(200)),
+    Column("household", String(200)),
+    Column("purpose", String(200)),
+    Column("source", String(200)),
+    Column("category", String(200)),
+    Column("decision", String(16)),
+    Column("reason", String(200)),
+    Column("rule_ids", Text, nullable=False),  # canonical JSON array of strings
+    Column("legal_basis", String(200)),
+    Column("consent_ids", Text, nullable=False),  # canonical JSON array of strings
+    Column("policy_version", String(200)),
+    Column("break_glass", Boolean, nullable=False),
+    Column("justification_ct", Text),
+    Column("justification_kid", String(64)),
+    Column("outcome", String(16)),
+    Column("confidentiality", String(16), nullable=False),
+    Column("target_seq", BigInteger().with_variant(Integer, "sqlite")),
+    Column("details", Text, nullable=False),  # canonical JSON object of strings
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_audit_entries_time", "time"),
+    Index("ix_audit_entries_requester_org_seq", "requester_org", "seq"),
+    Index("ix_audit_entries_source_seq", "source", "seq"),
+    Index("ix_audit_entries_subject_seq", "subject", "seq"),
+    Index("ix_audit_entries_purpose_seq", "purpose", "seq"),
+    Index("ix_audit_entries_target_seq", "target_seq"),
+    Index(
+        "ix_audit_entries_break_glass",
+        "seq",
+        postgresql_where=text("break_glass"),
+        sqlite_where=text("break_glass"),
+    ),
+)
+
+audit_chain_head = Table(
+    "audit_chain_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("checkpoint_seq", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+    Column("checkpoint_time", DateTime(timezone=True)),
+    Column("pruned_through", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+)
+
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("hash", String(64), nullable=False),
+    Column("time", DateTime(timezone=True), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("kid", String(64), nullable=False),
+    Column("jws", Text, nullable=False),
+)

@@ -1,0 +1,121 @@
+"""The RvdK reference source as a real database, for the SQL adapter.
+
+`build_reference_database` (re)creates the RvdK's tables — its own MetaData,
+optionally in a schema of its own — and fills them from the population, so
+`SqlSourceAdapter` and `config/sources/rvdk.toml` run against a real SQLite
+file or PostgreSQL. Tables carry columns no mapping may pass on.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Column, Date, Integer, MetaData, String, Table, Text, insert, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from adapters.reference.records import RVDK_TABLES
+from adapters.reference.synthetic import Population
+
+__all__ = ["build_reference_database", "reference_metadata"]
+
+_DATE_COLUMNS = {"geboortedatum", "startdatum", "afgerond_op", "datum", "registratiedatum"}
+
+
+def reference_metadata(schema: str | None = None) -> MetaData:
+    """The RvdK system's tables (a fresh MetaData per call: no shared state)."""
+    metadata = MetaData(schema=schema)
+
+    def key() -> list[Column[Any]]:
+        return [
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            Column("bsn", String(9), nullable=False, index=True),
+        ]
+
+    Table("bron", metadata, Column("sleutel", String(64), primary_key=True), Column("waarde", Text))
+    Table(
+        "personen",
+        metadata,
+        *key(),
+        Column("naam", String(200)),
+        Column("geboortedatum", Date),
+        Column("adres", String(300)),
+    )
+    Table(
+        "onderzoeken",
+        metadata,
+        *key(),
+        Column("onderzoeksnummer", String(40)),
+        Column("soort", String(80)),
+        Column("startdatum", Date),
+        Column("afgerond_op", Date),
+        Column("advies", Text),
+        Column("raadsonderzoeker", String(200)),
+        Column("interne_opmerking", Text),
+    )
+    Table(
+        "beschikkingen",
+        metadata,
+        *key(),
+        Column("zaaknummer", String(80)),
+        Column("rechtbank", String(200)),
+        Column("datum", Date),
+        Column("dictum", Text),
+    )
+    Table(
+        "justitiele_documentatie",
+        metadata,
+        *key(),
+        Column("registratiedatum", Date),
+        Column("omschrijving", Text),
+        Column("afdoening", String(200)),
+    )
+    return metadata
+
+
+async def build_reference_database(
+    url: str, population: Population, org_id: str, *, schema: str | None = None
+) -> int:
+    """Drop, create and fill the RvdK tables at `url`; returns the number of rows written.
+
+    With `schema` (PostgreSQL) the tables live in that schema, created if needed,
+    so parallel tests do not collide; drop it afterwards to clean up.
+    """
+    metadata = reference_metadata(schema)
+    engine = create_async_engine(url)
+    rows = 0
+    try:
+        async with engine.begin() as connection:
+            if schema is not None:
+                quoted = connection.dialect.identifier_preparer.quote_schema(schema)
+                await connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quoted}"))
+            await connection.run_sync(metadata.drop_all)
+            await connection.run_sync(metadata.create_all)
+            tables = {t.name: t for t in metadata.sorted_tables}
+            await connection.execute(
+                insert(tables["bron"]),
+                [
+                    {"sleutel": "organisatie", "waarde": org_id},
+                    {"sleutel": "seed", "waarde": str(population.seed)},
+                    {"sleutel": "peildatum", "waarde": population.today.isoformat()},
+                ],
+            )
+            for name in RVDK_TABLES:
+                batch = [
+                    _typed(row)
+                    for document in population.source_records.get("rvdk", {}).values()
+                    for row in document.get(name, [])
+                ]
+                if batch:
+                    await connection.execute(insert(tables[name]), batch)
+                    rows += len(batch)
+    finally:
+        await engine.dispose()
+    return rows
+
+
+def _typed(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: date.fromisoformat(value) if key in _DATE_COLUMNS and value else value
+        for key, value in row.items()
+    }

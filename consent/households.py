@@ -1,0 +1,416 @@
+"""`SqlHouseholdStore`: households, members, custody and the contact person, with history.
+
+Nothing is overwritten: an ending (a member moves out, custody ends, another
+contact person) closes the open row (`until_at`) and, where something replaces
+it, a new row starts; every change is also appended to `household_events`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from consent._sql import actor_from, aware, new_id, utc
+from consent.errors import HouseholdNotFoundError, InvalidHouseholdError
+from consent.model import (
+    MEMBER_ROLES,
+    Actor,
+    CustodyRelation,
+    Household,
+    HouseholdEvent,
+    Member,
+    NewMember,
+)
+from consent.tables import (
+    custody,
+    household_contacts,
+    household_events,
+    household_members,
+    households,
+)
+
+__all__ = ["SqlHouseholdStore"]
+
+
+def _open_at(table: Any, at: datetime) -> Any:
+    return and_(table.c.since <= at, or_(table.c.until_at.is_(None), table.c.until_at > at))
+
+
+class SqlHouseholdStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def register(
+        self,
+        *,
+        regiehouder: str,
+        members: Sequence[NewMember],
+        custody_pairs: Sequence[tuple[str, str]],
+        contact_organisation: str,
+        contact_professional: str,
+        actor: Actor,
+        at: datetime | None = None,
+    ) -> Household:
+        """Register a household; `custody_pairs` are (parent, child) pseudonyms."""
+        when = utc(at or datetime.now(UTC))
+        persons = [m.person for m in members]
+        if not members:
+            raise InvalidHouseholdError("a household needs at least one member")
+        if len(set(persons)) != len(persons):
+            raise InvalidHouseholdError("a person is listed twice")
+        for member in members:
+            if member.role not in MEMBER_ROLES:
+                raise InvalidHouseholdError(
+                    f"role must be one of {', '.join(sorted(MEMBER_ROLES))}"
+                )
+            if member.birth_date > when.date():
+                raise InvalidHouseholdError("a birth date lies in the future")
+        for parent, child in custody_pairs:
+            if parent == child or parent not in persons or child not in persons:
+                raise InvalidHouseholdError("custody must link two different members")
+        if len(set(custody_pairs)) != len(custody_pairs):
+            raise InvalidHouseholdError("a custody relation is listed twice")
+        household_id = new_id("hh")
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                insert(households).values(id=household_id, regiehouder=regiehouder, created_at=when)
+            )
+            await conn.execute(
+                insert(household_members),
+                [
+                    {
+                        "household_id": household_id,
+                        "person": m.person,
+                        "birth_date": m.birth_date,
+                        "role": m.role,
+                        "since": when,
+                    }
+                    for m in members
+                ],
+            )
+            if custody_pairs:
+                await conn.execute(
+                    insert(custody),
+                    [
+                        {"household_id": household_id, "parent": p, "child": c, "since": when}
+                        for p, c in custody_pairs
+                    ],
+                )
+            await conn.execute(
+                insert(household_contacts).values(
+                    household_id=household_id,
+                    organisation=contact_organisation,
+                    professional=contact_professional,
+                    since=when,
+                )
+            )
+            await _event(
+                conn, household_id, "registered", when, actor, {"members": str(len(members))}
+            )
+        return await self.get(household_id)
+
+    async def get(self, household_id: str) -> Household:
+        async with self._engine.connect() as conn:
+            head = (
+                await conn.execute(select(households).where(households.c.id == household_id))
+            ).first()
+            if head is None:
+                raise HouseholdNotFoundError("no such household")
+            members = (
+                await conn.execute(
+                    select(household_members)
+                    .where(household_members.c.household_id == household_id)
+                    .order_by(household_members.c.id)
+                )
+            ).all()
+            relations = (
+                await conn.execute(
+                    select(custody)
+                    .where(custody.c.household_id == household_id)
+                    .order_by(custody.c.id)
+                )
+            ).all()
+            contacts = (
+                await conn.execute(
+                    select(household_contacts)
+                    .where(household_contacts.c.household_id == household_id)
+                    .order_by(household_contacts.c.id)
+                )
+            ).all()
+            events = (
+                await conn.execute(
+                    select(household_events)
+                    .where(household_events.c.household_id == household_id)
+                    .order_by(household_events.c.id)
+                )
+            ).all()
+        current = [c for c in contacts if c.until_at is None] or list(contacts[-1:])
+        return Household(
+            id=head.id,
+            regiehouder=head.regiehouder,
+            contact_organisation=current[-1].organisation,
+            contact_professional=current[-1].professional,
+            created_at=aware(head.created_at),
+            members=tuple(
+                Member(
+                    m.person,
+                    m.birth_date,
+                    m.role,
+                    aware(m.since),
+                    aware(m.until_at) if m.until_at else None,
+                )
+                for m in members
+            ),
+            custody=tuple(
+                CustodyRelation(
+                    r.parent, r.child, aware(r.since), aware(r.until_at) if r.until_at else None
+                )
+                for r in relations
+            ),
+            events=tuple(
+                HouseholdEvent(e.event, aware(e.at), actor_from(e.actor), dict(e.detail))
+                for e in events
+            ),
+        )
+
+    async def households_of(self, person: str, at: datetime | None = None) -> list[str]:
+        """Ids of the households `person` belongs to at `at` (oldest first)."""
+        when = utc(at or datetime.now(UTC))
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                select(household_members.c.household_id)
+                .where(household_members.c.person == person, _open_at(household_members, when))
+                .order_by(household_members.c.id)
+            )
+            return list(dict.fromkeys(r.household_id for r in rows))
+
+    async def has_custody(self, parent: str, child: str, at: datetime | None = None) -> bool:
+        when = utc(at or datetime.now(UTC))
+        async with self._engine.connect() as conn:
+            row = await conn.execute(
+                select(custody.c.id)
+                .where(
+                    custody.c.parent == parent, custody.c.child == child, _open_at(custody, when)
+                )
+                .limit(1)
+            )
+            return row.first() is not None
+
+    async def children_in_custody(self, parent: str, at: datetime | None = None) -> list[str]:
+        when = utc(at or datetime.now(UTC))
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                select(custody.c.child).where(custody.c.parent == parent, _open_at(custody, when))
+            )
+            return sorted({r.child for r in rows})
+
+    async def birth_date(self, person: str) -> date | None:
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(household_members.c.birth_date)
+                    .where(household_members.c.person == person)
+                    .limit(1)
+                )
+            ).first()
+        return row.birth_date if row else None
+
+    # -- changes (each closes what ends and appends an event) ---------------------------
+
+    async def member_joined(
+        self, household_id: str, member: NewMember, *, actor: Actor, at: datetime | None = None
+    ) -> Household:
+        when = utc(at or datetime.now(UTC))
+        if member.role not in MEMBER_ROLES:
+            raise InvalidHouseholdError(f"role must be one of {', '.join(sorted(MEMBER_ROLES))}")
+        async with self._engine.begin() as conn:
+            await _require(conn, household_id)
+            if await _open_member(conn, household_id, member.person):
+                raise InvalidHouseholdError("the person is already a member")
+            await conn.execute(
+                insert(household_members).values(
+                    household_id=household_id,
+                    person=member.person,
+                    birth_date=member.birth_date,
+                    role=member.role,
+                    since=when,
+                )
+            )
+            await _event(
+                conn, household_id, "member_joined", when, actor, {"person": member.person}
+            )
+        return await self.get(household_id)
+
+    async def member_moved_out(
+        self, household_id: str, person: str, *, actor: Actor, at: datetime | None = None
+    ) -> Household:
+        """Close the membership; custody is a legal tie and stays until ended itself."""
+        when = utc(at or datetime.now(UTC))
+        async with self._engine.begin() as conn:
+            await _require(conn, household_id)
+            if not await _open_member(conn, household_id, person):
+                raise InvalidHouseholdError("the person is not a current member")
+            await conn.execute(
+                update(household_members)
+                .where(
+                    household_members.c.household_id == household_id,
+                    household_members.c.person == person,
+                    household_members.c.until_at.is_(None),
+                )
+                .values(until_at=when)
+            )
+            await _event(conn, household_id, "member_moved_out", when, actor, {"person": person})
+        return await self.get(household_id)
+
+    async def custody_granted(
+        self,
+        household_id: str,
+        parent: str,
+        child: str,
+        *,
+        actor: Actor,
+        at: datetime | None = None,
+    ) -> Household:
+        when = utc(at or datetime.now(UTC))
+        if parent == child:
+            raise InvalidHouseholdError("custody must link two different members")
+        async with self._engine.begin() as conn:
+            await _require(conn, household_id)
+            for person in (parent, child):
+                if not await _open_member(conn, household_id, person):
+                    raise InvalidHouseholdError("custody must link two current members")
+            if await _open_custody(conn, household_id, parent, child):
+                raise InvalidHouseholdError("this custody relation already exists")
+            await conn.execute(
+                insert(custody).values(
+                    household_id=household_id, parent=parent, child=child, since=when
+                )
+            )
+            await _event(
+                conn,
+                household_id,
+                "custody_granted",
+                when,
+                actor,
+                {"parent": parent, "child": child},
+            )
+        return await self.get(household_id)
+
+    async def custody_ended(
+        self,
+        household_id: str,
+        parent: str,
+        child: str,
+        *,
+        actor: Actor,
+        at: datetime | None = None,
+    ) -> Household:
+        when = utc(at or datetime.now(UTC))
+        async with self._engine.begin() as conn:
+            await _require(conn, household_id)
+            if not await _open_custody(conn, household_id, parent, child):
+                raise InvalidHouseholdError("no such custody relation in force")
+            await conn.execute(
+                update(custody)
+                .where(
+                    custody.c.household_id == household_id,
+                    custody.c.parent == parent,
+                    custody.c.child == child,
+                    custody.c.until_at.is_(None),
+                )
+                .values(until_at=when)
+            )
+            await _event(
+                conn, household_id, "custody_ended", when, actor, {"parent": parent, "child": child}
+            )
+        return await self.get(household_id)
+
+    async def contact_changed(
+        self,
+        household_id: str,
+        organisation: str,
+        professional: str,
+        *,
+        actor: Actor,
+        at: datetime | None = None,
+    ) -> Household:
+        when = utc(at or datetime.now(UTC))
+        async with self._engine.begin() as conn:
+            await _require(conn, household_id)
+            await conn.execute(
+                update(household_contacts)
+                .where(
+                    household_contacts.c.household_id == household_id,
+                    household_contacts.c.until_at.is_(None),
+                )
+                .values(until_at=when)
+            )
+            await conn.execute(
+                insert(household_contacts).values(
+                    household_id=household_id,
+                    organisation=organisation,
+                    professional=professional,
+                    since=when,
+                )
+            )
+            await _event(
+                conn,
+                household_id,
+                "contact_person_changed",
+                when,
+                actor,
+                {"organisation": organisation},
+            )
+        return await self.get(household_id)
+
+
+async def _require(conn: AsyncConnection, household_id: str) -> None:
+    row = await conn.execute(select(households.c.id).where(households.c.id == household_id))
+    if row.first() is None:
+        raise HouseholdNotFoundError("no such household")
+
+
+async def _open_member(conn: AsyncConnection, household_id: str, person: str) -> bool:
+    row = await conn.execute(
+        select(household_members.c.id)
+        .where(
+            household_members.c.household_id == household_id,
+            household_members.c.person == person,
+            household_members.c.until_at.is_(None),
+        )
+        .limit(1)
+    )
+    return row.first() is not None
+
+
+async def _open_custody(conn: AsyncConnection, household_id: str, parent: str, child: str) -> bool:
+    row = await conn.execute(
+        select(custody.c.id)
+        .where(
+            custody.c.household_id == household_id,
+            custody.c.parent == parent,
+            custody.c.child == child,
+            custody.c.until_at.is_(None),
+        )
+        .limit(1)
+    )
+    return row.first() is not None
+
+
+async def _event(
+    conn: AsyncConnection,
+    household_id: str,
+    event: str,
+    at: datetime,
+    actor: Actor,
+    detail: dict[str, str],
+) -> None:
+    await conn.execute(
+        insert(household_events).values(
+            household_id=household_id, event=event, at=at, actor=actor.as_dict(), detail=detail
+        )
+    )

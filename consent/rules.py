@@ -1,0 +1,160 @@
+"""Age and representation rules (pure functions), applied at decision time.
+
+Under `child_consents_from` (12) the parents with custody consent; from there to
+`child_alone_from` (16) both the child and the parents with custody; from then on
+the young person alone; adults themselves. A parent without custody never counts.
+Ages come from the birth date on the day of the decision, so a parents' consent for
+an 11-year-old stops being enough on the 12th birthday and stops counting on the 16th.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from consent.model import ConsentRecord, Coverage, RequesterRef, SourceRef
+
+__all__ = ["AgeRules", "Requirement", "age_on", "evaluate", "requirement"]
+
+CUSTODY_LABEL = "custody_holder"
+
+
+@dataclass(frozen=True, slots=True)
+class AgeRules:
+    child_consents_from: int = 12
+    child_alone_from: int = 16
+    custody_holders: Literal["all", "any"] = "all"
+
+    def __post_init__(self) -> None:
+        if not 0 < self.child_consents_from <= self.child_alone_from <= 18:
+            raise ValueError(
+                "age thresholds must satisfy 0 < child_consents_from <= child_alone_from <= 18"
+            )
+        if self.custody_holders not in ("all", "any"):
+            raise ValueError("custody_holders must be 'all' or 'any'")
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> AgeRules:
+        section = data.get("age_rules", {})
+        if not isinstance(section, Mapping):
+            raise ValueError("[age_rules] must be a table")
+        unknown = set(section) - {"child_consents_from", "child_alone_from", "custody_holders"}
+        if unknown:
+            raise ValueError(f"unknown [age_rules] keys: {', '.join(sorted(unknown))}")
+        values: dict[str, Any] = {}
+        for name in ("child_consents_from", "child_alone_from"):
+            if name in section:
+                value = section[name]
+                if not isinstance(value, int) or isinstance(value, bool):
+                    raise ValueError(f"age_rules.{name} must be an integer")
+                values[name] = value
+        if "custody_holders" in section:
+            values["custody_holders"] = section["custody_holders"]
+        return cls(**values)
+
+    @classmethod
+    def load(cls, path: Path) -> AgeRules:
+        """Read `config/consent.toml`; a missing file means the statutory defaults."""
+        if not path.exists():
+            return cls()
+        with path.open("rb") as fh:
+            return cls.from_mapping(tomllib.load(fh))
+
+
+def age_on(birth_date: date, on: date) -> int:
+    """Completed years on `on` (a birthday counts from its first moment)."""
+    years = on.year - birth_date.year
+    if (on.month, on.day) < (birth_date.month, birth_date.day):
+        years -= 1
+    return years
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """Who must consent: every group must be satisfied; a group is satisfied when any
+    one person in it consents. An empty group can never be satisfied (no one known)."""
+
+    rule: str
+    groups: tuple[frozenset[str], ...]
+
+    @property
+    def people(self) -> frozenset[str]:
+        return frozenset().union(*self.groups) if self.groups else frozenset()
+
+
+def requirement(
+    subject: str,
+    birth_date: date | None,
+    custody_holders: Iterable[str],
+    at: datetime,
+    rules: AgeRules,
+) -> Requirement:
+    """Whose consent is needed for `subject` at `at` (custody holders as of `at`)."""
+    if birth_date is None:
+        return Requirement("not_registered", (frozenset({subject}),))
+    age = age_on(birth_date, at.date())
+    if age >= rules.child_alone_from:
+        return Requirement("self", (frozenset({subject}),))
+    holders = frozenset(custody_holders) - {subject}
+    if rules.custody_holders == "all" and holders:
+        parent_groups: tuple[frozenset[str], ...] = tuple(frozenset({h}) for h in sorted(holders))
+    else:
+        parent_groups = (holders,)
+    if age >= rules.child_consents_from:
+        return Requirement("child_and_custody_holders", (frozenset({subject}), *parent_groups))
+    return Requirement("custody_holders", parent_groups)
+
+
+def evaluate(
+    subject: str,
+    birth_date: date | None,
+    custody_holders: Iterable[str],
+    consents: Sequence[ConsentRecord],
+    requester: RequesterRef,
+    purpose: str,
+    category: str,
+    source: SourceRef | None,
+    at: datetime,
+    rules: AgeRules,
+) -> Coverage:
+    """Whether the live declarations cover one item, and who must still consent.
+
+    A person counts when they have a matching grant in force and no matching refusal
+    in force; only declarations about `subject` given by that person count, so a
+    parent without custody (not among `custody_holders`) never counts.
+    """
+    need = requirement(subject, birth_date, custody_holders, at, rules)
+    if need.rule == "not_registered":
+        return Coverage(False, (), (subject,), need.rule)
+    people = need.people
+    grants: dict[str, list[str]] = {}
+    refused: set[str] = set()
+    for record in consents:
+        if record.subject != subject or record.given_by not in people:
+            continue
+        if not record.in_force(at) or not record.scope.matches(
+            purpose, category, requester, source
+        ):
+            continue
+        if record.decision == "refuse":
+            refused.add(record.given_by)
+        else:
+            grants.setdefault(record.given_by, []).append(record.id)
+    consenting = {p for p in grants if p not in refused}
+    used: list[str] = []
+    missing: list[str] = []
+    for group in need.groups:
+        present = sorted(group & consenting)
+        if present:
+            for person in present:
+                used.extend(grants[person])
+        elif group:
+            missing.extend(sorted(group))
+        else:
+            missing.append(CUSTODY_LABEL)
+    ok = not missing
+    return Coverage(ok, tuple(sorted(set(used))) if ok else (), tuple(missing), need.rule)

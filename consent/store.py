@@ -1,0 +1,507 @@
+"""`SqlConsentStore`: consents and refusals, their append-only history, receipts,
+notifications, and the consent check the exchange pipeline asks.
+
+No cache: every check reads the subject's live declarations through the
+`(subject, status)` index, so a withdrawal is honoured on the very next request
+on every gateway instance that shares the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
+
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from consent._sql import actor_from, aware, new_id, utc
+from consent.errors import (
+    ConsentAlreadyWithdrawnError,
+    ConsentNotActiveError,
+    ConsentNotFoundError,
+    InvalidValidityError,
+    NoCustodyError,
+)
+from consent.model import (
+    Actor,
+    ConsentEvent,
+    ConsentRecord,
+    ConsentScope,
+    Coverage,
+    GiverRole,
+    NewConsent,
+    Notification,
+    RequesterRef,
+    SourceRef,
+)
+from consent.receipts import receipt_claims
+from consent.rules import AgeRules, evaluate
+from consent.tables import (
+    consent_events,
+    consent_notifications,
+    consent_receipts,
+    consents,
+    custody,
+    household_members,
+)
+
+__all__ = ["ConsentStore", "Receipt", "SqlConsentStore"]
+
+Item = tuple[str, str, SourceRef | None]
+
+_LIVE = ("active", "refused")
+_CHECK_COLUMNS = (
+    consents.c.id,
+    consents.c.subject,
+    consents.c.given_by,
+    consents.c.decision,
+    consents.c.status,
+    consents.c.purposes,
+    consents.c.categories,
+    consents.c.recipient_organisations,
+    consents.c.recipient_types,
+    consents.c.source_organisations,
+    consents.c.source_types,
+    consents.c.valid_from,
+    consents.c.valid_until,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    id: str
+    consent_id: str
+    event: str
+    issued_at: datetime
+    jws: str
+
+
+class ConsentStore(Protocol):
+    """The port the exchange pipeline uses."""
+
+    async def covers(
+        self,
+        subject: str,
+        requester: RequesterRef,
+        purpose: str,
+        category: str,
+        source: SourceRef | None,
+        at: datetime,
+    ) -> Coverage: ...
+
+    async def covers_many(
+        self, subject: str, requester: RequesterRef, items: Sequence[Item], at: datetime
+    ) -> list[Coverage]: ...
+
+
+class SqlConsentStore:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        rules: AgeRules,
+        sign: Callable[[dict[str, Any]], str],
+        issuer: str,
+    ) -> None:
+        self._engine = engine
+        self.rules = rules
+        self._sign = sign
+        self._issuer = issuer
+
+    # -- the check ---------------------------------------------------------------------
+
+    async def covers(
+        self,
+        subject: str,
+        requester: RequesterRef,
+        purpose: str,
+        category: str,
+        source: SourceRef | None,
+        at: datetime,
+    ) -> Coverage:
+        return (await self.covers_many(subject, requester, [(purpose, category, source)], at))[0]
+
+    async def covers_many(
+        self, subject: str, requester: RequesterRef, items: Sequence[Item], at: datetime
+    ) -> list[Coverage]:
+        """One coverage per (purpose, category, source), from three indexed reads."""
+        when = utc(at)
+        async with self._engine.connect() as conn:
+            birth = await _birth_date(conn, subject)
+            if birth is None:
+                holders: list[str] = []
+                live: list[ConsentRecord] = []
+            else:
+                holders = await _custody_holders(conn, subject, when)
+                rows = await conn.execute(
+                    select(*_CHECK_COLUMNS).where(
+                        consents.c.subject == subject, consents.c.status.in_(_LIVE)
+                    )
+                )
+                live = [_light_record(r) for r in rows]
+        return [
+            evaluate(subject, birth, holders, live, requester, p, c, s, when, self.rules)
+            for p, c, s in items
+        ]
+
+    # -- recording ---------------------------------------------------------------------
+
+    async def record(self, new: NewConsent, *, at: datetime | None = None) -> ConsentRecord:
+        """Record a grant or refusal; supersedes the giver's earlier declaration on the
+        same scope; writes the event, a signed receipt and the notifications."""
+        when = utc(at or datetime.now(UTC))
+        valid_from, given_at = utc(new.valid_from), utc(new.given_at)
+        valid_until = utc(new.valid_until) if new.valid_until is not None else None
+        if valid_until is not None and valid_until <= valid_from:
+            raise InvalidValidityError("valid_until must be after valid_from")
+        if not new.scope.purposes or not new.scope.categories:
+            raise InvalidValidityError("a consent needs at least one purpose and one category")
+        consent_id = new_id("cs")
+        giver_role: GiverRole = "self" if new.given_by == new.subject else "custody_holder"
+        record = ConsentRecord(
+            id=consent_id,
+            subject=new.subject,
+            given_by=new.given_by,
+            giver_role=giver_role,
+            decision=new.decision,
+            status="active" if new.decision == "grant" else "refused",
+            scope=new.scope,
+            recorded_via=new.recorded_via,
+            recorded_by=new.recorded_by,
+            given_at=given_at,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            evidence_reference=new.evidence_reference,
+            policy_version=new.policy_version,
+        )
+        event = "granted" if new.decision == "grant" else "refused"
+        async with self._engine.begin() as conn:
+            if giver_role == "custody_holder" and not await _has_custody(
+                conn, new.given_by, new.subject, when
+            ):
+                raise NoCustodyError("the person acting for the child has no custody")
+            scope = new.scope
+            await conn.execute(
+                insert(consents).values(
+                    id=consent_id,
+                    subject=new.subject,
+                    given_by=new.given_by,
+                    giver_role=giver_role,
+                    decision=new.decision,
+                    status=record.status,
+                    scope_key=scope.key(),
+                    purposes=sorted(scope.purposes),
+                    categories=sorted(scope.categories),
+                    recipient_organisations=sorted(scope.recipient_organisations),
+                    recipient_types=sorted(scope.recipient_types),
+                    source_organisations=sorted(scope.source_organisations),
+                    source_types=sorted(scope.source_types),
+                    given_at=given_at,
+                    valid_from=valid_from,
+                    valid_until=valid_until,
+                    recorded_via=new.recorded_via,
+                    recorded_by=new.recorded_by.as_dict(),
+                    evidence_reference=new.evidence_reference,
+                    policy_version=new.policy_version,
+                )
+            )
+            await self._supersede(conn, record, when)
+            await self._log(conn, record, event, when, new.recorded_by, {})
+        return await self.get(consent_id)
+
+    async def withdraw(
+        self,
+        consent_id: str,
+        *,
+        actor: Actor,
+        at: datetime | None = None,
+        evidence_reference: str | None = None,
+    ) -> ConsentRecord:
+        when = utc(at or datetime.now(UTC))
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(consents)
+                .where(consents.c.id == consent_id, consents.c.status.in_(_LIVE))
+                .values(status="withdrawn", withdrawn_at=when)
+            )
+            if not result.rowcount:
+                row = (
+                    await conn.execute(select(consents.c.status).where(consents.c.id == consent_id))
+                ).first()
+                if row is None:
+                    raise ConsentNotFoundError("no such consent")
+                if row.status == "withdrawn":
+                    raise ConsentAlreadyWithdrawnError("the consent was already withdrawn")
+                raise ConsentNotActiveError(f"the consent is {row.status}; nothing to withdraw")
+            record = await _load(conn, consent_id)
+            detail = {"evidence_reference": evidence_reference} if evidence_reference else {}
+            await self._log(conn, record, "withdrawn", when, actor, detail)
+        return await self.get(consent_id)
+
+    async def expire_due(self, at: datetime | None = None) -> int:
+        """Mark declarations whose validity has ended as expired (with their event)."""
+        when = utc(at or datetime.now(UTC))
+        async with self._engine.begin() as conn:
+            rows = (
+                await conn.execute(
+                    select(consents.c.id).where(
+                        consents.c.status.in_(_LIVE),
+                        consents.c.valid_until.is_not(None),
+                        consents.c.valid_until <= when,
+                    )
+                )
+            ).all()
+            for row in rows:
+                await conn.execute(
+                    update(consents).where(consents.c.id == row.id).values(status="expired")
+                )
+                await _append_event(conn, row.id, "expired", when, Actor("system"), {})
+        return len(rows)
+
+    # -- reading -----------------------------------------------------------------------
+
+    async def get(self, consent_id: str) -> ConsentRecord:
+        async with self._engine.connect() as conn:
+            return await _load(conn, consent_id)
+
+    async def for_subject(self, subject: str) -> list[ConsentRecord]:
+        return await self._where(consents.c.subject == subject)
+
+    async def for_people(self, people: Sequence[str]) -> list[ConsentRecord]:
+        """Declarations about, or given by, any of `people` (the portal's view)."""
+        return await self._where(
+            or_(consents.c.subject.in_(list(people)), consents.c.given_by.in_(list(people)))
+        )
+
+    async def receipts(self, consent_id: str) -> list[Receipt]:
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                select(consent_receipts)
+                .where(consent_receipts.c.consent_id == consent_id)
+                .order_by(consent_receipts.c.issued_at, consent_receipts.c.id)
+            )
+            return [Receipt(r.id, r.consent_id, r.event, aware(r.issued_at), r.jws) for r in rows]
+
+    async def notifications(self, person: str) -> list[Notification]:
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                select(consent_notifications)
+                .where(consent_notifications.c.person == person)
+                .order_by(consent_notifications.c.created_at, consent_notifications.c.id)
+            )
+            return [
+                Notification(
+                    r.id, r.person, r.consent_id, r.event, aware(r.created_at), actor_from(r.actor)
+                )
+                for r in rows
+            ]
+
+    async def _where(self, condition: Any) -> list[ConsentRecord]:
+        async with self._engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(consents).where(condition).order_by(consents.c.given_at, consents.c.id)
+                )
+            ).all()
+            events = await _events(conn, [r.id for r in rows])
+        return [replace(_record(r), events=tuple(events.get(r.id, ()))) for r in rows]
+
+    # -- internals ---------------------------------------------------------------------
+
+    async def _supersede(self, conn: AsyncConnection, record: ConsentRecord, at: datetime) -> None:
+        older = (
+            await conn.execute(
+                select(consents.c.id).where(
+                    consents.c.subject == record.subject,
+                    consents.c.given_by == record.given_by,
+                    consents.c.scope_key == record.scope.key(),
+                    consents.c.status.in_(_LIVE),
+                    consents.c.id != record.id,
+                )
+            )
+        ).all()
+        for row in older:
+            await conn.execute(
+                update(consents)
+                .where(consents.c.id == row.id)
+                .values(status="superseded", superseded_by=record.id)
+            )
+            await _append_event(
+                conn, row.id, "superseded", at, record.recorded_by, {"superseded_by": record.id}
+            )
+
+    async def _log(
+        self,
+        conn: AsyncConnection,
+        record: ConsentRecord,
+        event: str,
+        at: datetime,
+        actor: Actor,
+        detail: dict[str, str],
+    ) -> None:
+        """The event, a signed receipt, and a notification for each person affected
+        who did not act themselves (the subject, and whoever gave the consent)."""
+        await _append_event(conn, record.id, event, at, actor, detail)
+        current = replace(
+            record,
+            status="withdrawn" if event == "withdrawn" else record.status,
+            withdrawn_at=at if event == "withdrawn" else record.withdrawn_at,
+        )
+        receipt_id = new_id("rc")
+        claims = receipt_claims(
+            current, event=event, at=at, receipt_id=receipt_id, issuer=self._issuer
+        )
+        await conn.execute(
+            insert(consent_receipts).values(
+                id=receipt_id,
+                consent_id=record.id,
+                event=event,
+                issued_at=at,
+                jws=self._sign(claims),
+            )
+        )
+        affected = dict.fromkeys((record.subject, record.given_by))
+        notify = [p for p in affected if not (actor.kind == "person" and actor.person == p)]
+        if notify:
+            await conn.execute(
+                insert(consent_notifications),
+                [
+                    {
+                        "id": new_id("nt"),
+                        "person": person,
+                        "consent_id": record.id,
+                        "event": event,
+                        "created_at": at,
+                        "actor": actor.as_dict(),
+                    }
+                    for person in notify
+                ],
+            )
+
+
+async def _birth_date(conn: AsyncConnection, person: str) -> date | None:
+    row = (
+        await conn.execute(
+            select(household_members.c.birth_date)
+            .where(household_members.c.person == person)
+            .limit(1)
+        )
+    ).first()
+    return row.birth_date if row else None
+
+
+async def _custody_holders(conn: AsyncConnection, child: str, at: datetime) -> list[str]:
+    rows = await conn.execute(
+        select(custody.c.parent).where(
+            custody.c.child == child,
+            custody.c.since <= at,
+            or_(custody.c.until_at.is_(None), custody.c.until_at > at),
+        )
+    )
+    return [r.parent for r in rows]
+
+
+async def _has_custody(conn: AsyncConnection, parent: str, child: str, at: datetime) -> bool:
+    row = await conn.execute(
+        select(custody.c.id)
+        .where(
+            and_(custody.c.parent == parent, custody.c.child == child),
+            custody.c.since <= at,
+            or_(custody.c.until_at.is_(None), custody.c.until_at > at),
+        )
+        .limit(1)
+    )
+    return row.first() is not None
+
+
+async def _append_event(
+    conn: AsyncConnection,
+    consent_id: str,
+    event: str,
+    at: datetime,
+    actor: Actor,
+    detail: dict[str, str],
+) -> None:
+    await conn.execute(
+        insert(consent_events).values(
+            consent_id=consent_id, event=event, at=at, actor=actor.as_dict(), detail=detail
+        )
+    )
+
+
+async def _load(conn: AsyncConnection, consent_id: str) -> ConsentRecord:
+    row = (await conn.execute(select(consents).where(consents.c.id == consent_id))).first()
+    if row is None:
+        raise ConsentNotFoundError("no such consent")
+    events = await _events(conn, [consent_id])
+    return replace(_record(row), events=tuple(events.get(consent_id, ())))
+
+
+async def _events(conn: AsyncConnection, ids: Sequence[str]) -> dict[str, list[ConsentEvent]]:
+    found: dict[str, list[ConsentEvent]] = {}
+    for start in range(0, len(ids), 500):
+        rows = await conn.execute(
+            select(consent_events)
+            .where(consent_events.c.consent_id.in_(list(ids[start : start + 500])))
+            .order_by(consent_events.c.id)
+        )
+        for r in rows:
+            found.setdefault(r.consent_id, []).append(
+                ConsentEvent(r.event, aware(r.at), actor_from(r.actor), dict(r.detail))
+            )
+    return found
+
+
+def _scope(row: Row[Any]) -> ConsentScope:
+    return ConsentScope(
+        purposes=frozenset(row.purposes),
+        categories=frozenset(row.categories),
+        recipient_organisations=frozenset(row.recipient_organisations),
+        recipient_types=frozenset(row.recipient_types),
+        source_organisations=frozenset(row.source_organisations),
+        source_types=frozenset(row.source_types),
+    )
+
+
+def _light_record(row: Any) -> ConsentRecord:
+    """Just what the check needs."""
+    return ConsentRecord(
+        id=row.id,
+        subject=row.subject,
+        given_by=row.given_by,
+        giver_role="self",
+        decision=row.decision,
+        status=row.status,
+        scope=_scope(row),
+        recorded_via="portal",
+        recorded_by=Actor("system"),
+        given_at=aware(row.valid_from),
+        valid_from=aware(row.valid_from),
+        valid_until=aware(row.valid_until) if row.valid_until is not None else None,
+        evidence_reference=None,
+        policy_version="",
+    )
+
+
+def _record(row: Row[Any]) -> ConsentRecord:
+    return ConsentRecord(
+        id=row.id,
+        subject=row.subject,
+        given_by=row.given_by,
+        giver_role=row.giver_role,
+        decision=row.decision,
+        status=row.status,
+        scope=_scope(row),
+        recorded_via=row.recorded_via,
+        recorded_by=actor_from(row.recorded_by),
+        given_at=aware(row.given_at),
+        valid_from=aware(row.valid_from),
+        valid_until=aware(row.valid_until) if row.valid_until is not None else None,
+        evidence_reference=row.evidence_reference,
+        policy_version=row.policy_version,
+        withdrawn_at=aware(row.withdrawn_at) if row.withdrawn_at is not None else None,
+        superseded_by=row.superseded_by,
+    )

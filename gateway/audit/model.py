@@ -1,0 +1,316 @@
+"""What goes into the audit log: `AuditEvent` in, `AuditEntry` stored, and the fixed catalogues.
+
+An `AuditEvent` is what a caller hands to `AuditLog.append`: one decision or one
+access, with pseudonyms and codes only (no BSN, no names, no payloads). The log
+encrypts the break-the-glass justification, numbers the event, stamps the time
+and chains it; the result is an `AuditEntry`, exactly what is stored and hashed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+__all__ = [
+    "CONFIDENTIALITY",
+    "DECISIONS",
+    "EVENT_TYPES",
+    "GENESIS_HASH",
+    "OUTCOMES",
+    "AuditEntry",
+    "AuditEvent",
+    "Checkpoint",
+    "format_time",
+    "parse_time",
+]
+
+# The fixed catalogue of event types. Adding one is a documented change (docs/audit.md).
+EVENT_TYPES = frozenset(
+    {
+        "exchange.decision",  # one per source x category of an exchange, permit or deny
+        "exchange.handover",  # an organisation handed data to another through the gateway
+        "household.read",  # a household member read (part of) the dossier
+        "household.access_log_read",  # a household member read their access log
+        "household.export",  # a household member downloaded their data
+        "household.registered",  # a regiehouder registered or changed a household
+        "consent.granted",
+        "consent.withdrawn",
+        "consent.recorded_on_paper",
+        "audit.query",  # a privacy officer searched or exported the log
+        "audit.verify",  # a privacy officer verified the chain
+        "audit.break_glass_review",  # a privacy officer judged a break-the-glass use
+        "audit.confidentiality_lifted",  # a privacy officer lifted a confidential entry
+        "audit.pruned",  # retention removed old entries (an anchor keeps the chain verifiable)
+        "policy.simulated",  # someone asked what the policies would allow
+    }
+)
+DECISIONS = frozenset({"permit", "deny"})
+OUTCOMES = frozenset({"returned", "denied", "source_error"})
+CONFIDENTIALITY = frozenset({"normal", "confidential", "lifted"})
+# `prev_hash` of the very first entry.
+GENESIS_HASH = "0" * 64
+
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/+=@-]{0,199}$")
+_DETAIL_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_MAX_TEXT = 2000
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One decision or access to log. Codes and pseudonyms only; see docs/audit.md."""
+
+    event_type: str
+    request_id: str
+    trace_id: str | None = None
+    requester_org: str | None = None  # organisation id
+    professional: str | None = None  # the organisation's identifier of the professional (`sub`)
+    role: str | None = None
+    subject: str | None = None  # subject pseudonym (ps_...)
+    household: str | None = None  # household pseudonym
+    purpose: str | None = None
+    source: str | None = None  # source organisation id
+    category: str | None = None
+    decision: str | None = None  # permit | deny
+    reason: str | None = None  # reason code
+    rule_ids: tuple[str, ...] = ()
+    legal_basis: str | None = None
+    consent_ids: tuple[str, ...] = ()
+    policy_version: str | None = None
+    break_glass: bool = False
+    justification: str | None = None  # plaintext; encrypted (AES-GCM) before it is stored
+    outcome: str | None = None  # returned | denied | source_error
+    confidentiality: str = "normal"  # normal | confidential (lifted only by a lift entry)
+    target_seq: int | None = None  # the entry a review or lift is about
+    details: Mapping[str, str] = field(default_factory=dict)  # further codes, e.g. a verdict
+
+    def __post_init__(self) -> None:
+        problem = self.problem()
+        if problem:
+            raise ValueError(f"invalid audit event: {problem}")
+
+    def problem(self) -> str | None:
+        """What is wrong with this event, or None. Never echoes values (they may be personal)."""
+        if self.event_type not in EVENT_TYPES:
+            return "event_type is not in the catalogue"
+        if self.decision is not None and self.decision not in DECISIONS:
+            return "decision must be permit or deny"
+        if self.outcome is not None and self.outcome not in OUTCOMES:
+            return "outcome must be returned, denied or source_error"
+        if self.confidentiality not in ("normal", "confidential"):
+            return "confidentiality must be normal or confidential"
+        codes = {
+            "request_id": self.request_id,
+            "trace_id": self.trace_id,
+            "requester_org": self.requester_org,
+            "professional": self.professional,
+            "role": self.role,
+            "subject": self.subject,
+            "household": self.household,
+            "purpose": self.purpose,
+            "source": self.source,
+            "category": self.category,
+            "reason": self.reason,
+            "legal_basis": self.legal_basis,
+            "policy_version": self.policy_version,
+        }
+        for name, value in codes.items():
+            if value is not None and not _CODE.match(value):
+                return f"{name} must be a code (1-200 characters, no spaces)"
+        if not self.request_id:
+            return "request_id is required"
+        for name, values in (("rule_ids", self.rule_ids), ("consent_ids", self.consent_ids)):
+            if not isinstance(values, tuple) or not all(
+                isinstance(v, str) and _CODE.match(v) for v in values
+            ):
+                return f"{name} must be a tuple of codes"
+        if self.justification is not None and (
+            not 0 < len(self.justification) <= _MAX_TEXT or not _utf8(self.justification)
+        ):
+            return f"justification must be 1-{_MAX_TEXT} characters of text"
+        if self.target_seq is not None and self.target_seq < 1:
+            return "target_seq must be positive"
+        for key, value in self.details.items():
+            if not _DETAIL_KEY.match(key) or not isinstance(value, str) or len(value) > 200:
+                return "details must map lowercase keys to short strings"
+            if not _utf8(value):
+                return "details values must be text"
+        return None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """An entry as stored and hashed. `hash` covers every other field (see canonical.py)."""
+
+    seq: int
+    time: datetime
+    event_type: str
+    request_id: str
+    trace_id: str | None
+    requester_org: str | None
+    professional: str | None
+    role: str | None
+    subject: str | None
+    household: str | None
+    purpose: str | None
+    source: str | None
+    category: str | None
+    decision: str | None
+    reason: str | None
+    rule_ids: tuple[str, ...]
+    legal_basis: str | None
+    consent_ids: tuple[str, ...]
+    policy_version: str | None
+    break_glass: bool
+    justification_ct: str | None  # base64url(nonce || AES-GCM ciphertext)
+    justification_kid: str | None  # which audit key encrypted it (kept for rotation)
+    outcome: str | None
+    confidentiality: str
+    target_seq: int | None
+    details: Mapping[str, str]
+    prev_hash: str
+    hash: str
+
+    def hashed_fields(self) -> dict[str, Any]:
+        """Every field but `hash`, as JSON values: the input of the canonical form."""
+        return {
+            "seq": self.seq,
+            "time": format_time(self.time),
+            "event_type": self.event_type,
+            "request_id": self.request_id,
+            "trace_id": self.trace_id,
+            "requester_org": self.requester_org,
+            "professional": self.professional,
+            "role": self.role,
+            "subject": self.subject,
+            "household": self.household,
+            "purpose": self.purpose,
+            "source": self.source,
+            "category": self.category,
+            "decision": self.decision,
+            "reason": self.reason,
+            "rule_ids": list(self.rule_ids),
+            "legal_basis": self.legal_basis,
+            "consent_ids": list(self.consent_ids),
+            "policy_version": self.policy_version,
+            "break_glass": self.break_glass,
+            "justification_ct": self.justification_ct,
+            "justification_kid": self.justification_kid,
+            "outcome": self.outcome,
+            "confidentiality": self.confidentiality,
+            "target_seq": self.target_seq,
+            "details": dict(self.details),
+            "prev_hash": self.prev_hash,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """The export form: the hashed fields plus `hash`."""
+        data = self.hashed_fields()
+        data["hash"] = self.hash
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> AuditEntry:
+        """Read the export form back; raises ValueError (or KeyError/TypeError) if it is not one."""
+        return cls(
+            seq=_int(data["seq"]),
+            time=parse_time(str(data["time"])),
+            event_type=str(data["event_type"]),
+            request_id=str(data["request_id"]),
+            trace_id=_opt(data["trace_id"]),
+            requester_org=_opt(data["requester_org"]),
+            professional=_opt(data["professional"]),
+            role=_opt(data["role"]),
+            subject=_opt(data["subject"]),
+            household=_opt(data["household"]),
+            purpose=_opt(data["purpose"]),
+            source=_opt(data["source"]),
+            category=_opt(data["category"]),
+            decision=_opt(data["decision"]),
+            reason=_opt(data["reason"]),
+            rule_ids=tuple(str(v) for v in data["rule_ids"]),
+            legal_basis=_opt(data["legal_basis"]),
+            consent_ids=tuple(str(v) for v in data["consent_ids"]),
+            policy_version=_opt(data["policy_version"]),
+            break_glass=bool(data["break_glass"]),
+            justification_ct=_opt(data["justification_ct"]),
+            justification_kid=_opt(data["justification_kid"]),
+            outcome=_opt(data["outcome"]),
+            confidentiality=str(data["confidentiality"]),
+            target_seq=None if data["target_seq"] is None else _int(data["target_seq"]),
+            details={str(k): str(v) for k, v in dict(data["details"]).items()},
+            prev_hash=str(data["prev_hash"]),
+            hash=str(data["hash"]),
+        )
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A signed statement "entry `seq` has hash `hash`", made at `time` by the gateway key.
+
+    `kind` is `checkpoint` (every N entries or T seconds) or `anchor` (where retention
+    cut the chain: the first remaining entry's `prev_hash` must equal an anchor's hash).
+    `jws` is the compact EdDSA JWS over exactly these claims; it is the source of truth.
+    """
+
+    seq: int
+    hash: str
+    time: datetime
+    kind: str
+    kid: str
+    jws: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "hash": self.hash,
+            "time": format_time(self.time),
+            "kind": self.kind,
+            "kid": self.kid,
+            "jws": self.jws,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Checkpoint:
+        return cls(
+            seq=_int(data["seq"]),
+            hash=str(data["hash"]),
+            time=parse_time(str(data["time"])),
+            kind=str(data["kind"]),
+            kid=str(data["kid"]),
+            jws=str(data["jws"]),
+        )
+
+
+def format_time(value: datetime) -> str:
+    """UTC, microseconds, `Z`: the one textual form of a time in hashes and exports."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_time(text: str) -> datetime:
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError("time needs a timezone")
+    return parsed.astimezone(UTC)
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _opt(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("expected an integer")
+    return value

@@ -1,0 +1,124 @@
+"""Rows to entries and back, and reading the chain out of the database in order."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from gateway.audit.model import AuditEntry, Checkpoint
+from gateway.audit.tables import audit_checkpoints, audit_entries
+from gateway.audit.verify import ChainVerifier, VerifyReport
+
+__all__ = [
+    "checkpoint_from_row",
+    "entry_from_row",
+    "entry_row",
+    "json_list",
+    "json_object",
+    "read_checkpoints",
+    "stream_entries",
+    "utc",
+    "verify_stored",
+]
+
+READ_CHUNK = 5000
+
+
+def json_list(values: Sequence[str]) -> str:
+    return json.dumps(list(values), ensure_ascii=False, separators=(",", ":"))
+
+
+def json_object(values: Mapping[str, str]) -> str:
+    return json.dumps(dict(values), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def utc(value: datetime) -> datetime:
+    """Times come back naive from SQLite (always stored as UTC) and aware from PostgreSQL."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def entry_row(entry: AuditEntry) -> dict[str, Any]:
+    row = entry.to_json()
+    row["time"] = entry.time
+    row["rule_ids"] = json_list(entry.rule_ids)
+    row["consent_ids"] = json_list(entry.consent_ids)
+    row["details"] = json_object(entry.details)
+    return row
+
+
+def entry_from_row(row: Mapping[str, Any]) -> AuditEntry:
+    return AuditEntry(
+        seq=int(row["seq"]),
+        time=utc(row["time"]),
+        event_type=row["event_type"],
+        request_id=row["request_id"],
+        trace_id=row["trace_id"],
+        requester_org=row["requester_org"],
+        professional=row["professional"],
+        role=row["role"],
+        subject=row["subject"],
+        household=row["household"],
+        purpose=row["purpose"],
+        source=row["source"],
+        category=row["category"],
+        decision=row["decision"],
+        reason=row["reason"],
+        rule_ids=tuple(json.loads(row["rule_ids"])),
+        legal_basis=row["legal_basis"],
+        consent_ids=tuple(json.loads(row["consent_ids"])),
+        policy_version=row["policy_version"],
+        break_glass=bool(row["break_glass"]),
+        justification_ct=row["justification_ct"],
+        justification_kid=row["justification_kid"],
+        outcome=row["outcome"],
+        confidentiality=row["confidentiality"],
+        target_seq=None if row["target_seq"] is None else int(row["target_seq"]),
+        details=json.loads(row["details"]),
+        prev_hash=row["prev_hash"],
+        hash=row["hash"],
+    )
+
+
+def checkpoint_from_row(row: Mapping[str, Any]) -> Checkpoint:
+    return Checkpoint(
+        seq=int(row["seq"]),
+        hash=row["hash"],
+        time=utc(row["time"]),
+        kind=row["kind"],
+        kid=row["kid"],
+        jws=row["jws"],
+    )
+
+
+async def read_checkpoints(conn: AsyncConnection) -> list[Checkpoint]:
+    result = await conn.execute(select(audit_checkpoints).order_by(audit_checkpoints.c.seq))
+    return [checkpoint_from_row(row) for row in result.mappings()]
+
+
+async def stream_entries(conn: AsyncConnection, *, chunk: int = READ_CHUNK) -> AsyncIterator[AuditEntry]:
+    """Every entry in seq order, read in keyset-paged chunks (constant memory)."""
+    after: int | None = None
+    while True:
+        query = select(audit_entries).order_by(audit_entries.c.seq).limit(chunk)
+        if after is not None:
+            query = query.where(audit_entries.c.seq > after)
+        rows = (await conn.execute(query)).mappings().all()
+        for row in rows:
+            yield entry_from_row(row)
+        if len(rows) < chunk:
+            return
+        after = int(rows[-1]["seq"])
+
+
+async def verify_stored(engine: AsyncEngine, jwks: Mapping[str, Any]) -> VerifyReport:
+    """Verify the chain and checkpoints in the database against the public keys."""
+    async with engine.connect() as conn:
+        verifier = ChainVerifier(await read_checkpoints(conn), jwks)
+        async for entry in stream_entries(conn):
+            verifier.feed(entry)
+    return verifier.finish()

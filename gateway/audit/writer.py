@@ -1,0 +1,339 @@
+"""`AuditLog`: durable, hash-chained appends with group commit, plus checkpoints.
+
+One writer task per process takes every pending `append` from a queue and
+commits them together in one transaction (group commit): while one batch is
+being committed the next one gathers, so throughput grows with concurrency
+instead of collapsing into one transaction per entry. Inside the transaction
+the chain head row is locked (`SELECT ... FOR UPDATE` on PostgreSQL, the
+database write lock on SQLite), so several processes on one database still
+extend one linear chain. Hashes are computed in Python; the batch goes in with
+one executemany. `append` returns only after the commit, or raises
+`AuditUnavailable`: the caller then releases nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from gateway.audit.canonical import hash_fields
+from gateway.audit.checkpoints import sign_checkpoint
+from gateway.audit.crypto import JustificationBox
+from gateway.audit.model import AuditEntry, AuditEvent, Checkpoint, format_time
+from gateway.audit.query import AuditPage, CursorCodec, entries_for_subject
+from gateway.audit.storage import checkpoint_from_row, json_list, json_object, utc
+from gateway.audit.tables import audit_chain_head, audit_checkpoints, audit_entries
+from gateway.errors import AuditUnavailable
+from gateway.keys import KeyStore
+
+__all__ = ["AuditLog", "lock_chain_head"]
+
+log = structlog.get_logger("gateway.audit")
+
+MAX_BATCH_ENTRIES = 5000
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class _Pending:
+    fields: list[dict[str, Any]]
+    future: asyncio.Future[list[int]]
+    checkpoint: bool = False
+
+
+@dataclass
+class _Head:
+    seq: int
+    hash: str
+    checkpoint_seq: int
+    checkpoint_time: datetime | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+async def lock_chain_head(conn: AsyncConnection) -> _Head:
+    """Lock the chain head for the rest of this transaction and read it."""
+    head = audit_chain_head.c
+    if conn.dialect.name == "sqlite":
+        # Take SQLite's write lock first (waits on busy_timeout), so two processes
+        # never both read the same head and then race to upgrade their locks.
+        await conn.execute(update(audit_chain_head).where(head.id == 1).values(seq=head.seq))
+        query = select(audit_chain_head).where(head.id == 1)
+    else:
+        query = select(audit_chain_head).where(head.id == 1).with_for_update()
+    row = (await conn.execute(query)).mappings().one()
+    checkpoint_time = row["checkpoint_time"]
+    return _Head(
+        int(row["seq"]),
+        row["hash"],
+        int(row["checkpoint_seq"]),
+        None if checkpoint_time is None else utc(checkpoint_time),
+    )
+
+
+class AuditLog:
+    """The audit log of one process; lives on the app as `app[AUDIT]`."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        keys: KeyStore,
+        *,
+        issuer: str,
+        checkpoint_every: int = 1000,
+        checkpoint_seconds: float = 60.0,
+        max_batch: int = MAX_BATCH_ENTRIES,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self._engine = engine
+        self._keys = keys
+        self._issuer = issuer
+        self._every = checkpoint_every
+        self._interval = checkpoint_seconds
+        self._max_batch = max_batch
+        self._clock = clock
+        self._box = JustificationBox(keys.audit_keys, keys.current_audit_kid)
+        self._cursors = CursorCodec.from_secret(keys.pseudonym_secret)
+        self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+        self._timer: asyncio.Task[None] | None = None
+        self._accepting = False
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    @property
+    def cursors(self) -> CursorCodec:
+        return self._cursors
+
+    @property
+    def issuer(self) -> str:
+        return self._issuer
+
+    @property
+    def keys(self) -> KeyStore:
+        return self._keys
+
+    async def start(self) -> None:
+        """Start the writer task (and the checkpoint timer)."""
+        if self._writer is not None:
+            return
+        self._accepting = True
+        self._writer = asyncio.create_task(self._write_forever(), name="audit-writer")
+        self._timer = asyncio.create_task(self._checkpoint_timer(), name="audit-checkpoints")
+
+    async def close(self) -> None:
+        """Stop accepting appends, commit what is queued, stop the tasks."""
+        self._accepting = False
+        if self._timer is not None:
+            self._timer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._timer
+            self._timer = None
+        if self._writer is not None:
+            self._queue.put_nowait(None)
+            await self._writer
+            self._writer = None
+
+    async def append(self, events: Sequence[AuditEvent]) -> list[int]:
+        """Commit `events` to the chain; their sequence numbers, in order.
+
+        Returns only after the commit. Any failure raises `AuditUnavailable` (503):
+        the caller must then release no data.
+        """
+        if not events:
+            return []
+        if not self._accepting:
+            raise AuditUnavailable("Audit log is not running; no data released")
+        try:
+            fields = [self._prepare(event) for event in events]
+        except Exception as exc:
+            log.error("audit_append_failed", error_type=type(exc).__name__)
+            raise AuditUnavailable("Audit entry could not be prepared; no data released") from None
+        future: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Pending(fields, future))
+        return await future
+
+    async def checkpoint(self) -> Checkpoint | None:
+        """Sign a checkpoint at the head now, unless the head already has one."""
+        if not self._accepting:
+            raise AuditUnavailable("Audit log is not running")
+        future: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Pending([], future, checkpoint=True))
+        seqs = await future
+        if not seqs:
+            return None
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(select(audit_checkpoints).where(audit_checkpoints.c.seq == seqs[0]))
+            ).mappings().one()
+        return checkpoint_from_row(row)
+
+    def open_justification(self, entry: AuditEntry) -> str | None:
+        """The decrypted justification (or review note) of an entry, if any."""
+        if entry.justification_ct is None or entry.justification_kid is None:
+            return None
+        return self._box.open(entry.justification_ct, entry.justification_kid, entry.request_id)
+
+    async def entries_for_subject(
+        self,
+        subject_pseudonyms: Sequence[str],
+        *,
+        include_confidential: bool = False,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> AuditPage:
+        """What a household may read about these subjects, newest first.
+
+        Confidential entries stay hidden until a privacy officer lifts them
+        (then they appear with confidentiality `lifted`), unless
+        `include_confidential`. Raises `InvalidCursor` for a foreign cursor.
+        """
+        async with self._engine.connect() as conn:
+            return await entries_for_subject(
+                conn,
+                self._cursors,
+                subject_pseudonyms,
+                include_confidential=include_confidential,
+                limit=limit,
+                cursor=cursor,
+            )
+
+    # --- the writer -------------------------------------------------------------------
+
+    def _prepare(self, event: AuditEvent) -> dict[str, Any]:
+        ciphertext = kid = None
+        if event.justification is not None:
+            ciphertext, kid = self._box.seal(event.justification, event.request_id)
+        return {
+            "event_type": event.event_type,
+            "request_id": event.request_id,
+            "trace_id": event.trace_id,
+            "requester_org": event.requester_org,
+            "professional": event.professional,
+            "role": event.role,
+            "subject": event.subject,
+            "household": event.household,
+            "purpose": event.purpose,
+            "source": event.source,
+            "category": event.category,
+            "decision": event.decision,
+            "reason": event.reason,
+            "rule_ids": list(event.rule_ids),
+            "legal_basis": event.legal_basis,
+            "consent_ids": list(event.consent_ids),
+            "policy_version": event.policy_version,
+            "break_glass": event.break_glass,
+            "justification_ct": ciphertext,
+            "justification_kid": kid,
+            "outcome": event.outcome,
+            "confidentiality": event.confidentiality,
+            "target_seq": event.target_seq,
+            "details": dict(event.details),
+        }
+
+    async def _write_forever(self) -> None:
+        stopping = False
+        while not stopping:
+            first = await self._queue.get()
+            if first is None:
+                break
+            batch = [first]
+            size = len(first.fields)
+            while size < self._max_batch and not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is None:
+                    stopping = True
+                    break
+                batch.append(item)
+                size += len(item.fields)
+            await self._commit_batch(batch)
+
+    async def _commit_batch(self, batch: list[_Pending]) -> None:
+        try:
+            results = await self._commit(batch)
+        except Exception as exc:
+            log.error("audit_append_failed", error_type=type(exc).__name__, batch=len(batch))
+            for pending in batch:
+                if not pending.future.done():
+                    pending.future.set_exception(
+                        AuditUnavailable("Audit log unavailable; no data released")
+                    )
+            return
+        for pending, seqs in zip(batch, results, strict=True):
+            if not pending.future.done():
+                pending.future.set_result(seqs)
+
+    async def _commit(self, batch: list[_Pending]) -> list[list[int]]:
+        force = any(p.checkpoint for p in batch)
+        results: list[list[int]] = []
+        async with self._engine.begin() as conn:
+            head = await lock_chain_head(conn)
+            now = self._clock()
+            stamp = format_time(now)
+            seq, prev = head.seq, head.hash
+            rows: list[dict[str, Any]] = []
+            for pending in batch:
+                seqs: list[int] = []
+                for fields in pending.fields:
+                    seq += 1
+                    hashed = dict(fields, seq=seq, time=stamp, prev_hash=prev)
+                    prev = hash_fields(hashed)
+                    row = dict(hashed, time=now, hash=prev)
+                    row["rule_ids"] = json_list(fields["rule_ids"])
+                    row["consent_ids"] = json_list(fields["consent_ids"])
+                    row["details"] = json_object(fields["details"])
+                    rows.append(row)
+                    seqs.append(seq)
+                results.append(seqs)
+            if rows:
+                await conn.execute(insert(audit_entries), rows)
+            checkpoint_seq, checkpoint_time = head.checkpoint_seq, head.checkpoint_time
+            if seq > head.checkpoint_seq and (
+                force
+                or seq - head.checkpoint_seq >= self._every
+                or checkpoint_time is None
+                or now - checkpoint_time >= timedelta(seconds=self._interval)
+            ):
+                checkpoint = sign_checkpoint(
+                    self._keys, seq=seq, hash=prev, time=now, kind="checkpoint", issuer=self._issuer
+                )
+                await conn.execute(
+                    insert(audit_checkpoints).values(
+                        seq=checkpoint.seq,
+                        hash=checkpoint.hash,
+                        time=now,
+                        kind=checkpoint.kind,
+                        kid=checkpoint.kid,
+                        jws=checkpoint.jws,
+                    )
+                )
+                checkpoint_seq, checkpoint_time = seq, now
+                for pending, seqs in zip(batch, results, strict=True):
+                    if pending.checkpoint:
+                        seqs.append(seq)
+            await conn.execute(
+                update(audit_chain_head)
+                .where(audit_chain_head.c.id == 1)
+                .values(seq=seq, hash=prev, checkpoint_seq=checkpoint_seq, checkpoint_time=checkpoint_time)
+            )
+        return results
+
+    async def _checkpoint_timer(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                await self.checkpoint()
+            except AuditUnavailable:
+                log.warning("audit_checkpoint_failed", error_type="AuditUnavailable")

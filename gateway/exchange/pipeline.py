@@ -1,0 +1,255 @@
+"""The exchange, as one function that reads like the design's request flow.
+
+authenticate (done by the route) → validate → pseudonymise → decide every
+source x category → consent → fetch the permitted items concurrently →
+minimise → audit (durably, before anything leaves) → answer.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from typing import Protocol
+
+from adapters.base import CategoryRecords, FetchRequest, SourceAdapter
+from adapters.errors import SourceUnavailable
+from adapters.registry import fetch_all
+from gateway.exchange.model import (
+    AccessRecord,
+    ExchangeRequest,
+    ExchangeResult,
+    ItemResult,
+    SubjectInfo,
+)
+from gateway.org_auth import Principal
+from gateway.organisations import Organisation
+from policies import Decision, DecisionContext, PolicyEngine
+
+__all__ = [
+    "AccessLog",
+    "ConsentCheck",
+    "ConsentView",
+    "ExchangeDeps",
+    "ExchangeMeta",
+    "RequestMeta",
+    "SubjectDirectory",
+    "age_on",
+    "run_exchange",
+]
+
+
+class SubjectDirectory(Protocol):
+    async def lookup(self, pseudonym: str) -> SubjectInfo: ...
+
+
+@dataclass(frozen=True)
+class ConsentView:
+    ok: bool
+    consent_ids: tuple[str, ...]
+    missing: tuple[str, ...]
+
+
+class ConsentCheck(Protocol):
+    async def check(
+        self,
+        subject: SubjectInfo,
+        requester: Organisation,
+        purpose: str,
+        items: Sequence[tuple[str, Organisation]],
+        at: datetime,
+    ) -> list[ConsentView]: ...
+
+
+@dataclass(frozen=True)
+class ExchangeMeta:
+    """Who asked what, for the audit log (pseudonyms and codes only)."""
+
+    exchange_id: str
+    request_id: str
+    trace_id: str
+    requester: Principal
+    subject: SubjectInfo
+    purpose: str
+    policy_version: str
+    at: datetime
+    justification: str | None
+
+
+class AccessLog(Protocol):
+    async def record(self, meta: ExchangeMeta, records: Sequence[AccessRecord]) -> Sequence[int]:
+        """Append durably; raise `AuditUnavailable` if that cannot be done."""
+        ...
+
+
+@dataclass(frozen=True)
+class ExchangeDeps:
+    engine: Callable[[], PolicyEngine]  # the policy set in force at this moment
+    organisations: Mapping[str, Organisation]
+    adapters: Mapping[str, SourceAdapter]
+    pseudonymise: Callable[[str], str]
+    subjects: SubjectDirectory
+    consent: ConsentCheck
+    access_log: AccessLog
+    deadline_seconds: float
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class RequestMeta:
+    request_id: str
+    trace_id: str
+    traceparent: str
+
+
+async def run_exchange(
+    request: ExchangeRequest, principal: Principal, meta: RequestMeta, deps: ExchangeDeps
+) -> ExchangeResult:
+    now = deps.clock()
+    engine = deps.engine()
+    subject = await deps.subjects.lookup(deps.pseudonymise(request.bsn))
+    sources = _sources(request, principal.organisation, deps)
+    context = DecisionContext(
+        requester_type=principal.organisation.type,
+        purpose=request.purpose,
+        at=now,
+        requester_role=principal.role,
+        requester_region=principal.organisation.region,
+        subject_age=age_on(subject.birth_date, now.date()),
+        requester_is_regiehouder=subject.regiehouder_org_id == principal.organisation.id,
+        has_case_reference=request.case_reference is not None,
+        justification_length=len(request.justification or ""),
+    )
+    pairs = [(source, category) for source in sources for category in request.categories]
+    decisions = engine.decide_all(context, [(source.type, category) for source, category in pairs])
+    items = await _apply_consent(pairs, decisions, subject, principal, request.purpose, now, deps)
+    items = await _fetch(items, request, principal, meta, deps)
+    exchange = ExchangeMeta(
+        exchange_id="ex_" + secrets.token_hex(12),
+        request_id=meta.request_id,
+        trace_id=meta.trace_id,
+        requester=principal,
+        subject=subject,
+        purpose=request.purpose,
+        policy_version=engine.version,
+        at=now,
+        justification=request.justification,
+    )
+    seqs = await deps.access_log.record(exchange, [_access_record(item) for item in items])
+    return ExchangeResult(exchange.exchange_id, engine.version, tuple(items), tuple(seqs))
+
+
+def age_on(birth_date: date | None, day: date) -> int | None:
+    if birth_date is None:
+        return None
+    before_birthday = (day.month, day.day) < (birth_date.month, birth_date.day)
+    return day.year - birth_date.year - int(before_birthday)
+
+
+def _sources(
+    request: ExchangeRequest, requester: Organisation, deps: ExchangeDeps
+) -> list[Organisation]:
+    if request.sources is not None:
+        return [deps.organisations[source_id] for source_id in request.sources]
+    return [
+        org
+        for org_id, org in sorted(deps.organisations.items())
+        if org_id in deps.adapters and org_id != requester.id
+    ]
+
+
+async def _apply_consent(
+    pairs: Sequence[tuple[Organisation, str]],
+    decisions: Sequence[Decision],
+    subject: SubjectInfo,
+    principal: Principal,
+    purpose: str,
+    now: datetime,
+    deps: ExchangeDeps,
+) -> list[ItemResult]:
+    """Items after the consent check: a permit that needs consent holds only if one covers it."""
+    needing = [i for i, d in enumerate(decisions) if d.permitted and d.consent_required]
+    views = await deps.consent.check(
+        subject,
+        principal.organisation,
+        purpose,
+        [(pairs[i][1], pairs[i][0]) for i in needing],
+        now,
+    )
+    by_index = dict(zip(needing, views, strict=True))
+    items: list[ItemResult] = []
+    for index, ((source, category), decision) in enumerate(zip(pairs, decisions, strict=True)):
+        view = by_index.get(index)
+        if not decision.permitted:
+            items.append(ItemResult(source.id, category, decision, decision.reason))
+        elif view is not None and not view.ok:
+            denied = replace(decision, effect="deny", reason="consent_required")
+            items.append(
+                ItemResult(source.id, category, denied, "consent_required",
+                           missing_consent_from=view.missing)  # fmt: skip
+            )
+        else:
+            consent_ids = view.consent_ids if view is not None else ()
+            items.append(
+                ItemResult(source.id, category, decision, decision.reason,
+                           consent_ids=consent_ids, outcome="returned")  # fmt: skip
+            )
+    return items
+
+
+async def _fetch(
+    items: list[ItemResult],
+    request: ExchangeRequest,
+    principal: Principal,
+    meta: RequestMeta,
+    deps: ExchangeDeps,
+) -> list[ItemResult]:
+    """Ask each source only for its permitted categories; keep only those (minimisation)."""
+    wanted: dict[str, list[str]] = {}
+    for item in items:
+        if item.outcome == "returned":
+            wanted.setdefault(item.source, []).append(item.category)
+    fetch_requests = {
+        source: FetchRequest(
+            bsn=request.bsn,
+            categories=tuple(categories),
+            purpose=request.purpose,
+            requester_id=principal.organisation.id,
+            request_id=meta.request_id,
+            traceparent=meta.traceparent,
+        )
+        for source, categories in wanted.items()
+    }
+    outcomes = await fetch_all(deps.adapters, fetch_requests, deps.deadline_seconds)
+    return [_with_records(item, outcomes.get(item.source)) for item in items]
+
+
+def _with_records(
+    item: ItemResult, outcome: CategoryRecords | SourceUnavailable | None
+) -> ItemResult:
+    if item.outcome != "returned":
+        return item
+    if outcome is None or isinstance(outcome, SourceUnavailable):
+        return replace(item, outcome="source_error", error=SourceUnavailable.code, records=None)
+    records = [dict(record) for record in outcome.get(item.category, [])]
+    if item.decision.aggregates_only:
+        records = [{"count": len(records)}]
+    return replace(item, records=records)
+
+
+def _access_record(item: ItemResult) -> AccessRecord:
+    return AccessRecord(
+        source=item.source,
+        category=item.category,
+        decision="deny" if item.outcome == "denied" else "permit",
+        reason=item.reason,
+        rule_ids=item.decision.rule_ids,
+        legal_basis=item.decision.legal_basis,
+        consent_ids=item.consent_ids,
+        outcome=item.outcome,
+        confidential=item.decision.confidential,
+        break_glass=item.decision.break_glass,
+    )
+
+

@@ -1,0 +1,117 @@
+"""Start-up and availability: refuse an old schema, answer 503 (never a trace) without a database."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from support import REPO, GatewayFixture, make_gateway_fixture
+
+from gateway.app import create_app
+from gateway.db import create_engine
+from gateway.errors import SettingsError
+from gateway.schema import upgrade
+
+Client = TestClient[web.Request, web.Application]
+
+
+async def test_app_refuses_to_start_on_out_of_date_schema(
+    database_url: str, tmp_path: Path
+) -> None:
+    fixture = make_gateway_fixture(tmp_path / "data", database_url)
+    engine = create_engine(database_url)
+    await upgrade(engine, "0001_foundation")
+    await engine.dispose()
+    runner = web.AppRunner(create_app(fixture.settings))
+    try:
+        with pytest.raises(SettingsError, match="run `gateway migrate`"):
+            await runner.setup()
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def dead_db_client(tmp_path: Path, aiohttp_client: Any) -> Client:
+    # A SQLite file in a folder that does not exist: every connection attempt fails.
+    url = f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'dir' / 'gateway.db'}"
+    fixture: GatewayFixture = make_gateway_fixture(tmp_path / "data", url)
+    client: Client = await aiohttp_client(create_app(fixture.settings))
+    return client
+
+
+async def test_readyz_is_503_when_database_is_down(dead_db_client: Client) -> None:
+    response = await dead_db_client.get("/readyz")
+    assert response.status == 503
+    body = await response.json()
+    assert body["code"] == "service_unavailable"
+    assert "Traceback" not in await response.text()
+    health = await dead_db_client.get("/healthz")
+    assert health.status == 200
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_migrate_then_serve_answers_readyz(tmp_path: Path, database_url: str) -> None:
+    """The README's `gateway migrate && gateway serve`, as real processes."""
+    make_gateway_fixture(tmp_path / "data", database_url)  # keys + organisation keys
+    port = _free_port()
+    env = {
+        **os.environ,
+        "GATEWAY_DATA_DIR": str(tmp_path / "data"),
+        "GATEWAY_DATABASE_URL": database_url,
+        "GATEWAY_CONFIG_DIR": str(REPO / "config"),
+        "GATEWAY_PORT": str(port),
+        "GATEWAY_LOG_FORMAT": "json",
+    }
+    subprocess.run([sys.executable, "-m", "gateway", "migrate"], env=env, check=True,
+                   capture_output=True)  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "serve"], env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        status = None
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and status is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:  # noqa: S310
+                    status = r.status
+            except OSError:
+                time.sleep(0.2)
+        assert status == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        if server.stdout:
+            server.stdout.close()
+        if server.stderr:
+            server.stderr.close()
+
+
+def test_serve_exits_2_on_unmigrated_database(tmp_path: Path) -> None:
+    make_gateway_fixture(tmp_path / "data", f"sqlite+aiosqlite:///{tmp_path / 'g.db'}")
+    env = {
+        **os.environ,
+        "GATEWAY_DATA_DIR": str(tmp_path / "data"),
+        "GATEWAY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'g.db'}",
+        "GATEWAY_CONFIG_DIR": str(REPO / "config"),
+        "GATEWAY_PORT": str(_free_port()),
+    }
+    result = subprocess.run([sys.executable, "-m", "gateway", "serve"], env=env,
+                            capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert result.returncode == 2
+    assert "run `gateway migrate`" in result.stderr
+    assert "Traceback" not in result.stderr

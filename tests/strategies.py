@@ -1,0 +1,247 @@
+"""Hypothesis strategies shared by the property tests, one section per package."""
+
+from __future__ import annotations
+
+# --- policies ---
+# Strategies for the policy engine: a small vocabulary (small so that generated
+# rules and requests collide often), rules and rule sets over it, requests, and a
+# TOML writer with varying formatting for loader round trips.
+import random as _random
+from dataclasses import replace as _replace
+from datetime import UTC as _UTC
+from datetime import datetime as _datetime
+
+from hypothesis import strategies as _st
+
+from policies import Conditions, DecisionRequest, Rule, Vocabulary
+from policies.vocabulary import Category, LegalBasis, Purpose, RequesterType
+
+POLICY_ORGS = ("wijkteam", "veilig_thuis", "gi")
+POLICY_CATEGORIES = {
+    "contact_details": "normal",
+    "support_plan": "normal",
+    "school": "normal",
+    "health": "special",
+    "criminal_records": "criminal",
+    "reporter_identity": "restricted",
+}
+POLICY_PURPOSES = ("support_planning", "safety_assessment", "acute_safety", "monitoring")
+POLICY_ROLES = ("hulpverlener", "teamleider")
+POLICY_REGIONS = ("utrecht", "utrecht-proeftuin")
+#: Validity bounds (epoch seconds) rules pick from, and request times around them.
+POLICY_INSTANTS = (1_700_000_000, 1_750_000_000, 1_800_000_000)
+
+
+def policy_vocabulary() -> Vocabulary:
+    """A small, complete vocabulary with every sensitivity and a portal requester."""
+    orgs = {
+        o: RequesterType(o, f"{o} nl", f"{o} en", "organisation", POLICY_ROLES) for o in POLICY_ORGS
+    }
+    return Vocabulary(
+        organisation_types=orgs,
+        portal_requesters={
+            "household": RequesterType("household", "gezin", "household", "household_portal")
+        },
+        categories={
+            c: Category(c, s, f"{c} nl", f"{c} en")  # type: ignore[arg-type]
+            for c, s in POLICY_CATEGORIES.items()
+        },
+        purposes={
+            p: Purpose(p, f"{p} nl", f"{p} en", p == "acute_safety", p == "monitoring")
+            for p in POLICY_PURPOSES
+        },
+        legal_bases={
+            b: LegalBasis(b, f"{b} nl", f"{b} en", f"AVG {b}")
+            for b in ("consent", "public_task", "vital_interest")
+        },
+    )
+
+
+def _subset(items: tuple[str, ...], *, min_size: int = 1) -> _st.SearchStrategy[frozenset[str]]:
+    return _st.frozensets(_st.sampled_from(items), min_size=min_size, max_size=len(items))
+
+
+@_st.composite
+def policy_rules(draw: _st.DrawFn, rule_id: str | None = None) -> Rule:
+    """Any well-formed rule over `policy_vocabulary()` (not necessarily a consistent set)."""
+    effect = draw(_st.sampled_from(("permit", "forbid")))
+    bounds = sorted(draw(_st.lists(_st.sampled_from(POLICY_INSTANTS), max_size=2, unique=True)))
+    valid_from = valid_until = None
+    if len(bounds) == 2:
+        valid_from, valid_until = bounds
+    elif bounds:
+        if draw(_st.booleans()):
+            valid_from = bounds[0]
+        else:
+            valid_until = bounds[0]
+    min_age = draw(_st.none() | _st.integers(0, 18))
+    max_age = draw(_st.none() | _st.integers(min_age or 0, 20))
+    basis = draw(_st.sampled_from(("consent", "public_task", "vital_interest")))
+    consent = basis == "consent" or draw(_st.booleans())
+    permit = effect == "permit"
+    return Rule(
+        id=rule_id or draw(_st.from_regex(r"[a-z][a-z0-9-]{0,10}", fullmatch=True)),
+        effect=effect,
+        description_nl=draw(_st.sampled_from(("Mag.", 'Met "aanhalingstekens" \\ en é.'))),
+        description_en="Text.",
+        requester_types=draw(_subset((*POLICY_ORGS, "household", "*"))),
+        purposes=draw(_subset(POLICY_PURPOSES, min_size=1)),
+        source_types=draw(_subset((*POLICY_ORGS, "*"))),
+        categories=draw(_subset((*POLICY_CATEGORIES, "*"))),
+        requester_roles=draw(_subset(POLICY_ROLES, min_size=0)),
+        legal_basis=basis if permit else None,
+        statutory_reference="Wet art. 1" if permit and basis != "consent" else None,
+        consent_required=consent if permit else False,
+        consent_from=("subject" if consent else None) if permit else None,
+        regions=draw(_subset(POLICY_REGIONS, min_size=0)),
+        valid_from=valid_from,
+        valid_until=valid_until,
+        conditions=Conditions(
+            min_age=min_age,
+            max_age=max_age,
+            requester_is_regiehouder=draw(_st.booleans()),
+            case_reference_required=draw(_st.booleans()),
+        ),
+        confidential=permit and draw(_st.booleans()),
+        max_duration_hours=draw(_st.sampled_from((None, 24))) if permit else None,
+        min_justification_length=draw(_st.sampled_from((None, 10, 40))),
+    )
+
+
+@_st.composite
+def policy_rule_sets(draw: _st.DrawFn, max_size: int = 8) -> list[Rule]:
+    """A list of rules with unique ids."""
+    count = draw(_st.integers(0, max_size))
+    return [draw(policy_rules(rule_id=f"rule-{n:02d}")) for n in range(count)]
+
+
+@_st.composite
+def decision_requests(draw: _st.DrawFn) -> DecisionRequest:
+    requester = draw(_st.sampled_from((*POLICY_ORGS, "household")))
+    channel = "household_portal" if requester == "household" else "organisation"
+    if draw(_st.integers(0, 9)) == 0:  # occasionally the wrong channel
+        channel = "organisation" if channel == "household_portal" else "household_portal"
+    instant = draw(_st.sampled_from(POLICY_INSTANTS)) + draw(_st.sampled_from((-1, 0, 1)))
+    return DecisionRequest(
+        requester_type=requester,
+        purpose=draw(_st.sampled_from(POLICY_PURPOSES)),
+        source_type=draw(_st.sampled_from(POLICY_ORGS)),
+        category=draw(_st.sampled_from(tuple(POLICY_CATEGORIES))),
+        at=_datetime.fromtimestamp(instant + draw(_st.sampled_from((0.0, 0.5))), _UTC),
+        requester_role=draw(_st.sampled_from((None, *POLICY_ROLES))),
+        requester_region=draw(_st.sampled_from(("", *POLICY_REGIONS))),
+        subject_age=draw(_st.none() | _st.integers(0, 20)),
+        requester_is_regiehouder=draw(_st.booleans()),
+        has_case_reference=draw(_st.booleans()),
+        channel=channel,  # type: ignore[arg-type]
+        about_self=draw(_st.booleans()),
+        justification_length=draw(_st.sampled_from((0, 9, 10, 39, 40, 100))),
+    )
+
+
+def _toml_value(value: object, rng: _random.Random) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, _datetime):
+        return value.isoformat()
+    if isinstance(value, list):
+        sep = ", " if rng.random() < 0.5 else ",\n    "
+        return "[" + sep.join(_toml_value(v, rng) for v in value) + "]"
+    raise TypeError(value)
+
+
+def rule_to_toml(rule: Rule, rng: _random.Random) -> str:
+    """One `[[rules]]` table for `rule`, with key order, list order, spacing and
+    sub-table style varied by `rng` (the content stays the same)."""
+    fields: dict[str, object] = {
+        "id": rule.id,
+        "effect": rule.effect,
+        "requester_types": sorted(rule.requester_types),
+        "purposes": sorted(rule.purposes),
+        "source_types": sorted(rule.source_types),
+        "categories": sorted(rule.categories),
+    }
+    if rule.requester_roles:
+        fields["requester_roles"] = sorted(rule.requester_roles)
+    if rule.effect == "permit":
+        fields["legal_basis"] = rule.legal_basis
+        fields["consent_required"] = rule.consent_required
+        if rule.consent_from is not None:
+            fields["consent_from"] = rule.consent_from
+        fields["confidential"] = rule.confidential
+    if rule.statutory_reference is not None:
+        fields["statutory_reference"] = rule.statutory_reference
+    if rule.regions:
+        fields["regions"] = sorted(rule.regions)
+    if rule.valid_from is not None:
+        fields["valid_from"] = _datetime.fromtimestamp(rule.valid_from, _UTC)
+    if rule.valid_until is not None:
+        fields["valid_until"] = _datetime.fromtimestamp(rule.valid_until, _UTC)
+    for value in fields.values():
+        if isinstance(value, list):
+            rng.shuffle(value)
+    c = rule.conditions
+    conditions = {
+        k: v
+        for k, v in (
+            ("min_age", c.min_age),
+            ("max_age", c.max_age),
+            ("requester_is_regiehouder", c.requester_is_regiehouder),
+            ("case_reference_required", c.case_reference_required),
+        )
+        if v is not None
+    }
+    tables: dict[str, dict[str, object]] = {
+        "description": {"nl": rule.description_nl, "en": rule.description_en},
+        "conditions": conditions,
+    }
+    if rule.max_duration_hours is not None or rule.min_justification_length is not None:
+        tables["break_glass"] = {
+            "max_duration_hours": rule.max_duration_hours,
+            "min_justification_length": rule.min_justification_length,
+        }
+    items: list[tuple[str, str]] = [(k, _toml_value(v, rng)) for k, v in fields.items()]
+    subtables = []
+    for name, table in tables.items():
+        if rng.random() < 0.5:
+            inner = ", ".join(f"{k} = {_toml_value(v, rng)}" for k, v in table.items())
+            items.append((name, f"{{ {inner} }}"))
+        else:
+            body = "\n".join(f"{k}   =   {_toml_value(v, rng)}" for k, v in table.items())
+            subtables.append(f"[rules.{name}]\n{body}")
+    rng.shuffle(items)
+    lines = ["", "# a rule" if rng.random() < 0.5 else "", "[[rules]]"]
+    for key, rendered in items:
+        spacing = " = " if rng.random() < 0.5 else "="
+        lines.append(f"{key}{spacing}{rendered}")
+    return "\n".join(lines + subtables) + "\n"
+
+
+@_st.composite
+def loadable_policy_rules(draw: _st.DrawFn, rule_id: str | None = None) -> Rule:
+    """A rule the loader accepts on its own (break-glass fields only where they belong,
+    roles only for organisation requesters)."""
+    rule = draw(policy_rules(rule_id=rule_id))
+    changes: dict[str, object] = {}
+    break_glass = rule.effect == "permit" and "acute_safety" in rule.purposes
+    if break_glass:
+        changes.update(
+            purposes=frozenset({"acute_safety"}),
+            max_duration_hours=24,
+            min_justification_length=rule.min_justification_length or 40,
+        )
+    else:
+        changes.update(max_duration_hours=None, min_justification_length=None)
+    if rule.requester_types == frozenset({"household"}):
+        changes["requester_roles"] = frozenset()
+    return _replace(rule, **changes)  # type: ignore[arg-type]
+
+
+@_st.composite
+def loadable_rule_sets(draw: _st.DrawFn, max_size: int = 6) -> list[Rule]:
+    count = draw(_st.integers(1, max_size))
+    return [draw(loadable_policy_rules(rule_id=f"rule-{n:02d}")) for n in range(count)]
