@@ -28,9 +28,11 @@ from gateway.appkeys import (
     SETTINGS,
     VOCABULARY,
 )
+from gateway.audit.context import audit_context
 from gateway.consent_setup import consent_context
 from gateway.db import create_engine
 from gateway.errors import SettingsError
+from gateway.exchange.wiring import exchange_context
 from gateway.keys import KeyStore
 from gateway.middlewares import middlewares
 from gateway.org_auth import OrganisationAuthenticator
@@ -63,8 +65,10 @@ def create_app(settings: Settings) -> web.Application:
         require_keys=False,
     )
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(audit_context)  # the audit log's writer task on the engine
     app.cleanup_ctx.append(consent_context)  # households, consents, sessions on the engine
     app.cleanup_ctx.append(_http_client)
+    app.cleanup_ctx.append(exchange_context)  # adapters + the exchange pipeline's ports
     app.cleanup_ctx.append(_replay_cache_pruning)
     routes.setup(app)
     return app

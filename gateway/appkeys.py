@@ -15,12 +15,14 @@ from gateway.subjects import Pseudonymiser
 
 if TYPE_CHECKING:
     from consent import SqlConsentStore, SqlHouseholdStore
+    from gateway.audit.writer import AuditLog
     from gateway.exchange.pipeline import ExchangeDeps
     from gateway.org_auth import OrganisationAuthenticator
     from gateway.organisations import OrganisationRegistry
     from gateway.sessions import HouseholdSessionStore
 
 __all__ = [
+    "AUDIT",
     "AUTHENTICATOR",
     "CONSENTS",
     "ENGINE",
@@ -51,6 +53,7 @@ POLICIES = web.AppKey("policies", PolicyStore)  # the policy set in force (reloa
 VOCABULARY = web.AppKey("vocabulary", Vocabulary)
 ORGANISATIONS: web.AppKey[OrganisationRegistry] = web.AppKey("organisations")
 AUTHENTICATOR: web.AppKey[OrganisationAuthenticator] = web.AppKey("authenticator")
+AUDIT: web.AppKey[AuditLog] = web.AppKey("audit")  # the tamper-evident audit log
 EXCHANGE_DEPS: web.AppKey[ExchangeDeps] = web.AppKey("exchange_deps")
 HOUSEHOLDS: web.AppKey[SqlHouseholdStore] = web.AppKey("households")
 CONSENTS: web.AppKey[SqlConsentStore] = web.AppKey("consents")

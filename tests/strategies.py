@@ -9,10 +9,14 @@ from __future__ import annotations
 import random as _random
 from dataclasses import replace as _replace
 from datetime import UTC as _UTC
+from datetime import date as _date
 from datetime import datetime as _datetime
+from datetime import timedelta as _timedelta
 
 from hypothesis import strategies as _st
 
+from consent import ConsentRecord, ConsentScope, RequesterRef, SourceRef
+from consent.model import Actor as _ConsentActor
 from policies import Conditions, DecisionRequest, Rule, Vocabulary
 from policies.vocabulary import Category, LegalBasis, Purpose, RequesterType
 
@@ -58,7 +62,13 @@ def policy_vocabulary() -> Vocabulary:
 
 
 def _subset(items: tuple[str, ...], *, min_size: int = 1) -> _st.SearchStrategy[frozenset[str]]:
-    return _st.frozensets(_st.sampled_from(items), min_size=min_size, max_size=len(items))
+    """A subset as one integer bitmask: a single draw, shrinking towards small sets."""
+
+    def pick(mask: int) -> frozenset[str]:
+        chosen = frozenset(item for bit, item in enumerate(items) if mask >> bit & 1)
+        return chosen if len(chosen) >= min_size else frozenset(items[:min_size])
+
+    return _st.integers(0, 2 ** len(items) - 1).map(pick)
 
 
 @_st.composite
@@ -80,7 +90,7 @@ def policy_rules(draw: _st.DrawFn, rule_id: str | None = None) -> Rule:
     consent = basis == "consent" or draw(_st.booleans())
     permit = effect == "permit"
     return Rule(
-        id=rule_id or draw(_st.from_regex(r"[a-z][a-z0-9-]{0,10}", fullmatch=True)),
+        id=rule_id or f"r-{draw(_st.integers(0, 999))}",
         effect=effect,
         description_nl=draw(_st.sampled_from(("Mag.", 'Met "aanhalingstekens" \\ en é.'))),
         description_en="Text.",
@@ -245,3 +255,112 @@ def loadable_policy_rules(draw: _st.DrawFn, rule_id: str | None = None) -> Rule:
 def loadable_rule_sets(draw: _st.DrawFn, max_size: int = 6) -> list[Rule]:
     count = draw(_st.integers(1, max_size))
     return [draw(loadable_policy_rules(rule_id=f"rule-{n:02d}")) for n in range(count)]
+
+
+# --- consent ---
+# Strategies for households and consent: synthetic BSNs (prefix 9999, passing the
+# elfproef), pseudonyms, birth dates around the age thresholds, scopes over a small
+# vocabulary (so generated consents and questions collide often) and declarations.
+CONSENT_PURPOSES = ("support_planning", "joint_problem_analysis", "safety_assessment")
+CONSENT_CATEGORIES = ("contact_details", "household_composition", "support_plan", "health")
+CONSENT_ORGS = (
+    ("wijkteam-utrecht", "wijkteam"),
+    ("veilig-thuis-utrecht", "veilig_thuis"),
+    ("gi-jeugdbescherming-demo", "gi"),
+)
+CONSENT_AT = _datetime(2026, 6, 1, 12, 0, tzinfo=_UTC)
+_BSN_WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2)
+
+
+def bsn_from_digits(digits: str) -> str | None:
+    """`9999` + four digits + the check digit the elfproef needs (None if it would be 10)."""
+    body = "9999" + digits
+    check = sum(w * int(d) for w, d in zip(_BSN_WEIGHTS, body, strict=True)) % 11
+    return body + str(check) if check < 10 else None
+
+
+def synthetic_bsns() -> _st.SearchStrategy[str]:
+    digits = _st.text("0123456789", min_size=4, max_size=4)
+    return digits.map(bsn_from_digits).filter(lambda b: b is not None).map(str)
+
+
+def invalid_bsns() -> _st.SearchStrategy[str]:
+    """Nine digits failing the elfproef, or not nine digits at all."""
+    wrong_check = synthetic_bsns().map(lambda b: b[:8] + str((int(b[8]) + 1) % 10))
+    return _st.one_of(wrong_check, _st.text("0123456789", max_size=8), _st.just("99990000a"))
+
+
+def pseudonyms() -> _st.SearchStrategy[str]:
+    return _st.text("0123456789abcdef", min_size=8, max_size=8).map(lambda h: "ps_" + h)
+
+
+def birth_dates(around: _datetime = CONSENT_AT) -> _st.SearchStrategy[_date]:
+    """Birth dates from 0 to 40 years before `around`, often on a threshold birthday."""
+    today = around.date()
+
+    def years_before(years: int, shift: int) -> _date:
+        try:
+            anchor = today.replace(year=today.year - years)
+        except ValueError:  # 29 February
+            anchor = today.replace(year=today.year - years, day=28)
+        return anchor + _timedelta(days=shift)
+
+    on_threshold = _st.builds(years_before, _st.sampled_from([12, 16]), _st.integers(-1, 1))
+    anywhere = _st.builds(years_before, _st.integers(0, 40), _st.integers(-200, 200))
+    return _st.one_of(on_threshold, anywhere)
+
+
+def _consent_subset(
+    items: tuple[str, ...], *, min_size: int = 1
+) -> _st.SearchStrategy[frozenset[str]]:
+    return _st.frozensets(_st.sampled_from(items), min_size=min_size, max_size=len(items))
+
+
+def consent_scopes() -> _st.SearchStrategy[ConsentScope]:
+    orgs = tuple(o for o, _ in CONSENT_ORGS)
+    types = tuple(t for _, t in CONSENT_ORGS)
+    return _st.builds(
+        ConsentScope,
+        purposes=_consent_subset(CONSENT_PURPOSES),
+        categories=_consent_subset(CONSENT_CATEGORIES),
+        recipient_organisations=_consent_subset(orgs, min_size=0),
+        recipient_types=_consent_subset(types, min_size=0),
+        source_organisations=_consent_subset(orgs, min_size=0),
+        source_types=_consent_subset(types, min_size=0),
+    )
+
+
+def requester_refs() -> _st.SearchStrategy[RequesterRef]:
+    return _st.sampled_from(CONSENT_ORGS).map(lambda o: RequesterRef(*o))
+
+
+def source_refs() -> _st.SearchStrategy[SourceRef | None]:
+    return _st.one_of(_st.none(), _st.sampled_from(CONSENT_ORGS).map(lambda o: SourceRef(*o)))
+
+
+@_st.composite
+def consent_records(
+    draw: _st.DrawFn, subject: str, givers: tuple[str, ...], at: _datetime = CONSENT_AT
+) -> ConsentRecord:
+    """A declaration about `subject` by one of `givers`, in any status and period."""
+    given_by = draw(_st.sampled_from(givers))
+    start = at + _timedelta(days=draw(_st.integers(-800, 30)))
+    length = draw(_st.one_of(_st.none(), _st.integers(1, 900)))
+    decision = draw(_st.sampled_from(["grant", "grant", "refuse"]))
+    live = "active" if decision == "grant" else "refused"
+    return ConsentRecord(
+        id="cs_" + draw(_st.text("0123456789abcdef", min_size=6, max_size=6)),
+        subject=subject,
+        given_by=given_by,
+        giver_role="self" if given_by == subject else "custody_holder",
+        decision=decision,  # type: ignore[arg-type]
+        status=draw(_st.sampled_from([live, live, "withdrawn", "superseded", "expired"])),
+        scope=draw(consent_scopes()),
+        recorded_via="paper",
+        recorded_by=_ConsentActor("professional", organisation="wijkteam-utrecht"),
+        given_at=start,
+        valid_from=start,
+        valid_until=None if length is None else start + _timedelta(days=length),
+        evidence_reference="dossier-1",
+        policy_version="sha256:test",
+    )

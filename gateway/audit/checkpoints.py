@@ -40,9 +40,10 @@ def sign_checkpoint(
 ) -> Checkpoint:
     if kind not in KINDS:
         raise ValueError("kind must be checkpoint or anchor")
-    claims = {"iss": issuer, "seq": seq, "hash": hash, "time": format_time(time), "kind": kind}
+    stamp = format_time(time)
+    claims = {"iss": issuer, "seq": seq, "hash": hash, "time": stamp, "kind": kind}
     jws = keys.sign_jwt(claims, typ=CHECKPOINT_TYP)
-    return Checkpoint(seq, hash, parse_time(claims["time"]), kind, keys.current_signing_kid, jws)
+    return Checkpoint(seq, hash, parse_time(stamp), kind, keys.current_signing_kid, jws)
 
 
 def verify_checkpoint(checkpoint: Checkpoint, jwks: Mapping[str, Any]) -> Checkpoint:

@@ -51,7 +51,7 @@ def entry_row(entry: AuditEntry) -> dict[str, Any]:
     return row
 
 
-def entry_from_row(row: Mapping[str, Any]) -> AuditEntry:
+def entry_from_row(row: Mapping[Any, Any]) -> AuditEntry:
     return AuditEntry(
         seq=int(row["seq"]),
         time=utc(row["time"]),
@@ -84,7 +84,7 @@ def entry_from_row(row: Mapping[str, Any]) -> AuditEntry:
     )
 
 
-def checkpoint_from_row(row: Mapping[str, Any]) -> Checkpoint:
+def checkpoint_from_row(row: Mapping[Any, Any]) -> Checkpoint:
     return Checkpoint(
         seq=int(row["seq"]),
         hash=row["hash"],

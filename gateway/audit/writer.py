@@ -39,6 +39,7 @@ __all__ = ["AuditLog", "lock_chain_head"]
 log = structlog.get_logger("gateway.audit")
 
 MAX_BATCH_ENTRIES = 5000
+_GATHER_ROUNDS = 4
 
 
 def _utcnow() -> datetime:
@@ -251,6 +252,13 @@ class AuditLog:
                 break
             batch = [first]
             size = len(first.fields)
+            # Let callers that are ready to append (e.g. just woken by the previous
+            # commit) reach the queue before the batch is closed: group commit.
+            for _ in range(_GATHER_ROUNDS):
+                waiting = self._queue.qsize()
+                await asyncio.sleep(0)
+                if self._queue.qsize() == waiting:
+                    break
             while size < self._max_batch and not self._queue.empty():
                 item = self._queue.get_nowait()
                 if item is None:

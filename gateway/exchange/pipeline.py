@@ -184,7 +184,15 @@ async def _apply_consent(
         if not decision.permitted:
             items.append(ItemResult(source.id, category, decision, decision.reason))
         elif view is not None and not view.ok:
-            denied = replace(decision, effect="deny", reason="consent_required")
+            denied = replace(
+                decision,
+                effect="deny",
+                reason="consent_required",
+                explanation_nl="Niet toegestaan: de nodige toestemming ontbreekt. "
+                + decision.explanation_nl,
+                explanation_en="Denied: the consent this needs is missing. "
+                + decision.explanation_en,
+            )
             items.append(
                 ItemResult(source.id, category, denied, "consent_required",
                            missing_consent_from=view.missing)  # fmt: skip

@@ -18,6 +18,11 @@ ROUTE_MODULES = (
     "gateway.routes.health",
     "gateway.routes.wellknown",
     "gateway.routes.openapi",
+    "gateway.routes.exchanges",
+    "gateway.routes.households",
+    "gateway.routes.consents",
+    "gateway.routes.me",
+    "gateway.routes.audit",
 )
 
 

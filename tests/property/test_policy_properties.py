@@ -77,7 +77,7 @@ def reference_effect(rules: list[Rule], vocabulary: Vocabulary, request: Decisio
     return "permit" if any(r.effect == "permit" for r in applicable) else "deny"
 
 
-@settings(max_examples=200)
+@settings(max_examples=100, deadline=None)
 @given(rules=policy_rule_sets(), requests=st.lists(decision_requests(), min_size=1, max_size=15))
 def test_engine_agrees_with_reference_semantics(
     rules: list[Rule], requests: list[DecisionRequest]
@@ -96,7 +96,7 @@ def test_engine_agrees_with_reference_semantics(
             assert decision.reason != "permitted"
 
 
-@settings(max_examples=200)
+@settings(max_examples=100, deadline=None)
 @given(
     rules=st.lists(policy_rules(), max_size=8),
     requests=st.lists(decision_requests(), min_size=1, max_size=15),
@@ -113,10 +113,14 @@ def test_deny_by_default_without_permit_rules(
         for request in requests:
             decision = engine.decide(request)
             assert decision.effect == "deny"
-            assert decision.reason in {"no_matching_rule", "forbidden_by_rule", "restricted_to_self"}
+            assert decision.reason in {
+                "no_matching_rule",
+                "forbidden_by_rule",
+                "restricted_to_self",
+            }
 
 
-@settings(max_examples=200)
+@settings(max_examples=100, deadline=None)
 @given(
     rules=policy_rule_sets(),
     request=decision_requests(),
@@ -134,8 +138,13 @@ def test_forbid_wins_in_any_order(rules: list[Rule], request: DecisionRequest, s
         source_types=frozenset({request.source_type}),
         categories=frozenset({request.category}),
     )
-    permit = replace(forbid, id="aa-permit", effect="permit", legal_basis="public_task",
-                     statutory_reference="Wet art. 1")
+    permit = replace(
+        forbid,
+        id="aa-permit",
+        effect="permit",
+        legal_basis="public_task",
+        statutory_reference="Wet art. 1",
+    )
     everything = [*rules, permit, forbid]
     baseline = PolicyEngine(PolicySet.build(VOCABULARY, everything)).decide(request)
     shuffled = list(everything)
@@ -148,7 +157,7 @@ def test_forbid_wins_in_any_order(rules: list[Rule], request: DecisionRequest, s
         assert "zz-forbid" in decision.rule_ids
 
 
-@settings(max_examples=200)
+@settings(max_examples=100, deadline=None)
 @given(
     rules=st.lists(policy_rules(), max_size=8),
     requests=st.lists(decision_requests(), min_size=1, max_size=15),
@@ -177,13 +186,16 @@ _MUTATIONS = (
     lambda r: replace(r, regions=r.regions ^ {"elders"}),
     lambda r: replace(r, valid_until=(r.valid_until or 1_900_000_000) + 1),
     lambda r: replace(
-        r, conditions=replace(r.conditions, case_reference_required=not r.conditions.case_reference_required)
+        r,
+        conditions=replace(
+            r.conditions, case_reference_required=not r.conditions.case_reference_required
+        ),
     ),
     lambda r: replace(r, id=r.id + "-b"),
 )
 
 
-@settings(max_examples=200)
+@settings(max_examples=100, deadline=None)
 @given(
     rules=policy_rule_sets().filter(bool),
     seed=st.integers(0, 2**32 - 1),

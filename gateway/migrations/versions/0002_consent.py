@@ -7,6 +7,8 @@ Create Date: 2026-11-25
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -18,7 +20,7 @@ depends_on = None
 TZ = sa.DateTime(timezone=True)
 
 
-def _history(name: str, *columns: sa.Column[object]) -> None:
+def _history(name: str, *columns: sa.Column[Any]) -> None:
     op.create_table(
         name,
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -101,7 +103,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_consents_subject_status", "consents", ["subject", "status"])
     op.create_index("ix_consents_given_by", "consents", ["given_by"])
-    for name, columns in (
+    tables: tuple[tuple[str, list[sa.Column[Any]]], ...] = (
         (
             "consent_events",
             [
@@ -123,7 +125,8 @@ def upgrade() -> None:
                 sa.Column("jws", sa.Text(), nullable=False),
             ],
         ),
-    ):
+    )
+    for name, columns in tables:
         op.create_table(
             name,
             *columns,

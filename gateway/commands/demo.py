@@ -1,0 +1,169 @@
+"""`gateway demo`: keys, migrations, synthetic households, reference sources and the gateway.
+
+Everything on 127.0.0.1, in one process, on an embedded SQLite database unless
+GATEWAY_DATABASE_URL says otherwise. Demo-only material (organisations' private
+keys, the list of synthetic people) is written under `<data dir>/demo`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from dataclasses import replace
+
+from aiohttp import web
+
+from adapters.reference.app import create_source_app
+from adapters.reference.jwks import RemoteJwks
+from adapters.reference.sqlsource import build_reference_database
+from gateway.app import create_app
+from gateway.appkeys import CONSENTS, ENGINE, HOUSEHOLDS, ORGANISATIONS, POLICIES, PSEUDONYMISER
+from gateway.commands._common import add_settings_options, load_settings
+from gateway.db import create_engine
+from gateway.demo import demo_population, scenario_guide, seed_demo, write_people
+from gateway.demo_keys import ensure_demo_key
+from gateway.errors import SettingsError
+from gateway.keys import init_keys
+from gateway.schema import upgrade
+from gateway.settings import Settings
+
+__all__ = ["register"]
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("demo", help="set up and run the demo on 127.0.0.1",
+                                   description=__doc__)  # fmt: skip
+    add_settings_options(parser)
+    parser.add_argument("--port", type=int, help="gateway port (default 8080)")
+    parser.add_argument("--no-serve", action="store_true",
+                        help="set everything up, print the guide, and exit")  # fmt: skip
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = load_settings(args)
+    if settings is None:
+        return 2
+    settings = replace(settings, demo_mode=True, host="127.0.0.1", port=args.port or settings.port)
+    try:
+        return asyncio.run(_demo(settings, serve=not args.no_serve))
+    except SettingsError as exc:
+        print(f"gateway: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"gateway: cannot start the demo: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+
+
+async def _demo(settings: Settings, *, serve: bool) -> int:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    init_keys(settings.keys_dir)
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+    app = create_app(settings)
+    organisations = app[ORGANISATIONS]
+    for org in organisations:
+        jwks_file = _jwks_file(settings, org.id)
+        if jwks_file:
+            ensure_demo_key(org.id, settings.data_dir, jwks_file)
+    # Reload so the freshly written public keys are registered.
+    app = create_app(settings)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    source_runners: list[web.AppRunner] = []
+    try:
+        population = demo_population(app[ORGANISATIONS])
+        people_file = write_people(population, settings.data_dir)
+        marker = settings.data_dir / "demo" / "seeded"
+        if not marker.exists():
+            await seed_demo(
+                population, app[HOUSEHOLDS], app[CONSENTS], app[PSEUDONYMISER].pseudonym,
+                policy_version=app[POLICIES].version,
+            )  # fmt: skip
+            marker.write_text(settings.database_url.split("@")[-1] + "\n")
+        base = f"http://{settings.host}:{settings.port}"
+        for org in app[ORGANISATIONS]:
+            adapter = org.adapter or {}
+            if adapter.get("kind") == "sql":
+                url = str(adapter["url"]).replace("{data_dir}", str(settings.data_dir))
+                (settings.data_dir / "sources").mkdir(exist_ok=True)
+                await build_reference_database(url, population, org.id)
+            elif adapter.get("kind") == "http":
+                source = create_source_app(
+                    org.id, org.type, population, RemoteJwks(f"{base}/.well-known/jwks.json"),
+                    audience=org.id, gateway_issuer=settings.audience,
+                )  # fmt: skip
+                source_runner = web.AppRunner(source, access_log=None)
+                await source_runner.setup()
+                port = int(str(adapter["base_url"]).rsplit(":", 1)[1].split("/")[0])
+                await web.TCPSite(source_runner, "127.0.0.1", port).start()
+                source_runners.append(source_runner)
+        await web.TCPSite(runner, settings.host, settings.port).start()
+        _print_guide(settings, people_file, scenario_guide(population), app)
+        if serve:
+            await _wait_for_signal()
+        return 0
+    finally:
+        for source_runner in source_runners:
+            await source_runner.cleanup()
+        await runner.cleanup()
+        _ = ENGINE  # the engine is disposed by the app's cleanup context
+
+
+def _jwks_file(settings: Settings, org_id: str) -> str | None:
+    import tomllib
+
+    with (settings.config_dir / "organisations.toml").open("rb") as fh:
+        for entry in tomllib.load(fh).get("organisation", []):
+            if entry.get("id") == org_id and "jwks_file" in entry:
+                return str(entry["jwks_file"])
+    return None
+
+
+async def _wait_for_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+def _print_guide(settings: Settings, people_file: object, scenarios: dict[str, str] | object,
+                 app: web.Application) -> None:  # fmt: skip
+    base = f"http://{settings.host}:{settings.port}"
+    bsn = dict(scenarios)["child_consented_at_11"] if isinstance(scenarios, dict) else ""
+    print(f"""
+Jeugd- en gezinsgateway demo is running.
+
+  Gateway         {base}
+  OpenAPI         {base}/api/v1/openapi.json
+  JWKS            {base}/.well-known/jwks.json
+  Data folder     {settings.data_dir}
+  Synthetic people (BSNs are synthetic) {people_file}
+
+Scenarios (synthetic BSNs to try):
+{json.dumps(scenarios, indent=2)}
+
+Try an exchange (the wijkteam asks for support planning):
+
+  TOKEN=$(.venv/bin/gateway token --org wijkteam-utrecht)
+  curl -s {base}/api/v1/exchanges -H "Authorization: Bearer $TOKEN" \\
+    -H 'Content-Type: application/json' \\
+    -d '{{"subject": {{"bsn": "{bsn}"}}, "purpose": "support_planning",
+         "categories": ["contact_details", "health", "school", "reports"]}}'
+
+Read the audit log as a privacy officer:
+
+  TOKEN=$(.venv/bin/gateway token --org wijkteam-utrecht --role privacy_officer)
+  curl -s {base}/api/v1/audit/entries -H "Authorization: Bearer $TOKEN"
+
+Stop with Ctrl+C.
+""", flush=True)

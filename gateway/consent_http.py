@@ -1,0 +1,338 @@
+"""What the household and consent routes share: input parsing against the
+vocabulary, mapping `consent` errors to problems, JSON shapes, and the rule for
+who may see a household.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from aiohttp import web
+
+from consent import (
+    ConsentAlreadyWithdrawnError,
+    ConsentNotActiveError,
+    ConsentNotFoundError,
+    ConsentRecord,
+    ConsentScope,
+    Household,
+    HouseholdNotFoundError,
+    InvalidHouseholdError,
+    InvalidValidityError,
+    NoCustodyError,
+    Receipt,
+    RequesterRef,
+    SourceRef,
+)
+from gateway.appkeys import CONSENTS, HOUSEHOLDS, ORGANISATIONS, POLICIES, PSEUDONYMISER, VOCABULARY
+from gateway.errors import (
+    Conflict,
+    ConsentAlreadyWithdrawn,
+    InvalidValidity,
+    NoCustody,
+    NotFound,
+    UnknownCategory,
+    UnknownOrganisation,
+    UnknownPurpose,
+    ValidationFailed,
+)
+from gateway.org_auth import Principal
+from policies import DecisionRequest
+
+__all__ = [
+    "HOUSEHOLD_CATEGORY",
+    "birth_date",
+    "bsn_of",
+    "consent_errors",
+    "consent_json",
+    "household_json",
+    "may_see_household",
+    "optional_datetime",
+    "parse_scope",
+    "pseudonym",
+    "receipt_json",
+    "string",
+    "visible_household_of",
+]
+
+HOUSEHOLD_CATEGORY = "household_composition"
+
+
+@contextlib.contextmanager
+def consent_errors() -> Iterator[None]:
+    """Turn the consent package's errors into the gateway's problems."""
+    try:
+        yield
+    except (HouseholdNotFoundError, ConsentNotFoundError):
+        raise NotFound("Not found") from None
+    except ConsentAlreadyWithdrawnError:
+        raise ConsentAlreadyWithdrawn("This consent was already withdrawn") from None
+    except ConsentNotActiveError as exc:
+        raise Conflict(str(exc)) from None
+    except NoCustodyError:
+        raise NoCustody("The person acting for the child has no custody of it") from None
+    except InvalidValidityError as exc:
+        raise InvalidValidity(str(exc)) from None
+    except InvalidHouseholdError as exc:
+        raise ValidationFailed(str(exc)) from None
+
+
+# -- input ------------------------------------------------------------------------------
+
+
+def string(body: Mapping[str, Any], name: str, *, required: bool = True, limit: int = 200) -> str:
+    value = body.get(name)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        raise ValidationFailed(f"`{name}` must be a non-empty string of at most {limit} characters")
+    return value.strip()
+
+
+def pseudonym(request: web.Request, value: Any) -> str:
+    """A BSN (elfproef-checked; `invalid_bsn` otherwise) as its keyed pseudonym."""
+    return request.app[PSEUDONYMISER].pseudonym(value if isinstance(value, str) else "")
+
+
+def bsn_of(body: Mapping[str, Any], name: str) -> Any:
+    """`{"bsn": "..."}` or a bare string."""
+    value = body.get(name)
+    return value.get("bsn") if isinstance(value, dict) else value
+
+
+def birth_date(value: Any) -> date:
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return date.fromisoformat(value)
+    raise ValidationFailed("`birth_date` must be a date (YYYY-MM-DD)")
+
+
+def optional_datetime(body: Mapping[str, Any], name: str) -> datetime | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise ValidationFailed(f"`{name}` must be an ISO 8601 date-time with a time zone")
+    return parsed.astimezone(UTC)
+
+
+def _names(body: Mapping[str, Any], name: str, *, required: bool) -> frozenset[str]:
+    value = body.get(name, [] if not required else None)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValidationFailed(f"`{name}` must be a list of strings")
+    if required and not value:
+        raise ValidationFailed(f"`{name}` must not be empty")
+    if len(value) > 50:
+        raise ValidationFailed(f"`{name}` may hold at most 50 entries")
+    return frozenset(value)
+
+
+def _parties(
+    body: Mapping[str, Any], name: str, request: web.Request
+) -> tuple[frozenset[str], frozenset[str]]:
+    value = body.get(name, {})
+    if not isinstance(value, dict) or set(value) - {"organisations", "types"}:
+        raise ValidationFailed(f"`{name}` must be an object with `organisations` and/or `types`")
+    orgs = _names(value, "organisations", required=False)
+    types = _names(value, "types", required=False)
+    registry = request.app[ORGANISATIONS]
+    if any(registry.get(o) is None for o in orgs):
+        raise UnknownOrganisation(f"`{name}.organisations` names an unknown organisation")
+    if types - set(request.app[VOCABULARY].organisation_types):
+        raise UnknownOrganisation(f"`{name}.types` names an unknown organisation type")
+    return orgs, types
+
+
+def parse_scope(request: web.Request, body: Mapping[str, Any]) -> ConsentScope:
+    vocabulary = request.app[VOCABULARY]
+    purposes = _names(body, "purposes", required=True)
+    if purposes - set(vocabulary.purposes):
+        raise UnknownPurpose("`purposes` names an unknown purpose")
+    categories = _names(body, "categories", required=True)
+    if categories - set(vocabulary.categories):
+        raise UnknownCategory("`categories` names an unknown data category")
+    if "recipients" not in body:
+        raise ValidationFailed("`recipients` is required")
+    recipient_orgs, recipient_types = _parties(body, "recipients", request)
+    if not recipient_orgs and not recipient_types:
+        raise ValidationFailed("`recipients` must name at least one organisation or type")
+    source_orgs, source_types = _parties(body, "sources", request)
+    return ConsentScope(
+        purposes=purposes,
+        categories=categories,
+        recipient_organisations=recipient_orgs,
+        recipient_types=recipient_types,
+        source_organisations=source_orgs,
+        source_types=source_types,
+    )
+
+
+# -- who may see a household ------------------------------------------------------------
+
+
+async def may_see_household(
+    request: web.Request,
+    principal: Principal,
+    household: Household,
+    purpose: str | None,
+    *,
+    case_reference: bool = False,
+) -> bool:
+    """The regiehouder always; another organisation only when the policy permits
+    `household_composition` for its type and `purpose` from the regiehouder's type,
+    and, if that permit needs consent, every current member's consent covers it."""
+    org = principal.organisation
+    if org.id == household.regiehouder:
+        return True
+    if purpose is None:
+        return False
+    if purpose not in request.app[VOCABULARY].purposes:
+        raise UnknownPurpose("`purpose` is not a known purpose")
+    regiehouder = request.app[ORGANISATIONS].get(household.regiehouder)
+    if regiehouder is None:
+        return False
+    now = datetime.now(UTC)
+    decision = request.app[POLICIES].engine.decide(
+        DecisionRequest(
+            requester_type=org.type,
+            purpose=purpose,
+            source_type=regiehouder.type,
+            category=HOUSEHOLD_CATEGORY,
+            at=now,
+            requester_role=principal.role,
+            requester_region=org.region,
+            has_case_reference=case_reference,
+        )
+    )
+    if not decision.permitted or decision.aggregates_only or decision.break_glass:
+        return False
+    if not decision.consent_required:
+        return True
+    requester = RequesterRef(org.id, org.type)
+    source = SourceRef(regiehouder.id, regiehouder.type)
+    store = request.app[CONSENTS]
+    for member in household.members_at(now):
+        coverage = await store.covers(
+            member.person, requester, purpose, HOUSEHOLD_CATEGORY, source, now
+        )
+        if not coverage.ok:
+            return False
+    return True
+
+
+async def visible_household_of(
+    request: web.Request, principal: Principal, person: str, purpose: str | None
+) -> Household | None:
+    """The first household of `person` the caller may see, or None (then: 404)."""
+    store = request.app[HOUSEHOLDS]
+    for household_id in await store.households_of(person):
+        household = await store.get(household_id)
+        if await may_see_household(request, principal, household, purpose):
+            return household
+    return None
+
+
+# -- output -----------------------------------------------------------------------------
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def household_json(household: Household) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    current = {m.person for m in household.members_at(now)}
+    return {
+        "id": household.id,
+        "regiehouder": household.regiehouder,
+        "contact_person": {
+            "organisation": household.contact_organisation,
+            "professional": household.contact_professional,
+        },
+        "created_at": household.created_at.isoformat(),
+        "members": [
+            {
+                "person": m.person,
+                "birth_date": m.birth_date.isoformat(),
+                "role": m.role,
+                "since": m.since.isoformat(),
+                "until": _iso(m.until),
+                "current": m.person in current and m.until is None,
+            }
+            for m in household.members
+        ],
+        "custody": [
+            {
+                "parent": c.parent,
+                "child": c.child,
+                "since": c.since.isoformat(),
+                "until": _iso(c.until),
+            }
+            for c in household.custody
+        ],
+        "history": [
+            {
+                "event": e.event,
+                "at": e.at.isoformat(),
+                "actor": e.actor.as_dict(),
+                "detail": e.detail,
+            }
+            for e in household.events
+        ],
+    }
+
+
+def consent_json(record: ConsentRecord) -> dict[str, Any]:
+    scope = record.scope
+    return {
+        "id": record.id,
+        "subject": record.subject,
+        "given_by": {"person": record.given_by, "role": record.giver_role},
+        "decision": record.decision,
+        "status": record.status_at(datetime.now(UTC)),
+        "purposes": sorted(scope.purposes),
+        "categories": sorted(scope.categories),
+        "recipients": {
+            "organisations": sorted(scope.recipient_organisations),
+            "types": sorted(scope.recipient_types),
+        },
+        "sources": {
+            "organisations": sorted(scope.source_organisations),
+            "types": sorted(scope.source_types),
+        },
+        "given_at": record.given_at.isoformat(),
+        "valid_from": record.valid_from.isoformat(),
+        "valid_until": _iso(record.valid_until),
+        "withdrawn_at": _iso(record.withdrawn_at),
+        "superseded_by": record.superseded_by,
+        "recorded_via": record.recorded_via,
+        "recorded_by": record.recorded_by.as_dict(),
+        "evidence_reference": record.evidence_reference,
+        "policy_version": record.policy_version,
+        "history": [
+            {
+                "event": e.event,
+                "at": e.at.isoformat(),
+                "actor": e.actor.as_dict(),
+                "detail": e.detail,
+            }
+            for e in record.events
+        ],
+    }
+
+
+def receipt_json(receipt: Receipt) -> dict[str, Any]:
+    return {
+        "id": receipt.id,
+        "consent_id": receipt.consent_id,
+        "event": receipt.event,
+        "issued_at": receipt.issued_at.isoformat(),
+        "jws": receipt.jws,
+    }

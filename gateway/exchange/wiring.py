@@ -1,0 +1,211 @@
+"""The exchange pipeline's ports, connected to their real implementations.
+
+`SqlSubjectDirectory` reads the household registry, `StoreConsentCheck` asks the
+consent store (no cache: a withdrawal counts on the very next request),
+`AuditAccessLog` appends to the hash-chained audit log, and `build_adapters`
+turns each organisation's adapter settings into a `SourceAdapter`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.base import SourceAdapter
+from adapters.errors import AdapterConfigError
+from adapters.registry import build_adapter, close_adapters
+from consent import RequesterRef, SourceRef, SqlConsentStore, SqlHouseholdStore
+from gateway.appkeys import (
+    AUDIT,
+    CONSENTS,
+    EXCHANGE_DEPS,
+    HOUSEHOLDS,
+    HTTP_SESSION,
+    KEYS,
+    ORGANISATIONS,
+    POLICIES,
+    PSEUDONYMISER,
+    SETTINGS,
+    VOCABULARY,
+)
+from gateway.audit.model import AuditEvent
+from gateway.audit.writer import AuditLog
+from gateway.errors import AuditUnavailable, SettingsError
+from gateway.exchange.model import AccessRecord, SubjectInfo
+from gateway.exchange.pipeline import ConsentView, ExchangeDeps, ExchangeMeta
+from gateway.keys import KeyStore
+from gateway.organisations import Organisation, OrganisationRegistry
+
+__all__ = [
+    "AuditAccessLog",
+    "SqlSubjectDirectory",
+    "StoreConsentCheck",
+    "build_adapters",
+    "exchange_context",
+    "source_token_factory",
+]
+
+SOURCE_TOKEN_SECONDS = 60
+
+
+class SqlSubjectDirectory:
+    def __init__(self, households: SqlHouseholdStore) -> None:
+        self._households = households
+
+    async def lookup(self, pseudonym: str) -> SubjectInfo:
+        ids = await self._households.households_of(pseudonym, datetime.now(UTC))
+        if not ids:
+            return SubjectInfo(pseudonym, None, None, None)
+        household = await self._households.get(ids[0])
+        birth_date = await self._households.birth_date(pseudonym)
+        return SubjectInfo(pseudonym, household.id, birth_date, household.regiehouder)
+
+
+class StoreConsentCheck:
+    def __init__(self, consents: SqlConsentStore) -> None:
+        self._consents = consents
+
+    async def check(
+        self,
+        subject: SubjectInfo,
+        requester: Organisation,
+        purpose: str,
+        items: Sequence[tuple[str, Organisation]],
+        at: datetime,
+    ) -> list[ConsentView]:
+        if not items:
+            return []
+        coverages = await self._consents.covers_many(
+            subject.pseudonym,
+            RequesterRef(requester.id, requester.type),
+            [(purpose, category, SourceRef(src.id, src.type)) for category, src in items],
+            at,
+        )
+        return [ConsentView(c.ok, c.consent_ids, c.missing) for c in coverages]
+
+
+class AuditAccessLog:
+    def __init__(self, audit: AuditLog) -> None:
+        self._audit = audit
+
+    async def record(self, meta: ExchangeMeta, records: Sequence[AccessRecord]) -> Sequence[int]:
+        principal = meta.requester
+        events = [
+            AuditEvent(
+                event_type="exchange.decision",
+                request_id=meta.request_id,
+                trace_id=meta.trace_id,
+                requester_org=principal.organisation.id,
+                professional=principal.subject,
+                role=principal.role,
+                subject=meta.subject.pseudonym,
+                household=meta.subject.household_id,
+                purpose=meta.purpose,
+                source=record.source,
+                category=record.category,
+                decision=record.decision,
+                reason=record.reason,
+                rule_ids=record.rule_ids,
+                legal_basis=record.legal_basis,
+                consent_ids=record.consent_ids,
+                policy_version=meta.policy_version,
+                break_glass=record.break_glass,
+                justification=meta.justification if record.break_glass else None,
+                outcome=record.outcome,
+                confidentiality="confidential" if record.confidential else "normal",
+                details={"exchange_id": meta.exchange_id},
+            )
+            for record in records
+        ]
+        try:
+            return await self._audit.append(events)
+        except AuditUnavailable:
+            raise
+        except Exception as exc:  # anything else: the log did not take it, so nothing leaves
+            raise AuditUnavailable("Audit log unavailable; no data released") from exc
+
+
+def source_token_factory(keys: KeyStore, issuer: str) -> Callable[[str], str]:
+    """Short-lived gateway tokens for source systems (audience = the source organisation)."""
+    import secrets
+    import time
+
+    def mint(audience: str) -> str:
+        now = int(time.time())
+        return keys.sign_jwt(
+            {
+                "iss": issuer,
+                "sub": issuer,
+                "aud": audience,
+                "iat": now,
+                "exp": now + SOURCE_TOKEN_SECONDS,
+                "jti": secrets.token_urlsafe(16),
+            }
+        )
+
+    return mint
+
+
+def build_adapters(
+    organisations: OrganisationRegistry,
+    *,
+    config_dir: Path,
+    data_dir: Path,
+    session: aiohttp.ClientSession,
+    token_factory: Callable[[str], str],
+    categories: Sequence[str],
+    default_timeout: float,
+    engines: Callable[[str], AsyncEngine] | None = None,
+) -> dict[str, SourceAdapter]:
+    adapters: dict[str, SourceAdapter] = {}
+    for org in organisations:
+        if org.adapter is None:
+            continue
+        settings: Mapping[str, Any] = {
+            "timeout": default_timeout,
+            **{
+                key: value.replace("{data_dir}", str(data_dir)) if isinstance(value, str) else value
+                for key, value in org.adapter.items()
+            },
+        }
+        try:
+            adapters[org.id] = build_adapter(
+                org.id, settings, config_dir=config_dir, session=session,
+                token_factory=token_factory, categories=categories, engines_factory=engines,
+            )  # fmt: skip
+        except AdapterConfigError as exc:
+            raise SettingsError(f"config/organisations.toml:{org.id}", str(exc)) from exc
+    return adapters
+
+
+async def exchange_context(app: web.Application) -> AsyncIterator[None]:
+    """Build the source adapters and the pipeline's dependencies; release them on shutdown."""
+    settings = app[SETTINGS]
+    policies = app[POLICIES]
+    adapters = build_adapters(
+        app[ORGANISATIONS],
+        config_dir=settings.config_dir,
+        data_dir=settings.data_dir,
+        session=app[HTTP_SESSION],
+        token_factory=source_token_factory(app[KEYS], settings.audience),
+        categories=list(app[VOCABULARY].categories),
+        default_timeout=settings.source_timeout_seconds,
+    )
+    app[EXCHANGE_DEPS] = ExchangeDeps(
+        engine=lambda: policies.engine,
+        organisations={org.id: org for org in app[ORGANISATIONS]},
+        adapters=adapters,
+        pseudonymise=app[PSEUDONYMISER].pseudonym,
+        subjects=SqlSubjectDirectory(app[HOUSEHOLDS]),
+        consent=StoreConsentCheck(app[CONSENTS]),
+        access_log=AuditAccessLog(app[AUDIT]),
+        deadline_seconds=settings.exchange_deadline_seconds,
+    )
+    yield
+    await close_adapters(adapters.values())
