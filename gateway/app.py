@@ -92,7 +92,9 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     else:
         if not state.up_to_date:
             await engine.dispose()
-            raise SettingsError("GATEWAY_DATABASE_URL", f"{state.describe()}; run `gateway migrate`")
+            raise SettingsError(
+                "GATEWAY_DATABASE_URL", f"{state.describe()}; run `gateway migrate`"
+            )
     app[ENGINE] = engine
     app[AUTHENTICATOR] = OrganisationAuthenticator(
         app[ORGANISATIONS],

@@ -9,9 +9,9 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.keys import KeyStore
-from policies import PolicyStore, Vocabulary
 from gateway.settings import Settings
 from gateway.subjects import Pseudonymiser
+from policies import PolicyStore, Vocabulary
 
 if TYPE_CHECKING:
     from consent import SqlConsentStore, SqlHouseholdStore

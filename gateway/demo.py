@@ -65,8 +65,11 @@ def write_people(population: Population, data_dir: Path) -> Path:
 
 
 def _birthday(birth: date, years: int) -> datetime:
-    day = birth.replace(year=birth.year + years) if not (birth.month == 2 and birth.day == 29) \
-        else date(birth.year + years, 3, 1)  # fmt: skip
+    day = (
+        birth.replace(year=birth.year + years)
+        if not (birth.month == 2 and birth.day == 29)
+        else date(birth.year + years, 3, 1)
+    )
     return datetime.combine(day, time(9, 0), UTC)
 
 
@@ -87,16 +90,14 @@ async def seed_demo(
     system = Actor(kind="system")
     for hh in population.households:
         people = [population.person(bsn) for bsn in hh.members]
-        members = [
-            NewMember(ps[p.bsn], p.birth_date, p.role)
-            for p in people
-            if p is not None
-        ]
+        members = [NewMember(ps[p.bsn], p.birth_date, p.role) for p in people if p is not None]
         at = max(registered_at, max(datetime.combine(m.birth_date, time(), UTC) for m in members))
         await households.register(
             regiehouder=hh.regiehouder,
             members=members,
-            custody_pairs=[(ps[c.parent_bsn], ps[c.child_bsn]) for c in hh.custody if c.has_custody],
+            custody_pairs=[
+                (ps[c.parent_bsn], ps[c.child_bsn]) for c in hh.custody if c.has_custody
+            ],
             contact_organisation=hh.regiehouder,
             contact_professional=hh.contact_person,
             actor=system,
@@ -106,28 +107,44 @@ async def seed_demo(
     counts: dict[str, int] = {}
 
     async def grant(
-        subject: str, giver: str, *, given_at: datetime, until: datetime | None = None,
-        decision: str = "grant", scope: ConsentScope = SUPPORT_SCOPE,
-    ) -> str:  # fmt: skip
+        subject: str,
+        giver: str,
+        *,
+        given_at: datetime,
+        until: datetime | None = None,
+        decision: str = "grant",
+        scope: ConsentScope = SUPPORT_SCOPE,
+    ) -> str:
         record = await consents.record(
             NewConsent(
-                subject=ps[subject], given_by=ps[giver], decision=decision,  # type: ignore[arg-type]
-                scope=scope, recorded_via="paper",
-                recorded_by=Actor(kind="professional", organisation=_regiehouder(population, subject),
-                                  professional="demo-professional"),
-                given_at=given_at, valid_from=given_at, valid_until=until,
-                evidence_reference="demo-paper-form", policy_version=policy_version,
+                subject=ps[subject],
+                given_by=ps[giver],
+                decision=decision,  # type: ignore[arg-type]
+                scope=scope,
+                recorded_via="paper",
+                recorded_by=Actor(
+                    kind="professional",
+                    organisation=_regiehouder(population, subject),
+                    professional="demo-professional",
+                ),
+                given_at=given_at,
+                valid_from=given_at,
+                valid_until=until,
+                evidence_reference="demo-paper-form",
+                policy_version=policy_version,
             ),
             at=given_at,
-        )  # fmt: skip
+        )
         return record.id
 
     child12 = population.scenario("child_consented_at_11")
     child7 = population.scenario("child_under_12")
     parents = [
-        c.parent_bsn for hh in population.households for c in hh.custody
+        c.parent_bsn
+        for hh in population.households
+        for c in hh.custody
         if c.child_bsn == child12.bsn and c.has_custody
-    ]  # fmt: skip
+    ]
     # Parents with custody consented when the child was 11: no longer enough at 12.
     at_eleven = _birthday(births[child12.bsn], 12) - timedelta(days=30)
     for parent in parents:
@@ -140,18 +157,27 @@ async def seed_demo(
     await grant(parents[0], parents[0], given_at=now - timedelta(days=90))
     counts["active"] += 1
     withdrawn = await grant(parents[1], parents[1], given_at=now - timedelta(days=90))
-    await consents.withdraw(withdrawn, actor=Actor(kind="person", person=ps[parents[1]]),
-                            at=now - timedelta(days=10))  # fmt: skip
+    await consents.withdraw(
+        withdrawn, actor=Actor(kind="person", person=ps[parents[1]]), at=now - timedelta(days=10)
+    )
     counts["withdrawn"] = 1
     # The single adult: an expired consent and a refusal.
     adult = population.scenario("adult")
-    await grant(adult.bsn, adult.bsn, given_at=now - timedelta(days=400),
-                until=now - timedelta(days=35))  # fmt: skip
+    await grant(
+        adult.bsn, adult.bsn, given_at=now - timedelta(days=400), until=now - timedelta(days=35)
+    )
     counts["expired"] = 1
-    await grant(adult.bsn, adult.bsn, given_at=now - timedelta(days=20), decision="refuse",
-                scope=ConsentScope(purposes=frozenset({"support_planning"}),
-                                   categories=frozenset({"health"}),
-                                   recipient_types=frozenset({"wijkteam"})))  # fmt: skip
+    await grant(
+        adult.bsn,
+        adult.bsn,
+        given_at=now - timedelta(days=20),
+        decision="refuse",
+        scope=ConsentScope(
+            purposes=frozenset({"support_planning"}),
+            categories=frozenset({"health"}),
+            recipient_types=frozenset({"wijkteam"}),
+        ),
+    )
     counts["refused"] = 1
     await consents.expire_due(now)
     return DemoSeed(len(population.households), counts)

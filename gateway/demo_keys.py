@@ -34,8 +34,11 @@ class DemoOrganisationKey:
         self.private_key = private_key
         public = dict(ECAlgorithm.to_jwk(private_key.public_key(), as_dict=True))
         self.public_jwk: dict[str, Any] = {
-            "kty": public["kty"], "crv": public["crv"], "x": public["x"], "y": public["y"],
-        }  # fmt: skip
+            "kty": public["kty"],
+            "crv": public["crv"],
+            "x": public["x"],
+            "y": public["y"],
+        }
         self.kid = jwk_thumbprint(self.public_jwk)
         self.public_jwk.update({"kid": self.kid, "alg": "ES256", "use": "sig"})
 

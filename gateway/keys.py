@@ -46,7 +46,11 @@ def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
     import hashlib
     import json
 
-    required = {"OKP": ("crv", "kty", "x"), "EC": ("crv", "kty", "x", "y"), "RSA": ("e", "kty", "n")}
+    required = {
+        "OKP": ("crv", "kty", "x"),
+        "EC": ("crv", "kty", "x", "y"),
+        "RSA": ("e", "kty", "n"),
+    }
     members = required[str(jwk["kty"])]
     canonical = json.dumps({k: jwk[k] for k in members}, separators=(",", ":"), sort_keys=True)
     digest = hashlib.sha256(canonical.encode()).digest()
@@ -66,7 +70,9 @@ class KeyStore:
     @classmethod
     def load(cls, keys_dir: Path) -> KeyStore:
         if not (keys_dir / "pseudonym.key").exists():
-            raise SettingsError("GATEWAY_DATA_DIR", f"no keys in {keys_dir}; run `gateway keys init`")
+            raise SettingsError(
+                "GATEWAY_DATA_DIR", f"no keys in {keys_dir}; run `gateway keys init`"
+            )
         secret = bytes.fromhex(_read_secret(keys_dir / "pseudonym.key").decode().strip())
         signing: dict[str, Ed25519PrivateKey] = {}
         for pem in sorted((keys_dir / "signing").glob("*.pem")):
@@ -92,9 +98,8 @@ class KeyStore:
 
     def jwks(self) -> dict[str, Any]:
         """Every public signing key, current first, so old signatures still verify."""
-        kids = [self.current_signing_kid] + sorted(
-            kid for kid in self.signing_keys if kid != self.current_signing_kid
-        )
+        older = sorted(kid for kid in self.signing_keys if kid != self.current_signing_kid)
+        kids = [self.current_signing_kid, *older]
         return {"keys": [public_jwk(self.signing_keys[kid].public_key()) for kid in kids]}
 
     def sign_jwt(self, claims: Mapping[str, Any], *, typ: str = "JWT") -> str:

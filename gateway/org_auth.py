@@ -79,7 +79,9 @@ class OrganisationAuthenticator:
         await self._remember_jti(org.id, str(claims["jti"]), int(claims["exp"]))
         return Principal(org, str(claims["sub"]), str(claims["role"]), str(claims["jti"]))
 
-    def verify(self, token: str, *, now: datetime | None = None) -> tuple[dict[str, Any], Organisation]:
+    def verify(
+        self, token: str, *, now: datetime | None = None
+    ) -> tuple[dict[str, Any], Organisation]:
         """Every check but the replay check (which needs the database)."""
         try:
             header = jwt.get_unverified_header(token)

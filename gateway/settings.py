@@ -106,7 +106,8 @@ class Settings:
         settings = cls(**values)
         if settings.source_timeout_seconds > settings.exchange_deadline_seconds:
             raise SettingsError(
-                "GATEWAY_SOURCE_TIMEOUT_SECONDS", "must not exceed GATEWAY_EXCHANGE_DEADLINE_SECONDS"
+                "GATEWAY_SOURCE_TIMEOUT_SECONDS",
+                "must not exceed GATEWAY_EXCHANGE_DEADLINE_SECONDS",
             )
         return settings
 

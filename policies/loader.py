@@ -83,6 +83,13 @@ _CONDITION_KEYS: Final = (
     "case_reference_required",
 )
 _BREAK_GLASS_KEYS: Final = ("max_duration_hours", "min_justification_length")
+_SINGULAR: Final = {
+    "requester_types": "requester type",
+    "requester_roles": "role",
+    "purposes": "purpose",
+    "source_types": "source type",
+    "categories": "category",
+}
 
 
 @dataclass
@@ -116,7 +123,7 @@ def _names(
         if name not in allowed:
             extra = " or '*'" if wildcard else ""
             ctx.add(
-                f"unknown {key[:-1].replace('_', ' ')} '{name}' "
+                f"unknown {_SINGULAR[key]} '{name}' "
                 f"(known: {', '.join(sorted(known))}{extra})"
             )
     return frozenset(value)

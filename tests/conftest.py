@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -73,8 +74,9 @@ async def gateway(database_url: str, tmp_path: Path) -> GatewayFixture:
 
 @pytest.fixture
 async def client(
-    gateway: GatewayFixture, aiohttp_client: object
-) -> AsyncIterator[TestClient[web.Request, web.Application]]:
+    gateway: GatewayFixture, aiohttp_client: Any
+) -> TestClient[web.Request, web.Application]:
     """A real HTTP client against a gateway app on a real socket."""
     app = create_app(gateway.settings)
-    yield await aiohttp_client(app)  # type: ignore[operator]
+    test_client: TestClient[web.Request, web.Application] = await aiohttp_client(app)
+    return test_client

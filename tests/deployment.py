@@ -29,5 +29,3 @@ class Deployment:
         return await self.client.post(
             "/api/v1/exchanges", json=body, headers=self.gateway.auth(org, role)
         )
-
-

@@ -34,7 +34,11 @@ def canonical_bytes(value: Any) -> bytes:
 def canonical_entry(fields: Mapping[str, Any]) -> bytes:
     """RFC 8785 canonical JSON of an entry's fields (fast path; see module docstring)."""
     for name, value in fields.items():
-        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _MAX_SAFE_INTEGER:
+        if (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and abs(value) > _MAX_SAFE_INTEGER
+        ):
             raise ValueError(f"{name} is outside the integer range of RFC 8785")
         if isinstance(value, float):
             raise ValueError(f"{name}: entries hold no floating-point numbers")

@@ -49,7 +49,9 @@ class JustificationBox:
             return None
         try:
             raw = base64.urlsafe_b64decode(ciphertext + "=" * (-len(ciphertext) % 4))
-            plain = AESGCM(key).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _aad(kid, request_id))
+            plain = AESGCM(key).decrypt(
+                raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _aad(kid, request_id)
+            )
         except (InvalidTag, ValueError):
             return None
         return plain.decode("utf-8")

@@ -22,7 +22,14 @@ from gateway.audit.model import AuditEntry, Checkpoint, format_time
 from gateway.audit.storage import read_checkpoints, stream_entries
 from gateway.audit.verify import ChainVerifier, VerifyReport
 
-__all__ = ["EXPORT_FORMAT", "ExportError", "ExportSummary", "export_log", "load_jwks", "verify_export"]
+__all__ = [
+    "EXPORT_FORMAT",
+    "ExportError",
+    "ExportSummary",
+    "export_log",
+    "load_jwks",
+    "verify_export",
+]
 
 EXPORT_FORMAT = "jeugd-gateway-audit-export"
 EXPORT_VERSION = 1
@@ -102,14 +109,18 @@ def _records(fh: IO[str], path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
         try:
             data = json.loads(line)
         except ValueError:
-            raise ExportError(f"{path} is not an audit export (line {number} is not JSON)") from None
+            raise ExportError(
+                f"{path} is not an audit export (line {number} is not JSON)"
+            ) from None
         if not isinstance(data, dict) or data.get("type") not in ("header", "checkpoint", "entry"):
             raise ExportError(f"{path} is not an audit export (line {number} has no known type)")
         if first:
             if data.get("type") != "header" or data.get("format") != EXPORT_FORMAT:
                 raise ExportError(f"{path} is not an audit export (no export header)")
             if data.get("version") != EXPORT_VERSION:
-                raise ExportError(f"{path}: export version {data.get('version')!r} is not supported")
+                raise ExportError(
+                    f"{path}: export version {data.get('version')!r} is not supported"
+                )
             first = False
             continue
         if data["type"] == "header":

@@ -185,7 +185,9 @@ def parse_filters(
     )
 
 
-def parse_limit(value: str | None, *, default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -> int:
+def parse_limit(
+    value: str | None, *, default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT
+) -> int:
     if value is None:
         return default
     if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= maximum:
@@ -223,7 +225,9 @@ def _conditions(filters: AuditFilters, scope: Scope) -> list[ColumnElement[bool]
     if filters.until is not None:
         conds.append(_E.time < filters.until)
     if filters.organisation is not None:
-        conds.append(or_(_E.requester_org == filters.organisation, _E.source == filters.organisation))
+        conds.append(
+            or_(_E.requester_org == filters.organisation, _E.source == filters.organisation)
+        )
     for column, value in (
         (_E.purpose, filters.purpose),
         (_E.subject, filters.subject),
@@ -303,9 +307,7 @@ async def lifted_seqs(conn: AsyncConnection, entries: Sequence[AuditEntry]) -> f
     return frozenset(int(seq) for seq in result.scalars())
 
 
-async def break_glass_reviews(
-    conn: AsyncConnection, seqs: Sequence[int]
-) -> dict[int, AuditEntry]:
+async def break_glass_reviews(conn: AsyncConnection, seqs: Sequence[int]) -> dict[int, AuditEntry]:
     """The review entry of each break-the-glass entry in `seqs` that has one."""
     if not seqs:
         return {}

@@ -42,7 +42,9 @@ async def prune_before(
         anchor_seq = int(last)
         anchor_hash = (await conn.execute(select(e.hash).where(e.seq == anchor_seq))).scalar_one()
         await conn.execute(
-            update(audit_chain_head).where(audit_chain_head.c.id == 1).values(pruned_through=anchor_seq)
+            update(audit_chain_head)
+            .where(audit_chain_head.c.id == 1)
+            .values(pruned_through=anchor_seq)
         )
         await conn.execute(delete(audit_checkpoints).where(audit_checkpoints.c.seq <= anchor_seq))
         now = datetime.now(UTC)
@@ -51,7 +53,12 @@ async def prune_before(
         )
         await conn.execute(
             insert(audit_checkpoints).values(
-                seq=anchor.seq, hash=anchor.hash, time=now, kind=anchor.kind, kid=anchor.kid, jws=anchor.jws
+                seq=anchor.seq,
+                hash=anchor.hash,
+                time=now,
+                kind=anchor.kind,
+                kid=anchor.kid,
+                jws=anchor.jws,
             )
         )
         result = await conn.execute(delete(audit_entries).where(e.seq <= anchor_seq))

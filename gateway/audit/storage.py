@@ -100,7 +100,9 @@ async def read_checkpoints(conn: AsyncConnection) -> list[Checkpoint]:
     return [checkpoint_from_row(row) for row in result.mappings()]
 
 
-async def stream_entries(conn: AsyncConnection, *, chunk: int = READ_CHUNK) -> AsyncIterator[AuditEntry]:
+async def stream_entries(
+    conn: AsyncConnection, *, chunk: int = READ_CHUNK
+) -> AsyncIterator[AuditEntry]:
     """Every entry in seq order, read in keyset-paged chunks (constant memory)."""
     after: int | None = None
     while True:

@@ -34,7 +34,9 @@ __all__ = ["audit_chain_head", "audit_checkpoints", "audit_entries", "metadata"]
 audit_entries = Table(
     "audit_entries",
     metadata,
-    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    ),
     Column("time", DateTime(timezone=True), nullable=False),
     Column("event_type", String(64), nullable=False),
     Column("request_id", String(200), nullable=False),
@@ -90,7 +92,9 @@ audit_chain_head = Table(
 audit_checkpoints = Table(
     "audit_checkpoints",
     metadata,
-    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    ),
     Column("hash", String(64), nullable=False),
     Column("time", DateTime(timezone=True), nullable=False),
     Column("kind", String(16), nullable=False),

@@ -117,15 +117,23 @@ class ChainVerifier:
             if entry.seq > expected:
                 self._problem(expected, "missing", f"entry {expected} is missing")
             else:
-                self._problem(expected, "out_of_order", f"entry {entry.seq} found where {expected} belongs")
+                self._problem(
+                    expected, "out_of_order", f"entry {entry.seq} found where {expected} belongs"
+                )
         elif entry.prev_hash != self._prev:
-            self._problem(entry.seq, "prev_hash_mismatch", f"entry {entry.seq} does not link to its predecessor")
+            self._problem(
+                entry.seq,
+                "prev_hash_mismatch",
+                f"entry {entry.seq} does not link to its predecessor",
+            )
         if entry_hash(entry) != entry.hash:
             self._problem(entry.seq, "hash_mismatch", f"entry {entry.seq} was changed")
         checkpoint = self._checkpoints.get(entry.seq)
         if checkpoint is not None and checkpoint.hash != entry.hash and entry.seq == expected:
             self._problem(
-                entry.seq, "checkpoint_mismatch", f"entry {entry.seq} differs from its signed checkpoint"
+                entry.seq,
+                "checkpoint_mismatch",
+                f"entry {entry.seq} differs from its signed checkpoint",
             )
         self._prev = entry.hash
         self._expected = entry.seq + 1 if entry.seq >= expected else expected
@@ -147,7 +155,7 @@ class ChainVerifier:
             self._problem(
                 expected,
                 "truncated",
-                f"entries from {expected} are missing, but a signed checkpoint covers {last_signed}",
+                f"entries from {expected} are missing; a signed checkpoint covers {last_signed}",
             )
         last_cp = self._checkpoints[last_signed] if last_signed else None
         return VerifyReport(

@@ -177,8 +177,14 @@ class AuditLog:
             return None
         async with self._engine.connect() as conn:
             row = (
-                await conn.execute(select(audit_checkpoints).where(audit_checkpoints.c.seq == seqs[0]))
-            ).mappings().one()
+                (
+                    await conn.execute(
+                        select(audit_checkpoints).where(audit_checkpoints.c.seq == seqs[0])
+                    )
+                )
+                .mappings()
+                .one()
+            )
         return checkpoint_from_row(row)
 
     def open_justification(self, entry: AuditEntry) -> str | None:
@@ -334,7 +340,12 @@ class AuditLog:
             await conn.execute(
                 update(audit_chain_head)
                 .where(audit_chain_head.c.id == 1)
-                .values(seq=seq, hash=prev, checkpoint_seq=checkpoint_seq, checkpoint_time=checkpoint_time)
+                .values(
+                    seq=seq,
+                    hash=prev,
+                    checkpoint_seq=checkpoint_seq,
+                    checkpoint_time=checkpoint_time,
+                )
             )
         return results
 

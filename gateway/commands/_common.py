@@ -16,7 +16,9 @@ __all__ = ["add_settings_options", "load_settings"]
 
 def add_settings_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config-dir", type=Path, help="configuration folder (GATEWAY_CONFIG_DIR)")
-    parser.add_argument("--data-dir", type=Path, help="data folder for keys and SQLite (GATEWAY_DATA_DIR)")
+    parser.add_argument(
+        "--data-dir", type=Path, help="data folder for keys and SQLite (GATEWAY_DATA_DIR)"
+    )
 
 
 def load_settings(args: argparse.Namespace) -> Settings | None:

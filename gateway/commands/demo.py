@@ -35,12 +35,14 @@ __all__ = ["register"]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("demo", help="set up and run the demo on 127.0.0.1",
-                                   description=__doc__)  # fmt: skip
+    parser = subparsers.add_parser(
+        "demo", help="set up and run the demo on 127.0.0.1", description=__doc__
+    )
     add_settings_options(parser)
     parser.add_argument("--port", type=int, help="gateway port (default 8080)")
-    parser.add_argument("--no-serve", action="store_true",
-                        help="set everything up, print the guide, and exit")  # fmt: skip
+    parser.add_argument(
+        "--no-serve", action="store_true", help="set everything up, print the guide, and exit"
+    )
     parser.set_defaults(handler=run)
 
 
@@ -84,9 +86,12 @@ async def _demo(settings: Settings, *, serve: bool) -> int:
         marker = settings.data_dir / "demo" / "seeded"
         if not marker.exists():
             await seed_demo(
-                population, app[HOUSEHOLDS], app[CONSENTS], app[PSEUDONYMISER].pseudonym,
+                population,
+                app[HOUSEHOLDS],
+                app[CONSENTS],
+                app[PSEUDONYMISER].pseudonym,
                 policy_version=app[POLICIES].version,
-            )  # fmt: skip
+            )
             marker.write_text(settings.database_url.split("@")[-1] + "\n")
         base = f"http://{settings.host}:{settings.port}"
         for org in app[ORGANISATIONS]:
@@ -97,9 +102,13 @@ async def _demo(settings: Settings, *, serve: bool) -> int:
                 await build_reference_database(url, population, org.id)
             elif adapter.get("kind") == "http":
                 source = create_source_app(
-                    org.id, org.type, population, RemoteJwks(f"{base}/.well-known/jwks.json"),
-                    audience=org.id, gateway_issuer=settings.audience,
-                )  # fmt: skip
+                    org.id,
+                    org.type,
+                    population,
+                    RemoteJwks(f"{base}/.well-known/jwks.json"),
+                    audience=org.id,
+                    gateway_issuer=settings.audience,
+                )
                 source_runner = web.AppRunner(source, access_log=None)
                 await source_runner.setup()
                 port = int(str(adapter["base_url"]).rsplit(":", 1)[1].split("/")[0])
@@ -136,11 +145,16 @@ async def _wait_for_signal() -> None:
     await stop.wait()
 
 
-def _print_guide(settings: Settings, people_file: object, scenarios: dict[str, str] | object,
-                 app: web.Application) -> None:  # fmt: skip
+def _print_guide(
+    settings: Settings,
+    people_file: object,
+    scenarios: dict[str, str] | object,
+    app: web.Application,
+) -> None:
     base = f"http://{settings.host}:{settings.port}"
     bsn = dict(scenarios)["child_consented_at_11"] if isinstance(scenarios, dict) else ""
-    print(f"""
+    print(
+        f"""
 Jeugd- en gezinsgateway demo is running.
 
   Gateway         {base}
@@ -166,4 +180,6 @@ Read the audit log as a privacy officer:
   curl -s {base}/api/v1/audit/entries -H "Authorization: Bearer $TOKEN"
 
 Stop with Ctrl+C.
-""", flush=True)
+""",
+        flush=True,
+    )

@@ -11,7 +11,9 @@ __all__ = ["register"]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("keys", help="create or rotate the gateway's keys", description=__doc__)
+    parser = subparsers.add_parser(
+        "keys", help="create or rotate the gateway's keys", description=__doc__
+    )
     sub = parser.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
     init = sub.add_parser(
         "init",
@@ -24,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     rotate = sub.add_parser(
         "rotate",
         help="add a new signing key and make it current",
-        description="Older public keys stay in /.well-known/jwks.json so earlier signatures verify.",
+        description="Older public keys stay in the JWKS so earlier signatures verify.",
     )
     add_settings_options(rotate)
     rotate.set_defaults(handler=_rotate)

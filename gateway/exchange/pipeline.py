@@ -194,14 +194,25 @@ async def _apply_consent(
                 + decision.explanation_en,
             )
             items.append(
-                ItemResult(source.id, category, denied, "consent_required",
-                           missing_consent_from=view.missing)  # fmt: skip
+                ItemResult(
+                    source.id,
+                    category,
+                    denied,
+                    "consent_required",
+                    missing_consent_from=view.missing,
+                )
             )
         else:
             consent_ids = view.consent_ids if view is not None else ()
             items.append(
-                ItemResult(source.id, category, decision, decision.reason,
-                           consent_ids=consent_ids, outcome="returned")  # fmt: skip
+                ItemResult(
+                    source.id,
+                    category,
+                    decision,
+                    decision.reason,
+                    consent_ids=consent_ids,
+                    outcome="returned",
+                )
             )
     return items
 
@@ -259,5 +270,3 @@ def _access_record(item: ItemResult) -> AccessRecord:
         confidential=item.decision.confidential,
         break_glass=item.decision.break_glass,
     )
-
-

@@ -64,7 +64,7 @@ def parse_exchange_request(
             f"Purpose {purpose} is break-the-glass: send break_glass.justification"
         )
     if purpose not in break_glass_purposes and justification is not None:
-        raise ValidationFailed(f"`break_glass` only applies to a break-the-glass purpose")
+        raise ValidationFailed("`break_glass` only applies to a break-the-glass purpose")
     return ExchangeRequest(
         bsn=bsn,
         purpose=purpose,

@@ -176,9 +176,14 @@ def build_adapters(
         }
         try:
             adapters[org.id] = build_adapter(
-                org.id, settings, config_dir=config_dir, session=session,
-                token_factory=token_factory, categories=categories, engines_factory=engines,
-            )  # fmt: skip
+                org.id,
+                settings,
+                config_dir=config_dir,
+                session=session,
+                token_factory=token_factory,
+                categories=categories,
+                engines_factory=engines,
+            )
         except AdapterConfigError as exc:
             raise SettingsError(f"config/organisations.toml:{org.id}", str(exc)) from exc
     return adapters

@@ -22,7 +22,7 @@ from gateway.appkeys import (
     REQUEST_ID,
     TRACE_ID,
 )
-from gateway.audit.model import AuditEntry, AuditEvent, format_time
+from gateway.audit.model import AuditEntry, AuditEvent
 from gateway.audit.query import (
     AuditFilters,
     AuditPage,
@@ -274,9 +274,7 @@ async def review_break_glass(request: web.Request) -> web.Response:
         justification=note,
         details={"verdict": str(verdict)},
     )
-    return json_response(
-        {"seq": seqs[0], "target_seq": target.seq, "verdict": verdict}, status=201
-    )
+    return json_response({"seq": seqs[0], "target_seq": target.seq, "verdict": verdict}, status=201)
 
 
 async def lift_confidentiality(request: web.Request) -> web.Response:
@@ -372,7 +370,10 @@ _CHECKPOINT: dict[str, Any] = {
         "time": {"type": "string", "format": "date-time"},
         "kind": {"enum": ["checkpoint", "anchor"]},
         "kid": {"type": "string"},
-        "jws": {"type": "string", "description": "Compact EdDSA JWS over {iss, seq, hash, time, kind}"},
+        "jws": {
+            "type": "string",
+            "description": "Compact EdDSA JWS over {iss, seq, hash, time, kind}",
+        },
     },
 }
 _REPORT: dict[str, Any] = {
@@ -416,8 +417,14 @@ def _query(name: str, description: str, schema: dict[str, Any] | None = None) ->
 
 
 _FILTERS = [
-    _query("from", "Entries at or after this ISO 8601 date(-time)", {"type": "string", "format": "date-time"}),
-    _query("to", "Entries before this ISO 8601 date(-time)", {"type": "string", "format": "date-time"}),
+    _query(
+        "from",
+        "Entries at or after this ISO 8601 date(-time)",
+        {"type": "string", "format": "date-time"},
+    ),
+    _query(
+        "to", "Entries before this ISO 8601 date(-time)", {"type": "string", "format": "date-time"}
+    ),
     _query("organisation", "Requested by, or was the source: organisation id"),
     _query("purpose", "Purpose code"),
     _query("bsn", "Subject by BSN (pseudonymised at once; never stored)"),
@@ -428,7 +435,12 @@ _FILTERS = [
     _query("limit", "Page size (1-500; CSV up to 10000, default 1000)", {"type": "integer"}),
     _query("cursor", "The `next_cursor` of the previous page of the same query"),
 ]
-_SEQ = {"name": "seq", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9]+$"}}
+_SEQ = {
+    "name": "seq",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^[0-9]+$"},
+}
 _NOTE_BODY: dict[str, Any] = {
     "required": True,
     "content": {

@@ -35,7 +35,7 @@ def build_document() -> dict[str, Any]:
                 "organisationToken": {
                     "type": "http",
                     "scheme": "bearer",
-                    "bearerFormat": "JWT (ES256, EdDSA or RS256; iss, sub, aud, exp, iat, jti, role)",
+                    "bearerFormat": "JWT (ES256, EdDSA or RS256)",
                 },
                 "householdSession": {"type": "apiKey", "in": "cookie", "name": "gw_session"},
             },

@@ -26,13 +26,15 @@ OPENAPI: dict[str, dict[str, Any]] = {
     "/.well-known/jwks.json": {
         "get": {
             "operationId": "jwks",
-            "summary": "The gateway's public Ed25519 keys (current first, older kept after rotation)",
+            "summary": "The gateway's public Ed25519 keys (current first, then older ones)",
             "tags": ["operations"],
             "security": [],
             "responses": {
                 "200": {
                     "description": "JWK Set (RFC 7517)",
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Jwks"}}},
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Jwks"}}
+                    },
                 }
             },
         }

@@ -20,7 +20,16 @@ from strategies import (
     synthetic_bsns,
 )
 
-from consent import AgeRules, ConsentRecord, RequesterRef, SourceRef, age_on, evaluate, requirement
+from consent import (
+    AgeRules,
+    ConsentRecord,
+    Coverage,
+    RequesterRef,
+    SourceRef,
+    age_on,
+    evaluate,
+    requirement,
+)
 from gateway.subjects import is_valid_bsn
 
 CHILD, MOTHER, FATHER, STRANGER = "ps_child", "ps_mother", "ps_father", "ps_stranger"
@@ -35,7 +44,7 @@ questions = st.tuples(
 Question = tuple[RequesterRef, str, str, SourceRef | None]
 
 
-def run(birth: date, holders: list[str], records: list[ConsentRecord], q: Question):  # type: ignore[no-untyped-def]
+def run(birth: date, holders: list[str], records: list[ConsentRecord], q: Question) -> Coverage:
     requester, purpose, category, source = q
     return evaluate(
         CHILD, birth, holders, records, requester, purpose, category, source, CONSENT_AT, RULES
@@ -106,7 +115,7 @@ def test_a_consent_for_one_scope_never_covers_another(
     birth: date, records: list[ConsentRecord], q: Question, other: Question
 ) -> None:
     """Narrow every declaration to exactly question `q`: it then covers nothing else."""
-    requester, purpose, category, source = q
+    requester, purpose, category, _ = q
     narrowed = [
         replace(
             r,

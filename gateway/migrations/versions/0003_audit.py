@@ -126,7 +126,7 @@ def _sqlite_guards() -> None:
             "BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END"
         )
         op.execute(
-            f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+            f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "  # noqa: S608 (fixed names)
             "WHEN OLD.seq > (SELECT pruned_through FROM audit_chain_head WHERE id = 1) "
             "BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END"
         )

@@ -115,9 +115,10 @@ async def test_missing_table_makes_the_source_unavailable(
 
 
 async def test_unreachable_database_makes_the_source_unavailable(
-    tmp_path: Path, population: Population
+    unused_tcp_port: int, population: Population
 ) -> None:
-    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/missing/dir/x.db")
+    # Nothing listens on that port: the connection is refused.
+    engine = create_async_engine(f"postgresql+asyncpg://127.0.0.1:{unused_tcp_port}/rvdk")
     adapter = SqlSourceAdapter("rvdk", engine, load_mapping(RVDK_MAPPING))
     bsn = population.scenarios["criminal_record"]
     try:

@@ -53,17 +53,24 @@ class Signer:
     def claims(self, **overrides: Any) -> dict[str, Any]:
         now = int(time.time())
         claims = {
-            "iss": "org-a", "sub": "prof-1", "aud": AUD, "iat": now, "exp": now + 60,
-            "jti": secrets.token_hex(8), "role": "professional",
-        }  # fmt: skip
+            "iss": "org-a",
+            "sub": "prof-1",
+            "aud": AUD,
+            "iat": now,
+            "exp": now + 60,
+            "jti": secrets.token_hex(8),
+            "role": "professional",
+        }
         claims.update(overrides)
         return {k: v for k, v in claims.items() if v is not None}
 
     def token(self, headers: dict[str, Any] | None = None, **overrides: Any) -> str:
         return jwt.encode(
-            self.claims(**overrides), self.key, algorithm=self.alg,
+            self.claims(**overrides),
+            self.key,
+            algorithm=self.alg,
             headers={"kid": self.kid, **(headers or {})},
-        )  # fmt: skip
+        )
 
 
 def _b64(data: bytes) -> str:
@@ -116,7 +123,9 @@ async def test_malformed_token(auth: OrganisationAuthenticator) -> None:
     await assert_refused(auth, "Bearer not.a.jwt", TokenInvalid)
 
 
-async def test_alg_none_is_refused(auth: OrganisationAuthenticator, signers: dict[str, Signer]) -> None:
+async def test_alg_none_is_refused(
+    auth: OrganisationAuthenticator, signers: dict[str, Signer]
+) -> None:
     header = {"alg": "none", "typ": "JWT", "kid": signers["ES256"].kid}
     body = signers["ES256"].claims()
     token = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(body).encode())}."
@@ -131,7 +140,9 @@ async def test_hs256_signed_with_public_key_is_refused(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     header = {"alg": "HS256", "typ": "JWT", "kid": signer.kid}
-    signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(signer.claims()).encode())}"
+    signing_input = (
+        f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(signer.claims()).encode())}"
+    )
     import hashlib
     import hmac
 
@@ -163,7 +174,9 @@ async def test_expired(auth: OrganisationAuthenticator, signers: dict[str, Signe
     await assert_refused(auth, f"Bearer {token}", TokenExpired)
 
 
-async def test_iat_in_the_future(auth: OrganisationAuthenticator, signers: dict[str, Signer]) -> None:
+async def test_iat_in_the_future(
+    auth: OrganisationAuthenticator, signers: dict[str, Signer]
+) -> None:
     now = int(time.time())
     token = signers["ES256"].token(iat=now + 120, exp=now + 180)
     await assert_refused(auth, f"Bearer {token}", TokenInvalid)
@@ -232,7 +245,7 @@ async def test_prune_forgets_only_expired_ids(
 def test_short_rsa_key_cannot_be_registered() -> None:
     from gateway.errors import SettingsError
 
-    weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505 - the point
     jwk = dict(RSAAlgorithm.to_jwk(weak.public_key(), as_dict=True), kid="weak")
     with pytest.raises(SettingsError, match="shorter than 2048"):
         _public_key(jwk, "test")

@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tomllib
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ from support import REPO, GatewayFixture
 from adapters.reference.app import create_source_app
 from adapters.reference.jwks import StaticJwks
 from adapters.reference.sqlsource import build_reference_database
-from adapters.reference.synthetic import Population
 from gateway.app import create_app
 from gateway.appkeys import CONSENTS, HOUSEHOLDS, KEYS, ORGANISATIONS, POLICIES, PSEUDONYMISER
 from gateway.demo import demo_population, seed_demo
@@ -43,9 +41,12 @@ def _write_config(target: Path, ports: dict[str, str]) -> None:
 
 @pytest.fixture
 async def deployment(
-    gateway: GatewayFixture, tmp_path: Path, aiohttp_server: Any, aiohttp_client: Any,
+    gateway: GatewayFixture,
+    tmp_path: Path,
+    aiohttp_server: Any,
+    aiohttp_client: Any,
     request: pytest.FixtureRequest,
-) -> AsyncIterator[Deployment]:  # fmt: skip
+) -> Deployment:
     hanging = set(getattr(request, "param", ()) or ())
     with (REPO / "config" / "organisations.toml").open("rb") as fh:
         orgs = tomllib.load(fh)["organisation"]
@@ -62,9 +63,14 @@ async def deployment(
             source = web.Application()
             source.router.add_post("/api/v1/records/query", _hang)
         else:
-            source = create_source_app(org["id"], org["type"], population, StaticJwks(jwks),
-                                       audience=org["id"],
-                                       gateway_issuer=gateway.settings.audience)  # fmt: skip
+            source = create_source_app(
+                org["id"],
+                org["type"],
+                population,
+                StaticJwks(jwks),
+                audience=org["id"],
+                gateway_issuer=gateway.settings.audience,
+            )
         server = await aiohttp_server(source)
         servers[org["id"]] = server
         ports[adapter["base_url"]] = f"http://127.0.0.1:{server.port}"
@@ -73,12 +79,22 @@ async def deployment(
     (gateway.settings.data_dir / "sources").mkdir(exist_ok=True)
     await build_reference_database(
         f"sqlite+aiosqlite:///{gateway.settings.data_dir / 'sources' / 'rvdk.db'}",
-        population, "rvdk-midden-nederland",
-    )  # fmt: skip
-    settings = replace(gateway.settings, config_dir=config_dir, source_timeout_seconds=0.5,
-                       exchange_deadline_seconds=1.0)  # fmt: skip
+        population,
+        "rvdk-midden-nederland",
+    )
+    settings = replace(
+        gateway.settings,
+        config_dir=config_dir,
+        source_timeout_seconds=0.5,
+        exchange_deadline_seconds=1.0,
+    )
     client: Client = await aiohttp_client(create_app(settings))
     app = client.app
-    await seed_demo(population, app[HOUSEHOLDS], app[CONSENTS], app[PSEUDONYMISER].pseudonym,
-                    policy_version=app[POLICIES].version)  # fmt: skip
-    yield Deployment(client, replace(gateway, settings=settings), population, servers)
+    await seed_demo(
+        population,
+        app[HOUSEHOLDS],
+        app[CONSENTS],
+        app[PSEUDONYMISER].pseudonym,
+        policy_version=app[POLICIES].version,
+    )
+    return Deployment(client, replace(gateway, settings=settings), population, servers)

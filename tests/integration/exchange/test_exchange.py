@@ -21,17 +21,24 @@ def by_item(body: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
 
 async def audit_count(deployment: Deployment) -> int:
     async with deployment.app[ENGINE].connect() as conn:
-        return int((await conn.execute(select(func.count()).select_from(audit_entries))).scalar_one())
+        return int(
+            (await conn.execute(select(func.count()).select_from(audit_entries))).scalar_one()
+        )
 
 
 async def test_parents_consent_for_young_child_returns_minimised_records(
     deployment: Deployment,
 ) -> None:
     child = deployment.population.scenario("child_under_12")
-    response = await deployment.exchange(WIJKTEAM, {
-        "subject": {"bsn": child.bsn}, "purpose": "support_planning",
-        "categories": ["contact_details", "health"], "sources": [WIJKTEAM],
-    })  # fmt: skip
+    response = await deployment.exchange(
+        WIJKTEAM,
+        {
+            "subject": {"bsn": child.bsn},
+            "purpose": "support_planning",
+            "categories": ["contact_details", "health"],
+            "sources": [WIJKTEAM],
+        },
+    )
     assert response.status == 200
     body = await response.json()
     items = by_item(body)
@@ -53,10 +60,15 @@ async def test_consent_given_at_eleven_no_longer_suffices_at_twelve(
     deployment: Deployment,
 ) -> None:
     child = deployment.population.scenario("child_consented_at_11")
-    response = await deployment.exchange(WIJKTEAM, {
-        "subject": {"bsn": child.bsn}, "purpose": "support_planning",
-        "categories": ["health"], "sources": [WIJKTEAM],
-    })  # fmt: skip
+    response = await deployment.exchange(
+        WIJKTEAM,
+        {
+            "subject": {"bsn": child.bsn},
+            "purpose": "support_planning",
+            "categories": ["health"],
+            "sources": [WIJKTEAM],
+        },
+    )
     item = by_item(await response.json())[(WIJKTEAM, "health")]
     assert item["decision"] == "deny"
     assert item["reason"] == "consent_required"
@@ -67,12 +79,21 @@ async def test_consent_given_at_eleven_no_longer_suffices_at_twelve(
 
 async def test_reporter_identity_never_leaves_veilig_thuis(deployment: Deployment) -> None:
     subject = deployment.population.scenario("vt_report_subject")
-    for org in ("wijkteam-utrecht", "gi-jeugdbescherming-demo", "rvdk-midden-nederland",
-                "rvt-utrecht-proeftuin"):  # fmt: skip
-        response = await deployment.exchange(org, {
-            "subject": {"bsn": subject.bsn}, "purpose": "safety_assessment",
-            "categories": ["reporter_identity"], "sources": ["veilig-thuis-utrecht"],
-        })  # fmt: skip
+    for org in (
+        "wijkteam-utrecht",
+        "gi-jeugdbescherming-demo",
+        "rvdk-midden-nederland",
+        "rvt-utrecht-proeftuin",
+    ):
+        response = await deployment.exchange(
+            org,
+            {
+                "subject": {"bsn": subject.bsn},
+                "purpose": "safety_assessment",
+                "categories": ["reporter_identity"],
+                "sources": ["veilig-thuis-utrecht"],
+            },
+        )
         item = by_item(await response.json())[("veilig-thuis-utrecht", "reporter_identity")]
         assert item["decision"] == "deny", org
         assert "records" not in item
@@ -81,10 +102,14 @@ async def test_reporter_identity_never_leaves_veilig_thuis(deployment: Deploymen
 async def test_every_item_is_audited_before_the_answer(deployment: Deployment) -> None:
     before = await audit_count(deployment)
     child = deployment.population.scenario("child_under_12")
-    response = await deployment.exchange(WIJKTEAM, {
-        "subject": {"bsn": child.bsn}, "purpose": "support_planning",
-        "categories": ["contact_details", "reports", "health"],
-    })  # fmt: skip
+    response = await deployment.exchange(
+        WIJKTEAM,
+        {
+            "subject": {"bsn": child.bsn},
+            "purpose": "support_planning",
+            "categories": ["contact_details", "reports", "health"],
+        },
+    )
     body = await response.json()
     assert await audit_count(deployment) - before == len(body["results"])
     async with deployment.app[ENGINE].connect() as conn:
@@ -97,10 +122,15 @@ async def test_audit_failure_releases_no_data(deployment: Deployment) -> None:
     async with deployment.app[ENGINE].begin() as conn:
         await conn.execute(text("ALTER TABLE audit_entries RENAME TO audit_entries_gone"))
     child = deployment.population.scenario("child_under_12")
-    response = await deployment.exchange(WIJKTEAM, {
-        "subject": {"bsn": child.bsn}, "purpose": "support_planning",
-        "categories": ["contact_details"], "sources": [WIJKTEAM],
-    })  # fmt: skip
+    response = await deployment.exchange(
+        WIJKTEAM,
+        {
+            "subject": {"bsn": child.bsn},
+            "purpose": "support_planning",
+            "categories": ["contact_details"],
+            "sources": [WIJKTEAM],
+        },
+    )
     assert response.status == 503
     body = await response.json()
     assert body["code"] == "audit_unavailable"
@@ -111,10 +141,15 @@ async def test_audit_failure_releases_no_data(deployment: Deployment) -> None:
 @pytest.mark.parametrize("deployment", [["gi-jeugdbescherming-demo"]], indirect=True)
 async def test_hanging_source_times_out_and_others_still_answer(deployment: Deployment) -> None:
     child = deployment.population.scenario("child_under_12")
-    response = await deployment.exchange(WIJKTEAM, {
-        "subject": {"bsn": child.bsn}, "purpose": "support_planning",
-        "categories": ["contact_details"], "sources": [WIJKTEAM, "gi-jeugdbescherming-demo"],
-    })  # fmt: skip
+    response = await deployment.exchange(
+        WIJKTEAM,
+        {
+            "subject": {"bsn": child.bsn},
+            "purpose": "support_planning",
+            "categories": ["contact_details"],
+            "sources": [WIJKTEAM, "gi-jeugdbescherming-demo"],
+        },
+    )
     assert response.status == 200
     items = by_item(await response.json())
     slow = items[("gi-jeugdbescherming-demo", "contact_details")]
@@ -124,38 +159,88 @@ async def test_hanging_source_times_out_and_others_still_answer(deployment: Depl
 
 async def test_break_glass_is_flagged_for_review(deployment: Deployment) -> None:
     child = deployment.population.scenario("child_under_ots")
-    response = await deployment.exchange("veilig-thuis-utrecht", {
-        "subject": {"bsn": child.bsn}, "purpose": "acute_safety",
-        "categories": ["contact_details"],
-        "break_glass": {"justification": "Kind mogelijk in acuut gevaar; politie ter plaatse, "
-                                         "adres nodig voor crisisinterventie."},
-    })  # fmt: skip
+    response = await deployment.exchange(
+        "veilig-thuis-utrecht",
+        {
+            "subject": {"bsn": child.bsn},
+            "purpose": "acute_safety",
+            "categories": ["contact_details"],
+            "break_glass": {
+                "justification": "Kind mogelijk in acuut gevaar; politie ter plaatse, "
+                "adres nodig voor crisisinterventie."
+            },
+        },
+    )
     assert response.status == 200
     async with deployment.app[ENGINE].connect() as conn:
-        flagged = (await conn.execute(
-            select(func.count()).select_from(audit_entries).where(audit_entries.c.break_glass)
-        )).scalar_one()  # fmt: skip
+        flagged = (
+            await conn.execute(
+                select(func.count()).select_from(audit_entries).where(audit_entries.c.break_glass)
+            )
+        ).scalar_one()
     assert flagged >= 1
 
 
 BAD_BODIES = [
-    ({"subject": {"bsn": "123456789"}, "purpose": "support_planning",
-      "categories": ["health"]}, 400, "invalid_bsn"),
-    ({"subject": {"bsn": "999990019"}, "purpose": "gossip", "categories": ["health"]},
-     400, "unknown_purpose"),
-    ({"subject": {"bsn": "999990019"}, "purpose": "support_planning",
-      "categories": ["horoscope"]}, 400, "unknown_category"),
-    ({"subject": {"bsn": "999990019"}, "purpose": "support_planning",
-      "categories": ["health"], "sources": ["nowhere"]}, 400, "unknown_source"),
-    ({"subject": {"bsn": "999990019"}, "purpose": "support_planning", "categories": []},
-     400, "validation_failed"),
-    ({"subject": {"bsn": "999990019"}, "purpose": "support_planning",
-      "categories": ["health"] * 51}, 400, "validation_failed"),
-    ({"subject": {"bsn": "999990019"}, "purpose": "acute_safety", "categories": ["health"]},
-     400, "justification_required"),
-    ({"subject": {"bsn": "999990019"}, "purpose": "support_planning", "categories": ["health"],
-      "extra": 1}, 400, "validation_failed"),
-]  # fmt: skip
+    (
+        {"subject": {"bsn": "123456789"}, "purpose": "support_planning", "categories": ["health"]},
+        400,
+        "invalid_bsn",
+    ),
+    (
+        {"subject": {"bsn": "999990019"}, "purpose": "gossip", "categories": ["health"]},
+        400,
+        "unknown_purpose",
+    ),
+    (
+        {
+            "subject": {"bsn": "999990019"},
+            "purpose": "support_planning",
+            "categories": ["horoscope"],
+        },
+        400,
+        "unknown_category",
+    ),
+    (
+        {
+            "subject": {"bsn": "999990019"},
+            "purpose": "support_planning",
+            "categories": ["health"],
+            "sources": ["nowhere"],
+        },
+        400,
+        "unknown_source",
+    ),
+    (
+        {"subject": {"bsn": "999990019"}, "purpose": "support_planning", "categories": []},
+        400,
+        "validation_failed",
+    ),
+    (
+        {
+            "subject": {"bsn": "999990019"},
+            "purpose": "support_planning",
+            "categories": ["health"] * 51,
+        },
+        400,
+        "validation_failed",
+    ),
+    (
+        {"subject": {"bsn": "999990019"}, "purpose": "acute_safety", "categories": ["health"]},
+        400,
+        "justification_required",
+    ),
+    (
+        {
+            "subject": {"bsn": "999990019"},
+            "purpose": "support_planning",
+            "categories": ["health"],
+            "extra": 1,
+        },
+        400,
+        "validation_failed",
+    ),
+]
 
 
 @pytest.mark.parametrize(("body", "status", "code"), BAD_BODIES)
@@ -178,8 +263,11 @@ async def test_no_token_is_401(deployment: Deployment) -> None:
 
 async def test_replayed_token_is_refused(deployment: Deployment) -> None:
     headers = deployment.gateway.auth(WIJKTEAM)
-    body = {"subject": {"bsn": "999990019"}, "purpose": "support_planning",
-            "categories": ["health"]}  # fmt: skip
+    body = {
+        "subject": {"bsn": "999990019"},
+        "purpose": "support_planning",
+        "categories": ["health"],
+    }
     first = await deployment.client.post("/api/v1/exchanges", json=body, headers=headers)
     assert first.status == 200
     second = await deployment.client.post("/api/v1/exchanges", json=body, headers=headers)

@@ -44,8 +44,11 @@ async def test_upgrade_downgrade_upgrade_round_trip(database_url: str) -> None:
 def test_alembic_history_starts_with_the_initial_migration() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "alembic", "history"],
-        cwd=REPO, capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "<base> -> 0001_foundation" in result.stdout
 
 
@@ -53,15 +56,27 @@ def test_cli_migrate_then_schema_is_current(tmp_path: Path) -> None:
     env = {"GATEWAY_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
     result = subprocess.run(
         [sys.executable, "-m", "gateway", "migrate"],
-        env=env, capture_output=True, text=True, check=False, cwd=REPO,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO,
+    )
     assert result.returncode == 0, result.stderr
     assert "schema up to date" in result.stdout
     assert (tmp_path / "gateway.db").exists()
 
 
-@pytest.mark.parametrize("args", [["--help"], ["serve", "--help"], ["migrate", "--help"],
-                                  ["keys", "init", "--help"], ["keys", "rotate", "--help"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["serve", "--help"],
+        ["migrate", "--help"],
+        ["keys", "init", "--help"],
+        ["keys", "rotate", "--help"],
+    ],
+)
 def test_every_command_has_help(args: list[str]) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "gateway", *args], capture_output=True, text=True, check=False

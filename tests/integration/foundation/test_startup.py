@@ -1,4 +1,4 @@
-"""Start-up and availability: refuse an old schema, answer 503 (never a trace) without a database."""
+"""Start-up and availability: refuse an old schema, answer 503 without a database."""
 
 from __future__ import annotations
 
@@ -76,18 +76,21 @@ def test_migrate_then_serve_answers_readyz(tmp_path: Path, database_url: str) ->
         "GATEWAY_PORT": str(port),
         "GATEWAY_LOG_FORMAT": "json",
     }
-    subprocess.run([sys.executable, "-m", "gateway", "migrate"], env=env, check=True,
-                   capture_output=True)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "gateway", "migrate"], env=env, check=True, capture_output=True
+    )
     server = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "serve"], env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        [sys.executable, "-m", "gateway", "serve"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         status = None
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and status is None:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:  # noqa: S310
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
                     status = r.status
             except OSError:
                 time.sleep(0.2)
@@ -110,8 +113,35 @@ def test_serve_exits_2_on_unmigrated_database(tmp_path: Path) -> None:
         "GATEWAY_CONFIG_DIR": str(REPO / "config"),
         "GATEWAY_PORT": str(_free_port()),
     }
-    result = subprocess.run([sys.executable, "-m", "gateway", "serve"], env=env,
-                            capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway", "serve"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 2
     assert "run `gateway migrate`" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_api_call_is_503_when_database_is_down(
+    dead_db_client: Client, tmp_path: Path
+) -> None:
+    from gateway.demo_keys import load_demo_key
+
+    token = load_demo_key("wijkteam-utrecht", tmp_path / "data").token("jeugd-gateway")
+    response = await dead_db_client.post(
+        "/api/v1/exchanges",
+        json={
+            "subject": {"bsn": "999990019"},
+            "purpose": "support_planning",
+            "categories": ["health"],
+        },
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status == 503
+    assert response.content_type == "application/problem+json"
+    assert (await response.json())["code"] == "service_unavailable"
+    assert "Traceback" not in await response.text()

@@ -53,7 +53,7 @@ def test_rotation_keeps_old_public_key_and_old_signatures_verify(tmp_path: Path)
     new_kid = rotate_signing_key(keys_dir)
     after = KeyStore.load(keys_dir)
     jwks = after.jwks()["keys"]
-    assert [k["kid"] for k in jwks][0] == new_kid
+    assert jwks[0]["kid"] == new_kid
     assert {k["kid"] for k in jwks} == {new_kid, before.current_signing_kid}
     assert all("d" not in k for k in jwks)
     published = jwt.PyJWKSet.from_dict(after.jwks())

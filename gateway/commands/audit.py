@@ -1,0 +1,177 @@
+"""`gateway audit verify|export|prune`: check, archive and trim the tamper-evident audit log.
+
+    gateway audit verify                               the chain and checkpoints in the database
+    gateway audit verify --export FILE --jwks JWKS     an export file, offline, with the public keys
+    gateway audit export --out FILE                    JSON Lines: header, checkpoints, entries
+    gateway audit prune --before YYYY-MM-DD            remove older entries, keep a signed anchor
+
+Exit codes: 0 fine, 1 a problem was found (tampering, not an export), 2 bad usage or settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from gateway.audit.export import ExportError, export_log, load_jwks, verify_export
+from gateway.audit.model import AuditEvent, format_time
+from gateway.audit.retention import prune_before
+from gateway.audit.storage import verify_stored
+from gateway.audit.verify import VerifyReport
+from gateway.audit.writer import AuditLog
+from gateway.commands._common import add_settings_options, load_settings
+from gateway.db import create_engine
+from gateway.errors import AuditUnavailable, SettingsError
+from gateway.keys import KeyStore
+from gateway.settings import Settings
+
+__all__ = ["register"]
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "audit",
+        help="verify, export or prune the audit log",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    verify = sub.add_parser(
+        "verify",
+        help="verify the hash chain and signed checkpoints",
+        description="Verify the database's audit chain, or with --export an exported file "
+        "offline (needs only the file and the gateway's public JWKS).",
+    )
+    add_settings_options(verify)
+    verify.add_argument("--export", type=Path, metavar="FILE", help="an export file to verify")
+    verify.add_argument("--jwks", type=Path, metavar="JWKS", help="the gateway's public keys")
+    verify.set_defaults(handler=_verify)
+    export = sub.add_parser("export", help="export entries and checkpoints to JSON Lines")
+    add_settings_options(export)
+    export.add_argument("--out", type=Path, required=True, metavar="FILE")
+    export.set_defaults(handler=_export)
+    prune = sub.add_parser(
+        "prune",
+        help="remove entries before a date, keeping a signed anchor",
+        description="Refuses when the chain does not verify (pruning must not hide tampering).",
+    )
+    add_settings_options(prune)
+    prune.add_argument("--before", required=True, metavar="DATE", help="YYYY-MM-DD or ISO 8601")
+    prune.set_defaults(handler=_prune)
+
+
+def _print_report(report: VerifyReport) -> int:
+    print(report.summary())
+    for problem in report.problems[1:]:
+        print(f"  seq {problem.seq}: {problem.message}")
+    return 0 if report.ok else 1
+
+
+def _verify(args: argparse.Namespace) -> int:
+    if args.export is not None or args.jwks is not None:
+        if args.export is None or args.jwks is None:
+            print("gateway: audit verify needs both --export FILE and --jwks JWKS", file=sys.stderr)
+            return 2
+        try:
+            report = verify_export(args.export, load_jwks(args.jwks))
+        except ExportError as exc:
+            print(f"gateway: {exc}", file=sys.stderr)
+            return 1
+        return _print_report(report)
+    settings = load_settings(args)
+    if settings is None:
+        return 2
+    try:
+        keys = KeyStore.load(settings.keys_dir)
+    except SettingsError as exc:
+        print(f"gateway: {exc}", file=sys.stderr)
+        return 2
+    return _print_report(asyncio.run(_verify_db(settings.database_url, keys)))
+
+
+async def _verify_db(url: str, keys: KeyStore) -> VerifyReport:
+    engine = create_engine(url)
+    try:
+        return await verify_stored(engine, keys.jwks())
+    finally:
+        await engine.dispose()
+
+
+def _export(args: argparse.Namespace) -> int:
+    settings = load_settings(args)
+    if settings is None:
+        return 2
+    return asyncio.run(_export_db(settings.database_url, args.out))
+
+
+async def _export_db(url: str, out: Path) -> int:
+    engine = create_engine(url)
+    try:
+        summary = await export_log(engine, out)
+    finally:
+        await engine.dispose()
+    print(f"exported {summary.entries} entries and {summary.checkpoints} checkpoints to {out}")
+    return 0
+
+
+def _prune(args: argparse.Namespace) -> int:
+    try:
+        before = datetime.fromisoformat(args.before.replace("Z", "+00:00"))
+    except ValueError:
+        print("gateway: --before must be a date (YYYY-MM-DD) or ISO 8601 time", file=sys.stderr)
+        return 2
+    before = before.replace(tzinfo=UTC) if before.tzinfo is None else before.astimezone(UTC)
+    settings = load_settings(args)
+    if settings is None:
+        return 2
+    try:
+        keys = KeyStore.load(settings.keys_dir)
+    except SettingsError as exc:
+        print(f"gateway: {exc}", file=sys.stderr)
+        return 2
+    return asyncio.run(_prune_db(settings, keys, before))
+
+
+async def _prune_db(settings: Settings, keys: KeyStore, before: datetime) -> int:
+    engine = create_engine(settings.database_url)
+    issuer = f"{settings.audience}/audit"
+    try:
+        report = await verify_stored(engine, keys.jwks())
+        if not report.ok:
+            print(
+                f"gateway: not pruning, the chain does not verify: {report.summary()}",
+                file=sys.stderr,
+            )
+            return 1
+        result = await prune_before(engine, keys, before=before, issuer=issuer)
+        if result.anchor_seq is None:
+            print(f"nothing before {format_time(before)}")
+            return 0
+        audit = AuditLog(engine, keys, issuer=issuer)
+        await audit.start()
+        try:
+            await audit.append(
+                [
+                    AuditEvent(
+                        "audit.pruned",
+                        request_id=f"cli_prune_{int(datetime.now(UTC).timestamp())}",
+                        details={
+                            "before": format_time(before),
+                            "pruned_through": str(result.anchor_seq),
+                            "removed": str(result.removed),
+                        },
+                    )
+                ]
+            )
+        except AuditUnavailable:
+            print("gateway: pruned, but could not log the prune", file=sys.stderr)
+            return 1
+        finally:
+            await audit.close()
+    finally:
+        await engine.dispose()
+    print(f"removed {result.removed} entries; signed anchor at seq {result.anchor_seq}")
+    return 0
