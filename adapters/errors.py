@@ -60,7 +60,7 @@ class AdapterError(Exception):
     """Base of everything this package raises on purpose."""
 
 
-class SourceUnavailable(AdapterError):  # noqa: N818 - name fixed by the team contract
+class SourceUnavailable(AdapterError):
     """A source failed for this request; the exchange goes on without its records.
 
     `code` is what the gateway puts in each affected item's `error`; `reason_code`

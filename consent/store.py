@@ -10,10 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    cast,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -69,6 +84,34 @@ _CHECK_COLUMNS = (
     consents.c.valid_until,
 )
 
+# Built once. The check reads, in one round trip, the subject's birth date joined with
+# the custody relations naming them as child (indexes: household_members.person,
+# custody.child), and their live declarations (index: consents subject+status).
+_TZ = DateTime(timezone=True)
+_PROFILE_PART = (
+    select(
+        literal(0, Integer).label("kind"),
+        household_members.c.birth_date,
+        custody.c.parent,
+        custody.c.since,
+        custody.c.until_at,
+        *(cast(null(), column.type).label(column.name) for column in _CHECK_COLUMNS),
+    )
+    .select_from(
+        household_members.outerjoin(custody, custody.c.child == household_members.c.person)
+    )
+    .where(household_members.c.person == bindparam("subject"))
+)
+_LIVE_PART = select(
+    literal(1, Integer).label("kind"),
+    cast(null(), Date).label("birth_date"),
+    cast(null(), String(64)).label("parent"),
+    cast(null(), _TZ).label("since"),
+    cast(null(), _TZ).label("until_at"),
+    *_CHECK_COLUMNS,
+).where(consents.c.subject == bindparam("subject"), consents.c.status.in_(_LIVE))
+_CHECK = union_all(_PROFILE_PART, _LIVE_PART)
+
 
 @dataclass(frozen=True, slots=True)
 class Receipt:
@@ -107,6 +150,14 @@ class SqlConsentStore:
         issuer: str,
     ) -> None:
         self._engine = engine
+        # Reads for the check run without BEGIN/ROLLBACK round trips; every statement
+        # sees the latest committed state (a withdrawal is seen on the next request).
+        # (PostgreSQL; SQLite reads begin no transaction anyway).
+        self._reader = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if engine.dialect.name == "postgresql"
+            else engine
+        )
         self.rules = rules
         self._sign = sign
         self._issuer = issuer
@@ -127,21 +178,24 @@ class SqlConsentStore:
     async def covers_many(
         self, subject: str, requester: RequesterRef, items: Sequence[Item], at: datetime
     ) -> list[Coverage]:
-        """One coverage per (purpose, category, source), from three indexed reads."""
+        """One coverage per (purpose, category, source), from one indexed read of the
+        subject's birth date, custody holders and live declarations (`_CHECK`),
+        evaluated in memory. Nothing is cached."""
         when = utc(at)
-        async with self._engine.connect() as conn:
-            birth = await _birth_date(conn, subject)
-            if birth is None:
-                holders: list[str] = []
-                live: list[ConsentRecord] = []
-            else:
-                holders = await _custody_holders(conn, subject, when)
-                rows = await conn.execute(
-                    select(*_CHECK_COLUMNS).where(
-                        consents.c.subject == subject, consents.c.status.in_(_LIVE)
-                    )
-                )
-                live = [_light_record(r) for r in rows]
+        async with self._reader.connect() as conn:
+            rows = (await conn.execute(_CHECK, {"subject": subject})).all()
+        profile = [r for r in rows if r.kind == 0]
+        live = [_light_record(r) for r in rows if r.kind == 1] if profile else []
+        birth = profile[0].birth_date if profile else None
+        holders = sorted(
+            {
+                r.parent
+                for r in profile
+                if r.parent is not None
+                and aware(r.since) <= when
+                and (r.until_at is None or when < aware(r.until_at))
+            }
+        )
         return [
             evaluate(subject, birth, holders, live, requester, p, c, s, when, self.rules)
             for p, c, s in items
@@ -380,28 +434,6 @@ class SqlConsentStore:
                     for person in notify
                 ],
             )
-
-
-async def _birth_date(conn: AsyncConnection, person: str) -> date | None:
-    row = (
-        await conn.execute(
-            select(household_members.c.birth_date)
-            .where(household_members.c.person == person)
-            .limit(1)
-        )
-    ).first()
-    return row.birth_date if row else None
-
-
-async def _custody_holders(conn: AsyncConnection, child: str, at: datetime) -> list[str]:
-    rows = await conn.execute(
-        select(custody.c.parent).where(
-            custody.c.child == child,
-            custody.c.since <= at,
-            or_(custody.c.until_at.is_(None), custody.c.until_at > at),
-        )
-    )
-    return [r.parent for r in rows]
 
 
 async def _has_custody(conn: AsyncConnection, parent: str, child: str, at: datetime) -> bool:

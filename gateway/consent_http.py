@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -27,7 +28,18 @@ from consent import (
     RequesterRef,
     SourceRef,
 )
-from gateway.appkeys import CONSENTS, HOUSEHOLDS, ORGANISATIONS, POLICIES, PSEUDONYMISER, VOCABULARY
+from gateway.appkeys import (
+    AUDIT,
+    CONSENTS,
+    HOUSEHOLDS,
+    ORGANISATIONS,
+    POLICIES,
+    PSEUDONYMISER,
+    REQUEST_ID,
+    TRACE_ID,
+    VOCABULARY,
+)
+from gateway.audit.model import AuditEvent
 from gateway.errors import (
     Conflict,
     ConsentAlreadyWithdrawn,
@@ -44,6 +56,9 @@ from policies import DecisionRequest
 
 __all__ = [
     "HOUSEHOLD_CATEGORY",
+    "HouseholdAccess",
+    "audit",
+    "audit_consent",
     "birth_date",
     "bsn_of",
     "consent_errors",
@@ -177,6 +192,20 @@ def parse_scope(request: web.Request, body: Mapping[str, Any]) -> ConsentScope:
 # -- who may see a household ------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class HouseholdAccess:
+    """Whether a caller may see a household, and why (for the audit log)."""
+
+    allowed: bool
+    reason: str  # regiehouder | permitted | consent_required | a policy reason | no_purpose
+    rule_ids: tuple[str, ...] = ()
+    legal_basis: str | None = None
+    consent_ids: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
 async def may_see_household(
     request: web.Request,
     principal: Principal,
@@ -184,20 +213,20 @@ async def may_see_household(
     purpose: str | None,
     *,
     case_reference: bool = False,
-) -> bool:
+) -> HouseholdAccess:
     """The regiehouder always; another organisation only when the policy permits
     `household_composition` for its type and `purpose` from the regiehouder's type,
     and, if that permit needs consent, every current member's consent covers it."""
     org = principal.organisation
     if org.id == household.regiehouder:
-        return True
+        return HouseholdAccess(True, "regiehouder")
     if purpose is None:
-        return False
+        return HouseholdAccess(False, "no_purpose")
     if purpose not in request.app[VOCABULARY].purposes:
         raise UnknownPurpose("`purpose` is not a known purpose")
     regiehouder = request.app[ORGANISATIONS].get(household.regiehouder)
     if regiehouder is None:
-        return False
+        return HouseholdAccess(False, "no_matching_rule")
     now = datetime.now(UTC)
     decision = request.app[POLICIES].engine.decide(
         DecisionRequest(
@@ -212,19 +241,69 @@ async def may_see_household(
         )
     )
     if not decision.permitted or decision.aggregates_only or decision.break_glass:
-        return False
+        reason = decision.reason if not decision.permitted else "condition_not_met"
+        return HouseholdAccess(False, reason, decision.rule_ids, decision.legal_basis)
     if not decision.consent_required:
-        return True
+        return HouseholdAccess(True, "permitted", decision.rule_ids, decision.legal_basis)
     requester = RequesterRef(org.id, org.type)
     source = SourceRef(regiehouder.id, regiehouder.type)
     store = request.app[CONSENTS]
+    used: list[str] = []
     for member in household.members_at(now):
         coverage = await store.covers(
             member.person, requester, purpose, HOUSEHOLD_CATEGORY, source, now
         )
         if not coverage.ok:
-            return False
-    return True
+            return HouseholdAccess(
+                False, "consent_required", decision.rule_ids, decision.legal_basis
+            )
+        used.extend(coverage.consent_ids)
+    return HouseholdAccess(
+        True, "permitted", decision.rule_ids, decision.legal_basis, tuple(sorted(set(used)))
+    )
+
+
+async def audit(
+    request: web.Request, principal: Principal | None, event_type: str, **fields: Any
+) -> None:
+    """Append one event to the audit log (raises `AuditUnavailable`, a 503, on failure)."""
+    who: dict[str, Any] = {}
+    if principal is not None:
+        who = {
+            "requester_org": principal.organisation.id,
+            "professional": principal.subject,
+            "role": principal.role,
+        }
+    event = AuditEvent(
+        event_type=event_type,
+        request_id=request[REQUEST_ID],
+        trace_id=request.get(TRACE_ID),
+        policy_version=request.app[POLICIES].version,
+        **who,
+        **fields,
+    )
+    await request.app[AUDIT].append([event])
+
+
+async def audit_consent(
+    request: web.Request, principal: Principal | None, record: ConsentRecord, event: str
+) -> None:
+    """The audit entry for a consent recorded or withdrawn (codes and pseudonyms only)."""
+    if event == "withdrawn":
+        event_type = "consent.withdrawn"
+    elif record.recorded_via == "paper":
+        event_type = "consent.recorded_on_paper"
+    else:
+        event_type = "consent.granted"
+    await audit(
+        request,
+        principal,
+        event_type,
+        subject=record.subject,
+        decision="permit" if record.decision == "grant" else "deny",
+        consent_ids=(record.id,),
+        details={"event": event, "recorded_via": record.recorded_via},
+    )
 
 
 async def visible_household_of(
@@ -234,7 +313,7 @@ async def visible_household_of(
     store = request.app[HOUSEHOLDS]
     for household_id in await store.households_of(person):
         household = await store.get(household_id)
-        if await may_see_household(request, principal, household, purpose):
+        if (await may_see_household(request, principal, household, purpose)).allowed:
             return household
     return None
 

@@ -133,7 +133,7 @@ class _Compiled:
 
 
 class _Entry:
-    __slots__ = ("fixed", "forbids", "permits", "purpose", "restricted", "timed")
+    __slots__ = ("fixed", "forbids", "permits", "purpose", "restricted", "single", "timed")
 
     def __init__(
         self,
@@ -148,6 +148,8 @@ class _Entry:
         self.restricted = restricted
         self.timed = any(c.timed for c in forbids + permits)
         self.fixed: Decision | None = None
+        # With one permit rule: the decision per failure stage (index 0 = permitted).
+        self.single: tuple[Decision, ...] | None = None
 
 
 class PolicyEngine:
@@ -185,6 +187,12 @@ class PolicyEngine:
                     self._forbid(entry.forbids)
                     if entry.forbids
                     else self._permit(purpose, entry.permits)
+                )
+            elif len(entry.permits) == 1:
+                only = entry.permits
+                entry.single = (
+                    self._permit(purpose, only),
+                    *(self._deny(_STAGE_REASONS[stage], only) for stage in range(1, 6)),
                 )
             self._index[key] = entry
 
@@ -225,9 +233,13 @@ class PolicyEngine:
         if entry.fixed is not None:
             return entry.fixed
         ts = ctx.at.timestamp() if entry.timed else 0.0
-        applicable_forbids = tuple(c for c in entry.forbids if not c.failure(ctx, ts))
-        if applicable_forbids:
-            return self._forbid(applicable_forbids)
+        if entry.forbids:
+            applicable_forbids = tuple(c for c in entry.forbids if not c.failure(ctx, ts))
+            if applicable_forbids:
+                return self._forbid(applicable_forbids)
+        single = entry.single
+        if single is not None:  # the common case: exactly one permit rule, precomputed
+            return single[entry.permits[0].failure(ctx, ts)]
         best = 0
         closest: list[_Compiled] = []
         applicable: list[_Compiled] = []

@@ -122,10 +122,7 @@ def _names(
     for name in value:
         if name not in allowed:
             extra = " or '*'" if wildcard else ""
-            ctx.add(
-                f"unknown {_SINGULAR[key]} '{name}' "
-                f"(known: {', '.join(sorted(known))}{extra})"
-            )
+            ctx.add(f"unknown {_SINGULAR[key]} '{name}' (known: {', '.join(sorted(known))}{extra})")
     return frozenset(value)
 
 

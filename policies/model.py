@@ -177,6 +177,11 @@ class PolicySet:
         raise KeyError(rule_id)
 
 
+def _require_aware(at: datetime) -> None:
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError("the moment of a decision request must be timezone-aware")
+
+
 @dataclass(frozen=True, slots=True)
 class DecisionContext:
     """Everything about one request except the (source type, category) item asked for.
@@ -198,6 +203,9 @@ class DecisionContext:
     channel: Channel = "organisation"
     about_self: bool = False
     justification_length: int = 0
+
+    def __post_init__(self) -> None:
+        _require_aware(self.at)
 
     def request(self, source_type: str, category: str) -> DecisionRequest:
         return DecisionRequest(
@@ -234,6 +242,9 @@ class DecisionRequest:
     channel: Channel = "organisation"
     about_self: bool = False
     justification_length: int = 0
+
+    def __post_init__(self) -> None:
+        _require_aware(self.at)
 
     @property
     def context(self) -> DecisionContext:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-# --- policies ---
-# Strategies for the policy engine: a small vocabulary (small so that generated
-# rules and requests collide often), rules and rule sets over it, requests, and a
-# TOML writer with varying formatting for loader round trips.
 import random as _random
 from dataclasses import replace as _replace
 from datetime import UTC as _UTC
@@ -18,9 +14,16 @@ from hypothesis import strategies as _st
 from consent import ConsentRecord, ConsentScope, RequesterRef, SourceRef
 from consent.model import Actor as _ConsentActor
 from policies import Conditions, DecisionRequest, Rule, Vocabulary
+from policies.model import RuleEffect
 from policies.vocabulary import Category, LegalBasis, Purpose, RequesterType
 
+# --- policies ---
+# Strategies for the policy engine: a small vocabulary (small so that generated
+# rules and requests collide often), rules and rule sets over it, requests, and a
+# TOML writer with varying formatting for loader round trips.
+
 POLICY_ORGS = ("wijkteam", "veilig_thuis", "gi")
+_POLICY_EFFECTS: tuple[RuleEffect, ...] = ("permit", "forbid")
 POLICY_CATEGORIES = {
     "contact_details": "normal",
     "support_plan": "normal",
@@ -74,7 +77,7 @@ def _subset(items: tuple[str, ...], *, min_size: int = 1) -> _st.SearchStrategy[
 @_st.composite
 def policy_rules(draw: _st.DrawFn, rule_id: str | None = None) -> Rule:
     """Any well-formed rule over `policy_vocabulary()` (not necessarily a consistent set)."""
-    effect = draw(_st.sampled_from(("permit", "forbid")))
+    effect: RuleEffect = draw(_st.sampled_from(_POLICY_EFFECTS))
     bounds = sorted(draw(_st.lists(_st.sampled_from(POLICY_INSTANTS), max_size=2, unique=True)))
     valid_from = valid_until = None
     if len(bounds) == 2:
@@ -195,7 +198,7 @@ def rule_to_toml(rule: Rule, rng: _random.Random) -> str:
         if isinstance(value, list):
             rng.shuffle(value)
     c = rule.conditions
-    conditions = {
+    conditions: dict[str, object] = {
         k: v
         for k, v in (
             ("min_age", c.min_age),
@@ -363,4 +366,56 @@ def consent_records(
         valid_until=None if length is None else start + _timedelta(days=length),
         evidence_reference="dossier-1",
         policy_version="sha256:test",
+    )
+
+
+# --- audit ---
+# Audit events and chains: codes drawn from the code alphabet, free text from all of
+# Unicode (minus lone surrogates), so canonicalisation meets every escape it must handle.
+from gateway.audit.model import EVENT_TYPES as _AUDIT_EVENT_TYPES  # noqa: E402
+from gateway.audit.model import AuditEvent as _AuditEvent  # noqa: E402
+
+_AUDIT_CODE_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:/+=@-"
+_audit_code = _st.text(_AUDIT_CODE_CHARS, min_size=1, max_size=24).filter(
+    lambda s: s[0].isalnum()
+)
+_audit_text = _st.text(
+    _st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=60
+)
+_audit_optional_code = _st.none() | _audit_code
+
+
+@_st.composite
+def audit_events(draw: _st.DrawFn) -> _AuditEvent:
+    """A valid `AuditEvent` of any type, with any mix of optional fields."""
+    return _AuditEvent(
+        event_type=draw(_st.sampled_from(sorted(_AUDIT_EVENT_TYPES))),
+        request_id=draw(_audit_code),
+        trace_id=draw(_audit_optional_code),
+        requester_org=draw(_audit_optional_code),
+        professional=draw(_audit_optional_code),
+        role=draw(_audit_optional_code),
+        subject=draw(_audit_optional_code),
+        household=draw(_audit_optional_code),
+        purpose=draw(_audit_optional_code),
+        source=draw(_audit_optional_code),
+        category=draw(_audit_optional_code),
+        decision=draw(_st.sampled_from([None, "permit", "deny"])),
+        reason=draw(_audit_optional_code),
+        rule_ids=tuple(draw(_st.lists(_audit_code, max_size=3))),
+        legal_basis=draw(_audit_optional_code),
+        consent_ids=tuple(draw(_st.lists(_audit_code, max_size=2))),
+        policy_version=draw(_audit_optional_code),
+        break_glass=draw(_st.booleans()),
+        justification=draw(_st.none() | _audit_text),
+        outcome=draw(_st.sampled_from([None, "returned", "denied", "source_error"])),
+        confidentiality=draw(_st.sampled_from(["normal", "confidential"])),
+        target_seq=draw(_st.none() | _st.integers(1, 2**40)),
+        details=draw(
+            _st.dictionaries(
+                _st.from_regex(r"[a-z][a-z0-9_]{0,10}", fullmatch=True),
+                _st.text(_st.characters(blacklist_categories=("Cs",)), max_size=20),
+                max_size=3,
+            )
+        ),
     )

@@ -237,8 +237,8 @@ def _conditions(filters: AuditFilters, scope: Scope) -> list[ColumnElement[bool]
     ):
         if value is not None:
             conds.append(column == value)
-    if filters.break_glass is not None:
-        conds.append(_E.break_glass.is_(filters.break_glass))
+    if filters.break_glass is not None:  # plain column: matches the partial index predicate
+        conds.append(_E.break_glass if filters.break_glass else ~_E.break_glass)
     return conds
 
 
@@ -331,7 +331,7 @@ async def unreviewed_break_glass(
     review = audit_entries.alias("review")
     reviewed = exists().where(review.c.event_type == _REVIEW, review.c.target_seq == _E.seq)
     query = select(audit_entries).where(
-        _E.break_glass.is_(True),
+        _E.break_glass,
         _E.event_type == "exchange.decision",
         ~reviewed,
         *_conditions(AuditFilters(), scope),

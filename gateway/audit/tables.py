@@ -74,7 +74,7 @@ audit_entries = Table(
         "ix_audit_entries_break_glass",
         "seq",
         postgresql_where=text("break_glass"),
-        sqlite_where=text("break_glass"),
+        sqlite_where=text("break_glass = 1"),
     ),
 )
 

@@ -13,6 +13,7 @@ from consent import Actor, ConsentRecord, NewConsent
 from gateway.appkeys import AUTHENTICATOR, CONSENTS, POLICIES
 from gateway.bodies import json_response, read_json_object
 from gateway.consent_http import (
+    audit_consent,
     bsn_of,
     consent_errors,
     consent_json,
@@ -86,6 +87,7 @@ async def record_consent(request: web.Request) -> web.Response:
                 policy_version=request.app[POLICIES].version,
             )
         )
+    await audit_consent(request, principal, record, "granted" if decision == "grant" else "refused")
     return json_response(consent_json(record), status=201)
 
 
@@ -108,6 +110,7 @@ async def withdraw_consent(request: web.Request) -> web.Response:
         updated = await request.app[CONSENTS].withdraw(
             record.id, actor=_actor(principal), evidence_reference=evidence
         )
+    await audit_consent(request, principal, updated, "withdrawn")
     return json_response(consent_json(updated))
 
 

@@ -11,6 +11,8 @@ from consent import Actor, NewMember
 from gateway.appkeys import AUTHENTICATOR, HOUSEHOLDS, ORGANISATIONS
 from gateway.bodies import json_response, read_json_object
 from gateway.consent_http import (
+    HOUSEHOLD_CATEGORY,
+    audit,
     birth_date,
     bsn_of,
     consent_errors,
@@ -84,6 +86,8 @@ async def register(request: web.Request) -> web.Response:
             contact_professional=professional,
             actor=_actor(principal),
         )
+    details = {"event": "registered"}
+    await audit(request, principal, "household.registered", household=household.id, details=details)
     return json_response(household_json(household), status=201)
 
 
@@ -93,9 +97,27 @@ async def read(request: web.Request) -> web.Response:
     case_reference = bool(request.query.get("case_reference"))
     with consent_errors():
         household = await request.app[HOUSEHOLDS].get(request.match_info["household_id"])
-    if not await may_see_household(
+    access = await may_see_household(
         request, principal, household, purpose, case_reference=case_reference
-    ):
+    )
+    # Every read is a data access: logged (permit or deny) before anything is returned.
+    await audit(
+        request,
+        principal,
+        "exchange.decision",
+        household=household.id,
+        purpose=purpose,
+        source=household.regiehouder,
+        category=HOUSEHOLD_CATEGORY,
+        decision="permit" if access.allowed else "deny",
+        reason=access.reason,
+        rule_ids=access.rule_ids,
+        legal_basis=access.legal_basis,
+        consent_ids=access.consent_ids,
+        outcome="returned" if access.allowed else "denied",
+        details={"access": "household_read"},
+    )
+    if not access.allowed:
         raise NotFound("Not found")
     return json_response(household_json(household))
 
@@ -107,7 +129,8 @@ async def change(request: web.Request) -> web.Response:
     with consent_errors():
         household = await store.get(request.match_info["household_id"])
     if household.regiehouder != principal.organisation.id:
-        if await may_see_household(request, principal, household, request.query.get("purpose")):
+        purpose = request.query.get("purpose")
+        if (await may_see_household(request, principal, household, purpose)).allowed:
             raise NotRegiehouder("Only the household's regiehouder may change it")
         raise NotFound("Not found")
     kind = body.get("change")
@@ -133,6 +156,8 @@ async def change(request: web.Request) -> web.Response:
             updated = await store.contact_changed(
                 household.id, organisation, professional, actor=actor, at=at
             )
+    details = {"event": str(kind)}
+    await audit(request, principal, "household.registered", household=household.id, details=details)
     return json_response(household_json(updated))
 
 

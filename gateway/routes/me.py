@@ -12,6 +12,7 @@ from consent import Actor, ConsentRecord, NewConsent
 from gateway.appkeys import CONSENTS, HOUSEHOLD_SESSIONS, HOUSEHOLDS, POLICIES
 from gateway.bodies import json_response, read_json_object
 from gateway.consent_http import (
+    audit_consent,
     consent_errors,
     consent_json,
     optional_datetime,
@@ -100,6 +101,7 @@ async def give_consent(request: web.Request) -> web.Response:
                 policy_version=request.app[POLICIES].version,
             )
         )
+    await audit_consent(request, None, record, "granted" if decision == "grant" else "refused")
     return json_response(consent_json(record), status=201)
 
 
@@ -110,6 +112,7 @@ async def withdraw(request: web.Request) -> web.Response:
         updated = await request.app[CONSENTS].withdraw(
             record.id, actor=Actor("person", person=session.person)
         )
+    await audit_consent(request, None, updated, "withdrawn")
     return json_response(consent_json(updated))
 
 

@@ -39,7 +39,7 @@ def _cedar_effects(policy_set: PolicySet, requests: list[DecisionRequest]) -> li
     return ["permit" if result.allowed else "deny" for result in results]
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(rules=policy_rule_sets(), requests=st.lists(decision_requests(), min_size=20, max_size=20))
 def test_engine_and_cedar_agree_on_generated_rule_sets(
     rules: list[Rule], requests: list[DecisionRequest]

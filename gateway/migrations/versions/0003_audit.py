@@ -66,7 +66,7 @@ def upgrade() -> None:
         "audit_entries",
         ["seq"],
         postgresql_where=sa.text("break_glass"),
-        sqlite_where=sa.text("break_glass"),
+        sqlite_where=sa.text("break_glass = 1"),
     )
     head = op.create_table(
         "audit_chain_head",

@@ -1,4 +1,4 @@
-"""Audit-log fixtures: a running `AuditLog` on a fresh, migrated database (SQLite and PostgreSQL)."""
+"""Audit-log fixtures: a running `AuditLog` on a fresh, migrated database (both engines)."""
 
 from __future__ import annotations
 
@@ -31,4 +31,3 @@ async def audit_log(engine: AsyncEngine, keys: KeyStore) -> AsyncIterator[AuditL
     await log.start()
     yield log
     await log.close()
-

@@ -59,7 +59,9 @@ async def test_checkpoints_are_signed_every_n_entries(
     await fill(audit_log, 30)
     async with engine.connect() as conn:
         seqs = (await conn.execute(select(audit_checkpoints.c.seq))).scalars().all()
-    assert {10, 20, 30} <= set(seqs)
+    assert set(seqs) == {5, 15, 25}  # the first batch, then every 10 entries
+    checkpoint = await audit_log.checkpoint()  # forced (what the T-seconds timer does)
+    assert checkpoint is not None and checkpoint.seq == 30
     assert (await audit_log.checkpoint()) is None  # the head already has one
     await audit_log.append([decision(99)])
     checkpoint = await audit_log.checkpoint()
@@ -70,14 +72,17 @@ async def test_justification_is_encrypted_at_rest_and_opens_for_officers(
     audit_log: AuditLog, engine: AsyncEngine
 ) -> None:
     secret = "Acuut gevaar, moeder belde om 03:00"
-    await audit_log.append([decision(1, break_glass=True, justification=secret, purpose="acute_safety")])
+    await audit_log.append(
+        [decision(1, break_glass=True, justification=secret, purpose="acute_safety")]
+    )
     async with engine.connect() as conn:
         raw = " ".join(str(v) for v in (await conn.execute(select(audit_entries))).one())
     assert secret not in raw and "gevaar" not in raw
     from gateway.audit.storage import stream_entries
 
     async with engine.connect() as conn:
-        entry = [e async for e in stream_entries(conn)][0]
+        entries = [e async for e in stream_entries(conn)]
+    entry = entries[0]
     assert entry.justification_kid is not None
     assert audit_log.open_justification(entry) == secret
 
@@ -125,7 +130,7 @@ TAMPERING = {
 async def test_tampering_is_reported_at_the_first_bad_seq(
     case: str, audit_log: AuditLog, engine: AsyncEngine, keys: KeyStore
 ) -> None:
-    await fill(audit_log, 30)  # signed checkpoints at 5, 10, 20 and 30
+    await fill(audit_log, 30)  # signed checkpoints at 5, 15 and 25
     assert (await verify_stored(engine, keys.jwks())).ok
     statements, first_bad = TAMPERING[case]
     async with engine.begin() as conn:
@@ -162,7 +167,7 @@ async def test_rewriting_a_row_and_every_later_hash_is_caught_by_a_checkpoint(
             prev = new_hash
     report = await verify_stored(engine, keys.jwks())
     assert not report.ok
-    assert report.first_bad_seq == 20  # the first signed checkpoint after the rewrite
+    assert report.first_bad_seq == 15  # the first signed checkpoint after the rewrite
 
 
 async def test_failed_append_raises_audit_unavailable_and_commits_nothing(
@@ -176,7 +181,12 @@ async def test_failed_append_raises_audit_unavailable_and_commits_nothing(
     assert caught.value.code == "audit_unavailable" and caught.value.status == 503
     async with engine.connect() as conn:
         count = (await conn.execute(text("SELECT count(*) FROM audit_entries"))).scalar()
-        await conn.execute(text("DROP TRIGGER test_fail" + (" ON audit_entries" if conn.dialect.name == "postgresql" else "")))
+        await conn.execute(
+            text(
+                "DROP TRIGGER test_fail"
+                + (" ON audit_entries" if conn.dialect.name == "postgresql" else "")
+            )
+        )
         await conn.commit()
     assert count == 1
     assert await audit_log.append([decision(4)]) == [2]  # the writer survived the failure

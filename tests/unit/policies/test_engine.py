@@ -6,6 +6,8 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime
 
+import pytest
+
 from policies import REASONS, DecisionContext, DecisionRequest, PolicyEngine, PolicySet
 
 NOW = datetime(2026, 3, 15, 10, 0, tzinfo=UTC)
@@ -258,3 +260,10 @@ def test_equal_outcomes_share_one_decision_and_decisions_are_fast(
         engine.decide(request())
     assert (time.perf_counter() - start) / 2000 < 50e-6
     assert PolicyEngine(default_set).decide(request()) == first
+
+
+def test_requests_need_a_timezone_aware_moment() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        request(at=datetime(2026, 3, 15, 10, 0))
+    with pytest.raises(ValueError, match="timezone-aware"):
+        DecisionContext(requester_type="gi", purpose="monitoring", at=datetime(2026, 3, 15))

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from policies import PolicyLoadError, PolicySet, load_policy_set, load_vocabulary
+from policies import (
+    DecisionRequest,
+    PolicyEngine,
+    PolicyLoadError,
+    PolicySet,
+    load_policy_set,
+    load_vocabulary,
+)
 
 PERMIT = """
 [[rules]]
@@ -159,13 +168,26 @@ def test_contradictory_permits_and_duplicate_ids_are_rejected(
     assert any("contradicts rule 'school'" in p and "'school-consent'" in p for p in problems)
 
 
-def test_wildcard_only_permit_for_special_data_covers_nothing(
+def test_a_wildcard_category_loads_but_reaches_only_normal_categories(
     rules_only: Callable[[dict[str, str]], Path],
 ) -> None:
     text = PERMIT.format(id="all", category="*").replace('["wijkteam"]', '["household"]')
     text = text.replace('["support_planning"]', '["client_access"]')
-    # valid: the wildcard reaches the normal categories
-    assert load_policy_set(rules_only({"a.toml": text})).rules[0].categories == {"*"}
+    policy_set = load_policy_set(rules_only({"a.toml": text}))
+    assert policy_set.rules[0].categories == {"*"}
+    engine = PolicyEngine(policy_set)
+    asked = DecisionRequest(
+        requester_type="household",
+        purpose="client_access",
+        source_type="gi",
+        category="school",
+        at=datetime(2026, 1, 1, tzinfo=UTC),
+        channel="household_portal",
+        about_self=True,
+    )
+    assert engine.decide(asked).effect == "permit"
+    for category in ("health", "criminal_records", "shelter_address", "reporter_identity"):
+        assert engine.decide(replace(asked, category=category)).reason == "no_matching_rule"
 
 
 def test_break_glass_rules_need_duration_and_justification(

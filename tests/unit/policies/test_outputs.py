@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import cedarpy
 
@@ -24,8 +25,6 @@ def test_cedar_export_parses_validates_and_keeps_rule_ids(default_set: PolicySet
 
 
 def test_cedar_strings_are_escaped(default_set: PolicySet) -> None:
-    from dataclasses import replace
-
     rule = replace(default_set.rules[0], description_nl='Zeg "nee"\\ en\nklaar')
     policy_set = PolicySet.build(default_set.vocabulary, [rule, *default_set.rules[1:]])
     export = export_cedar(policy_set)

@@ -1,0 +1,276 @@
+"""Exchange throughput: the full gateway against a bare aiohttp pass-through, same run.
+
+    .venv/bin/python bench/exchange.py [--seconds 10] [--concurrency 32]
+                                       [--database-url postgresql+asyncpg://127.0.0.1/test]
+
+One server process holds (a) a bare aiohttp pass-through that verifies the same
+organisation JWT (ES256) and forwards to the reference source with a gateway
+token, (b) the gateway itself (authentication with the replay cache, policy,
+consent, adapter, minimisation, durable audit append) and the wijkteam
+reference source both use. A second process generates load on loopback with
+pre-minted tokens, bounded in time. Prints requests/s, p50 and p99 of both and
+the ratio b/a. Figures go to BENCHMARKS.md; nothing here is a test assertion.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from pathlib import Path
+
+# bench/ holds scripts named like our packages (bench/consent.py): keep it off the path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import aiohttp  # noqa: E402
+import jwt  # noqa: E402
+from aiohttp import web  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+WIJKTEAM = "wijkteam-utrecht"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# --------------------------------------------------------------------------- server side
+
+
+async def _serve(data_dir: Path, database_url: str, ports: dict[str, int]) -> None:
+    from adapters.reference.app import create_source_app
+    from adapters.reference.jwks import StaticJwks
+    from gateway.app import create_app
+    from gateway.appkeys import (
+        CONSENTS,
+        HOUSEHOLDS,
+        KEYS,
+        ORGANISATIONS,
+        POLICIES,
+        PSEUDONYMISER,
+    )
+    from gateway.db import create_engine
+    from gateway.demo import demo_population, seed_demo
+    from gateway.demo_keys import ensure_demo_key
+    from gateway.exchange.wiring import source_token_factory
+    from gateway.keys import init_keys
+    from gateway.logs import configure_logging
+    from gateway.schema import upgrade
+    from gateway.settings import Settings
+
+    config_dir = data_dir / "config"
+    shutil.copytree(REPO / "config", config_dir)
+    organisations = config_dir / "organisations.toml"
+    organisations.write_text(
+        organisations.read_text().replace(
+            "http://127.0.0.1:8101", f"http://127.0.0.1:{ports['source']}"
+        )
+    )
+    environ = {
+        "GATEWAY_DATA_DIR": str(data_dir),
+        "GATEWAY_CONFIG_DIR": str(config_dir),
+        "GATEWAY_DATABASE_URL": database_url,
+        "GATEWAY_LOG_LEVEL": "warning",
+        "GATEWAY_LOG_FORMAT": "json",
+    }
+    settings = Settings.load(environ)
+    configure_logging("json", "warning")
+    init_keys(settings.keys_dir)
+    with organisations.open("rb") as fh:
+        for org in tomllib.load(fh)["organisation"]:
+            ensure_demo_key(org["id"], data_dir, org["jwks_file"])
+    engine = create_engine(database_url)
+    await upgrade(engine)
+    await engine.dispose()
+
+    gateway_app = create_app(settings)
+    gateway_runner = web.AppRunner(gateway_app, access_log=None)
+    await gateway_runner.setup()
+    population = demo_population(gateway_app[ORGANISATIONS])
+    await seed_demo(
+        population, gateway_app[HOUSEHOLDS], gateway_app[CONSENTS],
+        gateway_app[PSEUDONYMISER].pseudonym, policy_version=gateway_app[POLICIES].version,
+    )  # fmt: skip
+    keys = gateway_app[KEYS]
+    source = create_source_app(
+        WIJKTEAM, "wijkteam", population, StaticJwks(keys.jwks()),
+        audience=WIJKTEAM, gateway_issuer=settings.audience,
+    )  # fmt: skip
+    source_runner = web.AppRunner(source, access_log=None)
+    await source_runner.setup()
+
+    # (a) the baseline: same JWT check, one HTTP hop to the same source, no gateway logic.
+    org_key = jwt.PyJWK(json.loads((data_dir / "organisations" / f"{WIJKTEAM}.jwks.json")
+                                   .read_text())["keys"][0])  # fmt: skip
+    mint = source_token_factory(keys, settings.audience)
+    session = aiohttp.ClientSession()
+    source_url = f"http://127.0.0.1:{ports['source']}/api/v1/records/query"
+
+    async def passthrough(request: web.Request) -> web.Response:
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        jwt.decode(token, org_key.key, algorithms=["ES256"], audience=settings.audience,
+                   issuer=WIJKTEAM, options={"require": ["exp", "iat", "jti", "sub"]})  # fmt: skip
+        body = await request.json()
+        async with session.post(
+            source_url,
+            json={"bsn": body["subject"]["bsn"], "categories": body["categories"],
+                  "purpose": body["purpose"]},
+            headers={"Authorization": f"Bearer {mint(WIJKTEAM)}"},
+        ) as upstream:  # fmt: skip
+            data = await upstream.json()
+        return web.json_response(data)
+
+    baseline = web.Application()
+    baseline.router.add_post("/passthrough", passthrough)
+    baseline_runner = web.AppRunner(baseline, access_log=None)
+    await baseline_runner.setup()
+
+    await web.TCPSite(source_runner, "127.0.0.1", ports["source"]).start()
+    await web.TCPSite(baseline_runner, "127.0.0.1", ports["baseline"]).start()
+    await web.TCPSite(gateway_runner, "127.0.0.1", ports["gateway"]).start()
+    child = population.scenario("child_under_12")
+    print(json.dumps({"ready": True, "bsn": child.bsn}), flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)  # until closed
+    await session.close()
+    for runner in (gateway_runner, baseline_runner, source_runner):
+        await runner.cleanup()
+
+
+# --------------------------------------------------------------------------- load side
+
+
+async def _load(url: str, bodies: list[bytes], tokens: list[str], seconds: float,
+                concurrency: int) -> dict[str, float]:  # fmt: skip
+    latencies: list[float] = []
+    errors = 0
+    index = 0
+    deadline = time.perf_counter() + seconds
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def worker() -> None:
+            nonlocal index, errors
+            while time.perf_counter() < deadline and index < len(tokens):
+                token = tokens[index]
+                body = bodies[index % len(bodies)]
+                index += 1
+                started = time.perf_counter()
+                async with session.post(
+                    url, data=body,
+                    headers={"Authorization": f"Bearer {token}",
+                             "Content-Type": "application/json"},
+                ) as response:  # fmt: skip
+                    await response.read()
+                    if response.status != 200:
+                        errors += 1
+                latencies.append(time.perf_counter() - started)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "rps": len(latencies) / elapsed,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+    }
+
+
+def _tokens(data_dir: Path, audience: str, count: int) -> list[str]:
+    from gateway.demo_keys import load_demo_key
+
+    key = load_demo_key(WIJKTEAM, data_dir)
+    return [key.token(audience, sub=f"bench-{i}", lifetime=300) for i in range(count)]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--ports", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        asyncio.run(_serve(args.data_dir, args.database_url, json.loads(args.ports)))
+        return 0
+
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-exchange-"))
+    database_url = args.database_url or f"sqlite+aiosqlite:///{data_dir / 'gateway.db'}"
+    if args.database_url:
+        database_url = _fresh_pg_database(args.database_url)
+    ports = {"gateway": _free_port(), "baseline": _free_port(), "source": _free_port()}
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", "--data-dir", str(data_dir),
+         "--database-url", database_url, "--ports", json.dumps(ports)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None
+        ready = json.loads(server.stdout.readline())
+        body = json.dumps({"subject": {"bsn": ready["bsn"]}, "purpose": "support_planning",
+                           "categories": ["contact_details", "health"],
+                           "sources": [WIJKTEAM]}).encode()  # fmt: skip
+        per_run = int(args.seconds * 6000) + 1000
+        results = {}
+        for name, path, port in (("passthrough", "/passthrough", ports["baseline"]),
+                                 ("gateway", "/api/v1/exchanges", ports["gateway"])):  # fmt: skip
+            url = f"http://127.0.0.1:{port}{path}"
+            asyncio.run(_load(url, [body], _tokens(data_dir, "jeugd-gateway", 200), 1.0,
+                              args.concurrency))  # warm-up  # fmt: skip
+            tokens = _tokens(data_dir, "jeugd-gateway", per_run)
+            results[name] = asyncio.run(_load(url, [body], tokens, args.seconds, args.concurrency))
+    finally:
+        if server.stdin:
+            server.stdin.close()
+        server.wait(timeout=30)
+        if server.stdout:
+            server.stdout.close()
+        shutil.rmtree(data_dir, ignore_errors=True)
+    engine = "PostgreSQL" if args.database_url else "SQLite"
+    print(f"exchange benchmark ({engine}, {args.concurrency} concurrent clients, "
+          f"{args.seconds:.0f} s each, loopback, 2 processes)")  # fmt: skip
+    for name, r in results.items():
+        print(f"  {name:12s} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:6.1f} ms  "
+              f"p99 {r['p99_ms']:6.1f} ms  ({r['requests']:.0f} requests, "
+              f"{r['errors']:.0f} errors)")  # fmt: skip
+    ratio = results["gateway"]["rps"] / results["passthrough"]["rps"]
+    print(f"  ratio gateway/passthrough: {ratio:.2f} (target >= 0.5)")
+    return 0
+
+
+def _fresh_pg_database(admin_url: str) -> str:
+    from sqlalchemy import text
+
+    from gateway.db import create_engine
+
+    name = "bench_" + secrets.token_hex(4)
+
+    async def create() -> None:
+        engine = create_engine(admin_url).execution_options(isolation_level="AUTOCOMMIT")
+        async with engine.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        await engine.dispose()
+
+    asyncio.run(create())
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    sys.exit(main())

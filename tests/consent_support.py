@@ -1,0 +1,88 @@
+"""Helpers for the household and consent tests: synthetic people, bodies, row counts."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from sqlalchemy import func, select
+from strategies import bsn_from_digits
+
+from consent.tables import consents, households
+from gateway.db import create_engine
+
+Client = TestClient[web.Request, web.Application]
+
+
+def bsn(digits: str) -> str:
+    value = bsn_from_digits(digits)
+    assert value is not None, digits
+    return value
+
+
+MOTHER = bsn("0001")
+FATHER = bsn("0007")  # no custody in the standard household
+CHILD_8 = bsn("0003")
+CHILD_13 = bsn("0004")
+TEEN_17 = bsn("0005")
+OUTSIDER = bsn("0006")  # valid, in no household
+TODAY = datetime.now(UTC).date()
+
+
+def years_ago(years: int, days: int = 0) -> str:
+    try:
+        anchor = TODAY.replace(year=TODAY.year - years)
+    except ValueError:
+        anchor = date(TODAY.year - years, 2, 28)
+    return (anchor - timedelta(days=days)).isoformat()
+
+
+def household_body() -> dict[str, Any]:
+    return {
+        "members": [
+            {"bsn": MOTHER, "birth_date": years_ago(40), "role": "parent"},
+            {"bsn": FATHER, "birth_date": years_ago(42), "role": "parent"},
+            {"bsn": CHILD_8, "birth_date": years_ago(8), "role": "child"},
+            {"bsn": CHILD_13, "birth_date": years_ago(13), "role": "child"},
+            {"bsn": TEEN_17, "birth_date": years_ago(17), "role": "child"},
+        ],
+        "custody": [
+            {"parent": MOTHER, "child": CHILD_8},
+            {"parent": MOTHER, "child": CHILD_13},
+            {"parent": MOTHER, "child": TEEN_17},
+        ],
+        "contact_person": {"professional": "prof-0042"},
+    }
+
+
+def consent_body(subject: str, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "subject": {"bsn": subject},
+        "purposes": ["support_planning"],
+        "categories": ["support_plan", "household_composition"],
+        "recipients": {"types": ["wijkteam"]},
+        "evidence_reference": "paper-form-2026-001",
+    }
+    body.update(extra)
+    return body
+
+
+async def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
+    body: dict[str, Any] = await response.json()
+    assert (response.status, body.get("code")) == (status, code), body
+    assert response.content_type == "application/problem+json"
+    return body
+
+
+async def count_rows(database_url: str) -> tuple[int, int]:
+    """(households, consents): to show that a refused request wrote nothing."""
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            h = (await conn.execute(select(func.count()).select_from(households))).scalar_one()
+            c = (await conn.execute(select(func.count()).select_from(consents))).scalar_one()
+    finally:
+        await engine.dispose()
+    return int(h), int(c)

@@ -1,0 +1,58 @@
+"""Household reads and consent changes land in the tamper-evident audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from consent_support import MOTHER, Client, consent_body
+from sqlalchemy import select
+from support import GatewayFixture
+
+from gateway.audit.tables import audit_entries
+from gateway.db import create_engine
+
+WIJKTEAM, GI = "wijkteam-utrecht", "gi-jeugdbescherming-demo"
+
+
+async def entries(database_url: str) -> list[Any]:
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            return list(await conn.execute(select(audit_entries).order_by(audit_entries.c.seq)))
+    finally:
+        await engine.dispose()
+
+
+async def test_reads_registrations_and_consents_are_audited(
+    client: Client, gateway: GatewayFixture, household: dict[str, Any]
+) -> None:
+    path = f"/api/v1/households/{household['id']}"
+    assert (await client.get(path, headers=gateway.auth(WIJKTEAM))).status == 200
+    denied = await client.get(path + "?purpose=support_planning", headers=gateway.auth(GI))
+    assert denied.status == 404
+    created = await client.post(
+        "/api/v1/consents", json=consent_body(MOTHER), headers=gateway.auth(WIJKTEAM)
+    )
+    consent_id = (await created.json())["id"]
+    await client.post(
+        f"/api/v1/consents/{consent_id}/withdraw",
+        json={"evidence_reference": "letter"},
+        headers=gateway.auth(WIJKTEAM),
+    )
+    rows = await entries(gateway.settings.database_url)
+    summary = [(r.event_type, r.requester_org, r.decision, r.outcome) for r in rows]
+    assert summary == [
+        ("household.registered", WIJKTEAM, None, None),
+        ("exchange.decision", WIJKTEAM, "permit", "returned"),
+        ("exchange.decision", GI, "deny", "denied"),
+        ("consent.recorded_on_paper", WIJKTEAM, "permit", None),
+        ("consent.withdrawn", WIJKTEAM, "permit", None),
+    ]
+    read = rows[1]
+    assert (read.household, read.category, read.reason) == (
+        household["id"],
+        "household_composition",
+        "regiehouder",
+    )
+    assert consent_id in rows[3].consent_ids
+    assert all(MOTHER not in str(tuple(r)) for r in rows)  # pseudonyms only, never a BSN
