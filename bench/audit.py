@@ -36,7 +36,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 
 from gateway.audit.canonical import hash_fields  # noqa: E402
 from gateway.audit.model import GENESIS_HASH, AuditEvent, format_time  # noqa: E402
-from gateway.audit.query import AuditFilters, CursorCodec, Scope, search_page, unreviewed_break_glass  # noqa: E402
+from gateway.audit.query import (  # noqa: E402
+    AuditFilters,
+    CursorCodec,
+    Scope,
+    search_page,
+    unreviewed_break_glass,
+)
 from gateway.audit.storage import json_list, json_object  # noqa: E402
 from gateway.audit.tables import audit_chain_head, audit_entries  # noqa: E402
 from gateway.audit.writer import AuditLog  # noqa: E402
@@ -46,8 +52,10 @@ from gateway.schema import upgrade  # noqa: E402
 
 ORGS = ["wijkteam-utrecht", "veilig-thuis-utrecht", "gi-jeugdbescherming-demo",
         "rvdk-midden-nederland", "rvt-utrecht-proeftuin"]  # fmt: skip
-PURPOSES = ["support_planning", "joint_problem_analysis", "safety_assessment",
-            "child_protection_investigation", "protection_measure_execution", "acute_safety"]  # fmt: skip
+PURPOSES = [
+    "support_planning", "joint_problem_analysis", "safety_assessment",
+    "child_protection_investigation", "protection_measure_execution", "acute_safety",
+]  # fmt: skip
 CATEGORIES = ["contact_details", "household_composition", "support_plan", "reports", "school"]
 SUBJECTS = 20_000
 
@@ -119,6 +127,7 @@ async def bench_plain(engine: AsyncEngine, total: int) -> float:
     plain = audit_entries.to_metadata(plain_md, name="bench_plain")
     for index in plain.indexes:
         index.name = "bench_" + str(index.name)
+    plain.primary_key.name = "pk_bench_plain"
     async with engine.begin() as conn:
         await conn.run_sync(plain_md.create_all)
     rng = random.Random(1)
@@ -177,7 +186,9 @@ async def generate(engine: AsyncEngine, count: int) -> None:
             await conn.execute(text("ANALYZE"))
 
 
-async def bench_search(engine: AsyncEngine, keys: KeyStore, runs: int = 50) -> dict[str, tuple[float, float]]:
+async def bench_search(
+    engine: AsyncEngine, keys: KeyStore, runs: int = 50
+) -> dict[str, tuple[float, float]]:
     codec = CursorCodec.from_secret(keys.pseudonym_secret)
     rng = random.Random(3)
     now = datetime.now(UTC)
@@ -209,8 +220,12 @@ async def bench_search(engine: AsyncEngine, keys: KeyStore, runs: int = 50) -> d
                 started = time.perf_counter()
                 page = await search_page(conn, codec, filters, scope, limit=50)
                 if page.next_cursor:  # the second page too: paging must stay fast
-                    await search_page(conn, codec, filters, scope, limit=50, cursor=page.next_cursor)
-                timings.append((time.perf_counter() - started) * 1000 / (2 if page.next_cursor else 1))
+                    await search_page(
+                        conn, codec, filters, scope, limit=50, cursor=page.next_cursor
+                    )
+                timings.append(
+                    (time.perf_counter() - started) * 1000 / (2 if page.next_cursor else 1)
+                )
             results[name] = _p50_p95(timings)
         timings = []
         for _ in range(runs):
@@ -250,9 +265,13 @@ async def run(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--database-url", help="default: a temporary SQLite file")
-    parser.add_argument("--entries", type=int, default=1_000_000, help="entries for the search part")
+    parser.add_argument(
+        "--entries", type=int, default=1_000_000, help="entries for the search part"
+    )
     parser.add_argument("--appends", type=int, default=20_000)
     parser.add_argument("--writers", type=int, default=64)
     asyncio.run(run(parser.parse_args()))

@@ -12,16 +12,21 @@ superseded, expired), using bulk inserts (executemany on SQLite, COPY on
 PostgreSQL), then ANALYZEs. It then times, in the same run and through the same
 async engine:
 
-- the baseline: a bare primary-key `SELECT * FROM consents WHERE id = ?` (same
-  engine and connection options as the check: autocommit reads, statement built once);
-- `covers(...)`: one check for a random person (3 indexed reads + evaluation);
+- the baseline: a bare primary-key `SELECT * FROM consents WHERE id = ?` on the same
+  engine and the same execution path as the check (`consent._fastread.CheckReader`:
+  pooled connection, autocommit on PostgreSQL, statement compiled once, run on the
+  driver connection); also shown: the same SELECT through SQLAlchemy Core's result
+  layer;
+- `covers(...)`: one check for a random person (one statement over three indexes,
+  then evaluation in memory);
 - `covers_many(...)`: 32 items (4 sources x 8 categories) for one person.
 
-Each is timed per call over K calls after a warm-up; it prints median, p95 and p99
-and the ratio of the check's median to the baseline's. The target is a check under
-1 ms median on both engines. Defaults: 100,000 households and 1,000,000 consents
-(the full run takes a few minutes; use e.g. --households 2000 --consents 20000 for a
-quick one).
+The three are timed per call, interleaved (baseline, check, batch for the same random
+person in each of K iterations, after a warm-up), so that they share load and cache
+state; it prints median, p95 and p99 and the ratio of the check's median to the
+baseline's. The target is a check under 1 ms median on both engines. Defaults:
+100,000 households and 1,000,000 consents (the full run takes a few minutes; use
+e.g. --households 2000 --consents 20000 for a quick one).
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ from sqlalchemy import bindparam, select, text
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 from consent import AgeRules, RequesterRef, SourceRef, SqlConsentStore  # noqa: E402
+from consent._fastread import CheckReader  # noqa: E402
 from consent.tables import consents  # noqa: E402
 from gateway.db import create_engine  # noqa: E402
 from gateway.schema import upgrade  # noqa: E402
@@ -232,14 +238,20 @@ async def load_postgres(url: str, data: Data) -> None:
 # -- timing -------------------------------------------------------------------------------
 
 
-async def per_call(fn: Callable[[int], Awaitable[object]], count: int) -> list[float]:
-    for i in range(min(200, count)):  # warm-up: pool, statement caches, pages
-        await fn(i)
-    timings = []
+async def interleaved(
+    calls: dict[str, Callable[[int], Awaitable[object]]], count: int
+) -> dict[str, list[float]]:
+    """Time each call per iteration in turn, so that every kind sees the same load,
+    cache state and database pages (a warm-up round first)."""
+    for i in range(min(200, count)):
+        for fn in calls.values():
+            await fn(i)
+    timings: dict[str, list[float]] = {name: [] for name in calls}
     for i in range(count):
-        start = time.perf_counter()
-        await fn(i)
-        timings.append((time.perf_counter() - start) * 1000)
+        for name, fn in calls.items():
+            start = time.perf_counter()
+            await fn(i)
+            timings[name].append((time.perf_counter() - start) * 1000)
     return timings
 
 
@@ -253,8 +265,12 @@ def summary(name: str, ms: list[float]) -> dict[str, float]:
     return result
 
 
-async def measure(url: str, data: Data, checks: int, seed: int) -> dict[str, Any]:
+async def measure(
+    url: str, data: Data, checks: int, seed: int, *, pre_ping: bool = True
+) -> dict[str, Any]:
     engine = create_engine(url)
+    if not pre_ping:  # what-if figure: the pool without a liveness ping on checkout
+        engine.sync_engine.pool._pre_ping = False
     store = SqlConsentStore(engine, rules=AgeRules(), sign=lambda c: "", issuer="bench")
     rng = random.Random(seed + 2)
     people = data.people()
@@ -271,11 +287,19 @@ async def measure(url: str, data: Data, checks: int, seed: int) -> dict[str, Any
     ]
     items = [(p, c, SourceRef(*o)) for o in ORGS for c in CATEGORIES for p in PURPOSES[:1]]
     # The same footing as the check: same engine, no BEGIN/ROLLBACK, statement built once.
-    reader = engine.execution_options(isolation_level="AUTOCOMMIT")
+    reader = (
+        engine.execution_options(isolation_level="AUTOCOMMIT")
+        if engine.dialect.name == "postgresql"
+        else engine
+    )
     by_id = select(consents).where(consents.c.id == bindparam("id"))
+    pk_reader = CheckReader(engine, by_id, "id")
     try:
 
         async def baseline(i: int) -> object:
+            return await pk_reader.rows(ids[i])
+
+        async def baseline_core(i: int) -> object:
             async with reader.connect() as conn:
                 return (await conn.execute(by_id, {"id": ids[i]})).first()
 
@@ -286,15 +310,31 @@ async def measure(url: str, data: Data, checks: int, seed: int) -> dict[str, Any
         async def check_many(i: int) -> object:
             return await store.covers_many(subjects[i], questions[i][0], items, NOW)
 
-        base = summary("baseline PK SELECT", await per_call(baseline, checks))
-        one = summary("covers (1 item)", await per_call(check, checks))
-        many = summary(f"covers_many ({len(items)} items)", await per_call(check_many, checks // 2))
+        timings = await interleaved(
+            {
+                "baseline": baseline,
+                "baseline_core": baseline_core,
+                "covers": check,
+                "covers_many": check_many,
+            },
+            checks,
+        )
+        base = summary("baseline PK SELECT", timings["baseline"])
+        core = summary("  same via SA Core result", timings["baseline_core"])
+        one = summary("covers (1 item)", timings["covers"])
+        many = summary(f"covers_many ({len(items)} items)", timings["covers_many"])
         covered = sum(
             [(await check(i)).ok for i in range(min(checks, 1000))]  # type: ignore[attr-defined]
         )
         ratio = one["median_ms"] / base["median_ms"]
         print(f"  ratio covers / baseline (median): {ratio:.2f}x;  covered {covered} of 1000")
-        return {"baseline": base, "covers": one, "covers_many": many, "ratio": ratio}
+        return {
+            "baseline": base,
+            "baseline_core": core,
+            "covers": one,
+            "covers_many": many,
+            "ratio": ratio,
+        }
     finally:
         await engine.dispose()
 
@@ -339,6 +379,11 @@ def run_engine(kind: str, args: argparse.Namespace, data: Data) -> dict[str, Any
             loaded = time.perf_counter() - started
             print(f"  generated and loaded in {loaded:.1f} s")
             result = asyncio.run(measure(url, data, args.checks, args.seed))
+            if args.what_if_no_pre_ping:
+                print("  -- the same with pool_pre_ping off (what-if):")
+                result["no_pre_ping"] = asyncio.run(
+                    measure(url, data, args.checks, args.seed, pre_ping=False)
+                )
         finally:
             asyncio.run(_pg_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     result["load_seconds"] = loaded
@@ -358,6 +403,11 @@ def main(argv: list[str] | None = None) -> int:
         ),
     )
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--what-if-no-pre-ping",
+        action="store_true",
+        help="PostgreSQL: also measure with the pool's pre-ping switched off",
+    )
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     args = parser.parse_args(argv)
     data = Data(args.households, args.consents, args.seed)

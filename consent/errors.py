@@ -3,13 +3,13 @@
 The gateway maps each to its HTTP problem at the boundary.
 
     ConsentError
-    ├── HouseholdNotFoundError       no such household, or the person is in none
-    ├── ConsentNotFoundError         no such consent
-    ├── ConsentAlreadyWithdrawnError
-    ├── ConsentNotActiveError        superseded or expired: nothing left to withdraw
-    ├── NoCustodyError          the person acting for a child has no custody of it
-    ├── InvalidValidityError    valid_until is not after valid_from
-    └── InvalidHouseholdError        members or custody relations do not fit together
+    ├── HouseholdNotFoundError          no such household, or the person is in none
+    ├── ConsentNotFoundError            no such consent
+    ├── ConsentAlreadyWithdrawnError    withdrawn before
+    ├── ConsentNotActiveError           superseded or expired: nothing left to withdraw
+    ├── NoCustodyError                  the person acting for a child has no custody of it
+    ├── InvalidValidityError            valid_until is not after valid_from
+    └── InvalidHouseholdError           members or custody relations do not fit together
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from sqlalchemy import (
     bindparam,
     cast,
     insert,
-    literal,
+    literal_column,
     null,
     or_,
     select,
@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from consent._fastread import CheckReader, as_date, as_datetime, as_list
 from consent._sql import actor_from, aware, new_id, utc
 from consent.errors import (
     ConsentAlreadyWithdrawnError,
@@ -90,7 +91,7 @@ _CHECK_COLUMNS = (
 _TZ = DateTime(timezone=True)
 _PROFILE_PART = (
     select(
-        literal(0, Integer).label("kind"),
+        literal_column("0", Integer).label("kind"),
         household_members.c.birth_date,
         custody.c.parent,
         custody.c.since,
@@ -103,13 +104,17 @@ _PROFILE_PART = (
     .where(household_members.c.person == bindparam("subject"))
 )
 _LIVE_PART = select(
-    literal(1, Integer).label("kind"),
+    literal_column("1", Integer).label("kind"),
     cast(null(), Date).label("birth_date"),
     cast(null(), String(64)).label("parent"),
     cast(null(), _TZ).label("since"),
     cast(null(), _TZ).label("until_at"),
     *_CHECK_COLUMNS,
-).where(consents.c.subject == bindparam("subject"), consents.c.status.in_(_LIVE))
+).where(
+    consents.c.subject == bindparam("subject"),
+    # Constants inlined: an expanding IN would be re-rendered on every execution.
+    consents.c.status.in_([literal_column(f"'{status}'") for status in _LIVE]),
+)
 _CHECK = union_all(_PROFILE_PART, _LIVE_PART)
 
 
@@ -150,14 +155,8 @@ class SqlConsentStore:
         issuer: str,
     ) -> None:
         self._engine = engine
-        # Reads for the check run without BEGIN/ROLLBACK round trips; every statement
-        # sees the latest committed state (a withdrawal is seen on the next request).
-        # (PostgreSQL; SQLite reads begin no transaction anyway).
-        self._reader = (
-            engine.execution_options(isolation_level="AUTOCOMMIT")
-            if engine.dialect.name == "postgresql"
-            else engine
-        )
+        # The check's one read; every call sees the latest committed state.
+        self._check = CheckReader(engine, _CHECK, "subject")
         self.rules = rules
         self._sign = sign
         self._issuer = issuer
@@ -182,20 +181,16 @@ class SqlConsentStore:
         subject's birth date, custody holders and live declarations (`_CHECK`),
         evaluated in memory. Nothing is cached."""
         when = utc(at)
-        async with self._reader.connect() as conn:
-            rows = (await conn.execute(_CHECK, {"subject": subject})).all()
-        profile = [r for r in rows if r.kind == 0]
-        live = [_light_record(r) for r in rows if r.kind == 1] if profile else []
-        birth = profile[0].birth_date if profile else None
-        holders = sorted(
-            {
-                r.parent
-                for r in profile
-                if r.parent is not None
-                and aware(r.since) <= when
-                and (r.until_at is None or when < aware(r.until_at))
-            }
-        )
+        rows = await self._check.rows(subject)
+        profile = [r for r in rows if r[0] == 0]
+        live = [_check_record(r) for r in rows if r[0] == 1] if profile else []
+        birth = as_date(profile[0][1]) if profile else None
+        holders: set[str] = set()
+        for _, _, parent, since, until in (r[:5] for r in profile):
+            start, end = as_datetime(since), as_datetime(until)
+            in_force = start is not None and start <= when and (end is None or when < end)
+            if parent is not None and in_force:
+                holders.add(parent)
         return [
             evaluate(subject, birth, holders, live, requester, p, c, s, when, self.rules)
             for p, c, s in items
@@ -498,21 +493,32 @@ def _scope(row: Row[Any]) -> ConsentScope:
     )
 
 
-def _light_record(row: Any) -> ConsentRecord:
-    """Just what the check needs."""
+def _check_record(row: tuple[Any, ...]) -> ConsentRecord:
+    """A row of `_CHECK` (kind 1): just what the check needs."""
+    (_, _, _, _, _, id_, subject, given_by, decision, status, purposes, categories,
+     r_orgs, r_types, s_orgs, s_types, valid_from, valid_until) = row  # fmt: skip
+    # A row without a start (the schema forbids it) is never in force: fail closed.
+    start = as_datetime(valid_from) or datetime.max.replace(tzinfo=UTC)
     return ConsentRecord(
-        id=row.id,
-        subject=row.subject,
-        given_by=row.given_by,
+        id=id_,
+        subject=subject,
+        given_by=given_by,
         giver_role="self",
-        decision=row.decision,
-        status=row.status,
-        scope=_scope(row),
+        decision=decision,
+        status=status,
+        scope=ConsentScope(
+            purposes=frozenset(as_list(purposes)),
+            categories=frozenset(as_list(categories)),
+            recipient_organisations=frozenset(as_list(r_orgs)),
+            recipient_types=frozenset(as_list(r_types)),
+            source_organisations=frozenset(as_list(s_orgs)),
+            source_types=frozenset(as_list(s_types)),
+        ),
         recorded_via="portal",
         recorded_by=Actor("system"),
-        given_at=aware(row.valid_from),
-        valid_from=aware(row.valid_from),
-        valid_until=aware(row.valid_until) if row.valid_until is not None else None,
+        given_at=start,
+        valid_from=start,
+        valid_until=as_datetime(valid_until),
         evidence_reference=None,
         policy_version="",
     )

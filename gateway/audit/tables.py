@@ -69,7 +69,12 @@ audit_entries = Table(
     Index("ix_audit_entries_source_seq", "source", "seq"),
     Index("ix_audit_entries_subject_seq", "subject", "seq"),
     Index("ix_audit_entries_purpose_seq", "purpose", "seq"),
-    Index("ix_audit_entries_target_seq", "target_seq"),
+    Index(  # partial: see migration 0003 (keeps SQLite's planner on the index)
+        "ix_audit_entries_target_seq",
+        "target_seq",
+        postgresql_where=text("target_seq IS NOT NULL"),
+        sqlite_where=text("target_seq IS NOT NULL"),
+    ),
     Index(
         "ix_audit_entries_break_glass",
         "seq",

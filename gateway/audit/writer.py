@@ -65,13 +65,15 @@ class _Head:
 async def lock_chain_head(conn: AsyncConnection) -> _Head:
     """Lock the chain head for the rest of this transaction and read it."""
     head = audit_chain_head.c
-    if conn.dialect.name == "sqlite":
-        # Take SQLite's write lock first (waits on busy_timeout), so two processes
-        # never both read the same head and then race to upgrade their locks.
-        await conn.execute(update(audit_chain_head).where(head.id == 1).values(seq=head.seq))
-        query = select(audit_chain_head).where(head.id == 1)
-    else:
-        query = select(audit_chain_head).where(head.id == 1).with_for_update()
+    # One round trip: a no-op UPDATE takes the row lock (PostgreSQL) or the database
+    # write lock (SQLite, waiting on busy_timeout) and RETURNING reads the head under
+    # it, so two writers never both extend the same head.
+    query = (
+        update(audit_chain_head)
+        .where(head.id == 1)
+        .values(seq=head.seq)
+        .returning(*audit_chain_head.c)
+    )
     row = (await conn.execute(query)).mappings().one()
     checkpoint_time = row["checkpoint_time"]
     return _Head(

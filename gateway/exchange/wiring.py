@@ -95,8 +95,18 @@ class AuditAccessLog:
         self._audit = audit
 
     async def record(self, meta: ExchangeMeta, records: Sequence[AccessRecord]) -> Sequence[int]:
+        try:
+            events = self._events(meta, records)
+            return await self._audit.append(events)
+        except AuditUnavailable:
+            raise
+        except Exception as exc:  # anything else: the log did not take it, so nothing leaves
+            raise AuditUnavailable("Audit log unavailable; no data released") from exc
+
+    @staticmethod
+    def _events(meta: ExchangeMeta, records: Sequence[AccessRecord]) -> list[AuditEvent]:
         principal = meta.requester
-        events = [
+        return [
             AuditEvent(
                 event_type="exchange.decision",
                 request_id=meta.request_id,
@@ -123,12 +133,6 @@ class AuditAccessLog:
             )
             for record in records
         ]
-        try:
-            return await self._audit.append(events)
-        except AuditUnavailable:
-            raise
-        except Exception as exc:  # anything else: the log did not take it, so nothing leaves
-            raise AuditUnavailable("Audit log unavailable; no data released") from exc
 
 
 def source_token_factory(keys: KeyStore, issuer: str) -> Callable[[str], str]:

@@ -21,8 +21,10 @@ from strategies import (
 )
 
 from consent import (
+    Actor,
     AgeRules,
     ConsentRecord,
+    ConsentScope,
     Coverage,
     RequesterRef,
     SourceRef,
@@ -158,6 +160,40 @@ def test_the_rule_changes_exactly_on_the_birthday(at: datetime, threshold: int) 
         16: ("child_and_custody_holders", "self"),
     }
     assert (before, on) == expected[threshold]
+    # The same boundary through the check itself, with grants that match everything.
+    scope = ConsentScope(
+        purposes=frozenset(CONSENT_PURPOSES),
+        categories=frozenset(CONSENT_CATEGORIES),
+        recipient_types=frozenset({"wijkteam"}),
+    )
+    long_ago = datetime(1990, 1, 1, tzinfo=UTC)
+
+    def grant(given_by: str) -> ConsentRecord:
+        return ConsentRecord(
+            id=f"cs_{given_by}", subject=CHILD, given_by=given_by,
+            giver_role="self" if given_by == CHILD else "custody_holder", decision="grant",
+            status="active", scope=scope, recorded_via="portal", recorded_by=Actor("system"),
+            given_at=long_ago, valid_from=long_ago, valid_until=None, evidence_reference=None,
+            policy_version="",
+        )  # fmt: skip
+
+    def ok(givers: tuple[str, ...], when: datetime) -> bool:
+        records = [grant(g) for g in givers]
+        requester = RequesterRef("wijkteam-utrecht", "wijkteam")
+        return evaluate(
+            CHILD, birth, [MOTHER], records, requester, "support_planning", "support_plan", None,
+            when, RULES,
+        ).ok  # fmt: skip
+
+    if threshold == 12:
+        assert ok((MOTHER,), day_before)
+        assert not ok((MOTHER,), at)
+        assert ok((MOTHER, CHILD), at)
+    else:
+        assert not ok((CHILD,), day_before)
+        assert ok((MOTHER, CHILD), day_before)
+        assert not ok((MOTHER,), at)
+        assert ok((CHILD,), at)
 
 
 @given(st.text("0123456789", min_size=4, max_size=4))

@@ -60,7 +60,15 @@ def upgrade() -> None:
     op.create_index("ix_audit_entries_source_seq", "audit_entries", ["source", "seq"])
     op.create_index("ix_audit_entries_subject_seq", "audit_entries", ["subject", "seq"])
     op.create_index("ix_audit_entries_purpose_seq", "audit_entries", ["purpose", "seq"])
-    op.create_index("ix_audit_entries_target_seq", "audit_entries", ["target_seq"])
+    # Partial: nearly every entry has no target, and a full index's statistics then
+    # make SQLite's planner scan the table for "was this entry reviewed?".
+    op.create_index(
+        "ix_audit_entries_target_seq",
+        "audit_entries",
+        ["target_seq"],
+        postgresql_where=sa.text("target_seq IS NOT NULL"),
+        sqlite_where=sa.text("target_seq IS NOT NULL"),
+    )
     op.create_index(
         "ix_audit_entries_break_glass",
         "audit_entries",
