@@ -31,6 +31,7 @@ from consent.model import (
     Notification,
     RequesterRef,
     SourceRef,
+    SubjectSummary,
 )
 from consent.receipts import RECEIPT_TYP, receipt_claims
 from consent.rules import AgeRules, Requirement, age_on, evaluate, requirement
@@ -67,6 +68,7 @@ __all__ = [
     "SourceRef",
     "SqlConsentStore",
     "SqlHouseholdStore",
+    "SubjectSummary",
     "age_on",
     "evaluate",
     "receipt_claims",

@@ -117,6 +117,15 @@ class HouseholdEvent:
     detail: dict[str, str]
 
 
+@dataclass(frozen=True, slots=True)
+class SubjectSummary:
+    """Where a person stands now: their household, its regiehouder, their birth date."""
+
+    household_id: str
+    birth_date: date
+    regiehouder: str
+
+
 @dataclass(frozen=True)
 class Household:
     """A household with its whole history: ended memberships and custody stay, closed."""

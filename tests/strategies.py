@@ -376,12 +376,8 @@ from gateway.audit.model import EVENT_TYPES as _AUDIT_EVENT_TYPES  # noqa: E402
 from gateway.audit.model import AuditEvent as _AuditEvent  # noqa: E402
 
 _AUDIT_CODE_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:/+=@-"
-_audit_code = _st.text(_AUDIT_CODE_CHARS, min_size=1, max_size=24).filter(
-    lambda s: s[0].isalnum()
-)
-_audit_text = _st.text(
-    _st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=60
-)
+_audit_code = _st.text(_AUDIT_CODE_CHARS, min_size=1, max_size=24).filter(lambda s: s[0].isalnum())
+_audit_text = _st.text(_st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=60)
 _audit_optional_code = _st.none() | _audit_code
 
 

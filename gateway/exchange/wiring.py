@@ -59,12 +59,10 @@ class SqlSubjectDirectory:
         self._households = households
 
     async def lookup(self, pseudonym: str) -> SubjectInfo:
-        ids = await self._households.households_of(pseudonym, datetime.now(UTC))
-        if not ids:
+        summary = await self._households.subject_summary(pseudonym, datetime.now(UTC))
+        if summary is None:
             return SubjectInfo(pseudonym, None, None, None)
-        household = await self._households.get(ids[0])
-        birth_date = await self._households.birth_date(pseudonym)
-        return SubjectInfo(pseudonym, household.id, birth_date, household.regiehouder)
+        return SubjectInfo(pseudonym, summary.household_id, summary.birth_date, summary.regiehouder)
 
 
 class StoreConsentCheck:
