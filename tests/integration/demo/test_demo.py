@@ -1,0 +1,117 @@
+"""The README's path for a newcomer, as real processes: demo, token, exchange, audit."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support import REPO
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _call(url: str, token: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method="POST" if data else "GET")  # noqa: S310
+    request.add_header("Authorization", f"Bearer {token}")
+    if data:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Any:
+    config = tmp_path / "config"
+    shutil.copytree(REPO / "config", config)
+    text = (config / "organisations.toml").read_text()
+    for port in range(8101, 8106):
+        text = text.replace(f"127.0.0.1:{port}", f"127.0.0.1:{_free_port()}")
+    (config / "organisations.toml").write_text(text)
+    port = _free_port()
+    env = {
+        **os.environ,
+        "GATEWAY_DATA_DIR": str(tmp_path / "var"),
+        "GATEWAY_CONFIG_DIR": str(config),
+        "GATEWAY_LOG_FORMAT": "json",
+    }
+    env.pop("GATEWAY_DATABASE_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "demo", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{base}/readyz", timeout=2) as response:  # noqa: S310
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("demo did not become ready")
+
+        def token(org: str, role: str = "professional") -> str:
+            result = subprocess.run(
+                [sys.executable, "-m", "gateway", "token", "--org", org, "--role", role],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            return result.stdout.strip()
+
+        yield base, token, tmp_path / "var"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        if process.stdout:
+            process.stdout.close()
+
+
+def test_newcomer_follows_the_readme(demo: Any) -> None:
+    base, token, data_dir = demo
+    people = json.loads((data_dir / "demo" / "people.json").read_text())
+    assert people and all(p["bsn"].startswith("9999") for p in people)
+    assert (data_dir / "demo" / "wijkteam-utrecht.pem").stat().st_mode & 0o077 == 0
+    child = next(p for p in people if p["role"] == "child")
+    status, body = _call(
+        f"{base}/api/v1/exchanges",
+        token("wijkteam-utrecht"),
+        {
+            "subject": {"bsn": child["bsn"]},
+            "purpose": "support_planning",
+            "categories": ["contact_details", "health", "reports"],
+        },
+    )
+    assert status == 200
+    assert {r["decision"] for r in body["results"]} <= {"permit", "deny"}
+    assert any(r["decision"] == "deny" for r in body["results"])
+    assert all(r["reason"] and "explanation" in r for r in body["results"])
+    status, log = _call(f"{base}/api/v1/audit/entries", token("wijkteam-utrecht", "privacy_officer"))
+    assert status == 200
+    exchange_entries = [
+        e for e in log["entries"] if e.get("details", {}).get("exchange_id") == body["exchange_id"]
+    ]
+    assert len(exchange_entries) == len(body["results"])
