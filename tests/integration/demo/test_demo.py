@@ -109,7 +109,8 @@ def test_newcomer_follows_the_readme(demo: Any) -> None:
     assert {r["decision"] for r in body["results"]} <= {"permit", "deny"}
     assert any(r["decision"] == "deny" for r in body["results"])
     assert all(r["reason"] and "explanation" in r for r in body["results"])
-    status, log = _call(f"{base}/api/v1/audit/entries", token("wijkteam-utrecht", "privacy_officer"))
+    officer = token("wijkteam-utrecht", "privacy_officer")
+    status, log = _call(f"{base}/api/v1/audit/entries", officer)
     assert status == 200
     exchange_entries = [
         e for e in log["entries"] if e.get("details", {}).get("exchange_id") == body["exchange_id"]
