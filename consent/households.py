@@ -121,34 +121,10 @@ class SqlHouseholdStore:
             ).first()
             if head is None:
                 raise HouseholdNotFoundError("no such household")
-            members = (
-                await conn.execute(
-                    select(household_members)
-                    .where(household_members.c.household_id == household_id)
-                    .order_by(household_members.c.id)
-                )
-            ).all()
-            relations = (
-                await conn.execute(
-                    select(custody)
-                    .where(custody.c.household_id == household_id)
-                    .order_by(custody.c.id)
-                )
-            ).all()
-            contacts = (
-                await conn.execute(
-                    select(household_contacts)
-                    .where(household_contacts.c.household_id == household_id)
-                    .order_by(household_contacts.c.id)
-                )
-            ).all()
-            events = (
-                await conn.execute(
-                    select(household_events)
-                    .where(household_events.c.household_id == household_id)
-                    .order_by(household_events.c.id)
-                )
-            ).all()
+            members = await _history(conn, household_members, household_id)
+            relations = await _history(conn, custody, household_id)
+            contacts = await _history(conn, household_contacts, household_id)
+            events = await _history(conn, household_events, household_id)
         current = [c for c in contacts if c.until_at is None] or list(contacts[-1:])
         return Household(
             id=head.id,
@@ -390,6 +366,12 @@ class SqlHouseholdStore:
                 {"organisation": organisation},
             )
         return await self.get(household_id)
+
+
+async def _history(conn: AsyncConnection, table: Any, household_id: str) -> Sequence[Any]:
+    """Every row of one of a household's history tables, oldest first."""
+    query = select(table).where(table.c.household_id == household_id).order_by(table.c.id)
+    return (await conn.execute(query)).all()
 
 
 async def _require(conn: AsyncConnection, household_id: str) -> None:
