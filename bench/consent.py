@@ -265,12 +265,8 @@ def summary(name: str, ms: list[float]) -> dict[str, float]:
     return result
 
 
-async def measure(
-    url: str, data: Data, checks: int, seed: int, *, pre_ping: bool = True
-) -> dict[str, Any]:
+async def measure(url: str, data: Data, checks: int, seed: int) -> dict[str, Any]:
     engine = create_engine(url)
-    if not pre_ping:  # what-if figure: the pool without a liveness ping on checkout
-        engine.sync_engine.pool._pre_ping = False
     store = SqlConsentStore(engine, rules=AgeRules(), sign=lambda c: "", issuer="bench")
     rng = random.Random(seed + 2)
     people = data.people()
@@ -379,11 +375,6 @@ def run_engine(kind: str, args: argparse.Namespace, data: Data) -> dict[str, Any
             loaded = time.perf_counter() - started
             print(f"  generated and loaded in {loaded:.1f} s")
             result = asyncio.run(measure(url, data, args.checks, args.seed))
-            if args.what_if_no_pre_ping:
-                print("  -- the same with pool_pre_ping off (what-if):")
-                result["no_pre_ping"] = asyncio.run(
-                    measure(url, data, args.checks, args.seed, pre_ping=False)
-                )
         finally:
             asyncio.run(_pg_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     result["load_seconds"] = loaded
@@ -403,11 +394,6 @@ def main(argv: list[str] | None = None) -> int:
         ),
     )
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument(
-        "--what-if-no-pre-ping",
-        action="store_true",
-        help="PostgreSQL: also measure with the pool's pre-ping switched off",
-    )
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     args = parser.parse_args(argv)
     data = Data(args.households, args.consents, args.seed)
