@@ -13,7 +13,9 @@ import contextlib
 import json
 import signal
 import sys
+from collections.abc import Mapping
 from dataclasses import replace
+from pathlib import Path
 
 from aiohttp import web
 
@@ -21,7 +23,7 @@ from adapters.reference.app import create_source_app
 from adapters.reference.jwks import RemoteJwks
 from adapters.reference.sqlsource import build_reference_database
 from gateway.app import create_app
-from gateway.appkeys import CONSENTS, ENGINE, HOUSEHOLDS, ORGANISATIONS, POLICIES, PSEUDONYMISER
+from gateway.appkeys import CONSENTS, HOUSEHOLDS, ORGANISATIONS, POLICIES, PSEUDONYMISER
 from gateway.commands._common import add_settings_options, load_settings
 from gateway.db import create_engine
 from gateway.demo import demo_population, scenario_guide, seed_demo, write_people
@@ -115,7 +117,7 @@ async def _demo(settings: Settings, *, serve: bool) -> int:
                 await web.TCPSite(source_runner, "127.0.0.1", port).start()
                 source_runners.append(source_runner)
         await web.TCPSite(runner, settings.host, settings.port).start()
-        _print_guide(settings, people_file, scenario_guide(population), app)
+        _print_guide(settings, people_file, scenario_guide(population))
         if serve:
             await _wait_for_signal()
         return 0
@@ -123,7 +125,6 @@ async def _demo(settings: Settings, *, serve: bool) -> int:
         for source_runner in source_runners:
             await source_runner.cleanup()
         await runner.cleanup()
-        _ = ENGINE  # the engine is disposed by the app's cleanup context
 
 
 def _jwks_file(settings: Settings, org_id: str) -> str | None:
@@ -145,14 +146,9 @@ async def _wait_for_signal() -> None:
     await stop.wait()
 
 
-def _print_guide(
-    settings: Settings,
-    people_file: object,
-    scenarios: dict[str, str] | object,
-    app: web.Application,
-) -> None:
+def _print_guide(settings: Settings, people_file: Path, scenarios: Mapping[str, str]) -> None:
     base = f"http://{settings.host}:{settings.port}"
-    bsn = dict(scenarios)["child_consented_at_11"] if isinstance(scenarios, dict) else ""
+    bsn = scenarios["child_under_12"]
     print(
         f"""
 Jeugd- en gezinsgateway demo is running.
@@ -164,9 +160,10 @@ Jeugd- en gezinsgateway demo is running.
   Synthetic people (BSNs are synthetic) {people_file}
 
 Scenarios (synthetic BSNs to try):
-{json.dumps(scenarios, indent=2)}
+{json.dumps(dict(scenarios), indent=2)}
 
-Try an exchange (the wijkteam asks for support planning):
+Try an exchange (the wijkteam asks for support planning for a child under 12 whose
+parents consented; then try "child_consented_at_11": now 12, the child must consent too):
 
   TOKEN=$(.venv/bin/gateway token --org wijkteam-utrecht)
   curl -s {base}/api/v1/exchanges -H "Authorization: Bearer $TOKEN" \\
