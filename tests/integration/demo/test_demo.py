@@ -52,11 +52,12 @@ def demo(tmp_path: Path) -> Any:
         "GATEWAY_LOG_FORMAT": "json",
     }
     env.pop("GATEWAY_DATABASE_URL", None)
+    log_file = (tmp_path / "demo.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "gateway", "demo", "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=log_file,
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -82,16 +83,17 @@ def demo(tmp_path: Path) -> Any:
             )
             return result.stdout.strip()
 
-        yield base, token, tmp_path / "var"
+        yield base, token, tmp_path / "var", tmp_path / "demo.log"
     finally:
         process.terminate()
         process.wait(timeout=20)
+        log_file.close()
         if process.stdout:
             process.stdout.close()
 
 
 def test_newcomer_follows_the_readme(demo: Any) -> None:
-    base, token, data_dir = demo
+    base, token, data_dir, log_path = demo
     people = json.loads((data_dir / "demo" / "people.json").read_text())
     assert people and all(p["bsn"].startswith("9999") for p in people)
     assert (data_dir / "demo" / "wijkteam-utrecht.pem").stat().st_mode & 0o077 == 0
@@ -116,3 +118,8 @@ def test_newcomer_follows_the_readme(demo: Any) -> None:
         e for e in log["entries"] if e.get("details", {}).get("exchange_id") == body["exchange_id"]
     ]
     assert len(exchange_entries) == len(body["results"])
+    # The service's own log lines (JSON) name the request, never the person.
+    lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
+    assert any(line.get("route") == "/api/v1/exchanges" for line in lines)
+    text = log_path.read_text()
+    assert child["bsn"] not in text and child["name"] not in text
