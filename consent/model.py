@@ -173,6 +173,19 @@ class ConsentScope:
             return False
         return source.org_id in self.source_organisations or source.org_type in self.source_types
 
+    def parties_json(self) -> dict[str, dict[str, list[str]]]:
+        """Who may receive and which sources, as receipts and the API show them."""
+        return {
+            "recipients": {
+                "organisations": sorted(self.recipient_organisations),
+                "types": sorted(self.recipient_types),
+            },
+            "sources": {
+                "organisations": sorted(self.source_organisations),
+                "types": sorted(self.source_types),
+            },
+        }
+
     def key(self) -> str:
         """A canonical text of the scope: equal scopes give equal keys (for superseding)."""
         parts = (

@@ -42,14 +42,7 @@ def receipt_claims(
         "decision": record.decision,
         "purposes": sorted(scope.purposes),
         "pii_categories": sorted(scope.categories),
-        "recipients": {
-            "organisations": sorted(scope.recipient_organisations),
-            "types": sorted(scope.recipient_types),
-        },
-        "sources": {
-            "organisations": sorted(scope.source_organisations),
-            "types": sorted(scope.source_types),
-        },
+        **scope.parties_json(),
         "given_at": record.given_at.isoformat(),
         "valid_from": record.valid_from.isoformat(),
         "valid_until": _iso(record.valid_until),

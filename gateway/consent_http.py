@@ -378,14 +378,7 @@ def consent_json(record: ConsentRecord) -> dict[str, Any]:
         "status": record.status_at(datetime.now(UTC)),
         "purposes": sorted(scope.purposes),
         "categories": sorted(scope.categories),
-        "recipients": {
-            "organisations": sorted(scope.recipient_organisations),
-            "types": sorted(scope.recipient_types),
-        },
-        "sources": {
-            "organisations": sorted(scope.source_organisations),
-            "types": sorted(scope.source_types),
-        },
+        **scope.parties_json(),
         "given_at": record.given_at.isoformat(),
         "valid_from": record.valid_from.isoformat(),
         "valid_until": _iso(record.valid_until),
