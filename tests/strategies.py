@@ -415,3 +415,38 @@ def audit_events(draw: _st.DrawFn) -> _AuditEvent:
             )
         ),
     )
+
+
+# --- adapters ---
+
+_JSON_LEAF = _st.none() | _st.booleans() | _st.integers() | _st.text(max_size=8)
+_JSON = _st.recursive(
+    _JSON_LEAF,
+    lambda inner: (
+        _st.lists(inner, max_size=3)
+        | _st.dictionaries(_st.text(min_size=1, max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@_st.composite
+def native_records(draw: _st.DrawFn, paths: list[str]) -> list[dict[str, object]]:
+    """Records a sloppy source might send: every mapped (dotted) path set to any JSON value
+    (scalars, lists, nested objects), some paths missing, plus unknown fields."""
+    records = []
+    for _ in range(draw(_st.integers(0, 3))):
+        record: dict[str, object] = draw(
+            _st.dictionaries(_st.text(min_size=1, max_size=6), _JSON, max_size=3)
+        )
+        for path in paths:
+            if draw(_st.booleans()):
+                head, *rest = path.split(".")
+                if rest:
+                    inner = record.setdefault(head, {})
+                    if isinstance(inner, dict):
+                        inner[rest[0]] = draw(_JSON)
+                else:
+                    record[head] = draw(_JSON)
+        records.append(record)
+    return records
