@@ -26,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 from pathlib import Path
 
 # bench/ holds scripts named like our packages (bench/consent.py): keep it off the path.
@@ -67,6 +66,7 @@ async def _serve(data_dir: Path, database_url: str, ports: dict[str, int]) -> No
     from gateway.exchange.wiring import source_token_factory
     from gateway.keys import init_keys
     from gateway.logs import configure_logging
+    from gateway.organisations import OrganisationRegistry
     from gateway.schema import upgrade
     from gateway.settings import Settings
 
@@ -88,9 +88,9 @@ async def _serve(data_dir: Path, database_url: str, ports: dict[str, int]) -> No
     settings = Settings.load(environ)
     configure_logging("json", "warning")
     init_keys(settings.keys_dir)
-    with organisations.open("rb") as fh:
-        for org in tomllib.load(fh)["organisation"]:
-            ensure_demo_key(org["id"], data_dir, org["jwks_file"])
+    for org in OrganisationRegistry.load(organisations, data_dir=data_dir, require_keys=False):
+        if org.jwks_file:
+            ensure_demo_key(org.id, data_dir, org.jwks_file)
     engine = create_engine(database_url)
     await upgrade(engine)
     await engine.dispose()

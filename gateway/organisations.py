@@ -38,6 +38,7 @@ class Organisation:
     keys: Mapping[str, jwt.PyJWK] = field(repr=False)
     adapter: Mapping[str, Any] | None = None
     pilots: tuple[str, ...] = ()
+    jwks_file: str | None = None  # relative to the data dir, where configured
 
     def public(self) -> dict[str, str]:
         """What may be shown about an organisation (to families, officers, other orgs)."""
@@ -128,6 +129,7 @@ def _parse(
         keys=keys,
         adapter=adapter,
         pilots=tuple(entry.get("pilots", ())),
+        jwks_file=str(entry["jwks_file"]) if "jwks_file" in entry else None,
     )
 
 

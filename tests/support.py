@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import tomllib
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
 from gateway.db import create_engine
 from gateway.demo_keys import DemoOrganisationKey, ensure_demo_key
 from gateway.keys import init_keys
+from gateway.organisations import OrganisationRegistry
 from gateway.schema import upgrade
 from gateway.settings import Settings
 
-__all__ = ["REPO", "GatewayFixture", "make_gateway_fixture", "migrate"]
+__all__ = ["REPO", "GatewayFixture", "free_port", "make_gateway_fixture", "migrate"]
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIG_DIR = REPO / "config"
@@ -42,12 +43,22 @@ def make_gateway_fixture(data_dir: Path, database_url: str, **env: str) -> Gatew
     }
     settings = Settings.load(environ)
     init_keys(settings.keys_dir)
-    with (CONFIG_DIR / "organisations.toml").open("rb") as fh:
-        organisations = tomllib.load(fh)["organisation"]
+    registry = OrganisationRegistry.load(
+        CONFIG_DIR / "organisations.toml", data_dir=data_dir, require_keys=False
+    )
     keys = {
-        org["id"]: ensure_demo_key(org["id"], data_dir, org["jwks_file"]) for org in organisations
+        org.id: ensure_demo_key(org.id, data_dir, org.jwks_file)
+        for org in registry
+        if org.jwks_file
     }
     return GatewayFixture(settings, keys)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 async def migrate(database_url: str) -> None:

@@ -74,9 +74,8 @@ async def _demo(settings: Settings, *, serve: bool) -> int:
     app = create_app(settings)
     organisations = app[ORGANISATIONS]
     for org in organisations:
-        jwks_file = _jwks_file(settings, org.id)
-        if jwks_file:
-            ensure_demo_key(org.id, settings.data_dir, jwks_file)
+        if org.jwks_file:
+            ensure_demo_key(org.id, settings.data_dir, org.jwks_file)
     # Reload so the freshly written public keys are registered.
     app = create_app(settings)
     runner = web.AppRunner(app, access_log=None)
@@ -125,16 +124,6 @@ async def _demo(settings: Settings, *, serve: bool) -> int:
         for source_runner in source_runners:
             await source_runner.cleanup()
         await runner.cleanup()
-
-
-def _jwks_file(settings: Settings, org_id: str) -> str | None:
-    import tomllib
-
-    with (settings.config_dir / "organisations.toml").open("rb") as fh:
-        for entry in tomllib.load(fh).get("organisation", []):
-            if entry.get("id") == org_id and "jwks_file" in entry:
-                return str(entry["jwks_file"])
-    return None
 
 
 async def _wait_for_signal() -> None:

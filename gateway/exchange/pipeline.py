@@ -10,12 +10,13 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
 from adapters.base import CategoryRecords, FetchRequest, SourceAdapter
 from adapters.errors import SourceUnavailable
 from adapters.registry import fetch_all
+from consent import age_on
 from gateway.exchange.model import (
     AccessRecord,
     ExchangeRequest,
@@ -35,7 +36,6 @@ __all__ = [
     "ExchangeMeta",
     "RequestMeta",
     "SubjectDirectory",
-    "age_on",
     "run_exchange",
 ]
 
@@ -116,7 +116,7 @@ async def run_exchange(
         at=now,
         requester_role=principal.role,
         requester_region=principal.organisation.region,
-        subject_age=age_on(subject.birth_date, now.date()),
+        subject_age=None if subject.birth_date is None else age_on(subject.birth_date, now.date()),
         requester_is_regiehouder=subject.regiehouder_org_id == principal.organisation.id,
         has_case_reference=request.case_reference is not None,
         justification_length=len(request.justification or ""),
@@ -138,13 +138,6 @@ async def run_exchange(
     )
     seqs = await deps.access_log.record(exchange, [_access_record(item) for item in items])
     return ExchangeResult(exchange.exchange_id, engine.version, tuple(items), tuple(seqs))
-
-
-def age_on(birth_date: date | None, day: date) -> int | None:
-    if birth_date is None:
-        return None
-    before_birthday = (day.month, day.day) < (birth_date.month, birth_date.day)
-    return day.year - birth_date.year - int(before_birthday)
 
 
 def _sources(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -14,13 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import REPO
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from support import REPO, free_port
 
 
 def _call(url: str, token: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
@@ -42,9 +35,9 @@ def demo(tmp_path: Path) -> Any:
     shutil.copytree(REPO / "config", config)
     text = (config / "organisations.toml").read_text()
     for port in range(8101, 8106):
-        text = text.replace(f"127.0.0.1:{port}", f"127.0.0.1:{_free_port()}")
+        text = text.replace(f"127.0.0.1:{port}", f"127.0.0.1:{free_port()}")
     (config / "organisations.toml").write_text(text)
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "GATEWAY_DATA_DIR": str(tmp_path / "var"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from support import REPO, GatewayFixture, make_gateway_fixture
+from support import REPO, GatewayFixture, free_port, make_gateway_fixture
 
 from gateway.app import create_app
 from gateway.db import create_engine
@@ -58,16 +57,10 @@ async def test_readyz_is_503_when_database_is_down(dead_db_client: Client) -> No
     assert health.status == 200
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_migrate_then_serve_answers_readyz(tmp_path: Path, database_url: str) -> None:
     """The README's `gateway migrate && gateway serve`, as real processes."""
     make_gateway_fixture(tmp_path / "data", database_url)  # keys + organisation keys
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "GATEWAY_DATA_DIR": str(tmp_path / "data"),
@@ -111,7 +104,7 @@ def test_serve_exits_2_on_unmigrated_database(tmp_path: Path) -> None:
         "GATEWAY_DATA_DIR": str(tmp_path / "data"),
         "GATEWAY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'g.db'}",
         "GATEWAY_CONFIG_DIR": str(REPO / "config"),
-        "GATEWAY_PORT": str(_free_port()),
+        "GATEWAY_PORT": str(free_port()),
     }
     result = subprocess.run(
         [sys.executable, "-m", "gateway", "serve"],
