@@ -31,6 +31,7 @@ from consent.model import (
     Notification,
     RequesterRef,
     SourceRef,
+    SubjectState,
     SubjectSummary,
 )
 from consent.receipts import RECEIPT_TYP, receipt_claims
@@ -68,6 +69,7 @@ __all__ = [
     "SourceRef",
     "SqlConsentStore",
     "SqlHouseholdStore",
+    "SubjectState",
     "SubjectSummary",
     "age_on",
     "evaluate",

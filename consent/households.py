@@ -24,7 +24,6 @@ from consent.model import (
     HouseholdEvent,
     Member,
     NewMember,
-    SubjectSummary,
 )
 from consent.tables import (
     custody,
@@ -184,29 +183,6 @@ class SqlHouseholdStore:
                 select(custody.c.child).where(custody.c.parent == parent, _open_at(custody, when))
             )
             return sorted({r.child for r in rows})
-
-    async def subject_summary(
-        self, person: str, at: datetime | None = None
-    ) -> SubjectSummary | None:
-        """The person's current household, regiehouder and birth date in one indexed read
-        (what an exchange needs to know of its subject); None if not registered."""
-        when = utc(at or datetime.now(UTC))
-        query = (
-            select(
-                household_members.c.household_id,
-                household_members.c.birth_date,
-                households.c.regiehouder,
-            )
-            .join(households, households.c.id == household_members.c.household_id)
-            .where(household_members.c.person == person, _open_at(household_members, when))
-            .order_by(household_members.c.id)
-            .limit(1)
-        )
-        async with self._engine.connect() as conn:
-            row = (await conn.execute(query)).first()
-        if row is None:
-            return None
-        return SubjectSummary(row.household_id, row.birth_date, row.regiehouder)
 
     async def birth_date(self, person: str) -> date | None:
         async with self._engine.connect() as conn:

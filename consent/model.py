@@ -127,6 +127,20 @@ class SubjectSummary:
 
 
 @dataclass(frozen=True)
+class SubjectState:
+    """What the gateway knows of one subject at one moment, read once per exchange:
+    the household they live in now (`summary`, None if not registered), their birth
+    date, who holds custody of them and their live declarations."""
+
+    subject: str
+    at: datetime
+    summary: SubjectSummary | None
+    birth_date: date | None
+    custody_holders: frozenset[str]
+    live: tuple[ConsentRecord, ...]
+
+
+@dataclass(frozen=True)
 class Household:
     """A household with its whole history: ended memberships and custody stay, closed."""
 

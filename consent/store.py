@@ -14,10 +14,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import (
-    Date,
     DateTime,
     Integer,
-    String,
     and_,
     bindparam,
     cast,
@@ -52,6 +50,8 @@ from consent.model import (
     Notification,
     RequesterRef,
     SourceRef,
+    SubjectState,
+    SubjectSummary,
 )
 from consent.receipts import receipt_claims
 from consent.rules import AgeRules, evaluate
@@ -62,6 +62,7 @@ from consent.tables import (
     consents,
     custody,
     household_members,
+    households,
 )
 
 __all__ = ["ConsentStore", "Receipt", "SqlConsentStore"]
@@ -85,30 +86,39 @@ _CHECK_COLUMNS = (
     consents.c.valid_until,
 )
 
-# Built once. The check reads, in one round trip, the subject's birth date joined with
-# the custody relations naming them as child (indexes: household_members.person,
-# custody.child), and their live declarations (index: consents subject+status).
+# Built once. The check reads, in one round trip, the subject's memberships (with their
+# household's regiehouder) joined with the custody relations naming them as child
+# (indexes: household_members.person, custody.child), and their live declarations
+# (index: consents subject+status). Validity in time is judged in Python, at the
+# request's moment, so the statement has a single parameter.
 _TZ = DateTime(timezone=True)
+_PROFILE_COLUMNS = (
+    household_members.c.birth_date,
+    custody.c.parent,
+    custody.c.since,
+    custody.c.until_at,
+    household_members.c.id.label("member_id"),
+    household_members.c.household_id,
+    households.c.regiehouder,
+    household_members.c.since.label("member_since"),
+    household_members.c.until_at.label("member_until"),
+)
 _PROFILE_PART = (
     select(
         literal_column("0", Integer).label("kind"),
-        household_members.c.birth_date,
-        custody.c.parent,
-        custody.c.since,
-        custody.c.until_at,
+        *_PROFILE_COLUMNS,
         *(cast(null(), column.type).label(column.name) for column in _CHECK_COLUMNS),
     )
     .select_from(
-        household_members.outerjoin(custody, custody.c.child == household_members.c.person)
+        household_members.join(
+            households, households.c.id == household_members.c.household_id
+        ).outerjoin(custody, custody.c.child == household_members.c.person)
     )
     .where(household_members.c.person == bindparam("subject"))
 )
 _LIVE_PART = select(
     literal_column("1", Integer).label("kind"),
-    cast(null(), Date).label("birth_date"),
-    cast(null(), String(64)).label("parent"),
-    cast(null(), _TZ).label("since"),
-    cast(null(), _TZ).label("until_at"),
+    *(cast(null(), column.type).label(column.name) for column in _PROFILE_COLUMNS),
     *_CHECK_COLUMNS,
 ).where(
     consents.c.subject == bindparam("subject"),
@@ -177,23 +187,53 @@ class SqlConsentStore:
     async def covers_many(
         self, subject: str, requester: RequesterRef, items: Sequence[Item], at: datetime
     ) -> list[Coverage]:
-        """One coverage per (purpose, category, source), from one indexed read of the
-        subject's birth date, custody holders and live declarations (`_CHECK`),
-        evaluated in memory. Nothing is cached."""
+        """One coverage per (purpose, category, source), from one read of the subject's
+        state (`subject_state`), evaluated in memory. Nothing is cached."""
+        return self.covers_in(await self.subject_state(subject, at), requester, items)
+
+    async def subject_state(self, subject: str, at: datetime) -> SubjectState:
+        """The subject's household, birth date, custody holders and live declarations
+        at `at`, from one indexed read (`_CHECK`). Nothing is cached."""
         when = utc(at)
         rows = await self._check.rows(subject)
         profile = [r for r in rows if r[0] == 0]
-        live = [_check_record(r) for r in rows if r[0] == 1] if profile else []
-        birth = as_date(profile[0][1]) if profile else None
+        live = tuple(_check_record(r) for r in rows if r[0] == 1) if profile else ()
         holders: set[str] = set()
-        for _, _, parent, since, until in (r[:5] for r in profile):
-            start, end = as_datetime(since), as_datetime(until)
-            in_force = start is not None and start <= when and (end is None or when < end)
-            if parent is not None and in_force:
+        current: tuple[Any, ...] | None = None
+        for row in profile:
+            _, _, parent, since, until, member_id, _, _, member_since, member_until = row[:10]
+            if parent is not None and _in_force(since, until, when):
                 holders.add(parent)
+            if _in_force(member_since, member_until, when) and (
+                current is None or member_id < current[5]
+            ):
+                current = row
+        birth = as_date((current or profile[0])[1]) if profile else None
+        summary = (
+            SubjectSummary(current[6], birth, current[7])
+            if current is not None and birth is not None
+            else None
+        )
+        return SubjectState(subject, when, summary, birth, frozenset(holders), live)
+
+    def covers_in(
+        self, state: SubjectState, requester: RequesterRef, items: Sequence[Item]
+    ) -> list[Coverage]:
+        """`covers_many` on a state already read (the exchange reads it once per request)."""
         return [
-            evaluate(subject, birth, holders, live, requester, p, c, s, when, self.rules)
-            for p, c, s in items
+            evaluate(
+                state.subject,
+                state.birth_date,
+                state.custody_holders,
+                state.live,
+                requester,
+                purpose,
+                category,
+                source,
+                state.at,
+                self.rules,
+            )
+            for purpose, category, source in items
         ]
 
     # -- recording ---------------------------------------------------------------------
@@ -493,10 +533,15 @@ def _scope(row: Row[Any]) -> ConsentScope:
     )
 
 
+def _in_force(since: Any, until: Any, at: datetime) -> bool:
+    start, end = as_datetime(since), as_datetime(until)
+    return start is not None and start <= at and (end is None or at < end)
+
+
 def _check_record(row: tuple[Any, ...]) -> ConsentRecord:
     """A row of `_CHECK` (kind 1): just what the check needs."""
-    (_, _, _, _, _, id_, subject, given_by, decision, status, purposes, categories,
-     r_orgs, r_types, s_orgs, s_types, valid_from, valid_until) = row  # fmt: skip
+    (id_, subject, given_by, decision, status, purposes, categories,
+     r_orgs, r_types, s_orgs, s_types, valid_from, valid_until) = row[10:]  # fmt: skip
     # A row without a start (the schema forbids it) is never in force: fail closed.
     start = as_datetime(valid_from) or datetime.max.replace(tzinfo=UTC)
     return ConsentRecord(

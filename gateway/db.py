@@ -7,24 +7,29 @@ several tasks (and the CLI next to a running server) can share the file.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
-__all__ = ["create_engine"]
+__all__ = ["create_engine", "write_gate"]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
-def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(database_url: str, *, pool_size: int = 20) -> AsyncEngine:
     """An async engine for `database_url` with the settings each backend needs."""
     if database_url.startswith("sqlite"):
         engine = create_async_engine(
             database_url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            pool_size=pool_size,
+            max_overflow=pool_size,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
@@ -37,6 +42,23 @@ def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
         max_overflow=pool_size,
         pool_recycle=1800,
     )
+
+
+_SQLITE_WRITE_GATES: WeakKeyDictionary[Engine, asyncio.Lock] = WeakKeyDictionary()
+
+
+def write_gate(engine: AsyncEngine) -> contextlib.AbstractAsyncContextManager[Any]:
+    """Hold around a hot-path write transaction (audit appends, the replay cache).
+
+    SQLite has one writer at a time; a second connection that wants the write
+    lock sleeps in SQLite's busy handler (1, 2, 5, 10 ms ...), which under load
+    costs far more than the transaction itself. Within one process these
+    writers therefore queue on an asyncio lock instead; other processes still
+    meet the busy timeout. PostgreSQL locks rows, so there it is a no-op.
+    """
+    if engine.dialect.name != "sqlite":
+        return contextlib.nullcontext()
+    return _SQLITE_WRITE_GATES.setdefault(engine.sync_engine, asyncio.Lock())
 
 
 def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:

@@ -9,17 +9,21 @@ in the database so every gateway instance refuses a replay.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
-from sqlalchemy import delete, insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.db import write_gate
 from gateway.errors import (
     RoleRequired,
+    ServiceUnavailable,
     TokenExpired,
     TokenInvalid,
     TokenMissing,
@@ -27,12 +31,14 @@ from gateway.errors import (
     UnknownIssuer,
     UnknownKey,
 )
+from gateway.group_commit import GroupCommit
 from gateway.organisations import ALLOWED_ALGORITHMS, Organisation, OrganisationRegistry
 from gateway.tables import replay_cache
 
 __all__ = ["OrganisationAuthenticator", "Principal", "bearer_token"]
 
 _REQUIRED_CLAIMS = ["iss", "sub", "aud", "exp", "iat", "jti"]
+_MAX_REPLAY_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,19 @@ class OrganisationAuthenticator:
         self._audience = audience
         self._leeway = leeway_seconds
         self._max_lifetime = max_lifetime_seconds
+        dialect_insert = sqlite_insert if engine.dialect.name == "sqlite" else pg_insert
+        self._insert = (
+            dialect_insert(replay_cache)
+            .on_conflict_do_nothing()
+            .returning(replay_cache.c.issuer, replay_cache.c.jti)
+        )
+        # Concurrent requests share one INSERT per batch instead of a transaction each.
+        self._seen: GroupCommit[tuple[str, str, datetime], bool] = GroupCommit(
+            self._remember_batch,
+            failure=lambda _exc: ServiceUnavailable("Database unavailable; no data released"),
+            name="replay_check",
+            max_batch=_MAX_REPLAY_BATCH,
+        )
 
     async def authenticate(self, authorization: str | None) -> Principal:
         claims, org = self.verify(bearer_token(authorization))
@@ -137,17 +156,33 @@ class OrganisationAuthenticator:
 
     async def _remember_jti(self, issuer: str, jti: str, exp: int) -> None:
         expires = datetime.fromtimestamp(exp, UTC) + timedelta(seconds=self._leeway)
-        try:
-            async with self._engine.begin() as conn:
-                await conn.execute(
-                    insert(replay_cache).values(issuer=issuer, jti=jti, expires_at=expires)
-                )
-        except IntegrityError:
-            raise TokenReplayed("This token (jti) was already used") from None
+        if not await self._seen.submit((issuer, jti, expires)):
+            raise TokenReplayed("This token (jti) was already used")
+
+    async def _remember_batch(self, batch: Sequence[tuple[str, str, datetime]]) -> list[bool]:
+        """Record a batch of token ids in one transaction; True for each one seen first.
+
+        `INSERT ... ON CONFLICT DO NOTHING RETURNING` reports the rows it inserted, so
+        a token id already in the table (from any instance) comes back as a replay; a
+        token id twice in one batch counts for its first caller only.
+        """
+        first: dict[tuple[str, str], int] = {}
+        rows: list[dict[str, Any]] = []
+        for index, (issuer, jti, expires) in enumerate(batch):
+            if (issuer, jti) not in first:
+                first[(issuer, jti)] = index
+                rows.append({"issuer": issuer, "jti": jti, "expires_at": expires})
+        async with write_gate(self._engine), self._engine.begin() as conn:
+            result = await conn.execute(self._insert, rows)
+            inserted = {(row.issuer, row.jti) for row in result}
+        return [
+            first[(issuer, jti)] == index and (issuer, jti) in inserted
+            for index, (issuer, jti, _expires) in enumerate(batch)
+        ]
 
     async def prune(self, now: datetime | None = None) -> int:
         """Forget token ids whose tokens have expired anyway."""
-        async with self._engine.begin() as conn:
+        async with write_gate(self._engine), self._engine.begin() as conn:
             result = await conn.execute(
                 delete(replay_cache).where(replay_cache.c.expires_at < (now or datetime.now(UTC)))
             )

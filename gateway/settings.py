@@ -44,7 +44,7 @@ class Settings:
     max_categories: int = 50
     audit_checkpoint_every: int = 1000
     audit_checkpoint_seconds: float = 60.0
-    db_pool_size: int = 10
+    db_pool_size: int = 20
 
     @property
     def keys_dir(self) -> Path:

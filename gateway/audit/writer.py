@@ -1,9 +1,9 @@
 """`AuditLog`: durable, hash-chained appends with group commit, plus checkpoints.
 
-One writer task per process takes every pending `append` from a queue and
-commits them together in one transaction (group commit): while one batch is
-being committed the next one gathers, so throughput grows with concurrency
-instead of collapsing into one transaction per entry. Inside the transaction
+Concurrent `append`s are committed together in one transaction (group commit,
+`gateway.group_commit`): while one batch is being committed the next one
+gathers, so throughput grows with concurrency instead of collapsing into one
+transaction per entry. Inside the transaction
 the chain head row is locked (`SELECT ... FOR UPDATE` on PostgreSQL, the
 database write lock on SQLite), so several processes on one database still
 extend one linear chain. Hashes are computed in Python; the batch goes in with
@@ -31,7 +31,9 @@ from gateway.audit.model import AuditEntry, AuditEvent, Checkpoint, format_time
 from gateway.audit.query import AuditPage, CursorCodec, entries_for_subject
 from gateway.audit.storage import checkpoint_from_row, json_list, json_object, utc
 from gateway.audit.tables import audit_chain_head, audit_checkpoints, audit_entries
+from gateway.db import write_gate
 from gateway.errors import AuditUnavailable
+from gateway.group_commit import GroupCommit
 from gateway.keys import KeyStore
 
 __all__ = ["AuditLog", "lock_chain_head"]
@@ -39,7 +41,6 @@ __all__ = ["AuditLog", "lock_chain_head"]
 log = structlog.get_logger("gateway.audit")
 
 MAX_BATCH_ENTRIES = 5000
-_GATHER_ROUNDS = 4
 
 
 def _utcnow() -> datetime:
@@ -49,7 +50,6 @@ def _utcnow() -> datetime:
 @dataclass
 class _Pending:
     fields: list[dict[str, Any]]
-    future: asyncio.Future[list[int]]
     checkpoint: bool = False
 
 
@@ -103,12 +103,16 @@ class AuditLog:
         self._issuer = issuer
         self._every = checkpoint_every
         self._interval = checkpoint_seconds
-        self._max_batch = max_batch
         self._clock = clock
         self._box = JustificationBox(keys.audit_keys, keys.current_audit_kid)
         self._cursors = CursorCodec.from_secret(keys.pseudonym_secret)
-        self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
-        self._writer: asyncio.Task[None] | None = None
+        self._writer: GroupCommit[_Pending, list[int]] = GroupCommit(
+            self._commit,
+            failure=lambda _exc: AuditUnavailable("Audit log unavailable; no data released"),
+            name="audit_append",
+            max_batch=max_batch,
+            weight=lambda pending: max(1, len(pending.fields)),
+        )
         self._timer: asyncio.Task[None] | None = None
         self._accepting = False
 
@@ -129,25 +133,21 @@ class AuditLog:
         return self._keys
 
     async def start(self) -> None:
-        """Start the writer task (and the checkpoint timer)."""
-        if self._writer is not None:
+        """Accept appends and start the checkpoint timer."""
+        if self._accepting:
             return
         self._accepting = True
-        self._writer = asyncio.create_task(self._write_forever(), name="audit-writer")
         self._timer = asyncio.create_task(self._checkpoint_timer(), name="audit-checkpoints")
 
     async def close(self) -> None:
-        """Stop accepting appends, commit what is queued, stop the tasks."""
+        """Stop accepting appends, commit what is queued, stop the timer."""
         self._accepting = False
         if self._timer is not None:
             self._timer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._timer
             self._timer = None
-        if self._writer is not None:
-            self._queue.put_nowait(None)
-            await self._writer
-            self._writer = None
+        await self._writer.drain()
 
     async def append(self, events: Sequence[AuditEvent]) -> list[int]:
         """Commit `events` to the chain; their sequence numbers, in order.
@@ -164,17 +164,13 @@ class AuditLog:
         except Exception as exc:
             log.error("audit_append_failed", error_type=type(exc).__name__)
             raise AuditUnavailable("Audit entry could not be prepared; no data released") from None
-        future: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Pending(fields, future))
-        return await future
+        return await self._writer.submit(_Pending(fields))
 
     async def checkpoint(self) -> Checkpoint | None:
         """Sign a checkpoint at the head now, unless the head already has one."""
         if not self._accepting:
             raise AuditUnavailable("Audit log is not running")
-        future: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Pending([], future, checkpoint=True))
-        seqs = await future
+        seqs = await self._writer.submit(_Pending([], checkpoint=True))
         if not seqs:
             return None
         async with self._engine.connect() as conn:
@@ -252,49 +248,10 @@ class AuditLog:
             "details": dict(event.details),
         }
 
-    async def _write_forever(self) -> None:
-        stopping = False
-        while not stopping:
-            first = await self._queue.get()
-            if first is None:
-                break
-            batch = [first]
-            size = len(first.fields)
-            # Let callers that are ready to append (e.g. just woken by the previous
-            # commit) reach the queue before the batch is closed: group commit.
-            for _ in range(_GATHER_ROUNDS):
-                waiting = self._queue.qsize()
-                await asyncio.sleep(0)
-                if self._queue.qsize() == waiting:
-                    break
-            while size < self._max_batch and not self._queue.empty():
-                item = self._queue.get_nowait()
-                if item is None:
-                    stopping = True
-                    break
-                batch.append(item)
-                size += len(item.fields)
-            await self._commit_batch(batch)
-
-    async def _commit_batch(self, batch: list[_Pending]) -> None:
-        try:
-            results = await self._commit(batch)
-        except Exception as exc:
-            log.error("audit_append_failed", error_type=type(exc).__name__, batch=len(batch))
-            for pending in batch:
-                if not pending.future.done():
-                    pending.future.set_exception(
-                        AuditUnavailable("Audit log unavailable; no data released")
-                    )
-            return
-        for pending, seqs in zip(batch, results, strict=True):
-            if not pending.future.done():
-                pending.future.set_result(seqs)
-
-    async def _commit(self, batch: list[_Pending]) -> list[list[int]]:
+    async def _commit(self, batch: Sequence[_Pending]) -> list[list[int]]:
         force = any(p.checkpoint for p in batch)
         results: list[list[int]] = []
-        async with self._engine.begin() as conn:
+        async with write_gate(self._engine), self._engine.begin() as conn:
             head = await lock_chain_head(conn)
             now = self._clock()
             stamp = format_time(now)

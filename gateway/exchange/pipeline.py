@@ -1,8 +1,9 @@
 """The exchange, as one function that reads like the design's request flow.
 
-authenticate (done by the route) → validate → pseudonymise → decide every
-source x category → consent → fetch the permitted items concurrently →
-minimise → audit (durably, before anything leaves) → answer.
+authenticate (done by the route) → validate → pseudonymise → read the
+subject (household, custody, live consents: one read) → decide every source x
+category → consent → fetch the permitted items concurrently → minimise →
+audit (durably, before anything leaves) → answer.
 """
 
 from __future__ import annotations
@@ -30,18 +31,14 @@ from policies import Decision, DecisionContext, PolicyEngine
 
 __all__ = [
     "AccessLog",
-    "ConsentCheck",
     "ConsentView",
     "ExchangeDeps",
     "ExchangeMeta",
     "RequestMeta",
-    "SubjectDirectory",
+    "SubjectReader",
+    "SubjectRecord",
     "run_exchange",
 ]
-
-
-class SubjectDirectory(Protocol):
-    async def lookup(self, pseudonym: str) -> SubjectInfo: ...
 
 
 @dataclass(frozen=True)
@@ -51,15 +48,22 @@ class ConsentView:
     missing: tuple[str, ...]
 
 
-class ConsentCheck(Protocol):
-    async def check(
-        self,
-        subject: SubjectInfo,
-        requester: Organisation,
-        purpose: str,
-        items: Sequence[tuple[str, Organisation]],
-        at: datetime,
-    ) -> list[ConsentView]: ...
+class SubjectRecord(Protocol):
+    """What the registry and the consent store hold on the subject, read once per
+    exchange at its start; nothing is cached between exchanges."""
+
+    @property
+    def info(self) -> SubjectInfo: ...
+
+    def consent(
+        self, requester: Organisation, purpose: str, items: Sequence[tuple[str, Organisation]]
+    ) -> list[ConsentView]:
+        """Whether consent covers each (category, source) for `requester` and `purpose`."""
+        ...
+
+
+class SubjectReader(Protocol):
+    async def read(self, pseudonym: str, at: datetime) -> SubjectRecord: ...
 
 
 @dataclass(frozen=True)
@@ -89,8 +93,7 @@ class ExchangeDeps:
     organisations: Mapping[str, Organisation]
     adapters: Mapping[str, SourceAdapter]
     pseudonymise: Callable[[str], str]
-    subjects: SubjectDirectory
-    consent: ConsentCheck
+    subjects: SubjectReader
     access_log: AccessLog
     deadline_seconds: float
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -108,7 +111,8 @@ async def run_exchange(
 ) -> ExchangeResult:
     now = deps.clock()
     engine = deps.engine()
-    subject = await deps.subjects.lookup(deps.pseudonymise(request.bsn))
+    record = await deps.subjects.read(deps.pseudonymise(request.bsn), now)
+    subject = record.info
     sources = _sources(request, principal.organisation, deps)
     context = DecisionContext(
         requester_type=principal.organisation.type,
@@ -123,7 +127,7 @@ async def run_exchange(
     )
     pairs = [(source, category) for source in sources for category in request.categories]
     decisions = engine.decide_all(context, [(source.type, category) for source, category in pairs])
-    items = await _apply_consent(pairs, decisions, subject, principal, request.purpose, now, deps)
+    items = _apply_consent(pairs, decisions, record, principal, request.purpose)
     items = await _fetch(items, request, principal, meta, deps)
     exchange = ExchangeMeta(
         exchange_id="ex_" + secrets.token_hex(12),
@@ -152,23 +156,17 @@ def _sources(
     ]
 
 
-async def _apply_consent(
+def _apply_consent(
     pairs: Sequence[tuple[Organisation, str]],
     decisions: Sequence[Decision],
-    subject: SubjectInfo,
+    record: SubjectRecord,
     principal: Principal,
     purpose: str,
-    now: datetime,
-    deps: ExchangeDeps,
 ) -> list[ItemResult]:
     """Items after the consent check: a permit that needs consent holds only if one covers it."""
     needing = [i for i, d in enumerate(decisions) if d.permitted and d.consent_required]
-    views = await deps.consent.check(
-        subject,
-        principal.organisation,
-        purpose,
-        [(pairs[i][1], pairs[i][0]) for i in needing],
-        now,
+    views = record.consent(
+        principal.organisation, purpose, [(pairs[i][1], pairs[i][0]) for i in needing]
     )
     by_index = dict(zip(needing, views, strict=True))
     items: list[ItemResult] = []

@@ -1,7 +1,8 @@
 """The exchange pipeline's ports, connected to their real implementations.
 
-`SqlSubjectDirectory` reads the household registry, `StoreConsentCheck` asks the
-consent store (no cache: a withdrawal counts on the very next request),
+`StoreSubjectReader` reads the subject's household, custody and live consents
+from the consent store in one read per exchange (no cache: a withdrawal counts
+on the very next request),
 `AuditAccessLog` appends to the hash-chained audit log, and `build_adapters`
 turns each organisation's adapter settings into a `SourceAdapter`.
 """
@@ -9,7 +10,7 @@ turns each organisation's adapter settings into a `SourceAdapter`.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.base import SourceAdapter
 from adapters.errors import AdapterConfigError
 from adapters.registry import build_adapter, close_adapters
-from consent import RequesterRef, SourceRef, SqlConsentStore, SqlHouseholdStore
+from consent import RequesterRef, SourceRef, SqlConsentStore, SubjectState
 from gateway.appkeys import (
     AUDIT,
     CONSENTS,
     EXCHANGE_DEPS,
-    HOUSEHOLDS,
     HTTP_SESSION,
     KEYS,
     ORGANISATIONS,
@@ -38,14 +38,13 @@ from gateway.audit.model import AuditEvent
 from gateway.audit.writer import AuditLog
 from gateway.errors import AuditUnavailable, SettingsError
 from gateway.exchange.model import AccessRecord, SubjectInfo
-from gateway.exchange.pipeline import ConsentView, ExchangeDeps, ExchangeMeta
+from gateway.exchange.pipeline import ConsentView, ExchangeDeps, ExchangeMeta, SubjectRecord
 from gateway.keys import KeyStore
 from gateway.organisations import Organisation, OrganisationRegistry
 
 __all__ = [
     "AuditAccessLog",
-    "SqlSubjectDirectory",
-    "StoreConsentCheck",
+    "StoreSubjectReader",
     "build_adapters",
     "exchange_context",
     "source_token_factory",
@@ -54,36 +53,38 @@ __all__ = [
 SOURCE_TOKEN_SECONDS = 60
 
 
-class SqlSubjectDirectory:
-    def __init__(self, households: SqlHouseholdStore) -> None:
-        self._households = households
+class StoreSubjectReader:
+    """The subject's registry entry and consents, from the consent store's single read."""
 
-    async def lookup(self, pseudonym: str) -> SubjectInfo:
-        summary = await self._households.subject_summary(pseudonym, datetime.now(UTC))
-        if summary is None:
-            return SubjectInfo(pseudonym, None, None, None)
-        return SubjectInfo(pseudonym, summary.household_id, summary.birth_date, summary.regiehouder)
-
-
-class StoreConsentCheck:
     def __init__(self, consents: SqlConsentStore) -> None:
         self._consents = consents
 
-    async def check(
-        self,
-        subject: SubjectInfo,
-        requester: Organisation,
-        purpose: str,
-        items: Sequence[tuple[str, Organisation]],
-        at: datetime,
+    async def read(self, pseudonym: str, at: datetime) -> SubjectRecord:
+        return _StoreSubject(self._consents, await self._consents.subject_state(pseudonym, at))
+
+
+class _StoreSubject:
+    def __init__(self, consents: SqlConsentStore, state: SubjectState) -> None:
+        self._consents = consents
+        self._state = state
+        summary = state.summary
+        self.info = (
+            SubjectInfo(state.subject, None, None, None)
+            if summary is None
+            else SubjectInfo(
+                state.subject, summary.household_id, summary.birth_date, summary.regiehouder
+            )
+        )
+
+    def consent(
+        self, requester: Organisation, purpose: str, items: Sequence[tuple[str, Organisation]]
     ) -> list[ConsentView]:
         if not items:
             return []
-        coverages = await self._consents.covers_many(
-            subject.pseudonym,
+        coverages = self._consents.covers_in(
+            self._state,
             RequesterRef(requester.id, requester.type),
             [(purpose, category, SourceRef(src.id, src.type)) for category, src in items],
-            at,
         )
         return [ConsentView(c.ok, c.consent_ids, c.missing) for c in coverages]
 
@@ -209,8 +210,7 @@ async def exchange_context(app: web.Application) -> AsyncIterator[None]:
         organisations={org.id: org for org in app[ORGANISATIONS]},
         adapters=adapters,
         pseudonymise=app[PSEUDONYMISER].pseudonym,
-        subjects=SqlSubjectDirectory(app[HOUSEHOLDS]),
-        consent=StoreConsentCheck(app[CONSENTS]),
+        subjects=StoreSubjectReader(app[CONSENTS]),
         access_log=AuditAccessLog(app[AUDIT]),
         deadline_seconds=settings.exchange_deadline_seconds,
     )
