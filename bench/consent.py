@@ -332,6 +332,8 @@ async def measure(url: str, data: Data, checks: int, seed: int) -> dict[str, Any
             "ratio": ratio,
         }
     finally:
+        await pk_reader.close()
+        await store.close()
         await engine.dispose()
 
 

@@ -234,7 +234,13 @@ def main() -> int:
             asyncio.run(_load(url, [body], _tokens(data_dir, "jeugd-gateway", 200), 1.0,
                               args.concurrency))  # warm-up  # fmt: skip
             tokens = _tokens(data_dir, "jeugd-gateway", per_run)
+            cpu_before = _cpu_seconds(server.pid)
             results[name] = asyncio.run(_load(url, [body], tokens, args.seconds, args.concurrency))
+            cpu_after = _cpu_seconds(server.pid)
+            if cpu_before is not None and cpu_after is not None:
+                results[name]["server_cpu_ms"] = (
+                    (cpu_after - cpu_before) * 1000 / max(results[name]["requests"], 1)
+                )
     finally:
         if server.stdin:
             server.stdin.close()
@@ -246,12 +252,22 @@ def main() -> int:
     print(f"exchange benchmark ({engine}, {args.concurrency} concurrent clients, "
           f"{args.seconds:.0f} s each, loopback, 2 processes)")  # fmt: skip
     for name, r in results.items():
+        cpu = f"  server CPU {r['server_cpu_ms']:.2f} ms/req" if "server_cpu_ms" in r else ""
         print(f"  {name:12s} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:6.1f} ms  "
               f"p99 {r['p99_ms']:6.1f} ms  ({r['requests']:.0f} requests, "
-              f"{r['errors']:.0f} errors)")  # fmt: skip
+              f"{r['errors']:.0f} errors){cpu}")  # fmt: skip
     ratio = results["gateway"]["rps"] / results["passthrough"]["rps"]
     print(f"  ratio gateway/passthrough: {ratio:.2f} (target >= 0.5)")
     return 0
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of a process so far (Linux /proc), to show the cost per request."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _fresh_pg_database(admin_url: str) -> str:

@@ -1,28 +1,47 @@
 """The consent check's single read, run on the driver connection of the shared engine.
 
 The statement is SQLAlchemy Core (`consent.store._CHECK`), compiled once for the
-engine's dialect. On asyncpg and aiosqlite it is executed on the pooled connection's
-driver (`driver_connection`: one prepared-statement round trip, or one hop to the
-SQLite thread) instead of through SQLAlchemy's async result layer, which on small
-machines costs more than the query itself. Other drivers take the ordinary path.
-Every call reads the database: there is no cache.
+engine's dialect. On asyncpg and aiosqlite it is executed on the driver of a
+pooled connection the reader keeps (one prepared-statement round trip, or one hop
+to the SQLite thread) instead of through SQLAlchemy's async result layer and a
+pool check-out per read, which on small machines cost more than the query
+itself. Other drivers take the ordinary path. Every call reads the database:
+there is no cache.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.expression import CompoundSelect, Select
 
 __all__ = ["CheckReader", "as_date", "as_datetime", "as_list"]
 
 
 class CheckReader:
+    """Runs one read-only statement on a few connections it keeps checked out.
+
+    Checking a connection out of SQLAlchemy's pool and back costs several times the
+    query itself on small machines (greenlet hand-overs, a reset on return), so the
+    reader keeps up to `connections` pooled connections and runs the statement on
+    their driver. Each read is one autocommit statement: it sees everything
+    committed before it, on every instance. A connection that fails is closed and
+    replaced on the next read; the failing read raises (the caller fails closed).
+    `close()` gives the connections back; call it before disposing the engine.
+    """
+
     def __init__(
-        self, engine: AsyncEngine, statement: Select[Any] | CompoundSelect[Any], param: str
+        self,
+        engine: AsyncEngine,
+        statement: Select[Any] | CompoundSelect[Any],
+        param: str,
+        *,
+        connections: int = 4,
     ) -> None:
         dialect = engine.dialect
         self._statement = statement
@@ -37,19 +56,48 @@ class CheckReader:
         compiled = statement.compile(dialect=dialect)
         self._sql = str(compiled)
         self._positions = len(compiled.positiontup or ()) or 1
+        self._limit = connections
+        self._idle: list[tuple[AsyncConnection, Any]] = []  # (connection, its driver's)
+        self._held: set[AsyncConnection] = set()
+        self._available = asyncio.Semaphore(connections)
 
     async def rows(self, value: str) -> list[tuple[Any, ...]]:
         """The statement's rows for `value` (bound to every occurrence of the parameter)."""
-        async with self._engine.connect() as conn:
-            if not self._driver:
-                result = await conn.execute(self._statement, {self._param: value})
+        if not self._driver:
+            async with self._engine.connect() as plain:
+                result = await plain.execute(self._statement, {self._param: value})
                 return [tuple(row) for row in result]
-            raw = await conn.get_raw_connection()
-            driver: Any = raw.driver_connection
-            args = [value] * self._positions
-            if self._driver == "asyncpg":
-                return [tuple(row) for row in await driver.fetch(self._sql, *args)]
-            return [tuple(row) for row in await driver.execute_fetchall(self._sql, args)]
+        args = [value] * self._positions
+        async with self._available:
+            conn, driver = self._idle.pop() if self._idle else await self._open()
+            try:
+                if self._driver == "asyncpg":
+                    rows = [tuple(row) for row in await driver.fetch(self._sql, *args)]
+                else:
+                    rows = [tuple(row) for row in await driver.execute_fetchall(self._sql, args)]
+            except BaseException:
+                await self._discard(conn)
+                raise
+            self._idle.append((conn, driver))
+            return rows
+
+    async def close(self) -> None:
+        """Give every kept connection back to the engine's pool."""
+        held, self._held, self._idle = self._held, set(), []
+        for conn in held:
+            await conn.close()
+
+    async def _open(self) -> tuple[AsyncConnection, Any]:
+        conn = await self._engine.connect()
+        self._held.add(conn)
+        raw = await conn.get_raw_connection()
+        return conn, raw.driver_connection
+
+    async def _discard(self, conn: AsyncConnection) -> None:
+        self._held.discard(conn)
+        with contextlib.suppress(Exception):
+            await conn.invalidate()
+            await conn.close()
 
 
 def as_date(value: Any) -> date | None:

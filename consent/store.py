@@ -171,6 +171,10 @@ class SqlConsentStore:
         self._sign = sign
         self._issuer = issuer
 
+    async def close(self) -> None:
+        """Give back the connections the check keeps; call before disposing the engine."""
+        await self._check.close()
+
     # -- the check ---------------------------------------------------------------------
 
     async def covers(

@@ -30,7 +30,7 @@ from gateway.appkeys import (
 )
 from gateway.audit.context import audit_context
 from gateway.consent_setup import consent_context
-from gateway.db import create_engine
+from gateway.db import create_engine, dispose
 from gateway.errors import SettingsError
 from gateway.exchange.wiring import exchange_context
 from gateway.keys import KeyStore
@@ -91,7 +91,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         log.warning("database_unreachable", error_type=type(exc).__name__)
     else:
         if not state.up_to_date:
-            await engine.dispose()
+            await dispose(engine)
             raise SettingsError(
                 "GATEWAY_DATABASE_URL", f"{state.describe()}; run `gateway migrate`"
             )
@@ -104,7 +104,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         max_lifetime_seconds=settings.token_max_lifetime_seconds,
     )
     yield
-    await engine.dispose()
+    await dispose(engine)
 
 
 async def _http_client(app: web.Application) -> AsyncIterator[None]:

@@ -66,3 +66,4 @@ async def consent_context(app: web.Application) -> AsyncIterator[None]:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+    await app[CONSENTS].close()

@@ -8,16 +8,21 @@ several tasks (and the CLI next to a running server) can share the file.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from typing import Any
+import weakref
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, event
+import sqlalchemy
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState
 
-__all__ = ["create_engine", "write_gate"]
+__all__ = ["WriteRunner", "create_engine", "dispose", "write_runner"]
+
+T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -30,8 +35,10 @@ def create_engine(database_url: str, *, pool_size: int = 20) -> AsyncEngine:
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             pool_size=pool_size,
             max_overflow=pool_size,
+            pool_reset_on_return=None,  # `_sqlite_reset` decides instead
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine.pool, "reset", _sqlite_reset)
         return engine
     # No pool_pre_ping: it costs a round trip on every checkout (measured: +0.5 ms per
     # request). After a PostgreSQL restart a stale connection fails one request with a
@@ -44,21 +51,95 @@ def create_engine(database_url: str, *, pool_size: int = 20) -> AsyncEngine:
     )
 
 
-_SQLITE_WRITE_GATES: WeakKeyDictionary[Engine, asyncio.Lock] = WeakKeyDictionary()
+class WriteRunner:
+    """Runs the hot path's write transactions (replay cache, audit appends) for one engine.
 
-
-def write_gate(engine: AsyncEngine) -> contextlib.AbstractAsyncContextManager[Any]:
-    """Hold around a hot-path write transaction (audit appends, the replay cache).
-
-    SQLite has one writer at a time; a second connection that wants the write
-    lock sleeps in SQLite's busy handler (1, 2, 5, 10 ms ...), which under load
-    costs far more than the transaction itself. Within one process these
-    writers therefore queue on an asyncio lock instead; other processes still
-    meet the busy timeout. PostgreSQL locks rows, so there it is a no-op.
+    A transaction is a plain function on a synchronous `Connection`. On a SQLite
+    file it runs on one dedicated thread with its own connection, so the whole
+    transaction costs the event loop one hand-over instead of one per statement,
+    and this process's hot-path writers queue on that thread rather than in
+    SQLite's sleeping busy handler (other processes still meet the busy timeout).
+    On PostgreSQL, which locks rows, it runs with `AsyncConnection.run_sync` on a
+    pooled connection, concurrently with other transactions.
     """
-    if engine.dialect.name != "sqlite":
-        return contextlib.nullcontext()
-    return _SQLITE_WRITE_GATES.setdefault(engine.sync_engine, asyncio.Lock())
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = weakref.ref(engine)
+        self._sync: Engine | None = None
+        self._thread: ThreadPoolExecutor | None = None
+        url = engine.url
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            self._sync = sqlalchemy.create_engine(
+                url.set(drivername="sqlite+pysqlite"),
+                connect_args={
+                    "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+                    # Only the runner's thread uses it; disposal may come from another.
+                    "check_same_thread": False,
+                },
+                pool_size=1,
+                max_overflow=0,
+            )
+            event.listen(self._sync, "connect", _sqlite_pragmas)
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+
+    async def run(self, transaction: Callable[[Connection], T]) -> T:
+        """`transaction(conn)` inside BEGIN ... COMMIT (ROLLBACK if it raises)."""
+        if self._thread is not None:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._thread, self._in_thread, transaction)
+        engine = self._engine()
+        if engine is None:
+            raise RuntimeError("the engine of this WriteRunner is gone")
+        async with engine.begin() as conn:
+            return await conn.run_sync(transaction)
+
+    def _in_thread(self, transaction: Callable[[Connection], T]) -> T:
+        assert self._sync is not None
+        with self._sync.begin() as conn:
+            return transaction(conn)
+
+    def close(self) -> None:
+        """Finish queued transactions, then release the thread and its connection."""
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
+        if self._sync is not None:
+            self._sync.dispose()
+
+
+_RUNNERS: WeakKeyDictionary[AsyncEngine, WriteRunner] = WeakKeyDictionary()
+
+
+def write_runner(engine: AsyncEngine) -> WriteRunner:
+    """The one `WriteRunner` of `engine` (shared, so SQLite gets a single writer thread)."""
+    runner = _RUNNERS.get(engine)
+    if runner is None:
+        runner = _RUNNERS[engine] = WriteRunner(engine)
+    return runner
+
+
+async def dispose(engine: AsyncEngine) -> None:
+    """Close the engine's write runner (if it has one), then its pool."""
+    runner = _RUNNERS.pop(engine, None)
+    if runner is not None:
+        await asyncio.get_running_loop().run_in_executor(None, runner.close)
+    await engine.dispose()
+
+
+def _sqlite_reset(
+    dbapi_conn: DBAPIConnection, record: ConnectionPoolEntry, state: PoolResetState
+) -> None:
+    """Roll back a connection coming back to the pool only if it is inside a transaction.
+
+    Every aiosqlite call is a hand-over to the connection's thread and back, so the
+    pool's default unconditional rollback doubled the cost of each short read. A
+    connection whose transaction SQLAlchemy already ended, or that never opened one
+    (SQLite reads run in autocommit), has nothing to roll back.
+    """
+    if state.terminate_only or not state.asyncio_safe or state.transaction_was_reset:
+        return
+    driver: Any = record.driver_connection
+    if driver is None or driver.in_transaction:
+        dbapi_conn.rollback()
 
 
 def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:

@@ -15,12 +15,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
-from sqlalchemy import delete
+from sqlalchemy import Connection, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.db import write_gate
+from gateway.db import write_runner
 from gateway.errors import (
     RoleRequired,
     ServiceUnavailable,
@@ -172,9 +172,11 @@ class OrganisationAuthenticator:
             if (issuer, jti) not in first:
                 first[(issuer, jti)] = index
                 rows.append({"issuer": issuer, "jti": jti, "expires_at": expires})
-        async with write_gate(self._engine), self._engine.begin() as conn:
-            result = await conn.execute(self._insert, rows)
-            inserted = {(row.issuer, row.jti) for row in result}
+
+        def insert_new(conn: Connection) -> set[tuple[str, str]]:
+            return {(row.issuer, row.jti) for row in conn.execute(self._insert, rows)}
+
+        inserted = await write_runner(self._engine).run(insert_new)
         return [
             first[(issuer, jti)] == index and (issuer, jti) in inserted
             for index, (issuer, jti, _expires) in enumerate(batch)
@@ -182,7 +184,7 @@ class OrganisationAuthenticator:
 
     async def prune(self, now: datetime | None = None) -> int:
         """Forget token ids whose tokens have expired anyway."""
-        async with write_gate(self._engine), self._engine.begin() as conn:
+        async with self._engine.begin() as conn:
             result = await conn.execute(
                 delete(replay_cache).where(replay_cache.c.expires_at < (now or datetime.now(UTC)))
             )

@@ -35,7 +35,7 @@ async def prune_before(
 ) -> PruneResult:
     e = audit_entries.c
     async with engine.begin() as conn:
-        await lock_chain_head(conn)
+        await conn.run_sync(lock_chain_head)
         last = (await conn.execute(select(func.max(e.seq)).where(e.time < before))).scalar()
         if last is None:
             return PruneResult(0, None)

@@ -21,8 +21,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.audit.canonical import hash_fields
 from gateway.audit.checkpoints import sign_checkpoint
@@ -31,7 +31,7 @@ from gateway.audit.model import AuditEntry, AuditEvent, Checkpoint, format_time
 from gateway.audit.query import AuditPage, CursorCodec, entries_for_subject
 from gateway.audit.storage import checkpoint_from_row, json_list, json_object, utc
 from gateway.audit.tables import audit_chain_head, audit_checkpoints, audit_entries
-from gateway.db import write_gate
+from gateway.db import write_runner
 from gateway.errors import AuditUnavailable
 from gateway.group_commit import GroupCommit
 from gateway.keys import KeyStore
@@ -62,7 +62,7 @@ class _Head:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-async def lock_chain_head(conn: AsyncConnection) -> _Head:
+def lock_chain_head(conn: Connection) -> _Head:
     """Lock the chain head for the rest of this transaction and read it."""
     head = audit_chain_head.c
     # One round trip: a no-op UPDATE takes the row lock (PostgreSQL) or the database
@@ -74,7 +74,7 @@ async def lock_chain_head(conn: AsyncConnection) -> _Head:
         .values(seq=head.seq)
         .returning(*audit_chain_head.c)
     )
-    row = (await conn.execute(query)).mappings().one()
+    row = conn.execute(query).mappings().one()
     checkpoint_time = row["checkpoint_time"]
     return _Head(
         int(row["seq"]),
@@ -249,63 +249,66 @@ class AuditLog:
         }
 
     async def _commit(self, batch: Sequence[_Pending]) -> list[list[int]]:
+        return await write_runner(self._engine).run(lambda conn: self._commit_in(conn, batch))
+
+    def _commit_in(self, conn: Connection, batch: Sequence[_Pending]) -> list[list[int]]:
+        """One transaction: lock the head, chain and insert the batch, maybe checkpoint."""
         force = any(p.checkpoint for p in batch)
         results: list[list[int]] = []
-        async with write_gate(self._engine), self._engine.begin() as conn:
-            head = await lock_chain_head(conn)
-            now = self._clock()
-            stamp = format_time(now)
-            seq, prev = head.seq, head.hash
-            rows: list[dict[str, Any]] = []
-            for pending in batch:
-                seqs: list[int] = []
-                for fields in pending.fields:
-                    seq += 1
-                    hashed = dict(fields, seq=seq, time=stamp, prev_hash=prev)
-                    prev = hash_fields(hashed)
-                    row = dict(hashed, time=now, hash=prev)
-                    row["rule_ids"] = json_list(fields["rule_ids"])
-                    row["consent_ids"] = json_list(fields["consent_ids"])
-                    row["details"] = json_object(fields["details"])
-                    rows.append(row)
-                    seqs.append(seq)
-                results.append(seqs)
-            if rows:
-                await conn.execute(insert(audit_entries), rows)
-            checkpoint_seq, checkpoint_time = head.checkpoint_seq, head.checkpoint_time
-            if seq > head.checkpoint_seq and (
-                force
-                or seq - head.checkpoint_seq >= self._every
-                or checkpoint_time is None
-                or now - checkpoint_time >= timedelta(seconds=self._interval)
-            ):
-                checkpoint = sign_checkpoint(
-                    self._keys, seq=seq, hash=prev, time=now, kind="checkpoint", issuer=self._issuer
-                )
-                await conn.execute(
-                    insert(audit_checkpoints).values(
-                        seq=checkpoint.seq,
-                        hash=checkpoint.hash,
-                        time=now,
-                        kind=checkpoint.kind,
-                        kid=checkpoint.kid,
-                        jws=checkpoint.jws,
-                    )
-                )
-                checkpoint_seq, checkpoint_time = seq, now
-                for pending, seqs in zip(batch, results, strict=True):
-                    if pending.checkpoint:
-                        seqs.append(seq)
-            await conn.execute(
-                update(audit_chain_head)
-                .where(audit_chain_head.c.id == 1)
-                .values(
-                    seq=seq,
-                    hash=prev,
-                    checkpoint_seq=checkpoint_seq,
-                    checkpoint_time=checkpoint_time,
+        head = lock_chain_head(conn)
+        now = self._clock()
+        stamp = format_time(now)
+        seq, prev = head.seq, head.hash
+        rows: list[dict[str, Any]] = []
+        for pending in batch:
+            seqs: list[int] = []
+            for fields in pending.fields:
+                seq += 1
+                hashed = dict(fields, seq=seq, time=stamp, prev_hash=prev)
+                prev = hash_fields(hashed)
+                row = dict(hashed, time=now, hash=prev)
+                row["rule_ids"] = json_list(fields["rule_ids"])
+                row["consent_ids"] = json_list(fields["consent_ids"])
+                row["details"] = json_object(fields["details"])
+                rows.append(row)
+                seqs.append(seq)
+            results.append(seqs)
+        if rows:
+            conn.execute(insert(audit_entries), rows)
+        checkpoint_seq, checkpoint_time = head.checkpoint_seq, head.checkpoint_time
+        if seq > head.checkpoint_seq and (
+            force
+            or seq - head.checkpoint_seq >= self._every
+            or checkpoint_time is None
+            or now - checkpoint_time >= timedelta(seconds=self._interval)
+        ):
+            checkpoint = sign_checkpoint(
+                self._keys, seq=seq, hash=prev, time=now, kind="checkpoint", issuer=self._issuer
+            )
+            conn.execute(
+                insert(audit_checkpoints).values(
+                    seq=checkpoint.seq,
+                    hash=checkpoint.hash,
+                    time=now,
+                    kind=checkpoint.kind,
+                    kid=checkpoint.kid,
+                    jws=checkpoint.jws,
                 )
             )
+            checkpoint_seq, checkpoint_time = seq, now
+            for pending, seqs in zip(batch, results, strict=True):
+                if pending.checkpoint:
+                    seqs.append(seq)
+        conn.execute(
+            update(audit_chain_head)
+            .where(audit_chain_head.c.id == 1)
+            .values(
+                seq=seq,
+                hash=prev,
+                checkpoint_seq=checkpoint_seq,
+                checkpoint_time=checkpoint_time,
+            )
+        )
         return results
 
     async def _checkpoint_timer(self) -> None:

@@ -23,7 +23,7 @@ from gateway.audit.storage import verify_stored
 from gateway.audit.verify import VerifyReport
 from gateway.audit.writer import AuditLog
 from gateway.commands._common import add_settings_options, load_settings
-from gateway.db import create_engine
+from gateway.db import create_engine, dispose
 from gateway.errors import AuditUnavailable, SettingsError
 from gateway.keys import KeyStore
 from gateway.settings import Settings
@@ -97,7 +97,7 @@ async def _verify_db(url: str, keys: KeyStore) -> VerifyReport:
     try:
         return await verify_stored(engine, keys.jwks())
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -112,7 +112,7 @@ async def _export_db(url: str, out: Path) -> int:
     try:
         summary = await export_log(engine, out)
     finally:
-        await engine.dispose()
+        await dispose(engine)
     print(f"exported {summary.entries} entries and {summary.checkpoints} checkpoints to {out}")
     return 0
 
@@ -172,6 +172,6 @@ async def _prune_db(settings: Settings, keys: KeyStore, before: datetime) -> int
         finally:
             await audit.close()
     finally:
-        await engine.dispose()
+        await dispose(engine)
     print(f"removed {result.removed} entries; signed anchor at seq {result.anchor_seq}")
     return 0

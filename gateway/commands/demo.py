@@ -25,7 +25,7 @@ from adapters.reference.sqlsource import build_reference_database
 from gateway.app import create_app
 from gateway.appkeys import CONSENTS, HOUSEHOLDS, ORGANISATIONS, POLICIES, PSEUDONYMISER
 from gateway.commands._common import add_settings_options, load_settings
-from gateway.db import create_engine
+from gateway.db import create_engine, dispose
 from gateway.demo import demo_population, scenario_guide, seed_demo, write_people
 from gateway.demo_keys import ensure_demo_key
 from gateway.errors import SettingsError
@@ -70,7 +70,7 @@ async def _demo(settings: Settings, *, serve: bool) -> int:
     try:
         await upgrade(engine)
     finally:
-        await engine.dispose()
+        await dispose(engine)
     app = create_app(settings)
     organisations = app[ORGANISATIONS]
     for org in organisations:

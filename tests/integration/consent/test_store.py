@@ -133,6 +133,7 @@ async def test_age_rules_apply_at_decision_time(gateway: GatewayFixture) -> None
             "not_registered",
         )
     finally:
+        await store.close()
         await engine.dispose()
 
 
@@ -172,6 +173,7 @@ async def test_expiry_is_recorded_as_an_event(gateway: GatewayFixture) -> None:
         assert signed[0]["event"] == "granted"
         assert signed[0]["valid_until"] == (T0 + timedelta(days=30)).isoformat()
     finally:
+        await store.close()
         await engine.dispose()
 
 
