@@ -1,6 +1,6 @@
 """Exchange throughput: the full gateway against a bare aiohttp pass-through, same run.
 
-    .venv/bin/python bench/exchange.py [--seconds 10] [--concurrency 32]
+    .venv/bin/python bench/exchange.py [--seconds 10] [--rounds 3] [--concurrency 32]
                                        [--database-url postgresql+asyncpg://127.0.0.1/test]
 
 One server process holds (a) a bare aiohttp pass-through that verifies the same
@@ -141,7 +141,10 @@ async def _serve(data_dir: Path, database_url: str, ports: dict[str, int]) -> No
     await web.TCPSite(baseline_runner, "127.0.0.1", ports["baseline"]).start()
     await web.TCPSite(gateway_runner, "127.0.0.1", ports["gateway"]).start()
     child = population.scenario("child_under_12")
-    print(json.dumps({"ready": True, "bsn": child.bsn}), flush=True)
+    from gateway.eventloop import loop_name
+
+    loop = loop_name(asyncio.get_running_loop())
+    print(json.dumps({"ready": True, "bsn": child.bsn, "loop": loop}), flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)  # until closed
     await session.close()
     for runner in (gateway_runner, baseline_runner, source_runner):
@@ -199,15 +202,24 @@ def _tokens(data_dir: Path, audience: str, count: int) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--seconds", type=float, default=10.0, help="per target and round")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--database-url", default="")
+    parser.add_argument(
+        "--event-loop", default="auto", choices=["auto", "uvloop", "asyncio"],
+        help="the server's loop, as GATEWAY_EVENT_LOOP (default: what `gateway serve` uses)",
+    )  # fmt: skip
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--ports", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        asyncio.run(_serve(args.data_dir, args.database_url, json.loads(args.ports)))
+        from gateway import eventloop
+
+        eventloop.run(
+            _serve(args.data_dir, args.database_url, json.loads(args.ports)), args.event_loop
+        )
         return 0
 
     data_dir = Path(tempfile.mkdtemp(prefix="bench-exchange-"))
@@ -217,7 +229,8 @@ def main() -> int:
     ports = {"gateway": _free_port(), "baseline": _free_port(), "source": _free_port()}
     server = subprocess.Popen(
         [sys.executable, __file__, "--serve", "--data-dir", str(data_dir),
-         "--database-url", database_url, "--ports", json.dumps(ports)],
+         "--database-url", database_url, "--ports", json.dumps(ports),
+         "--event-loop", args.event_loop],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -227,20 +240,30 @@ def main() -> int:
                            "categories": ["contact_details", "health"],
                            "sources": [WIJKTEAM]}).encode()  # fmt: skip
         per_run = int(args.seconds * 6000) + 1000
-        results = {}
-        for name, path, port in (("passthrough", "/passthrough", ports["baseline"]),
-                                 ("gateway", "/api/v1/exchanges", ports["gateway"])):  # fmt: skip
-            url = f"http://127.0.0.1:{port}{path}"
-            asyncio.run(_load(url, [body], _tokens(data_dir, "jeugd-gateway", 200), 1.0,
-                              args.concurrency))  # warm-up  # fmt: skip
-            tokens = _tokens(data_dir, "jeugd-gateway", per_run)
-            cpu_before = _cpu_seconds(server.pid)
-            results[name] = asyncio.run(_load(url, [body], tokens, args.seconds, args.concurrency))
-            cpu_after = _cpu_seconds(server.pid)
-            if cpu_before is not None and cpu_after is not None:
-                results[name]["server_cpu_ms"] = (
-                    (cpu_after - cpu_before) * 1000 / max(results[name]["requests"], 1)
+        targets = {
+            "passthrough": f"http://127.0.0.1:{ports['baseline']}/passthrough",
+            "gateway": f"http://127.0.0.1:{ports['gateway']}/api/v1/exchanges",
+        }
+        for url in targets.values():  # warm-up: connections, caches, statements
+            asyncio.run(_load(url, [body], _tokens(data_dir, "jeugd-gateway", 300), 1.0,
+                              args.concurrency))  # fmt: skip
+        # Rounds alternate the two targets, so a passing disturbance on this machine
+        # hits both; the ratio reported is the median of the rounds' ratios.
+        rounds: list[dict[str, dict[str, float]]] = []
+        for _ in range(args.rounds):
+            results: dict[str, dict[str, float]] = {}
+            for name, url in targets.items():
+                tokens = _tokens(data_dir, "jeugd-gateway", per_run)
+                cpu_before = _cpu_seconds(server.pid)
+                results[name] = asyncio.run(
+                    _load(url, [body], tokens, args.seconds, args.concurrency)
                 )
+                cpu_after = _cpu_seconds(server.pid)
+                if cpu_before is not None and cpu_after is not None:
+                    results[name]["server_cpu_ms"] = (
+                        (cpu_after - cpu_before) * 1000 / max(results[name]["requests"], 1)
+                    )
+            rounds.append(results)
     finally:
         if server.stdin:
             server.stdin.close()
@@ -250,14 +273,19 @@ def main() -> int:
         shutil.rmtree(data_dir, ignore_errors=True)
     engine = "PostgreSQL" if args.database_url else "SQLite"
     print(f"exchange benchmark ({engine}, {args.concurrency} concurrent clients, "
-          f"{args.seconds:.0f} s each, loopback, 2 processes)")  # fmt: skip
-    for name, r in results.items():
-        cpu = f"  server CPU {r['server_cpu_ms']:.2f} ms/req" if "server_cpu_ms" in r else ""
-        print(f"  {name:12s} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:6.1f} ms  "
-              f"p99 {r['p99_ms']:6.1f} ms  ({r['requests']:.0f} requests, "
-              f"{r['errors']:.0f} errors){cpu}")  # fmt: skip
-    ratio = results["gateway"]["rps"] / results["passthrough"]["rps"]
-    print(f"  ratio gateway/passthrough: {ratio:.2f} (target >= 0.5)")
+          f"{args.rounds} rounds of {args.seconds:.0f} s per target, loopback, 2 processes, "
+          f"server loop {ready['loop']})")  # fmt: skip
+    ratios = []
+    for number, results in enumerate(rounds, 1):
+        for name, r in results.items():
+            cpu = f"  server CPU {r['server_cpu_ms']:.2f} ms/req" if "server_cpu_ms" in r else ""
+            print(f"  round {number} {name:12s} {r['rps']:6.0f} req/s  p50 {r['p50_ms']:6.1f} ms  "
+                  f"p99 {r['p99_ms']:6.1f} ms  ({r['requests']:.0f} requests, "
+                  f"{r['errors']:.0f} errors){cpu}")  # fmt: skip
+        ratios.append(results["gateway"]["rps"] / results["passthrough"]["rps"])
+        print(f"  round {number} ratio gateway/passthrough: {ratios[-1]:.2f}")
+    print(f"  ratio gateway/passthrough (median of {len(ratios)} rounds): "
+          f"{statistics.median(ratios):.2f} (target >= 0.5)")  # fmt: skip
     return 0
 
 

@@ -47,13 +47,14 @@ class GroupCommit(Generic[T, R]):
         self._name = name
         self._max_batch = max_batch
         self._weight = weight
-        self._queue: deque[tuple[T, asyncio.Future[R]]] = deque()
+        self._queue: deque[tuple[T, int, asyncio.Future[R]]] = deque()
         self._flusher: asyncio.Task[None] | None = None
 
     async def submit(self, item: T) -> R:
         """Commit `item` with whatever else is waiting; its result once committed."""
+        weight = self._weight(item)  # here, so a failing weight fails only this caller
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-        self._queue.append((item, future))
+        self._queue.append((item, weight, future))
         if self._flusher is None:
             self._flusher = asyncio.create_task(self._flush_all(), name=self._name)
         return await future
@@ -71,19 +72,19 @@ class GroupCommit(Generic[T, R]):
                     await asyncio.sleep(0)
                     if len(self._queue) == waiting:
                         break
-                batch = [self._queue.popleft()]
-                size = self._weight(batch[0][0])
-                while self._queue and size + self._weight(self._queue[0][0]) <= self._max_batch:
-                    item = self._queue.popleft()
-                    size += self._weight(item[0])
-                    batch.append(item)
+                item, size, future = self._queue.popleft()
+                batch = [(item, future)]
+                while self._queue and size + self._queue[0][1] <= self._max_batch:
+                    item, weight, future = self._queue.popleft()
+                    size += weight
+                    batch.append((item, future))
                 await self._flush(batch)
         finally:
             self._flusher = None
             # A submit that raced the end of the loop (none can: no await between the
             # last check and here) or a flusher cancelled at shutdown: fail the rest.
             while self._queue:
-                _item, future = self._queue.popleft()
+                _item, _weight, future = self._queue.popleft()
                 if not future.done():
                     future.set_exception(self._failure(RuntimeError("group commit stopped")))
 

@@ -45,6 +45,7 @@ class Settings:
     audit_checkpoint_every: int = 1000
     audit_checkpoint_seconds: float = 60.0
     db_pool_size: int = 20
+    event_loop: str = "auto"  # auto (uvloop if installed) | uvloop | asyncio
 
     @property
     def keys_dir(self) -> Path:
@@ -94,6 +95,7 @@ class Settings:
             "audit_checkpoint_every": _ranged_int(1, 10_000_000),
             "audit_checkpoint_seconds": _ranged_float(0.1, 86_400.0),
             "db_pool_size": _ranged_int(1, 200),
+            "event_loop": _choice("auto", "uvloop", "asyncio"),
         }
         known = {f.name for f in fields(cls)}
         for key in file_values:

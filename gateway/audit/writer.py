@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.audit.canonical import hash_fields
@@ -31,7 +31,7 @@ from gateway.audit.model import AuditEntry, AuditEvent, Checkpoint, format_time
 from gateway.audit.query import AuditPage, CursorCodec, entries_for_subject
 from gateway.audit.storage import checkpoint_from_row, json_list, json_object, utc
 from gateway.audit.tables import audit_chain_head, audit_checkpoints, audit_entries
-from gateway.db import write_runner
+from gateway.db import CompiledSql, asyncpg_sql, write_runner
 from gateway.errors import AuditUnavailable
 from gateway.group_commit import GroupCommit
 from gateway.keys import KeyStore
@@ -62,19 +62,48 @@ class _Head:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+# Statements built once: construction and cache-key generation cost more than the
+# execution on the hot path. `_LOCK_HEAD` is one round trip: a no-op UPDATE takes the
+# row lock (PostgreSQL) or the database write lock (SQLite, waiting on busy_timeout)
+# and RETURNING reads the head under it, so two writers never both extend one head.
+_LOCK_HEAD = (
+    update(audit_chain_head)
+    .where(audit_chain_head.c.id == 1)
+    .values(seq=audit_chain_head.c.seq)
+    .returning(*audit_chain_head.c)
+)
+_ADVANCE_HEAD = (
+    update(audit_chain_head)
+    .where(audit_chain_head.c.id == 1)
+    .values(
+        seq=bindparam("new_seq"),
+        hash=bindparam("new_hash"),
+        checkpoint_seq=bindparam("new_checkpoint_seq"),
+        checkpoint_time=bindparam("new_checkpoint_time"),
+    )
+)
+_INSERT_ENTRIES = insert(audit_entries)
+_INSERT_CHECKPOINT = insert(audit_checkpoints)
+
+
+_CHECKPOINT_KEYS = ("seq", "hash", "time", "kind", "kid", "jws")
+
+
+@dataclass
+class _Plan:
+    entries: list[dict[str, Any]]
+    checkpoint: dict[str, Any] | None
+    head: dict[str, Any]  # the `_ADVANCE_HEAD` parameters
+    results: list[list[int]]  # per pending append: its seqs (+ the checkpoint's, if asked)
+
+
 def lock_chain_head(conn: Connection) -> _Head:
     """Lock the chain head for the rest of this transaction and read it."""
-    head = audit_chain_head.c
-    # One round trip: a no-op UPDATE takes the row lock (PostgreSQL) or the database
-    # write lock (SQLite, waiting on busy_timeout) and RETURNING reads the head under
-    # it, so two writers never both extend the same head.
-    query = (
-        update(audit_chain_head)
-        .where(head.id == 1)
-        .values(seq=head.seq)
-        .returning(*audit_chain_head.c)
-    )
-    row = conn.execute(query).mappings().one()
+    return _head_from(conn.execute(_LOCK_HEAD).mappings().one())
+
+
+def _head_from(row: Any) -> _Head:
+    """A head from its row (a SQLAlchemy mapping or an asyncpg record)."""
     checkpoint_time = row["checkpoint_time"]
     return _Head(
         int(row["seq"]),
@@ -106,6 +135,11 @@ class AuditLog:
         self._clock = clock
         self._box = JustificationBox(keys.audit_keys, keys.current_audit_kid)
         self._cursors = CursorCodec.from_secret(keys.pseudonym_secret)
+        # PostgreSQL statements, compiled for asyncpg on first use.
+        self._pg_lock: CompiledSql | None = None
+        self._pg_advance: CompiledSql | None = None
+        self._pg_checkpoint: CompiledSql | None = None
+        self._pg_insert: dict[tuple[str, ...], CompiledSql] = {}
         self._writer: GroupCommit[_Pending, list[int]] = GroupCommit(
             self._commit,
             failure=lambda _exc: AuditUnavailable("Audit log unavailable; no data released"),
@@ -249,32 +283,69 @@ class AuditLog:
         }
 
     async def _commit(self, batch: Sequence[_Pending]) -> list[list[int]]:
-        return await write_runner(self._engine).run(lambda conn: self._commit_in(conn, batch))
+        runner = write_runner(self._engine)
+        if runner.asyncpg:
+            return await runner.run_asyncpg(lambda driver: self._commit_asyncpg(driver, batch))
+        return await runner.run(lambda conn: self._commit_in(conn, batch))
 
     def _commit_in(self, conn: Connection, batch: Sequence[_Pending]) -> list[list[int]]:
         """One transaction: lock the head, chain and insert the batch, maybe checkpoint."""
+        plan = self._plan(lock_chain_head(conn), batch)
+        if plan.entries:
+            conn.execute(_INSERT_ENTRIES, plan.entries)
+        if plan.checkpoint is not None:
+            conn.execute(_INSERT_CHECKPOINT, plan.checkpoint)
+        conn.execute(_ADVANCE_HEAD, plan.head)
+        return plan.results
+
+    async def _commit_asyncpg(self, driver: Any, batch: Sequence[_Pending]) -> list[list[int]]:
+        """`_commit_in` on the asyncpg driver: the same statements, compiled once."""
+        dialect = self._engine.dialect
+        if self._pg_lock is None:
+            self._pg_lock = asyncpg_sql(_LOCK_HEAD, dialect)
+            self._pg_advance = asyncpg_sql(_ADVANCE_HEAD, dialect)
+            self._pg_checkpoint = asyncpg_sql(_INSERT_CHECKPOINT, dialect, _CHECKPOINT_KEYS)
+        assert self._pg_advance is not None and self._pg_checkpoint is not None
+        lock = self._pg_lock
+        row = await driver.fetchrow(lock.sql, *lock.args({}))
+        plan = self._plan(_head_from(row), batch)
+        if plan.entries:
+            keys = tuple(plan.entries[0])
+            insert_entries = self._pg_insert.get(keys)
+            if insert_entries is None:
+                insert_entries = self._pg_insert[keys] = asyncpg_sql(_INSERT_ENTRIES, dialect, keys)
+            await driver.executemany(
+                insert_entries.sql, [insert_entries.args(entry) for entry in plan.entries]
+            )
+        if plan.checkpoint is not None:
+            await driver.execute(
+                self._pg_checkpoint.sql, *self._pg_checkpoint.args(plan.checkpoint)
+            )
+        await driver.execute(self._pg_advance.sql, *self._pg_advance.args(plan.head))
+        return plan.results
+
+    def _plan(self, head: _Head, batch: Sequence[_Pending]) -> _Plan:
+        """The rows a batch adds on top of `head`: chained hashes, maybe a checkpoint."""
         force = any(p.checkpoint for p in batch)
         results: list[list[int]] = []
-        head = lock_chain_head(conn)
         now = self._clock()
         stamp = format_time(now)
         seq, prev = head.seq, head.hash
-        rows: list[dict[str, Any]] = []
+        entries: list[dict[str, Any]] = []
         for pending in batch:
             seqs: list[int] = []
             for fields in pending.fields:
                 seq += 1
                 hashed = dict(fields, seq=seq, time=stamp, prev_hash=prev)
                 prev = hash_fields(hashed)
-                row = dict(hashed, time=now, hash=prev)
-                row["rule_ids"] = json_list(fields["rule_ids"])
-                row["consent_ids"] = json_list(fields["consent_ids"])
-                row["details"] = json_object(fields["details"])
-                rows.append(row)
+                entry = dict(hashed, time=now, hash=prev)
+                entry["rule_ids"] = json_list(fields["rule_ids"])
+                entry["consent_ids"] = json_list(fields["consent_ids"])
+                entry["details"] = json_object(fields["details"])
+                entries.append(entry)
                 seqs.append(seq)
             results.append(seqs)
-        if rows:
-            conn.execute(insert(audit_entries), rows)
+        checkpoint_row: dict[str, Any] | None = None
         checkpoint_seq, checkpoint_time = head.checkpoint_seq, head.checkpoint_time
         if seq > head.checkpoint_seq and (
             force
@@ -285,31 +356,25 @@ class AuditLog:
             checkpoint = sign_checkpoint(
                 self._keys, seq=seq, hash=prev, time=now, kind="checkpoint", issuer=self._issuer
             )
-            conn.execute(
-                insert(audit_checkpoints).values(
-                    seq=checkpoint.seq,
-                    hash=checkpoint.hash,
-                    time=now,
-                    kind=checkpoint.kind,
-                    kid=checkpoint.kid,
-                    jws=checkpoint.jws,
-                )
-            )
+            checkpoint_row = {
+                "seq": checkpoint.seq,
+                "hash": checkpoint.hash,
+                "time": now,
+                "kind": checkpoint.kind,
+                "kid": checkpoint.kid,
+                "jws": checkpoint.jws,
+            }
             checkpoint_seq, checkpoint_time = seq, now
             for pending, seqs in zip(batch, results, strict=True):
                 if pending.checkpoint:
                     seqs.append(seq)
-        conn.execute(
-            update(audit_chain_head)
-            .where(audit_chain_head.c.id == 1)
-            .values(
-                seq=seq,
-                hash=prev,
-                checkpoint_seq=checkpoint_seq,
-                checkpoint_time=checkpoint_time,
-            )
-        )
-        return results
+        new_head = {
+            "new_seq": seq,
+            "new_hash": prev,
+            "new_checkpoint_seq": checkpoint_seq,
+            "new_checkpoint_time": checkpoint_time,
+        }
+        return _Plan(entries, checkpoint_row, new_head, results)
 
     async def _checkpoint_timer(self) -> None:
         while True:

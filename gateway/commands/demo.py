@@ -22,6 +22,7 @@ from aiohttp import web
 from adapters.reference.app import create_source_app
 from adapters.reference.jwks import RemoteJwks
 from adapters.reference.sqlsource import build_reference_database
+from gateway import eventloop
 from gateway.app import create_app
 from gateway.appkeys import CONSENTS, HOUSEHOLDS, ORGANISATIONS, POLICIES, PSEUDONYMISER
 from gateway.commands._common import add_settings_options, load_settings
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     settings = replace(settings, demo_mode=True, host="127.0.0.1", port=args.port or settings.port)
     try:
-        return asyncio.run(_demo(settings, serve=not args.no_serve))
+        return eventloop.run(_demo(settings, serve=not args.no_serve), settings.event_loop)
     except SettingsError as exc:
         print(f"gateway: {exc}", file=sys.stderr)
         return 2

@@ -10,6 +10,7 @@ from aiohttp import web
 from gateway.app import create_app
 from gateway.commands._common import add_settings_options, load_settings
 from gateway.errors import SettingsError
+from gateway.eventloop import loop_factory
 
 __all__ = ["register"]
 
@@ -34,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
             port=args.port or settings.port,
             access_log=None,
             print=lambda text: print(text, file=sys.stderr),
+            loop=loop_factory(settings.event_loop)(),
         )
     except SettingsError as exc:
         print(f"gateway: {exc}", file=sys.stderr)
