@@ -46,7 +46,7 @@ from gateway.audit.query import (  # noqa: E402
 from gateway.audit.storage import json_list, json_object  # noqa: E402
 from gateway.audit.tables import audit_chain_head, audit_entries  # noqa: E402
 from gateway.audit.writer import AuditLog  # noqa: E402
-from gateway.db import create_engine  # noqa: E402
+from gateway.db import create_engine, dispose  # noqa: E402
 from gateway.keys import KeyStore, init_keys  # noqa: E402
 from gateway.schema import upgrade  # noqa: E402
 
@@ -261,7 +261,7 @@ async def run(args: argparse.Namespace) -> None:
                 for name, (p50, p95) in (await bench_search(engine, keys)).items():
                     print(f"search {name:<38} p50 {p50:7.2f} ms   p95 {p95:7.2f} ms")
             finally:
-                await engine.dispose()
+                await dispose(engine)
 
 
 def main() -> None:
