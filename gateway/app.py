@@ -102,6 +102,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         audience=settings.audience,
         leeway_seconds=settings.token_leeway_seconds,
         max_lifetime_seconds=settings.token_max_lifetime_seconds,
+        require_client_certificate=settings.mutual_tls,
     )
     yield
     await dispose(engine)

@@ -25,7 +25,8 @@ ARCHITECTURE.md lists them and a test keeps them unique.
     │   ├── TokenExpired              token_expired
     │   ├── TokenReplayed             token_replayed
     │   ├── UnknownIssuer             unknown_issuer
-    │   └── UnknownKey                unknown_key
+    │   ├── UnknownKey                unknown_key
+    │   └── ClientCertificateMismatch client_certificate_mismatch
     ├── Forbidden (403)
     │   ├── RoleRequired              role_required
     │   ├── NotRegiehouder            not_regiehouder
@@ -171,6 +172,13 @@ class UnknownIssuer(Unauthenticated):
 
 class UnknownKey(Unauthenticated):
     code, title = "unknown_key", "Token key id is not registered for the issuer"
+
+
+class ClientCertificateMismatch(Unauthenticated):
+    code, title = (
+        "client_certificate_mismatch",
+        "Client certificate is not one the token's issuer registered",
+    )
 
 
 class Forbidden(GatewayError):

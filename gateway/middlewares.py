@@ -156,7 +156,7 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     headers.setdefault("Cache-Control", "no-store")
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-    if request.app[SETTINGS].behind_tls:
+    if request.app[SETTINGS].https:
         headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     return response
 

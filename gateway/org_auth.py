@@ -3,8 +3,9 @@
 Checks, in order: a bearer token; an allowed asymmetric `alg` (ES256, EdDSA,
 RS256); `iss` a registered organisation; `kid` one of its keys; signature;
 `aud` this gateway; `exp`, `iat`, `nbf` with a small leeway; a lifetime of at
-most five minutes; `sub` and `role` present; and `jti` never seen before, held
-in the database so every gateway instance refuses a replay.
+most five minutes; `sub` and `role` present; with mutual TLS, a client
+certificate the issuer pinned (`gateway/tls.py`); and `jti` never seen before,
+held in the database so every gateway instance refuses a replay.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
+from aiohttp import web
 from sqlalchemy import Connection, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -22,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.db import write_runner
 from gateway.errors import (
+    ClientCertificateMismatch,
     RoleRequired,
     ServiceUnavailable,
     TokenExpired,
@@ -34,6 +37,7 @@ from gateway.errors import (
 from gateway.group_commit import GroupCommit
 from gateway.organisations import ALLOWED_ALGORITHMS, Organisation, OrganisationRegistry
 from gateway.tables import replay_cache
+from gateway.tls import client_certificate_sha256
 
 __all__ = ["OrganisationAuthenticator", "Principal", "bearer_token"]
 
@@ -79,12 +83,14 @@ class OrganisationAuthenticator:
         audience: str,
         leeway_seconds: int = 10,
         max_lifetime_seconds: int = 300,
+        require_client_certificate: bool = False,
     ) -> None:
         self._registry = registry
         self._engine = engine
         self._audience = audience
         self._leeway = leeway_seconds
         self._max_lifetime = max_lifetime_seconds
+        self._require_client_certificate = require_client_certificate
         dialect_insert = sqlite_insert if engine.dialect.name == "sqlite" else pg_insert
         self._insert = (
             dialect_insert(replay_cache)
@@ -99,8 +105,28 @@ class OrganisationAuthenticator:
             max_batch=_MAX_REPLAY_BATCH,
         )
 
-    async def authenticate(self, authorization: str | None) -> Principal:
+    async def authenticate_request(self, request: web.Request) -> Principal:
+        """`authenticate` with the request's bearer token and client certificate."""
+        return await self.authenticate(
+            request.headers.get("Authorization"), client_certificate_sha256(request)
+        )
+
+    async def authenticate(
+        self, authorization: str | None, client_certificate: str | None = None
+    ) -> Principal:
+        """Who is calling; raises an `Unauthenticated` error with a precise code.
+
+        With mutual TLS the connection's certificate (`client_certificate`, its
+        SHA-256) must be one the token's issuer pinned; that is checked before the
+        token id is recorded, so a refused request writes nothing.
+        """
         claims, org = self.verify(bearer_token(authorization))
+        if self._require_client_certificate and (
+            client_certificate is None or client_certificate not in org.client_cert_sha256
+        ):
+            raise ClientCertificateMismatch(
+                "The connection's client certificate is not one the token's issuer registered"
+            )
         await self._remember_jti(org.id, str(claims["jti"]), int(claims["exp"]))
         return Principal(org, str(claims["sub"]), str(claims["role"]), str(claims["jti"]))
 

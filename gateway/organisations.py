@@ -1,8 +1,9 @@
 """The organisations the gateway knows, from `config/organisations.toml`.
 
 Each has an id, a type from the vocabulary, a name, a region, the public keys
-its systems sign tokens with (inline JWKs, or a JWKS file), and the settings of
-the adapter that reaches its source system. Public keys are configuration, not
+its systems sign tokens with (inline JWKs, or a JWKS file), optionally the
+fingerprints of the client certificates its systems connect with (mutual TLS),
+and the settings of the adapter that reaches its source system. Public keys are configuration, not
 secrets; private keys never come near the gateway.
 """
 
@@ -26,7 +27,18 @@ __all__ = ["ALLOWED_ALGORITHMS", "Organisation", "OrganisationRegistry"]
 ALLOWED_ALGORITHMS = frozenset({"ES256", "EdDSA", "RS256"})
 MIN_RSA_BITS = 2048
 
-_ORG_KEYS = {"id", "type", "name", "region", "jwks", "jwks_file", "adapter", "pilots"}
+_ORG_KEYS = {
+    "id",
+    "type",
+    "name",
+    "region",
+    "jwks",
+    "jwks_file",
+    "adapter",
+    "pilots",
+    "client_cert_sha256",
+}
+_SHA256_HEX = frozenset("0123456789abcdef")
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,8 @@ class Organisation:
     adapter: Mapping[str, Any] | None = None
     pilots: tuple[str, ...] = ()
     jwks_file: str | None = None  # relative to the data dir, where configured
+    # SHA-256 of the DER client certificates its systems may connect with (mutual TLS).
+    client_cert_sha256: frozenset[str] = frozenset()
 
     def public(self) -> dict[str, str]:
         """What may be shown about an organisation (to families, officers, other orgs)."""
@@ -121,6 +135,11 @@ def _parse(
     adapter = entry.get("adapter")
     if adapter is not None and not isinstance(adapter, dict):
         raise SettingsError(where, "`adapter` must be a table")
+    pins = entry.get("client_cert_sha256", [])
+    if not isinstance(pins, list) or not all(_is_sha256_hex(pin) for pin in pins):
+        raise SettingsError(
+            where, "`client_cert_sha256` must be a list of SHA-256 fingerprints (64 hex digits)"
+        )
     return Organisation(
         id=entry["id"],
         type=entry["type"],
@@ -130,7 +149,19 @@ def _parse(
         adapter=adapter,
         pilots=tuple(entry.get("pilots", ())),
         jwks_file=str(entry["jwks_file"]) if "jwks_file" in entry else None,
+        client_cert_sha256=frozenset(_normalise_pin(pin) for pin in pins),
     )
+
+
+def _normalise_pin(pin: str) -> str:
+    return pin.replace(":", "").lower()
+
+
+def _is_sha256_hex(pin: object) -> bool:
+    if not isinstance(pin, str):
+        return False
+    digits = _normalise_pin(pin)
+    return len(digits) == 64 and set(digits) <= _SHA256_HEX
 
 
 def _public_key(jwk: Any, where: str) -> jwt.PyJWK:

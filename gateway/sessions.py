@@ -135,6 +135,6 @@ def set_session_cookie(
         max_age=int(max_age.total_seconds()),
         path="/",
         httponly=True,
-        secure=settings.behind_tls,
+        secure=settings.https,
         samesite="Strict",
     )

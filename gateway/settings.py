@@ -46,6 +46,21 @@ class Settings:
     audit_checkpoint_seconds: float = 60.0
     db_pool_size: int = 20
     event_loop: str = "auto"  # auto (uvloop if installed) | uvloop | asyncio
+    # TLS served by the gateway itself (else a TLS proxy in front, see `behind_tls`).
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    # Mutual TLS: client certificates must chain to this CA bundle, and each request's
+    # certificate must be one its token's issuer pinned (`client_cert_sha256`).
+    tls_client_ca_file: Path | None = None
+
+    @property
+    def mutual_tls(self) -> bool:
+        return self.tls_client_ca_file is not None
+
+    @property
+    def https(self) -> bool:
+        """Clients reach the gateway over TLS (a proxy in front, or served here)."""
+        return self.behind_tls or self.tls_cert_file is not None
 
     @property
     def keys_dir(self) -> Path:
@@ -58,7 +73,8 @@ class Settings:
     @property
     def base_url(self) -> str:
         """Where clients reach this gateway (issuer of its own tokens, JWKS location)."""
-        return self.public_url or f"http://{self.host}:{self.port}"
+        scheme = "https" if self.tls_cert_file is not None else "http"
+        return self.public_url or f"{scheme}://{self.host}:{self.port}"
 
     @classmethod
     def load(cls, environ: Mapping[str, str], config_dir: Path | None = None) -> Settings:
@@ -96,6 +112,9 @@ class Settings:
             "audit_checkpoint_seconds": _ranged_float(0.1, 86_400.0),
             "db_pool_size": _ranged_int(1, 200),
             "event_loop": _choice("auto", "uvloop", "asyncio"),
+            "tls_cert_file": _existing_file,
+            "tls_key_file": _existing_file,
+            "tls_client_ca_file": _existing_file,
         }
         known = {f.name for f in fields(cls)}
         for key in file_values:
@@ -106,6 +125,12 @@ class Settings:
             if value is not None:
                 values[name] = parse(f"GATEWAY_{name.upper()}", value)
         settings = cls(**values)
+        if (settings.tls_cert_file is None) != (settings.tls_key_file is None):
+            raise SettingsError("GATEWAY_TLS_CERT_FILE", "needs GATEWAY_TLS_KEY_FILE, and back")
+        if settings.mutual_tls and settings.tls_cert_file is None:
+            raise SettingsError(
+                "GATEWAY_TLS_CLIENT_CA_FILE", "mutual TLS needs the gateway to serve TLS itself"
+            )
         if settings.source_timeout_seconds > settings.exchange_deadline_seconds:
             raise SettingsError(
                 "GATEWAY_SOURCE_TIMEOUT_SECONDS",
@@ -137,6 +162,13 @@ def _database_url(value: Any) -> str:
             f"scheme must be one of {', '.join(_SUPPORTED_SCHEMES)} (got {scheme or 'none'!r})",
         )
     return text
+
+
+def _existing_file(name: str, value: Any) -> Path:
+    path = Path(str(value)).expanduser().absolute()
+    if not path.is_file():
+        raise SettingsError(name, f"no such file: {path}")
+    return path
 
 
 def _str(name: str, value: Any) -> str:

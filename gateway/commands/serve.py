@@ -11,6 +11,7 @@ from gateway.app import create_app
 from gateway.commands._common import add_settings_options, load_settings
 from gateway.errors import SettingsError
 from gateway.eventloop import loop_factory
+from gateway.tls import server_context
 
 __all__ = ["register"]
 
@@ -28,6 +29,7 @@ def run(args: argparse.Namespace) -> int:
     if settings is None:
         return 2
     try:
+        ssl_context = server_context(settings)
         app = create_app(settings)
         web.run_app(
             app,
@@ -36,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
             access_log=None,
             print=lambda text: print(text, file=sys.stderr),
             loop=loop_factory(settings.event_loop)(),
+            ssl_context=ssl_context,
         )
     except SettingsError as exc:
         print(f"gateway: {exc}", file=sys.stderr)

@@ -56,7 +56,7 @@ MAX_NOTE = 2000
 
 
 async def _officer(request: web.Request) -> tuple[Principal, Scope]:
-    principal = await request.app[AUTHENTICATOR].authenticate(request.headers.get("Authorization"))
+    principal = await request.app[AUTHENTICATOR].authenticate_request(request)
     request[LOG_ORGANISATION] = principal.organisation.id
     principal.require_role(*OFFICER_ROLES)
     if principal.role == "regional_privacy_officer":

@@ -53,7 +53,7 @@ async def _visible_consent(request: web.Request, principal: Principal) -> Consen
 
 
 async def record_consent(request: web.Request) -> web.Response:
-    principal = await request.app[AUTHENTICATOR].authenticate(request.headers.get("Authorization"))
+    principal = await request.app[AUTHENTICATOR].authenticate_request(request)
     body = await read_json_object(request)
     subject = pseudonym(request, bsn_of(body, "subject"))
     given_by = pseudonym(request, bsn_of(body, "given_by")) if "given_by" in body else subject
@@ -92,7 +92,7 @@ async def record_consent(request: web.Request) -> web.Response:
 
 
 async def list_consents(request: web.Request) -> web.Response:
-    principal = await request.app[AUTHENTICATOR].authenticate(request.headers.get("Authorization"))
+    principal = await request.app[AUTHENTICATOR].authenticate_request(request)
     subject = pseudonym(request, request.query.get("subject"))
     purpose = request.query.get("purpose") or None
     if await visible_household_of(request, principal, subject, purpose) is None:
@@ -102,7 +102,7 @@ async def list_consents(request: web.Request) -> web.Response:
 
 
 async def withdraw_consent(request: web.Request) -> web.Response:
-    principal = await request.app[AUTHENTICATOR].authenticate(request.headers.get("Authorization"))
+    principal = await request.app[AUTHENTICATOR].authenticate_request(request)
     body = await read_json_object(request)
     evidence = string(body, "evidence_reference", limit=200)
     record = await _visible_consent(request, principal)
@@ -115,7 +115,7 @@ async def withdraw_consent(request: web.Request) -> web.Response:
 
 
 async def receipts(request: web.Request) -> web.Response:
-    principal = await request.app[AUTHENTICATOR].authenticate(request.headers.get("Authorization"))
+    principal = await request.app[AUTHENTICATOR].authenticate_request(request)
     record = await _visible_consent(request, principal)
     found = await request.app[CONSENTS].receipts(record.id)
     return json_response({"consent_id": record.id, "receipts": [receipt_json(r) for r in found]})

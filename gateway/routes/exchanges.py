@@ -27,7 +27,7 @@ __all__ = ["OPENAPI", "setup"]
 
 async def create_exchange(request: web.Request) -> web.Response:
     app = request.app
-    principal = await app[AUTHENTICATOR].authenticate(request.headers.get("Authorization"))
+    principal = await app[AUTHENTICATOR].authenticate_request(request)
     request[LOG_ORGANISATION] = principal.organisation.id
     vocabulary = app[VOCABULARY]
     exchange = parse_exchange_request(

@@ -63,7 +63,7 @@ def _member(request: web.Request, raw: Any) -> NewMember:
 
 
 async def register(request: web.Request) -> web.Response:
-    principal = await request.app[AUTHENTICATOR].authenticate(request.headers.get("Authorization"))
+    principal = await request.app[AUTHENTICATOR].authenticate_request(request)
     body = await read_json_object(request)
     members_raw = body.get("members")
     if not isinstance(members_raw, list) or not 0 < len(members_raw) <= 30:
@@ -92,7 +92,7 @@ async def register(request: web.Request) -> web.Response:
 
 
 async def read(request: web.Request) -> web.Response:
-    principal = await request.app[AUTHENTICATOR].authenticate(request.headers.get("Authorization"))
+    principal = await request.app[AUTHENTICATOR].authenticate_request(request)
     purpose = request.query.get("purpose") or None
     case_reference = bool(request.query.get("case_reference"))
     with consent_errors():
@@ -123,7 +123,7 @@ async def read(request: web.Request) -> web.Response:
 
 
 async def change(request: web.Request) -> web.Response:
-    principal = await request.app[AUTHENTICATOR].authenticate(request.headers.get("Authorization"))
+    principal = await request.app[AUTHENTICATOR].authenticate_request(request)
     body = await read_json_object(request)
     store = request.app[HOUSEHOLDS]
     with consent_errors():
