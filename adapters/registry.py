@@ -51,7 +51,7 @@ EngineFactory = Callable[[str], AsyncEngine]
 
 _KEYS: Mapping[str, frozenset[str]] = {
     "http": frozenset({"kind", "base_url", "mapping", "timeout", "audience"}),
-    "sql": frozenset({"kind", "url", "mapping", "timeout", "schema"}),
+    "sql": frozenset({"kind", "url", "url_file", "mapping", "timeout", "schema"}),
 }
 _MAPPING_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _SCHEMA = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -98,9 +98,7 @@ def build_adapter(
         return HttpSourceAdapter(
             source_id, base_url, mapping, session, token_factory, timeout, audience=audience
         )
-    url = settings.get("url")
-    if not isinstance(url, str) or "://" not in url:
-        raise AdapterConfigError(f"{where}:url", "must be a SQLAlchemy async database URL")
+    url = _sql_url(settings, where)
     schema = settings.get("schema")
     if schema is not None and (not isinstance(schema, str) or not _SCHEMA.match(schema)):
         raise AdapterConfigError(f"{where}:schema", "must be an identifier")
@@ -112,6 +110,28 @@ def build_adapter(
         except Exception as exc:  # bad URL or driver: SQLAlchemy raises several kinds
             raise AdapterConfigError(f"{where}:url", "cannot create an engine for it") from exc
     return SqlSourceAdapter(source_id, engine, mapping, timeout, schema=schema, owns_engine=owns)
+
+
+def _sql_url(settings: Mapping[str, Any], where: str) -> str:
+    """The source database's URL: inline (`url`), or read from a secret file (`url_file`),
+    so a password need not sit in the configuration."""
+    if ("url" in settings) == ("url_file" in settings):
+        raise AdapterConfigError(where, "give exactly one of `url` and `url_file`")
+    if "url_file" in settings:
+        path = settings["url_file"]
+        if not isinstance(path, str) or not path:
+            raise AdapterConfigError(f"{where}:url_file", "must be a file path")
+        try:
+            url: object = Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise AdapterConfigError(
+                f"{where}:url_file", f"cannot be read ({exc.strerror or exc})"
+            ) from None
+    else:
+        url = settings["url"]
+    if not isinstance(url, str) or "://" not in url:
+        raise AdapterConfigError(f"{where}:url", "must be a SQLAlchemy async database URL")
+    return url
 
 
 async def close_adapters(adapters: Iterable[object]) -> None:

@@ -63,6 +63,30 @@ async def test_builds_a_sql_adapter_that_owns_its_engine(
     await close_adapters([adapter])
 
 
+async def test_a_sql_adapter_reads_its_url_from_a_secret_file(
+    session: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    """The URL (with any password) can live in a secret file instead of the config; the
+    adapter's repr never shows a password."""
+    secret = tmp_path / "rvdk-db-url"
+    secret.write_text(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}\n")
+    settings = {"kind": "sql", "url_file": str(secret), "mapping": "rvdk"}
+
+    adapter = build_adapter(
+        "rvdk", settings, config_dir=CONFIG_DIR, session=session, token_factory=token
+    )
+
+    assert isinstance(adapter, SqlSourceAdapter)
+    assert str(tmp_path / "r.db") in repr(adapter)
+    await close_adapters([adapter])
+    secret.write_text("postgresql+asyncpg://rvdk:s3cret-pw@127.0.0.1:1/rvdk")
+    with_password = build_adapter(
+        "rvdk", settings, config_dir=CONFIG_DIR, session=session, token_factory=token
+    )
+    assert "s3cret-pw" not in repr(with_password)
+    await close_adapters([with_password])
+
+
 async def test_engines_factory_supplies_the_engine(
     session: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
@@ -106,6 +130,12 @@ async def test_engines_factory_supplies_the_engine(
             "timeout",
         ),
         ({"kind": "sql", "url": "nonsense", "mapping": "rvdk"}, "url"),
+        ({"kind": "sql", "mapping": "rvdk"}, "exactly one of `url` and `url_file`"),
+        (
+            {"kind": "sql", "url": "sqlite+aiosqlite:///x.db", "url_file": "/x", "mapping": "rvdk"},
+            "exactly one of `url` and `url_file`",
+        ),
+        ({"kind": "sql", "url_file": "/nonexistent/db-url", "mapping": "rvdk"}, "cannot be read"),
         (
             {"kind": "sql", "url": "sqlite+aiosqlite:///x.db", "mapping": "rvdk", "schema": "a;b"},
             "schema",
