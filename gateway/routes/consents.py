@@ -13,6 +13,7 @@ from consent import Actor, ConsentRecord, NewConsent
 from gateway.appkeys import AUTHENTICATOR, CONSENTS, POLICIES
 from gateway.bodies import json_response, read_json_object
 from gateway.consent_http import (
+    audit,
     audit_consent,
     bsn_of,
     consent_errors,
@@ -95,7 +96,21 @@ async def list_consents(request: web.Request) -> web.Response:
     principal = await request.app[AUTHENTICATOR].authenticate_request(request)
     subject = pseudonym(request, request.query.get("subject"))
     purpose = request.query.get("purpose") or None
-    if await visible_household_of(request, principal, subject, purpose) is None:
+    household = await visible_household_of(request, principal, subject, purpose)
+    # Reading someone's consents is a data access: logged (permit or deny) first.
+    await audit(
+        request,
+        principal,
+        "exchange.decision",
+        subject=subject,
+        household=household.id if household is not None else None,
+        purpose=purpose,
+        decision="permit" if household is not None else "deny",
+        reason="household_visible" if household is not None else "household_not_visible",
+        outcome="returned" if household is not None else "denied",
+        details={"access": "consents_read"},
+    )
+    if household is None:
         raise NotFound("Not found")
     records = await request.app[CONSENTS].for_subject(subject)
     return json_response({"subject": subject, "consents": [consent_json(r) for r in records]})

@@ -56,3 +56,25 @@ async def test_reads_registrations_and_consents_are_audited(
     )
     assert consent_id in rows[3].consent_ids
     assert all(MOTHER not in str(tuple(r)) for r in rows)  # pseudonyms only, never a BSN
+
+
+async def test_listing_someones_consents_is_audited_permit_or_deny(
+    client: Client, gateway: GatewayFixture, household: dict[str, Any]
+) -> None:
+    """Reading a person's consents is a data access like any other: logged before the
+    answer, also when it is refused (and then nothing is returned)."""
+    path = f"/api/v1/consents?subject={MOTHER}&purpose=support_planning"
+    assert (await client.get(path, headers=gateway.auth(WIJKTEAM))).status == 200
+    assert (await client.get(path, headers=gateway.auth(GI))).status == 404
+    rows = [
+        r
+        for r in await entries(gateway.settings.database_url)
+        if r.details and "consents_read" in str(r.details)
+    ]
+    assert [(r.requester_org, r.decision, r.outcome) for r in rows] == [
+        (WIJKTEAM, "permit", "returned"),
+        (GI, "deny", "denied"),
+    ]
+    assert rows[0].household == household["id"] and rows[1].household is None
+    assert rows[0].subject == rows[1].subject and rows[0].subject.startswith("ps_")
+    assert all(MOTHER not in str(tuple(r)) for r in rows)
