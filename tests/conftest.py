@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +19,11 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from support import GatewayFixture, make_gateway_fixture, migrate
 
 from gateway.app import create_app
-from gateway.db import create_engine
+from gateway.db import create_engine, dispose
 
 PG_ENV = "GATEWAY_TEST_DATABASE_URL"
 PG_SKIP = f"PostgreSQL not configured: set {PG_ENV}=postgresql+asyncpg://HOST:PORT/DB"
@@ -80,3 +81,13 @@ async def client(
     app = create_app(gateway.settings)
     test_client: TestClient[web.Request, web.Application] = await aiohttp_client(app)
     return test_client
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on a fresh, migrated database of each engine kind (disposed with its
+    write runner afterwards)."""
+    await migrate(database_url)
+    engine = create_engine(database_url)
+    yield engine
+    await dispose(engine)

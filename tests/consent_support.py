@@ -10,6 +10,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 from strategies import bsn_from_digits
 
+from consent import Actor, ConsentScope, RequesterRef, SourceRef
 from consent.tables import consents, households
 from gateway.db import create_engine
 
@@ -86,3 +87,17 @@ async def count_rows(database_url: str) -> tuple[int, int]:
     finally:
         await engine.dispose()
     return int(h), int(c)
+
+
+# -- store-level references (tests that use the consent stores directly) ----------------
+
+WIJKTEAM_REF = RequesterRef("wijkteam-utrecht", "wijkteam")
+GI_REF = RequesterRef("gi-jeugdbescherming-demo", "gi")
+VEILIG_THUIS_SOURCE = SourceRef("veilig-thuis-utrecht", "veilig_thuis")
+PROFESSIONAL = Actor("professional", organisation="wijkteam-utrecht", professional="p-1")
+SUPPORT_PLANNING_SCOPE = ConsentScope(
+    purposes=frozenset({"support_planning"}),
+    categories=frozenset({"support_plan", "school"}),
+    recipient_types=frozenset({"wijkteam"}),
+)
+T0 = datetime(2026, 1, 10, 9, tzinfo=UTC)

@@ -6,7 +6,6 @@ import base64
 import json
 import secrets
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import jwt
@@ -15,7 +14,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 from sqlalchemy.ext.asyncio import AsyncEngine
-from support import migrate
 
 from gateway.db import create_engine
 from gateway.errors import (
@@ -80,14 +78,6 @@ def _b64(data: bytes) -> str:
 @pytest.fixture
 def signers() -> dict[str, Signer]:
     return {alg: Signer(alg) for alg in ("ES256", "EdDSA", "RS256")}
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    await migrate(database_url)
-    engine = create_engine(database_url)
-    yield engine
-    await engine.dispose()
 
 
 @pytest.fixture

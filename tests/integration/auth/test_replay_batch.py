@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from support import free_port, migrate
+from support import free_port
 
 from gateway.db import create_engine, dispose, write_runner
 from gateway.errors import ServiceUnavailable, TokenReplayed
@@ -67,14 +66,6 @@ def registry(signer: Signer) -> OrganisationRegistry:
             Organisation("org-b", "wijkteam", "Org B", "utrecht", keys),
         ]
     )
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    await migrate(database_url)
-    engine = create_engine(database_url)
-    yield engine
-    await dispose(engine)
 
 
 @pytest.fixture

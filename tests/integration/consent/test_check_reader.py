@@ -62,14 +62,6 @@ async def ids(reader: CheckReader, subject: str) -> list[str]:
 
 
 @pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    await migrate(database_url)
-    engine = create_engine(database_url)
-    yield engine
-    await dispose(engine)
-
-
-@pytest.fixture
 async def sqlite_engine(sqlite_url: str) -> AsyncIterator[AsyncEngine]:
     await migrate(sqlite_url)
     engine = create_engine(sqlite_url)

@@ -6,34 +6,23 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from consent_support import MOTHER, Client, consent_body, household_body
+from consent_support import GI_REF as GI
+from consent_support import MOTHER, PROFESSIONAL, T0, Client, consent_body, household_body
+from consent_support import SUPPORT_PLANNING_SCOPE as SCOPE
+from consent_support import VEILIG_THUIS_SOURCE as SOURCE
+from consent_support import WIJKTEAM_REF as WIJKTEAM
 from support import GatewayFixture
 
 from consent import (
-    Actor,
     AgeRules,
-    ConsentScope,
     NewConsent,
     NewMember,
-    RequesterRef,
-    SourceRef,
     SqlConsentStore,
     SqlHouseholdStore,
 )
 from gateway.app import create_app
 from gateway.appkeys import CONSENTS, PSEUDONYMISER
 from gateway.db import create_engine
-
-WIJKTEAM = RequesterRef("wijkteam-utrecht", "wijkteam")
-GI = RequesterRef("gi-jeugdbescherming-demo", "gi")
-SOURCE = SourceRef("veilig-thuis-utrecht", "veilig_thuis")
-PROFESSIONAL = Actor("professional", organisation="wijkteam-utrecht", professional="p-1")
-SCOPE = ConsentScope(
-    purposes=frozenset({"support_planning"}),
-    categories=frozenset({"support_plan", "school"}),
-    recipient_types=frozenset({"wijkteam"}),
-)
-T0 = datetime(2026, 1, 10, 9, tzinfo=UTC)
 
 
 def new_consent(subject: str, given_by: str, **changes: Any) -> NewConsent:

@@ -9,9 +9,14 @@ import functools
 import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from consent_support import GI_REF as GI
+from consent_support import PROFESSIONAL, T0
+from consent_support import SUPPORT_PLANNING_SCOPE as SCOPE
+from consent_support import VEILIG_THUIS_SOURCE as SOURCE
+from consent_support import WIJKTEAM_REF as WIJKTEAM
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert
@@ -20,10 +25,8 @@ from strategies import CONSENT_CATEGORIES, CONSENT_PURPOSES, requester_refs, sou
 from support import migrate
 
 from consent import (
-    Actor,
     AgeRules,
     ConsentRecord,
-    ConsentScope,
     NewConsent,
     NewMember,
     RequesterRef,
@@ -36,16 +39,6 @@ from consent import (
 from consent.tables import household_members
 from gateway.db import create_engine, dispose
 
-WIJKTEAM = RequesterRef("wijkteam-utrecht", "wijkteam")
-GI = RequesterRef("gi-jeugdbescherming-demo", "gi")
-SOURCE = SourceRef("veilig-thuis-utrecht", "veilig_thuis")
-PROFESSIONAL = Actor("professional", organisation="wijkteam-utrecht", professional="p-1")
-SCOPE = ConsentScope(
-    purposes=frozenset({"support_planning"}),
-    categories=frozenset({"support_plan", "school"}),
-    recipient_types=frozenset({"wijkteam"}),
-)
-T0 = datetime(2026, 1, 10, 9, tzinfo=UTC)
 KID_BIRTH = date(2018, 5, 1)  # 7 at T0: the custody holders decide
 ITEMS = [
     ("support_planning", "support_plan", None),
