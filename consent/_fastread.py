@@ -57,7 +57,6 @@ class CheckReader:
         compiled = statement.compile(dialect=dialect)
         self._sql = str(compiled)
         self._positions = len(compiled.positiontup or ()) or 1
-        self._limit = connections
         # A SQLite file is also read on the loop's own thread (see `_read_inline`).
         url = engine.url
         self._inline_path = (
@@ -136,6 +135,7 @@ class CheckReader:
         self._held.discard(conn)
         with contextlib.suppress(Exception):
             await conn.invalidate()
+        with contextlib.suppress(Exception):  # closed even if invalidating failed
             await conn.close()
 
 

@@ -6,9 +6,12 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Table, insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from consent.model import Actor
 
-__all__ = ["actor_from", "aware", "new_id", "utc"]
+__all__ = ["actor_from", "append_event", "aware", "new_id", "utc"]
 
 
 def new_id(prefix: str) -> str:
@@ -36,4 +39,22 @@ def actor_from(data: Any) -> Actor:
         organisation=data.get("organisation"),
         professional=data.get("professional"),
         person=data.get("person"),
+    )
+
+
+async def append_event(
+    conn: AsyncConnection,
+    events: Table,
+    owner: tuple[str, str],
+    event: str,
+    at: datetime,
+    actor: Actor,
+    detail: dict[str, str],
+) -> None:
+    """One row of an append-only history table (`owner` = its key column and value)."""
+    column, value = owner
+    await conn.execute(
+        insert(events).values(
+            {column: value, "event": event, "at": at, "actor": actor.as_dict(), "detail": detail}
+        )
     )

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from consent._sql import actor_from, aware, new_id, utc
+from consent._sql import actor_from, append_event, aware, new_id, utc
 from consent.errors import HouseholdNotFoundError, InvalidHouseholdError
 from consent.model import (
     MEMBER_ROLES,
@@ -100,13 +100,8 @@ class SqlHouseholdStore:
                         for p, c in custody_pairs
                     ],
                 )
-            await conn.execute(
-                insert(household_contacts).values(
-                    household_id=household_id,
-                    organisation=contact_organisation,
-                    professional=contact_professional,
-                    since=when,
-                )
+            await _open_contact(
+                conn, household_id, contact_organisation, contact_professional, when
             )
             await _event(
                 conn, household_id, "registered", when, actor, {"members": str(len(members))}
@@ -325,14 +320,7 @@ class SqlHouseholdStore:
                 )
                 .values(until_at=when)
             )
-            await conn.execute(
-                insert(household_contacts).values(
-                    household_id=household_id,
-                    organisation=organisation,
-                    professional=professional,
-                    since=when,
-                )
-            )
+            await _open_contact(conn, household_id, organisation, professional, when)
             await _event(
                 conn,
                 household_id,
@@ -383,6 +371,20 @@ async def _open_custody(conn: AsyncConnection, household_id: str, parent: str, c
     return row.first() is not None
 
 
+async def _open_contact(
+    conn: AsyncConnection, household_id: str, organisation: str, professional: str, since: datetime
+) -> None:
+    """A contact-person row from `since` on (callers close any previous one first)."""
+    await conn.execute(
+        insert(household_contacts).values(
+            household_id=household_id,
+            organisation=organisation,
+            professional=professional,
+            since=since,
+        )
+    )
+
+
 async def _event(
     conn: AsyncConnection,
     household_id: str,
@@ -391,8 +393,6 @@ async def _event(
     actor: Actor,
     detail: dict[str, str],
 ) -> None:
-    await conn.execute(
-        insert(household_events).values(
-            household_id=household_id, event=event, at=at, actor=actor.as_dict(), detail=detail
-        )
+    await append_event(
+        conn, household_events, ("household_id", household_id), event, at, actor, detail
     )

@@ -31,7 +31,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from consent._fastread import CheckReader, as_date, as_datetime, as_list
-from consent._sql import actor_from, aware, new_id, utc
+from consent._sql import actor_from, append_event, aware, new_id, utc
 from consent.errors import (
     ConsentAlreadyWithdrawnError,
     ConsentNotActiveError,
@@ -496,11 +496,7 @@ async def _append_event(
     actor: Actor,
     detail: dict[str, str],
 ) -> None:
-    await conn.execute(
-        insert(consent_events).values(
-            consent_id=consent_id, event=event, at=at, actor=actor.as_dict(), detail=detail
-        )
-    )
+    await append_event(conn, consent_events, ("consent_id", consent_id), event, at, actor, detail)
 
 
 async def _load(conn: AsyncConnection, consent_id: str) -> ConsentRecord:

@@ -81,8 +81,9 @@ class WriteRunner:
     and retries, up to the usual busy timeout. Its WAL checkpoints (which fsync) run
     on a worker thread instead of inside a commit.
 
-    On PostgreSQL, which locks rows, it runs with `AsyncConnection.run_sync` on a
-    pooled connection, concurrently with other transactions.
+    On PostgreSQL, which locks rows, it runs on a pooled connection, concurrently
+    with other transactions: on the asyncpg driver when the caller also gives the
+    transaction in that form (`on_asyncpg`), else with `AsyncConnection.run_sync`.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -103,36 +104,36 @@ class WriteRunner:
             event.listen(self._sync, "connect", _sqlite_pragmas)
             event.listen(self._sync, "connect", _sqlite_inline_pragmas)
 
-    @property
-    def asyncpg(self) -> bool:
-        """Whether `run_asyncpg` is available (and the cheaper path): PostgreSQL via asyncpg."""
-        engine = self._engine()
-        return engine is not None and engine.dialect.driver == "asyncpg"
+    async def run(
+        self,
+        transaction: Callable[[Connection], T],
+        *,
+        on_asyncpg: Callable[[Any], Awaitable[T]] | None = None,
+    ) -> T:
+        """`transaction(conn)` inside BEGIN ... COMMIT (ROLLBACK if it raises).
 
-    async def run_asyncpg(self, transaction: Callable[[Any], Awaitable[T]]) -> T:
-        """`await transaction(driver)` inside an asyncpg transaction on a pooled connection.
-
-        For the busiest writes on PostgreSQL: statements compiled once (`asyncpg_sql`)
-        and run on the driver skip SQLAlchemy's per-execution work, which on small
-        machines costs more than the round trip itself.
+        `on_asyncpg`, the same transaction written for the asyncpg driver, is used
+        instead on PostgreSQL: statements compiled once (`asyncpg_sql`) and run on the
+        driver skip SQLAlchemy's per-execution work, which on small machines costs more
+        than the round trip itself.
         """
+        if self._sync is not None:
+            return await self._run_inline(transaction)
         engine = self._engine()
-        if engine is None or engine.dialect.driver != "asyncpg":
-            raise RuntimeError("run_asyncpg needs a live PostgreSQL (asyncpg) engine")
+        if engine is None:
+            raise RuntimeError("the engine of this WriteRunner is gone")
         async with engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            driver: Any = raw.driver_connection
-            async with driver.transaction():
-                return await transaction(driver)
-
-    async def run(self, transaction: Callable[[Connection], T]) -> T:
-        """`transaction(conn)` inside BEGIN ... COMMIT (ROLLBACK if it raises)."""
-        if self._sync is None:
-            engine = self._engine()
-            if engine is None:
-                raise RuntimeError("the engine of this WriteRunner is gone")
-            async with engine.begin() as conn:
+            if on_asyncpg is not None and engine.dialect.driver == "asyncpg":
+                raw = await conn.get_raw_connection()
+                driver: Any = raw.driver_connection
+                async with driver.transaction():
+                    return await on_asyncpg(driver)
+            async with conn.begin():
                 return await conn.run_sync(transaction)
+
+    async def _run_inline(self, transaction: Callable[[Connection], T]) -> T:
+        """SQLite on the loop's thread: never waits on a lock, retries instead."""
+        assert self._sync is not None
         loop = asyncio.get_running_loop()
         give_up = loop.time() + SQLITE_BUSY_TIMEOUT_MS / 1000
         pause = 0.0005

@@ -1,8 +1,8 @@
 """The event loop the gateway's processes run on: uvloop where installed, else asyncio's.
 
-uvloop runs the same asyncio code on libuv, with faster scheduling and sockets;
-on the exchange benchmark it lowers the server's CPU per request by about a
-fifth (BENCHMARKS.md). `GATEWAY_EVENT_LOOP=asyncio` opts out; `uvloop` insists
+uvloop runs the same asyncio code on libuv, with faster scheduling and sockets.
+The exchange benchmark meets its target on either loop (BENCHMARKS.md has both);
+`GATEWAY_EVENT_LOOP=asyncio` opts out; `uvloop` insists
 (start-up fails if it is missing, e.g. on Windows, where it does not exist).
 Nothing else depends on the choice: tests run on asyncio's loop.
 """

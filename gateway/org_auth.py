@@ -221,12 +221,7 @@ class OrganisationAuthenticator:
             )
             return {(str(r["issuer"]), str(r["jti"])) for r in found}
 
-        runner = write_runner(self._engine)
-        inserted = (
-            await runner.run_asyncpg(insert_new_asyncpg)
-            if runner.asyncpg
-            else await runner.run(insert_new)
-        )
+        inserted = await write_runner(self._engine).run(insert_new, on_asyncpg=insert_new_asyncpg)
         return [
             first[(issuer, jti)] == index and (issuer, jti) in inserted
             for index, (issuer, jti, _expires) in enumerate(batch)

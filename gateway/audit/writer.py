@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, Dialect, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.audit.canonical import hash_fields
@@ -86,7 +87,22 @@ _INSERT_ENTRIES = insert(audit_entries)
 _INSERT_CHECKPOINT = insert(audit_checkpoints)
 
 
-_CHECKPOINT_KEYS = ("seq", "hash", "time", "kind", "kid", "jws")
+@dataclass(frozen=True)
+class _AsyncpgStatements:
+    lock: CompiledSql
+    advance: CompiledSql
+    insert_entries: CompiledSql  # every column: a planned entry fills them all
+    insert_checkpoint: CompiledSql
+
+
+def _asyncpg_statements(dialect: Dialect) -> _AsyncpgStatements:
+    """The writer's statements compiled for asyncpg."""
+    return _AsyncpgStatements(
+        lock=asyncpg_sql(_LOCK_HEAD, dialect),
+        advance=asyncpg_sql(_ADVANCE_HEAD, dialect),
+        insert_entries=asyncpg_sql(_INSERT_ENTRIES, dialect, audit_entries.c.keys()),
+        insert_checkpoint=asyncpg_sql(_INSERT_CHECKPOINT, dialect, audit_checkpoints.c.keys()),
+    )
 
 
 @dataclass
@@ -135,11 +151,6 @@ class AuditLog:
         self._clock = clock
         self._box = JustificationBox(keys.audit_keys, keys.current_audit_kid)
         self._cursors = CursorCodec.from_secret(keys.pseudonym_secret)
-        # PostgreSQL statements, compiled for asyncpg on first use.
-        self._pg_lock: CompiledSql | None = None
-        self._pg_advance: CompiledSql | None = None
-        self._pg_checkpoint: CompiledSql | None = None
-        self._pg_insert: dict[tuple[str, ...], CompiledSql] = {}
         self._writer: GroupCommit[_Pending, list[int]] = GroupCommit(
             self._commit,
             failure=lambda _exc: AuditUnavailable("Audit log unavailable; no data released"),
@@ -282,11 +293,16 @@ class AuditLog:
             "details": dict(event.details),
         }
 
+    @functools.cached_property
+    def _asyncpg(self) -> _AsyncpgStatements:
+        """Compiled on first use (only on PostgreSQL)."""
+        return _asyncpg_statements(self._engine.dialect)
+
     async def _commit(self, batch: Sequence[_Pending]) -> list[list[int]]:
-        runner = write_runner(self._engine)
-        if runner.asyncpg:
-            return await runner.run_asyncpg(lambda driver: self._commit_asyncpg(driver, batch))
-        return await runner.run(lambda conn: self._commit_in(conn, batch))
+        return await write_runner(self._engine).run(
+            lambda conn: self._commit_in(conn, batch),
+            on_asyncpg=lambda driver: self._commit_asyncpg(driver, batch),
+        )
 
     def _commit_in(self, conn: Connection, batch: Sequence[_Pending]) -> list[list[int]]:
         """One transaction: lock the head, chain and insert the batch, maybe checkpoint."""
@@ -300,28 +316,17 @@ class AuditLog:
 
     async def _commit_asyncpg(self, driver: Any, batch: Sequence[_Pending]) -> list[list[int]]:
         """`_commit_in` on the asyncpg driver: the same statements, compiled once."""
-        dialect = self._engine.dialect
-        if self._pg_lock is None:
-            self._pg_lock = asyncpg_sql(_LOCK_HEAD, dialect)
-            self._pg_advance = asyncpg_sql(_ADVANCE_HEAD, dialect)
-            self._pg_checkpoint = asyncpg_sql(_INSERT_CHECKPOINT, dialect, _CHECKPOINT_KEYS)
-        assert self._pg_advance is not None and self._pg_checkpoint is not None
-        lock = self._pg_lock
-        row = await driver.fetchrow(lock.sql, *lock.args({}))
-        plan = self._plan(_head_from(row), batch)
+        pg = self._asyncpg
+        plan = self._plan(_head_from(await driver.fetchrow(pg.lock.sql, *pg.lock.args({}))), batch)
         if plan.entries:
-            keys = tuple(plan.entries[0])
-            insert_entries = self._pg_insert.get(keys)
-            if insert_entries is None:
-                insert_entries = self._pg_insert[keys] = asyncpg_sql(_INSERT_ENTRIES, dialect, keys)
             await driver.executemany(
-                insert_entries.sql, [insert_entries.args(entry) for entry in plan.entries]
+                pg.insert_entries.sql, [pg.insert_entries.args(e) for e in plan.entries]
             )
         if plan.checkpoint is not None:
             await driver.execute(
-                self._pg_checkpoint.sql, *self._pg_checkpoint.args(plan.checkpoint)
+                pg.insert_checkpoint.sql, *pg.insert_checkpoint.args(plan.checkpoint)
             )
-        await driver.execute(self._pg_advance.sql, *self._pg_advance.args(plan.head))
+        await driver.execute(pg.advance.sql, *pg.advance.args(plan.head))
         return plan.results
 
     def _plan(self, head: _Head, batch: Sequence[_Pending]) -> _Plan:

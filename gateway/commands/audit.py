@@ -63,6 +63,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     prune.set_defaults(handler=_prune)
 
 
+def _settings_and_keys(args: argparse.Namespace) -> tuple[Settings, KeyStore] | None:
+    """Settings and the key folder, or None after saying on stderr what is wrong."""
+    settings = load_settings(args)
+    if settings is None:
+        return None
+    try:
+        return settings, KeyStore.load(settings.keys_dir)
+    except SettingsError as exc:
+        print(f"gateway: {exc}", file=sys.stderr)
+        return None
+
+
 def _print_report(report: VerifyReport) -> int:
     print(report.summary())
     for problem in report.problems[1:]:
@@ -81,14 +93,10 @@ def _verify(args: argparse.Namespace) -> int:
             print(f"gateway: {exc}", file=sys.stderr)
             return 1
         return _print_report(report)
-    settings = load_settings(args)
-    if settings is None:
+    loaded = _settings_and_keys(args)
+    if loaded is None:
         return 2
-    try:
-        keys = KeyStore.load(settings.keys_dir)
-    except SettingsError as exc:
-        print(f"gateway: {exc}", file=sys.stderr)
-        return 2
+    settings, keys = loaded
     return _print_report(asyncio.run(_verify_db(settings.database_url, keys)))
 
 
@@ -124,14 +132,10 @@ def _prune(args: argparse.Namespace) -> int:
         print("gateway: --before must be a date (YYYY-MM-DD) or ISO 8601 time", file=sys.stderr)
         return 2
     before = before.replace(tzinfo=UTC) if before.tzinfo is None else before.astimezone(UTC)
-    settings = load_settings(args)
-    if settings is None:
+    loaded = _settings_and_keys(args)
+    if loaded is None:
         return 2
-    try:
-        keys = KeyStore.load(settings.keys_dir)
-    except SettingsError as exc:
-        print(f"gateway: {exc}", file=sys.stderr)
-        return 2
+    settings, keys = loaded
     return asyncio.run(_prune_db(settings, keys, before))
 
 
