@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -11,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.audit.model import AuditEntry, Checkpoint
-from gateway.audit.tables import audit_checkpoints, audit_entries
-from gateway.audit.verify import ChainVerifier, VerifyReport
+from gateway.audit.tables import audit_chain_head, audit_checkpoints, audit_entries
+from gateway.audit.verify import ChainHead, ChainVerifier, VerifyReport
 
 __all__ = [
     "checkpoint_from_row",
@@ -21,6 +22,8 @@ __all__ = [
     "json_list",
     "json_object",
     "read_checkpoints",
+    "read_head",
+    "snapshot",
     "stream_entries",
     "utc",
     "verify_stored",
@@ -117,10 +120,47 @@ async def stream_entries(
         after = int(rows[-1]["seq"])
 
 
-async def verify_stored(engine: AsyncEngine, jwks: Mapping[str, Any]) -> VerifyReport:
-    """Verify the chain and checkpoints in the database against the public keys."""
+async def read_head(conn: AsyncConnection) -> ChainHead | None:
+    """The chain head row (None if someone deleted it)."""
+    row = (
+        await conn.execute(
+            select(audit_chain_head.c.seq, audit_chain_head.c.hash).where(
+                audit_chain_head.c.id == 1
+            )
+        )
+    ).one_or_none()
+    return None if row is None else ChainHead(int(row.seq), str(row.hash))
+
+
+@contextlib.asynccontextmanager
+async def snapshot(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A read-only connection that sees one consistent state of the log throughout.
+
+    Head, checkpoints and entries must come from the same moment, or appends made
+    while reading would look like a cut tail or entries beyond the head. PostgreSQL:
+    a REPEATABLE READ, READ ONLY transaction. SQLite (WAL): an explicit BEGIN, so the
+    reads share one snapshot instead of each statement taking its own.
+    """
     async with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn = await conn.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+            async with conn.begin():
+                yield conn
+            return
+        await conn.exec_driver_sql("BEGIN")
+        try:
+            yield conn
+        finally:
+            await conn.rollback()
+
+
+async def verify_stored(engine: AsyncEngine, jwks: Mapping[str, Any]) -> VerifyReport:
+    """Verify the chain and checkpoints in the database, and the head, against the public keys."""
+    async with snapshot(engine) as conn:
+        head = await read_head(conn)
         verifier = ChainVerifier(await read_checkpoints(conn), jwks)
         async for entry in stream_entries(conn):
             verifier.feed(entry)
-    return verifier.finish()
+    return verifier.finish(head, head_required=True)

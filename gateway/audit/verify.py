@@ -12,7 +12,15 @@ sequence number where the chain first goes wrong:
   checkpoint disagrees (that checkpoint's seq);
 - a cut-off tail: a signed checkpoint names a seq that is no longer there
   (the first missing seq);
-- oldest entries removed without a signed retention anchor (the first missing seq).
+- oldest entries removed without a signed retention anchor (the first missing seq);
+- against the chain head (`finish(head=...)`, the `audit_chain_head` row or an
+  export's header): a tail cut after the last checkpoint (`tail_cut`, the first
+  missing seq), entries beyond the head (`beyond_head`, the first one), a head
+  whose hash is not the last entry's (`head_mismatch`, the head's seq).
+
+A DBA who deletes the tail *and* rewrites the head row to the new last entry, between
+two checkpoints, is not caught here: only a copy of a later checkpoint held elsewhere
+(a witness) shows it. See docs/audit.md.
 
 The verifier only ever holds one entry and the checkpoints, so it streams
 through millions of entries in constant memory.
@@ -26,17 +34,27 @@ from typing import Any
 
 from gateway.audit.canonical import entry_hash
 from gateway.audit.checkpoints import CheckpointError, verify_checkpoint
-from gateway.audit.model import GENESIS_HASH, AuditEntry, Checkpoint, format_time
+from gateway.audit.model import GENESIS_HASH, AuditEntry, Checkpoint
 
-__all__ = ["ChainVerifier", "Problem", "VerifyReport", "verify_chain"]
+__all__ = ["ChainHead", "ChainVerifier", "Problem", "VerifyReport", "verify_chain"]
 
 MAX_PROBLEMS = 100
 
 
 @dataclass(frozen=True)
+class ChainHead:
+    """What the writer last committed: the head row's seq and hash (seq 0: nothing yet)."""
+
+    seq: int
+    hash: str
+
+
+@dataclass(frozen=True)
 class Problem:
     seq: int
-    kind: str  # hash_mismatch | prev_hash_mismatch | missing | out_of_order | checkpoint_*
+    # hash_mismatch | prev_hash_mismatch | missing | out_of_order | truncated | tail_cut
+    # | beyond_head | head_mismatch | head_missing | checkpoint_invalid | checkpoint_mismatch
+    kind: str
     message: str
 
     def to_json(self) -> dict[str, Any]:
@@ -52,6 +70,7 @@ class VerifyReport:
     last_hash: str | None
     last_checkpoint: Checkpoint | None
     problems: tuple[Problem, ...] = field(default=())
+    head: ChainHead | None = None  # the head compared against, if any
 
     @property
     def ok(self) -> bool:
@@ -70,9 +89,8 @@ class VerifyReport:
             "first_seq": self.first_seq,
             "last_seq": self.last_seq,
             "last_hash": self.last_hash,
-            "last_checkpoint": None
-            if cp is None
-            else {"seq": cp.seq, "hash": cp.hash, "time": format_time(cp.time), "kind": cp.kind},
+            "last_checkpoint": None if cp is None else cp.to_json(),
+            "head": None if self.head is None else {"seq": self.head.seq, "hash": self.head.hash},
             "first_bad_seq": self.first_bad_seq,
             "problems": [p.to_json() for p in self.problems],
         }
@@ -146,7 +164,12 @@ class ChainVerifier:
         if anchor_seq:
             self._prev = self._checkpoints[anchor_seq].hash
 
-    def finish(self) -> VerifyReport:
+    def finish(self, head: ChainHead | None = None, *, head_required: bool = False) -> VerifyReport:
+        """The report; compares the chain's end with `head` when given.
+
+        `head_required`: a missing head is itself a problem (the database always has
+        its head row; an export from before heads were exported has none).
+        """
         expected = self._expected
         if expected is None:  # no entries at all
             expected = (self._anchors[-1] + 1) if self._anchors else 1
@@ -157,6 +180,10 @@ class ChainVerifier:
                 "truncated",
                 f"entries from {expected} are missing; a signed checkpoint covers {last_signed}",
             )
+        if head is not None:
+            self._check_head(head, expected)
+        elif head_required:
+            self._problem(expected, "head_missing", "the chain head is missing")
         last_cp = self._checkpoints[last_signed] if last_signed else None
         return VerifyReport(
             entries=self._count,
@@ -166,7 +193,34 @@ class ChainVerifier:
             last_hash=self._last_hash,
             last_checkpoint=last_cp,
             problems=tuple(sorted(self._problems, key=lambda p: p.seq)),
+            head=head,
         )
+
+    def _check_head(self, head: ChainHead, expected: int) -> None:
+        """The chain must end exactly at the head: same seq, same hash."""
+        last = expected - 1  # the last seq seen (or the anchor / 0 when none)
+        if head.seq > last:
+            self._problem(
+                last + 1,
+                "tail_cut",
+                f"entries from {last + 1} are missing; the chain head names {head.seq}",
+            )
+        elif head.seq < last:
+            self._problem(
+                head.seq + 1,
+                "beyond_head",
+                f"entries from {head.seq + 1} lie beyond the chain head ({head.seq})",
+            )
+        else:
+            end = self._last_hash if self._count else self._start_hash()
+            if head.hash != end:
+                self._problem(
+                    head.seq, "head_mismatch", f"the chain head's hash differs from entry {head.seq}"
+                )
+
+    def _start_hash(self) -> str:
+        """The hash an empty chain ends on: the newest anchor's, or the genesis hash."""
+        return self._checkpoints[self._anchors[-1]].hash if self._anchors else GENESIS_HASH
 
     def _problem(self, seq: int, kind: str, message: str) -> None:
         if len(self._problems) < MAX_PROBLEMS:
@@ -174,9 +228,12 @@ class ChainVerifier:
 
 
 def verify_chain(
-    entries: Iterable[AuditEntry], checkpoints: Iterable[Checkpoint], jwks: Mapping[str, Any]
+    entries: Iterable[AuditEntry],
+    checkpoints: Iterable[Checkpoint],
+    jwks: Mapping[str, Any],
+    head: ChainHead | None = None,
 ) -> VerifyReport:
     verifier = ChainVerifier(checkpoints, jwks)
     for entry in entries:
         verifier.feed(entry)
-    return verifier.finish()
+    return verifier.finish(head)

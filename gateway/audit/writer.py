@@ -185,14 +185,25 @@ class AuditLog:
         self._timer = asyncio.create_task(self._checkpoint_timer(), name="audit-checkpoints")
 
     async def close(self) -> None:
-        """Stop accepting appends, commit what is queued, stop the timer."""
-        self._accepting = False
+        """Stop accepting appends, commit what is queued, sign a last checkpoint, stop.
+
+        The closing checkpoint covers every entry, so after a clean stop nobody can cut
+        the tail unnoticed (between checkpoints only the chain head row shows a cut, and
+        whoever can delete rows can rewrite that row too). If it cannot be written the
+        stop goes on (the entries are committed) and a warning is logged.
+        """
+        was_accepting, self._accepting = self._accepting, False
         if self._timer is not None:
             self._timer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._timer
             self._timer = None
         await self._writer.drain()
+        if was_accepting:
+            try:
+                await self._writer.submit(_Pending([], checkpoint=True))
+            except AuditUnavailable:
+                log.warning("audit_checkpoint_failed", error_type="AuditUnavailable")
 
     async def append(self, events: Sequence[AuditEvent]) -> list[int]:
         """Commit `events` to the chain; their sequence numbers, in order.
