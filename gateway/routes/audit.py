@@ -180,7 +180,7 @@ async def verify(request: web.Request) -> web.Response:
 
 
 async def list_checkpoints(request: web.Request) -> web.Response:
-    await _officer(request)
+    principal, _scope = await _officer(request)
     params = dict(request.query)
     if set(params) - {"limit"}:
         raise InvalidFilter("Only `limit` is accepted here")
@@ -191,6 +191,12 @@ async def list_checkpoints(request: web.Request) -> web.Response:
             audit_checkpoints.select().order_by(audit_checkpoints.c.seq.desc()).limit(limit)
         )
         checkpoints = [checkpoint_from_row(row).to_json() for row in rows.mappings()]
+    await _log(
+        request,
+        principal,
+        "audit.query",
+        details={"view": "checkpoints", "results": str(len(checkpoints))},
+    )
     return json_response({"checkpoints": checkpoints, "jwks_uri": "/.well-known/jwks.json"})
 
 
@@ -378,7 +384,10 @@ _CHECKPOINT: dict[str, Any] = {
 }
 _REPORT: dict[str, Any] = {
     "type": "object",
-    "required": ["ok", "entries", "checkpoints", "first_bad_seq", "problems"],
+    "required": [
+        "ok", "entries", "checkpoints", "first_seq", "last_seq", "last_hash",
+        "last_checkpoint", "head", "first_bad_seq", "problems",
+    ],  # fmt: skip
     "properties": {
         "ok": {"type": "boolean"},
         "entries": {"type": "integer"},
@@ -387,6 +396,20 @@ _REPORT: dict[str, Any] = {
         "last_seq": {"type": ["integer", "null"]},
         "last_hash": _NULLABLE_STRING,
         "last_checkpoint": {"oneOf": [{"type": "null"}, _CHECKPOINT]},
+        "head": {
+            "description": "The chain head row the entries were compared with",
+            "oneOf": [
+                {"type": "null"},
+                {
+                    "type": "object",
+                    "required": ["seq", "hash"],
+                    "properties": {
+                        "seq": {"type": "integer", "minimum": 0},
+                        "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                    },
+                },
+            ],
+        },
         "first_bad_seq": {"type": ["integer", "null"]},
         "problems": {
             "type": "array",
@@ -395,7 +418,12 @@ _REPORT: dict[str, Any] = {
                 "required": ["seq", "kind", "message"],
                 "properties": {
                     "seq": {"type": "integer"},
-                    "kind": {"type": "string"},
+                    "kind": {
+                        "type": "string",
+                        "description": "hash_mismatch, prev_hash_mismatch, missing, "
+                        "out_of_order, truncated, tail_cut, beyond_head, head_mismatch, "
+                        "head_missing, checkpoint_invalid or checkpoint_mismatch",
+                    },
                     "message": {"type": "string"},
                 },
             },
@@ -514,7 +542,8 @@ OPENAPI: dict[str, dict[str, Any]] = {
     "/api/v1/audit/verify": {
         "get": {
             "operationId": "verifyAuditLog",
-            "summary": "Verify the hash chain and signed checkpoints in the database",
+            "summary": "Verify the hash chain, the signed checkpoints and the chain head in the "
+            "database; itself audited",
             "tags": ["audit"],
             "responses": {"200": _json("Verification report", _REPORT), **_ERRORS},
         }
@@ -522,7 +551,8 @@ OPENAPI: dict[str, dict[str, Any]] = {
     "/api/v1/audit/checkpoints": {
         "get": {
             "operationId": "listAuditCheckpoints",
-            "summary": "Signed checkpoints, newest first (verify with /.well-known/jwks.json)",
+            "summary": "Signed checkpoints, newest first (verify with /.well-known/jwks.json); "
+            "itself audited",
             "tags": ["audit"],
             "parameters": [_query("limit", "How many (1-500)", {"type": "integer"})],
             "responses": {
