@@ -1,4 +1,10 @@
-"""Liveness and readiness: /healthz says the process runs, /readyz that it can serve."""
+"""Liveness and readiness: /healthz says the process runs, /readyz that it can serve.
+
+Ready means: the database answers, its schema is this version's, and it can be
+written (`gateway.writable`; a read-only database would fail every audited request).
+A 503 names the failed `check` (`database`, `schema`, `database_writable`) and, for
+the last, a `reason` code.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from gateway.appkeys import ENGINE
 from gateway.bodies import json_response
 from gateway.errors import ServiceUnavailable
 from gateway.schema import schema_state
+from gateway.writable import unwritable_reason
 
 __all__ = ["OPENAPI", "setup"]
 
@@ -19,12 +26,20 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE]
     try:
-        state = await schema_state(request.app[ENGINE])
+        state = await schema_state(engine)
+        reason = await unwritable_reason(engine)
     except Exception:
-        raise ServiceUnavailable("Database unreachable") from None
+        raise ServiceUnavailable("Database unreachable", check="database") from None
     if not state.up_to_date:
-        raise ServiceUnavailable("Database schema is not up to date; run `gateway migrate`")
+        raise ServiceUnavailable(
+            "Database schema is not up to date; run `gateway migrate`", check="schema"
+        )
+    if reason is not None:
+        raise ServiceUnavailable(
+            "Database cannot be written", check="database_writable", reason=reason
+        )
     return json_response({"status": "ready", "schema": sorted(state.current)})
 
 
@@ -46,7 +61,8 @@ OPENAPI: dict[str, dict[str, Any]] = {
     "/readyz": {
         "get": {
             "operationId": "readyz",
-            "summary": "The database is reachable and migrated",
+            "summary": "The database is reachable, migrated and writable "
+            "(503 names the failed `check`)",
             "tags": ["operations"],
             "security": [],
             "responses": {

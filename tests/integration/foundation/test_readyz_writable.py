@@ -1,0 +1,120 @@
+"""`/readyz` is not ready when the database can be read but not written (both engines)."""
+
+from __future__ import annotations
+
+import array
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from sqlalchemy import text
+
+from gateway.appkeys import ENGINE
+
+Client = TestClient[web.Request, web.Application]
+
+_FS_IOC_GETFLAGS, _FS_IOC_SETFLAGS, _FS_IMMUTABLE_FL = 0x80086601, 0x40086602, 0x10
+
+
+def _set_immutable(path: Path, on: bool) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        flags = array.array("l", [0])
+        fcntl.ioctl(fd, _FS_IOC_GETFLAGS, flags)
+        flags[0] = flags[0] | _FS_IMMUTABLE_FL if on else flags[0] & ~_FS_IMMUTABLE_FL
+        fcntl.ioctl(fd, _FS_IOC_SETFLAGS, flags)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def read_only(path: Path) -> Iterator[None]:
+    """Make `path` unwritable for this process: chmod, or for root the immutable flag."""
+    if os.geteuid() != 0:
+        mode = path.stat().st_mode
+        path.chmod(0o444)
+        try:
+            yield
+        finally:
+            path.chmod(mode)
+        return
+    try:
+        _set_immutable(path, True)
+    except OSError:
+        pytest.skip("running as root without a file system that has the immutable flag")
+    try:
+        yield
+    finally:
+        _set_immutable(path, False)
+
+
+async def assert_not_writable(response: Any) -> dict[str, Any]:
+    assert response.status == 503, await response.text()
+    assert response.content_type == "application/problem+json"
+    body: dict[str, Any] = await response.json()
+    assert body["code"] == "service_unavailable" and body["check"] == "database_writable"
+    return body
+
+
+async def test_readyz_is_503_while_the_sqlite_file_is_read_only(
+    client: Client, database_url: str
+) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the SQLite file case")
+    path = Path(str(client.app[ENGINE].url.database))
+    assert (await client.get("/readyz")).status == 200
+    with read_only(path):
+        body = await assert_not_writable(await client.get("/readyz"))
+        assert body["reason"] == "file_read_only" and str(path) not in as_text(body)
+    assert (await client.get("/readyz")).status == 200  # ready again once it is writable
+
+
+def as_text(body: dict[str, Any]) -> str:
+    return " ".join(str(v) for v in body.values())
+
+
+async def test_readyz_is_503_while_postgresql_is_read_only(
+    client: Client, database_url: str
+) -> None:
+    if database_url.startswith("sqlite"):
+        pytest.skip("the PostgreSQL case")
+    engine = client.app[ENGINE]
+    assert (await client.get("/readyz")).status == 200
+    async with engine.connect() as conn:
+        name = (await conn.execute(text("SELECT current_database()"))).scalar_one()
+        await conn.execute(text(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on'))
+        await conn.commit()
+    await engine.dispose()  # new sessions pick the setting up (as after a failover)
+    try:
+        body = await assert_not_writable(await client.get("/readyz"))
+        assert body["reason"] == "read_only"
+    finally:
+        async with engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text("SET default_transaction_read_only = off"))
+            await conn.execute(text(f'ALTER DATABASE "{name}" RESET default_transaction_read_only'))
+        await engine.dispose()
+    assert (await client.get("/readyz")).status == 200
+
+
+async def test_readyz_writes_nothing(client: Client) -> None:
+    engine = client.app[ENGINE]
+    tables = ("audit_entries", "audit_checkpoints", "audit_chain_head")
+
+    async def counts() -> list[int]:
+        async with engine.connect() as conn:
+            return [
+                int((await conn.execute(text(f"SELECT count(*) FROM {t}"))).scalar_one())
+                for t in tables
+            ]
+
+    before = await counts()
+    for _ in range(3):
+        assert (await client.get("/readyz")).status == 200
+    assert await counts() == before
