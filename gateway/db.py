@@ -25,6 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState
 from sqlalchemy.sql.elements import ClauseElement
 
+from gateway.files import private_sqlite_file
+
 __all__ = [
     "CompiledSql",
     "WriteRunner",
@@ -44,8 +46,12 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
 def create_engine(database_url: str, *, pool_size: int = 20) -> AsyncEngine:
-    """An async engine for `database_url` with the settings each backend needs."""
+    """An async engine for `database_url` with the settings each backend needs.
+
+    A SQLite file is created 0600 (or tightened to it) first, `gateway.files`.
+    """
     if database_url.startswith("sqlite"):
+        private_sqlite_file(database_url)
         engine = create_async_engine(
             database_url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},

@@ -115,6 +115,8 @@ class KeyStore:
 def init_keys(keys_dir: Path) -> list[str]:
     """Create whatever key is missing; never overwrite one. Returns what was created."""
     created: list[str] = []
+    if not keys_dir.parent.exists():  # the data folder: private from the start
+        keys_dir.parent.mkdir(parents=True, mode=0o700)
     keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(keys_dir, 0o700)
     if not (keys_dir / "pseudonym.key").exists():

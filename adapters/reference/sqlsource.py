@@ -8,10 +8,14 @@ file or PostgreSQL. Tables carry columns no mapping may pass on.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Column, Date, Integer, MetaData, String, Table, Text, insert, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from adapters.reference.records import RVDK_TABLES
@@ -82,6 +86,7 @@ async def build_reference_database(
     so parallel tests do not collide; drop it afterwards to clean up.
     """
     metadata = reference_metadata(schema)
+    _private_sqlite_file(url)
     engine = create_async_engine(url)
     rows = 0
     try:
@@ -112,6 +117,25 @@ async def build_reference_database(
     finally:
         await engine.dispose()
     return rows
+
+
+def _private_sqlite_file(url: str) -> None:
+    """A SQLite source file is 0600 from the first byte (SQLite itself would make it 0644).
+
+    Its `-wal`/`-shm` files take the database file's mode. Other engines: nothing to do.
+    """
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or database in (None, "", ":memory:"):
+        return
+    path = Path(str(database))
+    if str(database).startswith("file:") or not path.parent.is_dir():
+        return
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            candidate.chmod(0o600)
 
 
 def _typed(row: dict[str, Any]) -> dict[str, Any]:

@@ -214,9 +214,8 @@ class ChainVerifier:
         else:
             end = self._last_hash if self._count else self._start_hash()
             if head.hash != end:
-                self._problem(
-                    head.seq, "head_mismatch", f"the chain head's hash differs from entry {head.seq}"
-                )
+                message = f"the chain head's hash differs from entry {head.seq}"
+                self._problem(head.seq, "head_mismatch", message)
 
     def _start_hash(self) -> str:
         """The hash an empty chain ends on: the newest anchor's, or the genesis hash."""

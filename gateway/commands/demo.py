@@ -30,6 +30,7 @@ from gateway.db import create_engine, dispose
 from gateway.demo import demo_population, scenario_guide, seed_demo, write_people
 from gateway.demo_keys import ensure_demo_key
 from gateway.errors import SettingsError
+from gateway.files import private_dir
 from gateway.keys import init_keys
 from gateway.schema import upgrade
 from gateway.settings import Settings
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _demo(settings: Settings, *, serve: bool) -> int:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     init_keys(settings.keys_dir)
     engine = create_engine(settings.database_url)
     try:
@@ -100,7 +101,7 @@ async def _demo(settings: Settings, *, serve: bool) -> int:
             adapter = org.adapter or {}
             if adapter.get("kind") == "sql":
                 url = str(adapter["url"]).replace("{data_dir}", str(settings.data_dir))
-                (settings.data_dir / "sources").mkdir(exist_ok=True)
+                private_dir(settings.data_dir / "sources")
                 await build_reference_database(url, population, org.id)
             elif adapter.get("kind") == "http":
                 source = create_source_app(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from gateway.commands._common import add_settings_options, load_settings
+from gateway.files import private_dir
 from gateway.keys import KeyStore, init_keys, rotate_signing_key
 
 __all__ = ["register"]
@@ -36,6 +37,7 @@ def _init(args: argparse.Namespace) -> int:
     settings = load_settings(args)
     if settings is None:
         return 2
+    private_dir(settings.data_dir)
     created = init_keys(settings.keys_dir)
     for name in created:
         print(f"created {settings.keys_dir / name}")

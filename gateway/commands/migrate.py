@@ -7,6 +7,7 @@ import asyncio
 
 from gateway.commands._common import add_settings_options, load_settings
 from gateway.db import create_engine
+from gateway.files import private_dir
 from gateway.schema import schema_state, upgrade
 
 __all__ = ["register"]
@@ -24,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings(args)
     if settings is None:
         return 2
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     return asyncio.run(_migrate(settings.database_url))
 
 

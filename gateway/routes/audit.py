@@ -385,9 +385,17 @@ _CHECKPOINT: dict[str, Any] = {
 _REPORT: dict[str, Any] = {
     "type": "object",
     "required": [
-        "ok", "entries", "checkpoints", "first_seq", "last_seq", "last_hash",
-        "last_checkpoint", "head", "first_bad_seq", "problems",
-    ],  # fmt: skip
+        "ok",
+        "entries",
+        "checkpoints",
+        "first_seq",
+        "last_seq",
+        "last_hash",
+        "last_checkpoint",
+        "head",
+        "first_bad_seq",
+        "problems",
+    ],
     "properties": {
         "ok": {"type": "boolean"},
         "entries": {"type": "integer"},

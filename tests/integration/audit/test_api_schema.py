@@ -101,7 +101,8 @@ async def test_review_and_lift_answers_match_their_schemas(
     response = await seeded.post(
         lift.format(seq=5), json={"note": "mag nu"}, headers=gateway.auth(ORG, OFFICER)
     )
-    assert (await assert_matches(seeded, response, lift, "post", 201))["confidentiality"] == "lifted"
+    lifted = await assert_matches(seeded, response, lift, "post", 201)
+    assert lifted["confidentiality"] == "lifted"
 
 
 async def test_reading_the_checkpoints_is_audited_before_the_answer(

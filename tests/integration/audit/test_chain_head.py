@@ -11,7 +11,7 @@ import structlog
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from audit_support import decision, drop_guards
-from sqlalchemy import func, select, text
+from sqlalchemy import Executable, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from support import GatewayFixture
 
@@ -30,11 +30,16 @@ async def fill(log: AuditLog, count: int = 30, per_call: int = 5) -> None:
         await log.append([decision(n) for n in range(start, start + per_call)])
 
 
-async def tamper(engine: AsyncEngine, *statements: str) -> None:
+async def tamper(engine: AsyncEngine, *statements: str | Executable) -> None:
+    """What a database administrator could do: drop the guards, then change rows."""
     async with engine.begin() as conn:
         await drop_guards(conn)
         for statement in statements:
-            await conn.execute(text(statement))
+            await conn.execute(text(statement) if isinstance(statement, str) else statement)
+
+
+def set_head(**values: object) -> Executable:
+    return update(audit_chain_head).where(audit_chain_head.c.id == 1).values(**values)
 
 
 async def entry_hash(engine: AsyncEngine, seq: int) -> str:
@@ -70,7 +75,7 @@ async def test_a_head_whose_hash_is_not_the_last_entrys_is_reported(
     audit_log: AuditLog, engine: AsyncEngine, keys: KeyStore
 ) -> None:
     await fill(audit_log, 30)
-    await tamper(engine, f"UPDATE audit_chain_head SET hash = '{'ab' * 32}' WHERE id = 1")
+    await tamper(engine, set_head(hash="ab" * 32))
     report = await verify_stored(engine, keys.jwks())
     assert report.first_bad_seq == 30
     assert [p.kind for p in report.problems] == ["head_mismatch"]
@@ -81,7 +86,7 @@ async def test_entries_beyond_the_head_are_reported(
 ) -> None:
     await fill(audit_log, 30)
     forged_head = await entry_hash(engine, 27)
-    await tamper(engine, f"UPDATE audit_chain_head SET seq = 27, hash = '{forged_head}'")
+    await tamper(engine, set_head(seq=27, hash=forged_head))
     report = await verify_stored(engine, keys.jwks())
     assert report.first_bad_seq == 28
     assert [p.kind for p in report.problems] == ["beyond_head"]
@@ -114,7 +119,7 @@ async def test_cutting_the_tail_and_rewriting_the_head_between_checkpoints_is_no
     await tamper(
         engine,
         "DELETE FROM audit_entries WHERE seq > 27",
-        f"UPDATE audit_chain_head SET seq = 27, hash = '{forged_head}'",
+        set_head(seq=27, hash=forged_head),
     )
     report = await verify_stored(engine, keys.jwks())
     assert report.ok and report.last_seq == 27
@@ -201,7 +206,9 @@ async def test_cli_verify_exits_1_naming_the_first_missing_seq_of_a_cut_tail(
     assert "first bad seq 28" in out and "chain head names 30" in out
 
 
-async def test_api_verify_is_not_ok_after_a_cut_tail(client: Client, gateway: GatewayFixture) -> None:
+async def test_api_verify_is_not_ok_after_a_cut_tail(
+    client: Client, gateway: GatewayFixture
+) -> None:
     audit = client.app[AUDIT]
     await audit.append([decision(n) for n in range(5)])  # the first batch is signed
     await audit.append([decision(n) for n in range(5, 9)])

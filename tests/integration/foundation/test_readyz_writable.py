@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from gateway.appkeys import ENGINE
+from gateway.audit.tables import audit_chain_head, audit_checkpoints, audit_entries
 
 Client = TestClient[web.Request, web.Application]
 
@@ -105,12 +106,12 @@ async def test_readyz_is_503_while_postgresql_is_read_only(
 
 async def test_readyz_writes_nothing(client: Client) -> None:
     engine = client.app[ENGINE]
-    tables = ("audit_entries", "audit_checkpoints", "audit_chain_head")
+    tables = (audit_entries, audit_checkpoints, audit_chain_head)
 
     async def counts() -> list[int]:
         async with engine.connect() as conn:
             return [
-                int((await conn.execute(text(f"SELECT count(*) FROM {t}"))).scalar_one())
+                int((await conn.execute(select(func.count()).select_from(t))).scalar_one())
                 for t in tables
             ]
 
