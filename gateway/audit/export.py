@@ -1,16 +1,25 @@
 """Export the log to a self-contained JSON Lines file, and verify such a file offline.
 
 Line 1 is a header `{"type": "header", "format": "jeugd-gateway-audit-export",
-"version": 1, "exported_at": ..., "entries": n, "checkpoints": m}`; then one
+"version": 1, "exported_at": ..., "head": {"seq": n, "hash": ...}}`; then one
 `{"type": "checkpoint", ...}` line per signed checkpoint (anchors included);
 then one `{"type": "entry", ...}` line per entry in seq order, with exactly the
-stored fields. Verifying needs only the file and the gateway's public JWKS.
+stored fields. Head, checkpoints and entries come from one snapshot. Verifying
+needs only the file and the gateway's public JWKS.
+
+What the offline check sees of a file cut short after export: entries missing
+below the newest signed checkpoint in the file (`truncated`; `gateway audit export`
+signs one at the head first, so that covers every entry), and entries missing
+below the header's head (`tail_cut`). The header is not signed: whoever cuts the
+entries *and* the checkpoint lines *and* edits the header has made what looks like
+a valid older export. Only checkpoints kept elsewhere (`--witness`) show that.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+import os
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,8 +28,8 @@ from typing import IO, Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.audit.model import AuditEntry, Checkpoint, format_time
-from gateway.audit.storage import read_checkpoints, stream_entries
-from gateway.audit.verify import ChainVerifier, VerifyReport
+from gateway.audit.storage import read_checkpoints, read_head, snapshot, stream_entries
+from gateway.audit.verify import ChainHead, ChainVerifier, VerifyReport
 
 __all__ = [
     "EXPORT_FORMAT",
@@ -28,6 +37,7 @@ __all__ = [
     "ExportSummary",
     "export_log",
     "load_jwks",
+    "load_witness",
     "verify_export",
 ]
 
@@ -49,11 +59,21 @@ async def export_log(engine: AsyncEngine, out: Path) -> ExportSummary:
     """Write every checkpoint and entry to `out` (written aside, then renamed into place)."""
     tmp = out.with_name(out.name + ".partial")
     count = 0
-    async with engine.connect() as conn:
-        checkpoints = await read_checkpoints(conn)  # first: entries read later cover them all
-        with tmp.open("w", encoding="utf-8") as fh:
-            _line(fh, {"type": "header", "format": EXPORT_FORMAT, "version": EXPORT_VERSION,
-                       "exported_at": format_time(datetime.now(UTC))})  # fmt: skip
+    async with snapshot(engine) as conn:
+        head = await read_head(conn)
+        checkpoints = await read_checkpoints(conn)
+        header = {
+            "type": "header",
+            "format": EXPORT_FORMAT,
+            "version": EXPORT_VERSION,
+            "exported_at": format_time(datetime.now(UTC)),
+            "head": None if head is None else {"seq": head.seq, "hash": head.hash},
+        }
+        # 0600: pseudonyms and sealed justifications are for the gateway's own user only
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # also when a stale `.partial` was left with another mode
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            _line(fh, header)
             for checkpoint in checkpoints:
                 _line(fh, {"type": "checkpoint", **checkpoint.to_json()})
             async for entry in stream_entries(conn):
@@ -77,12 +97,35 @@ def load_jwks(path: Path) -> dict[str, Any]:
     return data
 
 
-def verify_export(path: Path, jwks: Mapping[str, Any]) -> VerifyReport:
-    """Verify an export file against the public keys alone; ExportError if it is not one."""
+def load_witness(path: Path) -> list[Checkpoint]:
+    """Checkpoints kept elsewhere: the JSON of `GET /api/v1/audit/checkpoints`."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        items = data["checkpoints"]
+        if not isinstance(items, list):
+            raise TypeError
+        return [Checkpoint.from_json(item) for item in items]
+    except OSError as exc:
+        raise ExportError(f"{path} cannot be read ({type(exc).__name__})") from None
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise ExportError(
+            f"{path} is not a checkpoint list (the JSON of /api/v1/audit/checkpoints)"
+        ) from None
+
+
+def verify_export(
+    path: Path, jwks: Mapping[str, Any], witness: Sequence[Checkpoint] = ()
+) -> VerifyReport:
+    """Verify an export file against the public keys alone; ExportError if it is not one.
+
+    The end of the file is compared with the header's head (older exports have
+    none) and with any `witness` checkpoints.
+    """
+    header: dict[str, Any] = {}
     try:
         with path.open(encoding="utf-8") as fh:
-            records = _records(fh, path)
-            checkpoints: list[Checkpoint] = []
+            records = _records(fh, path, header)
+            checkpoints: list[Checkpoint] = list(witness)
             pending: AuditEntry | None = None
             for kind, data in records:
                 if kind != "checkpoint":
@@ -100,10 +143,24 @@ def verify_export(path: Path, jwks: Mapping[str, Any]) -> VerifyReport:
         raise ExportError(f"{path} cannot be read ({type(exc).__name__})") from None
     except UnicodeDecodeError:
         raise ExportError(f"{path} is not an audit export (not UTF-8 text)") from None
-    return verifier.finish()
+    return verifier.finish(_head(header.get("head"), path))
 
 
-def _records(fh: IO[str], path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+def _head(data: Any, path: Path) -> ChainHead | None:
+    if data is None:
+        return None
+    try:
+        seq, hash_ = data["seq"], data["hash"]
+        if isinstance(seq, bool) or not isinstance(seq, int) or not isinstance(hash_, str):
+            raise TypeError
+    except (KeyError, TypeError):
+        raise ExportError(f"{path}: the header's head lacks fields or has wrong types") from None
+    return ChainHead(seq, hash_)
+
+
+def _records(
+    fh: IO[str], path: Path, header: dict[str, Any]
+) -> Iterator[tuple[str, dict[str, Any]]]:
     first = True
     for number, line in enumerate(fh, start=1):
         try:
@@ -121,6 +178,7 @@ def _records(fh: IO[str], path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
                 raise ExportError(
                     f"{path}: export version {data.get('version')!r} is not supported"
                 )
+            header.update(data)
             first = False
             continue
         if data["type"] == "header":

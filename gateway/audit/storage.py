@@ -156,11 +156,17 @@ async def snapshot(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
             await conn.rollback()
 
 
-async def verify_stored(engine: AsyncEngine, jwks: Mapping[str, Any]) -> VerifyReport:
-    """Verify the chain and checkpoints in the database, and the head, against the public keys."""
+async def verify_stored(
+    engine: AsyncEngine, jwks: Mapping[str, Any], witness: Sequence[Checkpoint] = ()
+) -> VerifyReport:
+    """Verify the chain and checkpoints in the database, and the head, against the public keys.
+
+    `witness`: signed checkpoints kept outside the database; one beyond the chain's end
+    shows a tail cut even when the head row and the checkpoint rows were rewritten too.
+    """
     async with snapshot(engine) as conn:
         head = await read_head(conn)
-        verifier = ChainVerifier(await read_checkpoints(conn), jwks)
+        verifier = ChainVerifier([*await read_checkpoints(conn), *witness], jwks)
         async for entry in stream_entries(conn):
             verifier.feed(entry)
     return verifier.finish(head, head_required=True)

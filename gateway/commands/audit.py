@@ -1,8 +1,9 @@
 """`gateway audit verify|export|prune`: check, archive and trim the tamper-evident audit log.
 
-    gateway audit verify                               the chain and checkpoints in the database
+    gateway audit verify                               the chain, checkpoints and head (database)
     gateway audit verify --export FILE --jwks JWKS     an export file, offline, with the public keys
-    gateway audit export --out FILE                    JSON Lines: header, checkpoints, entries
+    gateway audit verify ... --witness CHECKPOINTS     also against checkpoints kept elsewhere
+    gateway audit export --out FILE                    sign a checkpoint at the head, then export
     gateway audit prune --before YYYY-MM-DD            remove older entries, keep a signed anchor
 
 Exit codes: 0 fine, 1 a problem was found (tampering, not an export), 2 bad usage or settings.
@@ -16,8 +17,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from gateway.audit.export import ExportError, export_log, load_jwks, verify_export
-from gateway.audit.model import AuditEvent, format_time
+from gateway.audit.export import ExportError, export_log, load_jwks, load_witness, verify_export
+from gateway.audit.model import AuditEvent, Checkpoint, format_time
 from gateway.audit.retention import prune_before
 from gateway.audit.storage import verify_stored
 from gateway.audit.verify import VerifyReport
@@ -48,6 +49,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_settings_options(verify)
     verify.add_argument("--export", type=Path, metavar="FILE", help="an export file to verify")
     verify.add_argument("--jwks", type=Path, metavar="JWKS", help="the gateway's public keys")
+    verify.add_argument(
+        "--witness",
+        type=Path,
+        metavar="FILE",
+        help="signed checkpoints kept outside the database (the JSON of "
+        "GET /api/v1/audit/checkpoints): one beyond the chain's end shows a cut tail",
+    )
     verify.set_defaults(handler=_verify)
     export = sub.add_parser("export", help="export entries and checkpoints to JSON Lines")
     add_settings_options(export)
@@ -83,12 +91,19 @@ def _print_report(report: VerifyReport) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    witness: list[Checkpoint] = []
+    if args.witness is not None:
+        try:
+            witness = load_witness(args.witness)
+        except ExportError as exc:
+            print(f"gateway: {exc}", file=sys.stderr)
+            return 2
     if args.export is not None or args.jwks is not None:
         if args.export is None or args.jwks is None:
             print("gateway: audit verify needs both --export FILE and --jwks JWKS", file=sys.stderr)
             return 2
         try:
-            report = verify_export(args.export, load_jwks(args.jwks))
+            report = verify_export(args.export, load_jwks(args.jwks), witness)
         except ExportError as exc:
             print(f"gateway: {exc}", file=sys.stderr)
             return 1
@@ -97,27 +112,38 @@ def _verify(args: argparse.Namespace) -> int:
     if loaded is None:
         return 2
     settings, keys = loaded
-    return _print_report(asyncio.run(_verify_db(settings.database_url, keys)))
+    return _print_report(asyncio.run(_verify_db(settings.database_url, keys, witness)))
 
 
-async def _verify_db(url: str, keys: KeyStore) -> VerifyReport:
+async def _verify_db(url: str, keys: KeyStore, witness: list[Checkpoint]) -> VerifyReport:
     engine = create_engine(url)
     try:
-        return await verify_stored(engine, keys.jwks())
+        return await verify_stored(engine, keys.jwks(), witness)
     finally:
         await dispose(engine)
 
 
 def _export(args: argparse.Namespace) -> int:
-    settings = load_settings(args)
-    if settings is None:
+    loaded = _settings_and_keys(args)
+    if loaded is None:
         return 2
-    return asyncio.run(_export_db(settings.database_url, args.out))
+    settings, keys = loaded
+    return asyncio.run(_export_db(settings, keys, args.out))
 
 
-async def _export_db(url: str, out: Path) -> int:
-    engine = create_engine(url)
+async def _export_db(settings: Settings, keys: KeyStore, out: Path) -> int:
+    """Seal the head with a signed checkpoint, then export: a cut file then shows."""
+    engine = create_engine(settings.database_url)
     try:
+        audit = AuditLog(engine, keys, issuer=f"{settings.audience}/audit")
+        await audit.start()
+        try:
+            await audit.checkpoint()
+        except AuditUnavailable:
+            print("gateway: cannot sign a checkpoint at the head; not exporting", file=sys.stderr)
+            return 1
+        finally:
+            await audit.close()
         summary = await export_log(engine, out)
     finally:
         await dispose(engine)
