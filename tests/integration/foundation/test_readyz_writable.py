@@ -6,6 +6,8 @@ import array
 import contextlib
 import fcntl
 import os
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,8 @@ from sqlalchemy import func, select, text
 
 from gateway.appkeys import ENGINE
 from gateway.audit.tables import audit_chain_head, audit_checkpoints, audit_entries
+from gateway.db import create_engine, dispose
+from gateway.writable import unwritable_reason
 
 Client = TestClient[web.Request, web.Application]
 
@@ -119,3 +123,41 @@ async def test_readyz_writes_nothing(client: Client) -> None:
     for _ in range(3):
         assert (await client.get("/readyz")).status == 200
     assert await counts() == before
+
+
+@contextlib.contextmanager
+def tiny_file_system(path: Path) -> Iterator[Path]:
+    """A 4 MiB tmpfs at `path` (root only; skipped where mounting is not allowed)."""
+    path.mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("needs root to mount a small file system")
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", str(path)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip("mounting a tmpfs is not allowed here")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], capture_output=True, check=False)
+
+
+async def test_a_full_disk_makes_the_sqlite_database_unwritable(tmp_path: Path) -> None:
+    with tiny_file_system(tmp_path / "small") as folder:
+        url = f"sqlite+aiosqlite:///{folder / 'gateway.db'}"
+        engine = create_engine(url)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(text("CREATE TABLE t (a INTEGER)"))
+            assert await unwritable_reason(engine) is None
+            with (folder / "filler").open("wb") as filler, contextlib.suppress(OSError):
+                while True:  # until ENOSPC
+                    filler.write(b"\0" * 65536)
+                    filler.flush()
+            assert await unwritable_reason(engine) == "disk_full"
+            (folder / "filler").unlink()
+            assert await unwritable_reason(engine) is None
+        finally:
+            await dispose(engine)
