@@ -48,10 +48,10 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 def create_engine(database_url: str, *, pool_size: int = 20) -> AsyncEngine:
     """An async engine for `database_url` with the settings each backend needs.
 
-    A SQLite file is created 0600 (or tightened to it) first, `gateway.files`.
+    Before each SQLite connection the file is created 0600 (or tightened to it),
+    `gateway.files`: SQLite would create it 0644, and its `-wal`/`-shm` take its mode.
     """
     if database_url.startswith("sqlite"):
-        private_sqlite_file(database_url)
         engine = create_async_engine(
             database_url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
@@ -59,6 +59,7 @@ def create_engine(database_url: str, *, pool_size: int = 20) -> AsyncEngine:
             max_overflow=pool_size,
             pool_reset_on_return=None,  # `_sqlite_reset` decides instead
         )
+        event.listen(engine.sync_engine, "do_connect", _private_file(database_url))
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine.pool, "reset", _sqlite_reset)
         return engine
@@ -107,6 +108,7 @@ class WriteRunner:
                 pool_size=1,
                 max_overflow=0,
             )
+            event.listen(self._sync, "do_connect", _private_file(str(url)))
             event.listen(self._sync, "connect", _sqlite_pragmas)
             event.listen(self._sync, "connect", _sqlite_inline_pragmas)
 
@@ -231,6 +233,15 @@ def _sqlite_reset(
     driver: Any = record.driver_connection
     if driver is None or driver.in_transaction:
         dbapi_conn.rollback()
+
+
+def _private_file(database_url: str) -> Callable[..., None]:
+    """A `do_connect` hook: the SQLite file is 0600 before SQLite opens (or creates) it."""
+
+    def before_connect(*_args: Any) -> None:
+        private_sqlite_file(database_url)
+
+    return before_connect
 
 
 def _sqlite_busy(exc: OperationalError) -> bool:

@@ -74,8 +74,19 @@ async def test_an_existing_world_readable_database_is_tightened(tmp_path: Path) 
         path.touch()
         path.chmod(0o644)
     engine = create_engine(f"sqlite+aiosqlite:///{db}")
+    assert mode(db) == 0o644  # an engine that never connects touches nothing
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        assert [mode(p) for p in (db, *side_files(db))] == [0o600] * 3
+    finally:
+        await dispose(engine)
+
+
+async def test_an_engine_that_never_connects_creates_no_file(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'never.db'}")
     await dispose(engine)
-    assert [mode(p) for p in (db, *side_files(db))] == [0o600] * 3
+    assert not (tmp_path / "never.db").exists()
 
 
 async def test_a_reference_source_database_is_0600(tmp_path: Path) -> None:
