@@ -30,6 +30,7 @@ from gateway.org_auth import OrganisationAuthenticator
 from gateway.organisations import Organisation, OrganisationRegistry, _public_key
 
 AUD = "jeugd-gateway-test"
+ROLES = frozenset({"hulpverlener", "privacy_officer"})  # what org-a's tokens may assert
 
 
 class Signer:
@@ -57,7 +58,7 @@ class Signer:
             "iat": now,
             "exp": now + 60,
             "jti": secrets.token_hex(8),
-            "role": "professional",
+            "role": "hulpverlener",
         }
         claims.update(overrides)
         return {k: v for k, v in claims.items() if v is not None}
@@ -83,7 +84,7 @@ def signers() -> dict[str, Signer]:
 @pytest.fixture
 def auth(signers: dict[str, Signer], engine: AsyncEngine) -> OrganisationAuthenticator:
     keys = {s.kid: _public_key(s.jwk, "test") for s in signers.values()}
-    org = Organisation("org-a", "wijkteam", "Org A", "utrecht", keys)
+    org = Organisation("org-a", "wijkteam", "Org A", "utrecht", keys, roles=ROLES)
     return OrganisationAuthenticator(OrganisationRegistry([org]), engine, audience=AUD)
 
 
@@ -101,7 +102,7 @@ async def test_valid_token_of_each_allowed_algorithm(
 ) -> None:
     principal = await auth.authenticate(f"Bearer {signers[alg].token()}")
     assert principal.organisation.id == "org-a"
-    assert principal.role == "professional" and principal.subject == "prof-1"
+    assert principal.role == "hulpverlener" and principal.subject == "prof-1"
 
 
 @pytest.mark.parametrize("header", [None, "", "Basic abc", "Bearer ", "Bearer"])
