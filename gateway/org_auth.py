@@ -211,7 +211,13 @@ class OrganisationAuthenticator:
                 audience=self._audience,
                 issuer=org.id,
                 leeway=self._leeway,
-                options={"require": _REQUIRED_CLAIMS, "verify_iat": True},
+                # `sub` and `jti` are checked below, with the audit log's grammar.
+                options={
+                    "require": _REQUIRED_CLAIMS,
+                    "verify_iat": True,
+                    "verify_sub": False,
+                    "verify_jti": False,
+                },
             )
         except jwt.ExpiredSignatureError:
             raise TokenExpired("Token has expired") from None
