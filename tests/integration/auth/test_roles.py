@@ -176,11 +176,11 @@ async def test_an_office_scope_is_its_configured_regions_not_its_own_region(
     text = path.read_text()
     assert 'privacy_office_for = ["utrecht-proeftuin"]' in text
     path.write_text(
-        text.replace('privacy_office_for = ["utrecht-proeftuin"]', 'privacy_office_for = ["utrecht"]')
+        text.replace(
+            'privacy_office_for = ["utrecht-proeftuin"]', 'privacy_office_for = ["utrecht"]'
+        )
     )
-    client: Client = await aiohttp_client(
-        create_app(replace(gateway.settings, config_dir=config))
-    )
+    client: Client = await aiohttp_client(create_app(replace(gateway.settings, config_dir=config)))
     await seed_region_entries(client)
     assert await visible_orgs(client, gateway.auth(RVT, REGIONAL)) == {VEILIG_THUIS, WIJKTEAM}
 
