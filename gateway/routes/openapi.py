@@ -41,7 +41,7 @@ def build_document(roles: Sequence[str] = ()) -> dict[str, Any]:
         },
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
         "security": [{"organisationToken": []}],
-        "paths": routes.openapi_paths(),
+        "paths": _with_role_refusal(routes.openapi_paths()),
         "components": {
             "securitySchemes": {
                 "organisationToken": {
@@ -98,6 +98,22 @@ def build_document(roles: Sequence[str] = ()) -> dict[str, Any]:
             },
         },
     }
+
+
+def _with_role_refusal(paths: dict[str, Any]) -> dict[str, Any]:
+    """Every operation behind an organisation token can answer 403 `role_not_allowed`
+    (copies; the routes' own OPENAPI dictionaries stay as they are)."""
+    problem = {"$ref": "#/components/responses/Problem"}
+    result: dict[str, Any] = {}
+    for path, operations in paths.items():
+        result[path] = {}
+        for method, operation in operations.items():
+            if "security" not in operation:  # the document's default: an organisation token
+                responses = {**operation.get("responses", {})}
+                responses.setdefault("403", problem)
+                operation = {**operation, "responses": dict(sorted(responses.items()))}
+            result[path][method] = operation
+    return result
 
 
 async def openapi(request: web.Request) -> web.Response:

@@ -215,3 +215,13 @@ async def test_openapi_lists_the_configured_roles_as_an_enum(client: Client) -> 
     roles = document["components"]["schemas"]["Role"]["enum"]
     assert REGIONAL in roles and "privacy_officer" in roles and "hulpverlener" in roles
     assert "professional" not in roles and roles == sorted(roles)
+
+
+async def test_every_operation_behind_an_organisation_token_documents_the_403(
+    client: Client,
+) -> None:
+    document = await (await client.get("/api/v1/openapi.json")).json()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if "security" not in operation:
+                assert "403" in operation["responses"], (method, path)
