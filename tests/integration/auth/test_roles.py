@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from audit_support import decision
+from audit_support import decision, fail_inserts
 from consent_support import household_body
 from sqlalchemy import func, select
 from support import REPO, GatewayFixture
@@ -225,3 +225,13 @@ async def test_every_operation_behind_an_organisation_token_documents_the_403(
         for method, operation in operations.items():
             if "security" not in operation:
                 assert "403" in operation["responses"], (method, path)
+
+
+async def test_a_refusal_that_cannot_be_audited_is_503_and_still_uses_no_jti(
+    client: Client, gateway: GatewayFixture
+) -> None:
+    async with client.app[AUDIT].engine.begin() as conn:
+        await fail_inserts(conn)
+    response = await client.get("/api/v1/audit/entries", headers=gateway.auth(WIJKTEAM, REGIONAL))
+    await problem(response, 503, "audit_unavailable")
+    assert await count(client, replay_cache) == 0
