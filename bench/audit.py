@@ -70,7 +70,7 @@ def event(rng: random.Random, n: int) -> AuditEvent:
         trace_id=f"{n:032x}",
         requester_org=rng.choice(ORGS),
         professional=f"prof-{rng.randrange(500)}",
-        role="professional",
+        role="hulpverlener",
         subject=f"ps_{rng.randrange(SUBJECTS):040x}",
         purpose=purpose,
         source=rng.choice(ORGS),

@@ -197,7 +197,10 @@ def _tokens(data_dir: Path, audience: str, count: int) -> list[str]:
     from gateway.demo_keys import load_demo_key
 
     key = load_demo_key(WIJKTEAM, data_dir)
-    return [key.token(audience, sub=f"bench-{i}", lifetime=300) for i in range(count)]
+    return [
+        key.token(audience, role="hulpverlener", sub=f"bench-{i}", lifetime=300)
+        for i in range(count)
+    ]
 
 
 def main() -> int:

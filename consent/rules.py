@@ -5,6 +5,8 @@ Under `child_consents_from` (12) the parents with custody consent; from there to
 the young person alone; adults themselves. A parent without custody never counts.
 Ages come from the birth date on the day of the decision, so a parents' consent for
 an 11-year-old stops being enough on the 12th birthday and stops counting on the 16th.
+That day is the calendar day in the configured time zone (`time_zone`, default
+Europe/Amsterdam): a birthday begins at local midnight, not at midnight UTC.
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from consent.model import ConsentRecord, Coverage, RequesterRef, SourceRef
 
-__all__ = ["AgeRules", "Requirement", "age_on", "evaluate", "requirement"]
+__all__ = ["DEFAULT_TIME_ZONE", "AgeRules", "Requirement", "age_on", "evaluate", "requirement"]
 
 CUSTODY_LABEL = "custody_holder"
+#: Dutch law counts ages by the Dutch calendar day.
+DEFAULT_TIME_ZONE = "Europe/Amsterdam"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +33,7 @@ class AgeRules:
     child_consents_from: int = 12
     child_alone_from: int = 16
     custody_holders: Literal["all", "any"] = "all"
+    time_zone: str = DEFAULT_TIME_ZONE  # whose calendar day a birthday begins on
 
     def __post_init__(self) -> None:
         if not 0 < self.child_consents_from <= self.child_alone_from <= 18:
@@ -36,13 +42,29 @@ class AgeRules:
             )
         if self.custody_holders not in ("all", "any"):
             raise ValueError("custody_holders must be 'all' or 'any'")
+        _zone(self.time_zone)  # an unknown zone fails at load, not at the first decision
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return _zone(self.time_zone)
+
+    def age_at(self, birth_date: date, at: datetime) -> int:
+        """Completed years at the instant `at`, on the calendar of `time_zone`."""
+        if at.tzinfo is None:
+            raise ValueError("age_at needs an aware datetime")
+        return age_on(birth_date, at.astimezone(self.zone).date())
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> AgeRules:
         section = data.get("age_rules", {})
         if not isinstance(section, Mapping):
             raise ValueError("[age_rules] must be a table")
-        unknown = set(section) - {"child_consents_from", "child_alone_from", "custody_holders"}
+        unknown = set(section) - {
+            "child_consents_from",
+            "child_alone_from",
+            "custody_holders",
+            "time_zone",
+        }
         if unknown:
             raise ValueError(f"unknown [age_rules] keys: {', '.join(sorted(unknown))}")
         values: dict[str, Any] = {}
@@ -54,6 +76,10 @@ class AgeRules:
                 values[name] = value
         if "custody_holders" in section:
             values["custody_holders"] = section["custody_holders"]
+        if "time_zone" in section:
+            if not isinstance(section["time_zone"], str):
+                raise ValueError("age_rules.time_zone must be a string such as 'Europe/Amsterdam'")
+            values["time_zone"] = section["time_zone"]
         return cls(**values)
 
     @classmethod
@@ -66,7 +92,11 @@ class AgeRules:
 
 
 def age_on(birth_date: date, on: date) -> int:
-    """Completed years on `on` (a birthday counts from its first moment)."""
+    """Completed years on the calendar day `on` (a birthday counts from its first moment).
+
+    Callers with an instant use `AgeRules.age_at`, which picks the day in the configured
+    zone; `datetime.date()` of a UTC time is the wrong day for an hour or two each night.
+    """
     years = on.year - birth_date.year
     if (on.month, on.day) < (birth_date.month, birth_date.day):
         years -= 1
@@ -96,7 +126,7 @@ def requirement(
     """Whose consent is needed for `subject` at `at` (custody holders as of `at`)."""
     if birth_date is None:
         return Requirement("not_registered", (frozenset({subject}),))
-    age = age_on(birth_date, at.date())
+    age = rules.age_at(birth_date, at)
     if age >= rules.child_alone_from:
         return Requirement("self", (frozenset({subject}),))
     holders = frozenset(custody_holders) - {subject}
@@ -158,3 +188,11 @@ def evaluate(
             missing.append(CUSTODY_LABEL)
     ok = not missing
     return Coverage(ok, tuple(sorted(set(used))) if ok else (), tuple(missing), need.rule)
+
+
+def _zone(name: str) -> ZoneInfo:
+    """The zone called `name` (ZoneInfo keeps one instance per name)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ValueError(f"age_rules.time_zone {name!r} is not a known time zone") from None

@@ -61,7 +61,7 @@ def create_app(settings: Settings) -> web.Application:
     app[ORGANISATIONS] = OrganisationRegistry.load(
         settings.config_dir / "organisations.toml",
         data_dir=settings.data_dir,
-        known_types=frozenset(app[VOCABULARY].organisation_types),
+        type_roles={k: v.roles for k, v in app[VOCABULARY].organisation_types.items()},
         require_keys=False,
     )
     app.cleanup_ctx.append(_database)

@@ -46,7 +46,7 @@ class DemoOrganisationKey:
         self,
         audience: str,
         *,
-        role: str = "professional",
+        role: str,  # one the organisation may assert, else 403 role_not_allowed
         sub: str = "prof-0001",
         lifetime: int = 120,
         extra: Mapping[str, Any] | None = None,

@@ -29,6 +29,7 @@ ARCHITECTURE.md lists them and a test keeps them unique.
     │   └── ClientCertificateMismatch client_certificate_mismatch
     ├── Forbidden (403)
     │   ├── RoleRequired              role_required
+    │   ├── RoleNotAllowed            role_not_allowed
     │   ├── NotRegiehouder            not_regiehouder
     │   └── NoCustody                 no_custody
     ├── NotFound (404)                not_found
@@ -37,6 +38,7 @@ ARCHITECTURE.md lists them and a test keeps them unique.
     │   └── ConsentAlreadyWithdrawn   consent_already_withdrawn
     ├── PayloadTooLarge (413)         payload_too_large
     ├── UnsupportedMediaType (415)    unsupported_media_type
+    ├── AggregatesOnlyPurpose (422)   aggregates_only_purpose
     ├── InternalError (500)           internal_error
     └── ServiceUnavailable (503)      service_unavailable
         └── AuditUnavailable          audit_unavailable
@@ -47,6 +49,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 __all__ = [
+    "AggregatesOnlyPurpose",
     "AuditUnavailable",
     "BadRequest",
     "Conflict",
@@ -65,6 +68,7 @@ __all__ = [
     "NotFound",
     "NotRegiehouder",
     "PayloadTooLarge",
+    "RoleNotAllowed",
     "RoleRequired",
     "ServiceUnavailable",
     "SettingsError",
@@ -189,6 +193,10 @@ class RoleRequired(Forbidden):
     code, title = "role_required", "The caller's role may not do this"
 
 
+class RoleNotAllowed(Forbidden):
+    code, title = "role_not_allowed", "The token's role is not one its organisation may assert"
+
+
 class NotRegiehouder(Forbidden):
     code, title = "not_regiehouder", "Only the household's regiehouder may do this"
 
@@ -219,6 +227,14 @@ class PayloadTooLarge(GatewayError):
 
 class UnsupportedMediaType(GatewayError):
     code, status, title = "unsupported_media_type", 415, "Content type must be application/json"
+
+
+class AggregatesOnlyPurpose(GatewayError):
+    code, status, title = (
+        "aggregates_only_purpose",
+        422,
+        "This purpose yields aggregate figures only, never an answer about one person",
+    )
 
 
 class InternalError(GatewayError):

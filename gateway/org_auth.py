@@ -3,14 +3,19 @@
 Checks, in order: a bearer token; an allowed asymmetric `alg` (ES256, EdDSA,
 RS256); `iss` a registered organisation; `kid` one of its keys; signature;
 `aud` this gateway; `exp`, `iat`, `nbf` with a small leeway; a lifetime of at
-most five minutes; `sub` and `role` present; with mutual TLS, a client
-certificate the issuer pinned (`gateway/tls.py`); and `jti` never seen before,
-held in the database so every gateway instance refuses a replay.
+most five minutes; `sub` and `role` codes in the audit log's grammar (so whatever
+passes here can be audited: no spaces, no leading `=`/`+`/`-`/`@`, ASCII only, at
+most 128 characters); with mutual TLS, a client certificate the issuer pinned
+(`gateway/tls.py`); a role the organisation may assert (its type's roles from the
+vocabulary, `regional_privacy_officer` only for a configured privacy office; a
+refusal is audited as `auth.role_refused`); and `jti` never seen before, held in the
+database so every gateway instance refuses a replay. Nothing is written before the
+last check but the audit entry of a role refusal.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,9 +27,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.appkeys import AUDIT, REQUEST_ID, TRACE_ID
+from gateway.audit.model import AuditEvent, is_code
 from gateway.db import write_runner
 from gateway.errors import (
     ClientCertificateMismatch,
+    RoleNotAllowed,
     RoleRequired,
     ServiceUnavailable,
     TokenExpired,
@@ -39,9 +47,17 @@ from gateway.organisations import ALLOWED_ALGORITHMS, Organisation, Organisation
 from gateway.tables import replay_cache
 from gateway.tls import client_certificate_sha256
 
-__all__ = ["OrganisationAuthenticator", "Principal", "bearer_token"]
+__all__ = ["OrganisationAuthenticator", "Principal", "RoleRefusalLog", "bearer_token"]
 
 _REQUIRED_CLAIMS = ["iss", "sub", "aud", "exp", "iat", "jti"]
+#: `sub` and `role` are stored in columns of 128 characters (consent, households).
+MAX_CLAIM = 128
+_CLAIM_GRAMMAR = (
+    f"1 to {MAX_CLAIM} characters: ASCII letters, digits and ._:/+=@-, "
+    "starting with a letter or digit"
+)
+#: Records a refused role (organisation, professional, role) before the refusal answers.
+RoleRefusalLog = Callable[[Organisation, str, str], Awaitable[None]]
 _MAX_REPLAY_BATCH = 500
 # PostgreSQL: the whole batch in one statement and one round trip (arrays, unnested).
 _PG_INSERT_NEW = (
@@ -107,18 +123,40 @@ class OrganisationAuthenticator:
 
     async def authenticate_request(self, request: web.Request) -> Principal:
         """`authenticate` with the request's bearer token and client certificate."""
+
+        async def audit_refusal(org: Organisation, professional: str, role: str) -> None:
+            event = AuditEvent(
+                event_type="auth.role_refused",
+                request_id=request[REQUEST_ID],
+                trace_id=request.get(TRACE_ID),
+                requester_org=org.id,
+                professional=professional,
+                role=role,
+                decision="deny",
+                reason=RoleNotAllowed.code,
+            )
+            await request.app[AUDIT].append([event])  # AuditUnavailable (503) if it fails
+
         return await self.authenticate(
-            request.headers.get("Authorization"), client_certificate_sha256(request)
+            request.headers.get("Authorization"),
+            client_certificate_sha256(request),
+            refusals=audit_refusal,
         )
 
     async def authenticate(
-        self, authorization: str | None, client_certificate: str | None = None
+        self,
+        authorization: str | None,
+        client_certificate: str | None = None,
+        *,
+        refusals: RoleRefusalLog | None = None,
     ) -> Principal:
         """Who is calling; raises an `Unauthenticated` error with a precise code.
 
         With mutual TLS the connection's certificate (`client_certificate`, its
-        SHA-256) must be one the token's issuer pinned; that is checked before the
-        token id is recorded, so a refused request writes nothing.
+        SHA-256) must be one the token's issuer pinned; then the role must be one the
+        organisation may assert (else 403 `role_not_allowed`, recorded through
+        `refusals` first). Both are checked before the token id is recorded, so a
+        refused request uses up nothing.
         """
         claims, org = self.verify(bearer_token(authorization))
         if self._require_client_certificate and (
@@ -127,8 +165,16 @@ class OrganisationAuthenticator:
             raise ClientCertificateMismatch(
                 "The connection's client certificate is not one the token's issuer registered"
             )
+        subject, role = str(claims["sub"]), str(claims["role"])
+        if role not in org.roles:
+            if refusals is not None:
+                await refusals(org, subject, role)
+            allowed = ", ".join(sorted(org.roles)) or "none"
+            raise RoleNotAllowed(
+                f"Role `{role}` is not one organisation {org.id} may assert (allowed: {allowed})"
+            )
         await self._remember_jti(org.id, str(claims["jti"]), int(claims["exp"]))
-        return Principal(org, str(claims["sub"]), str(claims["role"]), str(claims["jti"]))
+        return Principal(org, subject, role, str(claims["jti"]))
 
     def verify(
         self, token: str, *, now: datetime | None = None
@@ -165,7 +211,13 @@ class OrganisationAuthenticator:
                 audience=self._audience,
                 issuer=org.id,
                 leeway=self._leeway,
-                options={"require": _REQUIRED_CLAIMS, "verify_iat": True},
+                # `sub` and `jti` are checked below, with the audit log's grammar.
+                options={
+                    "require": _REQUIRED_CLAIMS,
+                    "verify_iat": True,
+                    "verify_sub": False,
+                    "verify_jti": False,
+                },
             )
         except jwt.ExpiredSignatureError:
             raise TokenExpired("Token has expired") from None
@@ -184,10 +236,13 @@ class OrganisationAuthenticator:
             raise TokenInvalid("Token is not valid yet (iat in the future)")
         if exp - iat > self._max_lifetime:
             raise TokenInvalid(f"Token lifetime exceeds {self._max_lifetime} seconds")
-        for name in ("sub", "jti", "role"):
-            value = claims.get(name)
-            if not isinstance(value, str) or not value or len(value) > 128:
-                raise TokenInvalid(f"Token `{name}` must be a string of 1 to 128 characters")
+        jti = claims.get("jti")
+        if not isinstance(jti, str) or not jti or len(jti) > MAX_CLAIM:
+            raise TokenInvalid(f"Token `jti` must be a string of 1 to {MAX_CLAIM} characters")
+        for name in ("sub", "role"):
+            # The audit log's own grammar: whatever passes here, the log accepts.
+            if not is_code(claims.get(name), max_length=MAX_CLAIM):
+                raise TokenInvalid(f"Token `{name}` must be {_CLAIM_GRAMMAR}")
         return claims, org
 
     async def _remember_jti(self, issuer: str, jti: str, exp: int) -> None:

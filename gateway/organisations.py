@@ -3,16 +3,21 @@
 Each has an id, a type from the vocabulary, a name, a region, the public keys
 its systems sign tokens with (inline JWKs, or a JWKS file), optionally the
 fingerprints of the client certificates its systems connect with (mutual TLS),
-and the settings of the adapter that reaches its source system. Public keys are configuration, not
-secrets; private keys never come near the gateway.
+optionally the regions it is the privacy office of (`privacy_office_for`), and the
+settings of the adapter that reaches its source system. Public keys are configuration,
+not secrets; private keys never come near the gateway.
+
+The roles an organisation's tokens may assert follow from configuration, never from
+the token: its type's `roles` in the vocabulary, plus `regional_privacy_officer` for a
+privacy office (whose scope is the regions configured here, not a claim).
 """
 
 from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +25,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from gateway.errors import SettingsError
+from policies.vocabulary import REGIONAL_PRIVACY_OFFICER
 
 __all__ = ["ALLOWED_ALGORITHMS", "Organisation", "OrganisationRegistry"]
 
@@ -37,6 +43,7 @@ _ORG_KEYS = {
     "adapter",
     "pilots",
     "client_cert_sha256",
+    "privacy_office_for",
 }
 _SHA256_HEX = frozenset("0123456789abcdef")
 
@@ -53,6 +60,10 @@ class Organisation:
     jwks_file: str | None = None  # relative to the data dir, where configured
     # SHA-256 of the DER client certificates its systems may connect with (mutual TLS).
     client_cert_sha256: frozenset[str] = frozenset()
+    # The regions whose privacy office this organisation is (`regional_privacy_officer`).
+    privacy_office_for: tuple[str, ...] = ()
+    # The roles its tokens may assert; empty (nothing) unless loaded with the vocabulary.
+    roles: frozenset[str] = frozenset()
 
     def public(self) -> dict[str, str]:
         """What may be shown about an organisation (to families, officers, other orgs)."""
@@ -75,6 +86,10 @@ class OrganisationRegistry:
     def ids(self) -> frozenset[str]:
         return frozenset(self._by_id)
 
+    def roles(self) -> list[str]:
+        """Every role some organisation may assert, sorted (the OpenAPI `Role` enum)."""
+        return sorted({role for org in self._by_id.values() for role in org.roles})
+
     @classmethod
     def load(
         cls,
@@ -82,9 +97,17 @@ class OrganisationRegistry:
         *,
         data_dir: Path,
         known_types: frozenset[str] | None = None,
+        type_roles: Mapping[str, Sequence[str]] | None = None,
         require_keys: bool = True,
     ) -> OrganisationRegistry:
-        """Load and validate every organisation; the first problem stops start-up."""
+        """Load and validate every organisation; the first problem stops start-up.
+
+        `type_roles` (organisation type -> its roles, from the vocabulary) also fixes
+        the known types and gives each organisation the roles it may assert; without
+        it an organisation may assert no role at all (fail closed).
+        """
+        if type_roles is not None:
+            known_types = frozenset(type_roles)
         try:
             with path.open("rb") as fh:
                 raw = tomllib.load(fh)
@@ -100,6 +123,16 @@ class OrganisationRegistry:
         duplicate = {i for i in ids if ids.count(i) > 1}
         if duplicate:
             raise SettingsError(str(path), f"duplicate organisation id(s): {sorted(duplicate)}")
+        regions = {o.region for o in orgs}
+        for org in orgs:
+            unknown = sorted(set(org.privacy_office_for) - regions)
+            if unknown:
+                raise SettingsError(
+                    f"{path}:{org.id}",
+                    f"`privacy_office_for` names region(s) no organisation is in: {unknown}",
+                )
+        if type_roles is not None:
+            orgs = [replace(o, roles=_roles(o, type_roles)) for o in orgs]
         return cls(orgs)
 
 
@@ -140,6 +173,13 @@ def _parse(
         raise SettingsError(
             where, "`client_cert_sha256` must be a list of SHA-256 fingerprints (64 hex digits)"
         )
+    offices = entry.get("privacy_office_for", [])
+    if (
+        not isinstance(offices, list)
+        or not all(isinstance(r, str) and r for r in offices)
+        or len(set(offices)) != len(offices)
+    ):
+        raise SettingsError(where, "`privacy_office_for` must be a list of distinct region names")
     return Organisation(
         id=entry["id"],
         type=entry["type"],
@@ -150,7 +190,17 @@ def _parse(
         pilots=tuple(entry.get("pilots", ())),
         jwks_file=str(entry["jwks_file"]) if "jwks_file" in entry else None,
         client_cert_sha256=frozenset(_normalise_pin(pin) for pin in pins),
+        privacy_office_for=tuple(offices),
     )
+
+
+def _roles(org: Organisation, type_roles: Mapping[str, Sequence[str]]) -> frozenset[str]:
+    """What the organisation's tokens may assert: its type's roles, and a regional
+    privacy officer only where it is a region's privacy office."""
+    roles = set(type_roles.get(org.type, ()))
+    if org.privacy_office_for:
+        roles.add(REGIONAL_PRIVACY_OFFICER)
+    return frozenset(roles)
 
 
 def _normalise_pin(pin: str) -> str:

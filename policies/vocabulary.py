@@ -3,7 +3,10 @@
 Read from four TOML files in the configuration directory:
 
 - `organisation_types.toml`: `[organisation_types.<id>]` and `[portal_requesters.<id>]`
-  (the household member on the portal), each with `nl`, `en` and optional `roles`;
+  (the household member on the portal), each with `nl`, `en` and optional `roles`: the
+  roles a professional of that type may assert in a token (anything else is refused at
+  authentication). `regional_privacy_officer` is never a type's role: only the
+  organisations that `organisations.toml` names as a region's privacy office assert it;
 - `categories.toml`: `[categories.<id>]` with `sensitivity` (`normal`, `special` for AVG
   art. 9, `criminal` for AVG art. 10, `restricted`), `nl`, `en`;
 - `purposes.toml`: `[purposes.<id>]` with `nl`, `en`, `break_glass`, `aggregates_only`;
@@ -23,6 +26,8 @@ from policies.errors import PolicyLoadError
 __all__ = [
     "CHANNELS",
     "CONSENT_BASIS",
+    "PRIVACY_OFFICER",
+    "REGIONAL_PRIVACY_OFFICER",
     "SENSITIVE",
     "SENSITIVITIES",
     "Category",
@@ -44,6 +49,11 @@ SENSITIVE: Final[frozenset[str]] = frozenset({"special", "criminal", "restricted
 CHANNELS: Final[tuple[Channel, ...]] = ("organisation", "household_portal")
 #: The legal basis that means "the person's consent"; every other basis needs a statute.
 CONSENT_BASIS: Final = "consent"
+#: The organisation's own privacy officer (FG): sees the audit entries of its organisation.
+PRIVACY_OFFICER: Final = "privacy_officer"
+#: A region's privacy office: sees the audit entries of every organisation of its regions.
+#: Bound to organisations (`privacy_office_for` in organisations.toml), never to a type.
+REGIONAL_PRIVACY_OFFICER: Final = "regional_privacy_officer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +178,13 @@ def _requesters(
         ):
             problems.append(f"{where}: 'roles' must be a list of lower-case identifiers")
             roles = []
+        if len(set(roles)) != len(roles):
+            problems.append(f"{where}: 'roles' has duplicates")
+        if REGIONAL_PRIVACY_OFFICER in roles:
+            problems.append(
+                f"{where}: '{REGIONAL_PRIVACY_OFFICER}' is not a role of a type; name the "
+                "office's regions with `privacy_office_for` in organisations.toml"
+            )
         result[key] = RequesterType(
             id=key,
             nl=text_field(table, "nl", where, problems),

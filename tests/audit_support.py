@@ -17,7 +17,7 @@ def decision(n: int, **overrides: object) -> AuditEvent:
         "trace_id": f"{n:032x}",
         "requester_org": "wijkteam-utrecht",
         "professional": "prof-17",
-        "role": "professional",
+        "role": "hulpverlener",
         "subject": "ps_" + f"{n % 3:040x}",
         "purpose": "support_planning",
         "source": "veilig-thuis-utrecht",

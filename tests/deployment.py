@@ -25,7 +25,7 @@ class Deployment:
     def app(self) -> web.Application:
         return self.client.app
 
-    async def exchange(self, org: str, body: dict[str, Any], role: str = "professional") -> Any:
+    async def exchange(self, org: str, body: dict[str, Any], role: str | None = None) -> Any:
         return await self.client.post(
             "/api/v1/exchanges", json=body, headers=self.gateway.auth(org, role)
         )

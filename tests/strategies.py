@@ -450,3 +450,19 @@ def native_records(draw: _st.DrawFn, paths: list[str]) -> list[dict[str, object]
                     record[head] = draw(_JSON)
         records.append(record)
     return records
+
+
+# --- token claims ---
+# What an organisation's system might put in `sub` or `role`: well-formed codes, and
+# the shapes that broke the audit log (names with spaces, formula prefixes, non-ASCII,
+# control characters, trailing newlines, over-long values).
+
+_CLAIM_EDGES = _st.sampled_from(
+    ["Jan de Vries", "=cmd", "+31", "-1", "@x", "profé", "prof\n", "a\tb", "", "x" * 129, "x" * 128]
+)
+_claim_codes = _st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:/+=@-]{0,140}", fullmatch=True)
+
+
+def token_claim_texts() -> _st.SearchStrategy[str]:
+    """Any text a token's `sub` or `role` might carry, valid or not."""
+    return _st.one_of(_CLAIM_EDGES, _claim_codes, _st.text(max_size=140))

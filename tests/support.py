@@ -12,6 +12,7 @@ from gateway.keys import init_keys
 from gateway.organisations import OrganisationRegistry
 from gateway.schema import upgrade
 from gateway.settings import Settings
+from policies import load_vocabulary
 
 __all__ = ["REPO", "GatewayFixture", "free_port", "make_gateway_fixture", "migrate"]
 
@@ -25,11 +26,14 @@ class GatewayFixture:
 
     settings: Settings
     org_keys: dict[str, DemoOrganisationKey]
+    # The first configured role of each organisation's type: the default a token asserts.
+    default_roles: dict[str, str]
 
-    def token(self, org_id: str, role: str = "professional", **kwargs: object) -> str:
-        return self.org_keys[org_id].token(self.settings.audience, role=role, **kwargs)  # type: ignore[arg-type]
+    def token(self, org_id: str, role: str | None = None, **kwargs: object) -> str:
+        chosen = role or self.default_roles[org_id]
+        return self.org_keys[org_id].token(self.settings.audience, role=chosen, **kwargs)  # type: ignore[arg-type]
 
-    def auth(self, org_id: str, role: str = "professional", **kwargs: object) -> dict[str, str]:
+    def auth(self, org_id: str, role: str | None = None, **kwargs: object) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(org_id, role, **kwargs)}"}
 
 
@@ -51,7 +55,9 @@ def make_gateway_fixture(data_dir: Path, database_url: str, **env: str) -> Gatew
         for org in registry
         if org.jwks_file
     }
-    return GatewayFixture(settings, keys)
+    types = load_vocabulary(CONFIG_DIR).organisation_types
+    roles = {org.id: types[org.type].roles[0] for org in registry}
+    return GatewayFixture(settings, keys, roles)
 
 
 def free_port() -> int:

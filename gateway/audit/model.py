@@ -24,6 +24,7 @@ __all__ = [
     "AuditEvent",
     "Checkpoint",
     "format_time",
+    "is_code",
     "parse_time",
 ]
 
@@ -39,6 +40,7 @@ EVENT_TYPES = frozenset(
         "consent.granted",
         "consent.withdrawn",
         "consent.recorded_on_paper",
+        "auth.role_refused",  # a token asserted a role its organisation may not assert
         "audit.query",  # a privacy officer searched or exported the log
         "audit.verify",  # a privacy officer verified the chain
         "audit.break_glass_review",  # a privacy officer judged a break-the-glass use
@@ -53,7 +55,12 @@ CONFIDENTIALITY = frozenset({"normal", "confidential", "lifted"})
 # `prev_hash` of the very first entry.
 GENESIS_HASH = "0" * 64
 
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/+=@-]{0,199}$")
+# A code: ASCII letters, digits and `._:/+=@-`, starting with a letter or digit (so no
+# spaces, no control characters, no spreadsheet formula), at most 200 characters. The
+# authenticator checks the token's `sub` and `role` with `is_code`, so every claim it
+# accepts is one this log accepts too.
+CODE_MAX = 200
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/+=@-]{0,199}")
 _DETAIL_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _MAX_TEXT = 2000
 
@@ -117,14 +124,12 @@ class AuditEvent:
             "policy_version": self.policy_version,
         }
         for name, value in codes.items():
-            if value is not None and not _CODE.match(value):
+            if value is not None and not is_code(value):
                 return f"{name} must be a code (1-200 characters, no spaces)"
         if not self.request_id:
             return "request_id is required"
         for name, values in (("rule_ids", self.rule_ids), ("consent_ids", self.consent_ids)):
-            if not isinstance(values, tuple) or not all(
-                isinstance(v, str) and _CODE.match(v) for v in values
-            ):
+            if not isinstance(values, tuple) or not all(is_code(v) for v in values):
                 return f"{name} must be a tuple of codes"
         if self.justification is not None and (
             not 0 < len(self.justification) <= _MAX_TEXT or not _utf8(self.justification)
@@ -296,6 +301,15 @@ def parse_time(text: str) -> datetime:
     if parsed.tzinfo is None:
         raise ValueError("time needs a timezone")
     return parsed.astimezone(UTC)
+
+
+def is_code(value: object, *, max_length: int = CODE_MAX) -> bool:
+    """Whether `value` is a code the audit log accepts (and at most `max_length` long)."""
+    return (
+        isinstance(value, str)
+        and len(value) <= min(max_length, CODE_MAX)
+        and _CODE.fullmatch(value) is not None
+    )
 
 
 def _utf8(text: str) -> bool:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
 from adapters.base import CategoryRecords, FetchRequest, SourceAdapter
 from adapters.errors import SourceUnavailable
 from adapters.registry import fetch_all
-from consent import age_on
+from consent import AgeRules
 from gateway.exchange.model import (
     AccessRecord,
     ExchangeRequest,
@@ -97,6 +97,8 @@ class ExchangeDeps:
     access_log: AccessLog
     deadline_seconds: float
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    # Whose calendar an age follows (config/consent.toml [age_rules] time_zone).
+    age_rules: AgeRules = field(default_factory=AgeRules)
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,9 @@ async def run_exchange(
         at=now,
         requester_role=principal.role,
         requester_region=principal.organisation.region,
-        subject_age=None if subject.birth_date is None else age_on(subject.birth_date, now.date()),
+        subject_age=(
+            None if subject.birth_date is None else deps.age_rules.age_at(subject.birth_date, now)
+        ),
         requester_is_regiehouder=subject.regiehouder_org_id == principal.organisation.id,
         has_case_reference=request.case_reference is not None,
         justification_length=len(request.justification or ""),

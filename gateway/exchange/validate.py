@@ -1,4 +1,9 @@
-"""Turning a JSON body into an `ExchangeRequest`, or a precise 400."""
+"""Turning a JSON body into an `ExchangeRequest`, or a precise 4xx before anything is read.
+
+An exchange is always about one person, so a purpose that yields aggregate figures only
+(`aggregates_only` in the vocabulary, e.g. `monitoring`) is refused here (422
+`aggregates_only_purpose`): even a count of one or zero says something about that person.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from gateway.errors import (
+    AggregatesOnlyPurpose,
     JustificationRequired,
     UnknownCategory,
     UnknownPurpose,
@@ -26,6 +32,7 @@ def parse_exchange_request(
     *,
     purposes: Collection[str],
     break_glass_purposes: Collection[str],
+    aggregates_only_purposes: Collection[str],
     categories: Collection[str],
     sources: Collection[str],
     max_categories: int,
@@ -42,6 +49,11 @@ def parse_exchange_request(
         raise ValidationFailed("`purpose` must be a string")
     if purpose not in purposes:
         raise UnknownPurpose("`purpose` is not a known purpose")
+    if purpose in aggregates_only_purposes:
+        raise AggregatesOnlyPurpose(
+            f"Purpose {purpose} yields aggregate figures only, never an exchange about one "
+            "person; ask GET /api/v1/statistics for them"
+        )
     wanted = _names(body.get("categories"), "categories", max_categories)
     if wanted is None:
         raise ValidationFailed("`categories` is required")

@@ -213,6 +213,7 @@ async def exchange_context(app: web.Application) -> AsyncIterator[None]:
         subjects=StoreSubjectReader(app[CONSENTS]),
         access_log=AuditAccessLog(app[AUDIT]),
         deadline_seconds=settings.exchange_deadline_seconds,
+        age_rules=app[CONSENTS].rules,
     )
     yield
     await close_adapters(adapters.values())

@@ -2,7 +2,9 @@
 
 Every call needs an organisation token with role `privacy_officer` (sees entries
 its organisation requested or was the source of) or `regional_privacy_officer`
-(every organisation of its region). Every call is itself logged before it answers.
+(every organisation of the regions its organisation is configured as the privacy
+office of; only such an office may assert the role). Every call is itself logged
+before it answers.
 """
 
 from __future__ import annotations
@@ -40,10 +42,11 @@ from gateway.audit.writer import AuditLog
 from gateway.bodies import json_response, read_json_object
 from gateway.errors import Conflict, InvalidFilter, NotFound, ValidationFailed
 from gateway.org_auth import Principal
+from policies.vocabulary import PRIVACY_OFFICER, REGIONAL_PRIVACY_OFFICER
 
 __all__ = ["OPENAPI", "setup"]
 
-OFFICER_ROLES = ("privacy_officer", "regional_privacy_officer")
+OFFICER_ROLES = (PRIVACY_OFFICER, REGIONAL_PRIVACY_OFFICER)
 CSV_MAX_LIMIT = 10_000
 CSV_COLUMNS = (
     "seq", "time", "event_type", "request_id", "trace_id", "requester_org", "professional",
@@ -59,9 +62,10 @@ async def _officer(request: web.Request) -> tuple[Principal, Scope]:
     principal = await request.app[AUTHENTICATOR].authenticate_request(request)
     request[LOG_ORGANISATION] = principal.organisation.id
     principal.require_role(*OFFICER_ROLES)
-    if principal.role == "regional_privacy_officer":
-        region = principal.organisation.region
-        orgs = frozenset(o.id for o in request.app[ORGANISATIONS] if o.region == region)
+    if principal.role == REGIONAL_PRIVACY_OFFICER:
+        # The office's configured regions, never the organisation's own region claim.
+        regions = frozenset(principal.organisation.privacy_office_for)
+        orgs = frozenset(o.id for o in request.app[ORGANISATIONS] if o.region in regions)
     else:
         orgs = frozenset({principal.organisation.id})
     return principal, Scope(orgs)

@@ -34,6 +34,7 @@ async def create_exchange(request: web.Request) -> web.Response:
         await read_json_object(request),
         purposes=vocabulary.purposes,
         break_glass_purposes={p for p, v in vocabulary.purposes.items() if v.break_glass},
+        aggregates_only_purposes={p for p, v in vocabulary.purposes.items() if v.aggregates_only},
         categories=vocabulary.categories,
         sources=app[ORGANISATIONS].ids(),
         max_categories=app[SETTINGS].max_categories,
@@ -144,8 +145,10 @@ OPENAPI: dict[str, dict[str, Any]] = {
                 },
                 "400": {"$ref": "#/components/responses/Problem"},
                 "401": {"$ref": "#/components/responses/Problem"},
+                "403": {"$ref": "#/components/responses/Problem"},
                 "413": {"$ref": "#/components/responses/Problem"},
                 "415": {"$ref": "#/components/responses/Problem"},
+                "422": {"$ref": "#/components/responses/Problem"},
                 "503": {"$ref": "#/components/responses/Problem"},
             },
         }

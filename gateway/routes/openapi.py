@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
 
 from gateway import routes
+from gateway.appkeys import ORGANISATIONS
 from gateway.bodies import json_response
 from gateway.errors import all_error_classes
 
@@ -15,8 +17,18 @@ __all__ = ["OPENAPI", "build_document", "setup"]
 API_VERSION = "1.0.0"
 
 
-def build_document() -> dict[str, Any]:
+def build_document(roles: Sequence[str] = ()) -> dict[str, Any]:
+    """The document; `roles` (every role some organisation may assert) is the `Role` enum."""
     codes = sorted({cls.code for cls in all_error_classes()})
+    role: dict[str, Any] = {
+        "type": "string",
+        "description": "The `role` claim of an organisation token. Each organisation may "
+        "assert only its type's roles (config/organisation_types.toml); "
+        "`regional_privacy_officer` only a region's privacy office (`privacy_office_for` in "
+        "config/organisations.toml). Any other role: 403 `role_not_allowed`. See docs/roles.md.",
+    }
+    if roles:
+        role["enum"] = list(roles)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -29,13 +41,16 @@ def build_document() -> dict[str, Any]:
         },
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
         "security": [{"organisationToken": []}],
-        "paths": routes.openapi_paths(),
+        "paths": _with_role_refusal(routes.openapi_paths()),
         "components": {
             "securitySchemes": {
                 "organisationToken": {
                     "type": "http",
                     "scheme": "bearer",
                     "bearerFormat": "JWT (ES256, EdDSA or RS256)",
+                    "description": "Claims: iss, sub, aud, exp, iat, jti and role (see the "
+                    "`Role` schema); `sub` and `role` are codes of 1 to 128 ASCII letters, "
+                    "digits and ._:/+=@-, starting with a letter or digit.",
                 },
                 "householdSession": {"type": "apiKey", "in": "cookie", "name": "gw_session"},
             },
@@ -53,6 +68,7 @@ def build_document() -> dict[str, Any]:
                         "request_id": {"type": ["string", "null"]},
                     },
                 },
+                "Role": role,
                 "Status": {
                     "type": "object",
                     "required": ["status"],
@@ -84,8 +100,24 @@ def build_document() -> dict[str, Any]:
     }
 
 
+def _with_role_refusal(paths: dict[str, Any]) -> dict[str, Any]:
+    """Every operation behind an organisation token can answer 403 `role_not_allowed`
+    (copies; the routes' own OPENAPI dictionaries stay as they are)."""
+    problem = {"$ref": "#/components/responses/Problem"}
+    result: dict[str, Any] = {}
+    for path, operations in paths.items():
+        result[path] = {}
+        for method, operation in operations.items():
+            if "security" not in operation:  # the document's default: an organisation token
+                responses = {**operation.get("responses", {})}
+                responses.setdefault("403", problem)
+                operation = {**operation, "responses": dict(sorted(responses.items()))}
+            result[path][method] = operation
+    return result
+
+
 async def openapi(request: web.Request) -> web.Response:
-    return json_response(build_document())
+    return json_response(build_document(request.app[ORGANISATIONS].roles()))
 
 
 def setup(app: web.Application) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -36,6 +37,7 @@ from gateway.subjects import is_valid_bsn
 
 CHILD, MOTHER, FATHER, STRANGER = "ps_child", "ps_mother", "ps_father", "ps_stranger"
 RULES = AgeRules()
+AMSTERDAM = ZoneInfo(RULES.time_zone)
 declarations = st.lists(consent_records(CHILD, (CHILD, MOTHER, FATHER, STRANGER)), max_size=8)
 questions = st.tuples(
     requester_refs(),
@@ -140,16 +142,20 @@ def test_a_consent_for_one_scope_never_covers_another(
 
 @given(
     st.datetimes(
-        min_value=datetime(2000, 1, 1), max_value=datetime(2060, 12, 31), timezones=st.just(UTC)
+        min_value=datetime(2000, 1, 1),
+        max_value=datetime(2060, 12, 31),
+        timezones=st.just(AMSTERDAM),
     ),
     st.sampled_from([12, 16]),
 )
 def test_the_rule_changes_exactly_on_the_birthday(at: datetime, threshold: int) -> None:
+    """On the Dutch calendar: the birthday begins at midnight in Amsterdam (the default
+    `time_zone`), whatever the instant's offset from UTC that night."""
     try:
         birth = at.date().replace(year=at.year - threshold)
     except ValueError:  # born on 29 February: the birthday is 1 March in other years
         birth = date(at.year - threshold, 2, 29)
-        at = datetime(at.year, 3, 1, tzinfo=UTC)
+        at = datetime(at.year, 3, 1, tzinfo=AMSTERDAM)
     day_before = at.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(microseconds=1)
     assert age_on(birth, at.date()) == threshold
     assert age_on(birth, day_before.date()) == threshold - 1

@@ -13,11 +13,13 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.db import create_engine
 from gateway.errors import (
     GatewayError,
+    RoleNotAllowed,
     TokenExpired,
     TokenInvalid,
     TokenMissing,
@@ -28,8 +30,10 @@ from gateway.errors import (
 from gateway.keys import jwk_thumbprint
 from gateway.org_auth import OrganisationAuthenticator
 from gateway.organisations import Organisation, OrganisationRegistry, _public_key
+from gateway.tables import replay_cache
 
 AUD = "jeugd-gateway-test"
+ROLES = frozenset({"hulpverlener", "privacy_officer"})  # what org-a's tokens may assert
 
 
 class Signer:
@@ -57,7 +61,7 @@ class Signer:
             "iat": now,
             "exp": now + 60,
             "jti": secrets.token_hex(8),
-            "role": "professional",
+            "role": "hulpverlener",
         }
         claims.update(overrides)
         return {k: v for k, v in claims.items() if v is not None}
@@ -83,7 +87,7 @@ def signers() -> dict[str, Signer]:
 @pytest.fixture
 def auth(signers: dict[str, Signer], engine: AsyncEngine) -> OrganisationAuthenticator:
     keys = {s.kid: _public_key(s.jwk, "test") for s in signers.values()}
-    org = Organisation("org-a", "wijkteam", "Org A", "utrecht", keys)
+    org = Organisation("org-a", "wijkteam", "Org A", "utrecht", keys, roles=ROLES)
     return OrganisationAuthenticator(OrganisationRegistry([org]), engine, audience=AUD)
 
 
@@ -101,7 +105,7 @@ async def test_valid_token_of_each_allowed_algorithm(
 ) -> None:
     principal = await auth.authenticate(f"Bearer {signers[alg].token()}")
     assert principal.organisation.id == "org-a"
-    assert principal.role == "professional" and principal.subject == "prof-1"
+    assert principal.role == "hulpverlener" and principal.subject == "prof-1"
 
 
 @pytest.mark.parametrize("header", [None, "", "Basic abc", "Bearer ", "Bearer"])
@@ -248,3 +252,65 @@ def test_private_jwk_cannot_be_registered() -> None:
     jwk = dict(ECAlgorithm.to_jwk(key, as_dict=True), kid="priv")
     with pytest.raises(SettingsError, match="private key"):
         _public_key(jwk, "test")
+
+
+@pytest.mark.parametrize(
+    ("claim", "value"),
+    [
+        ("sub", "Jan de Vries"),  # a name, with spaces
+        ("sub", "=cmd|' /C calc'!A0"),  # spreadsheet formula
+        ("sub", "+31612345678"),
+        ("sub", "-prof"),
+        ("sub", "@prof"),
+        ("sub", "profé"),  # non-ASCII
+        ("sub", "prof\n"),  # a trailing newline ($ would have let it through)
+        ("sub", "prof\x00x"),
+        ("sub", "p" * 129),
+        ("sub", 42),
+        ("role", "privacy officer"),
+        ("role", "Privacy_Officer\r"),
+        ("role", "=1+1"),
+    ],
+)
+async def test_claim_outside_the_audit_grammar_is_refused_naming_the_claim(
+    auth: OrganisationAuthenticator, signers: dict[str, Signer], claim: str, value: object
+) -> None:
+    token = signers["ES256"].token(**{claim: value})
+    with pytest.raises(TokenInvalid, match=f"`{claim}`") as info:
+        await auth.authenticate(f"Bearer {token}")
+    assert str(value) not in str(info.value)
+    async with auth._engine.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(replay_cache))).scalar() == 0
+
+
+async def test_longest_allowed_sub_is_accepted(
+    auth: OrganisationAuthenticator, signers: dict[str, Signer]
+) -> None:
+    principal = await auth.authenticate(f"Bearer {signers['ES256'].token(sub='p' * 128)}")
+    assert principal.subject == "p" * 128
+
+
+async def test_role_the_organisation_may_not_assert_is_recorded_and_uses_no_jti(
+    auth: OrganisationAuthenticator, signers: dict[str, Signer]
+) -> None:
+    recorded: list[tuple[str, str, str]] = []
+
+    async def refusals(org: Organisation, professional: str, role: str) -> None:
+        recorded.append((org.id, professional, role))
+
+    token = signers["ES256"].token(role="regional_privacy_officer")
+    for _ in range(2):  # the same token twice: refused for its role, never as a replay
+        with pytest.raises(RoleNotAllowed, match="regional_privacy_officer"):
+            await auth.authenticate(f"Bearer {token}", refusals=refusals)
+    assert recorded == [("org-a", "prof-1", "regional_privacy_officer")] * 2
+    async with auth._engine.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(replay_cache))).scalar() == 0
+
+
+async def test_organisation_loaded_without_the_vocabulary_may_assert_no_role(
+    signers: dict[str, Signer], engine: AsyncEngine
+) -> None:
+    keys = {s.kid: _public_key(s.jwk, "test") for s in signers.values()}
+    org = Organisation("org-a", "wijkteam", "Org A", "utrecht", keys)  # no roles: fail closed
+    bare = OrganisationAuthenticator(OrganisationRegistry([org]), engine, audience=AUD)
+    await assert_refused(bare, f"Bearer {signers['ES256'].token()}", RoleNotAllowed)

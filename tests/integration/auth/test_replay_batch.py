@@ -27,6 +27,7 @@ from gateway.tables import replay_cache
 
 AUD = "jeugd-gateway-test"
 N = 40
+ROLES = frozenset({"hulpverlener"})  # what the test organisations may assert
 
 
 class Signer:
@@ -47,7 +48,7 @@ class Signer:
             "iat": now,
             "exp": now + 60,
             "jti": jti or secrets.token_hex(8),
-            "role": "professional",
+            "role": "hulpverlener",
         }
         return jwt.encode(claims, self.key, algorithm="ES256", headers={"kid": self.kid})
 
@@ -62,8 +63,8 @@ def registry(signer: Signer) -> OrganisationRegistry:
     keys = {signer.kid: _public_key(signer.jwk, "test")}
     return OrganisationRegistry(
         [
-            Organisation("org-a", "wijkteam", "Org A", "utrecht", keys),
-            Organisation("org-b", "wijkteam", "Org B", "utrecht", keys),
+            Organisation("org-a", "wijkteam", "Org A", "utrecht", keys, roles=ROLES),
+            Organisation("org-b", "wijkteam", "Org B", "utrecht", keys, roles=ROLES),
         ]
     )
 

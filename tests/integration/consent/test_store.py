@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from consent_support import GI_REF as GI
 from consent_support import MOTHER, PROFESSIONAL, T0, Client, consent_body, household_body
@@ -66,8 +67,8 @@ async def test_age_rules_apply_at_decision_time(gateway: GatewayFixture) -> None
         for parent in ("ps_mum", "ps_dad"):
             await store.record(new_consent("ps_kid", parent), at=T0)
 
-        def at(d: date) -> datetime:
-            return datetime(d.year, d.month, d.day, tzinfo=UTC)
+        def at(d: date) -> datetime:  # midnight on the Dutch calendar (the default zone)
+            return datetime(d.year, d.month, d.day, tzinfo=ZoneInfo("Europe/Amsterdam"))
 
         eve12, day12 = at(date(2027, 2, 28)) + timedelta(hours=23), at(date(2027, 3, 1))
         before = await store.covers(

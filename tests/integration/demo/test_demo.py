@@ -66,9 +66,10 @@ def demo(tmp_path: Path) -> Any:
         else:
             pytest.fail("demo did not become ready")
 
-        def token(org: str, role: str = "professional") -> str:
+        def token(org: str, role: str | None = None) -> str:
+            chosen = ["--role", role] if role else []  # default: the type's first role
             result = subprocess.run(
-                [sys.executable, "-m", "gateway", "token", "--org", org, "--role", role],
+                [sys.executable, "-m", "gateway", "token", "--org", org, *chosen],
                 env=env,
                 capture_output=True,
                 text=True,

@@ -124,7 +124,9 @@ async def test_api_call_is_503_when_database_is_down(
 ) -> None:
     from gateway.demo_keys import load_demo_key
 
-    token = load_demo_key("wijkteam-utrecht", tmp_path / "data").token("jeugd-gateway")
+    token = load_demo_key("wijkteam-utrecht", tmp_path / "data").token(
+        "jeugd-gateway", role="hulpverlener"
+    )
     response = await dead_db_client.post(
         "/api/v1/exchanges",
         json={

@@ -188,7 +188,49 @@ def test_age_rules_load_from_toml(tmp_path: Path) -> None:
     assert AgeRules.load(path) == AgeRules(child_consents_from=13, custody_holders="any")
     assert AgeRules.load(tmp_path / "missing.toml") == AgeRules()
     shipped = Path(__file__).resolve().parents[3] / "config" / "consent.toml"
-    assert AgeRules.load(shipped) == AgeRules(12, 16, "all")
+    assert AgeRules.load(shipped) == AgeRules(12, 16, "all", "Europe/Amsterdam")
+    path.write_text('[age_rules]\ntime_zone = "America/Curacao"\n')
+    assert AgeRules.load(path).time_zone == "America/Curacao"
+
+
+# 2026-03-04T23:30Z is 00:30 on 5 March in Amsterdam (CET, UTC+1).
+LATE_EVENING_UTC = datetime(2026, 3, 4, 23, 30, tzinfo=UTC)
+TWELFTH_BIRTHDAY = date(2014, 3, 5)
+
+
+def test_a_twelfth_birthday_begins_at_midnight_in_amsterdam_not_utc() -> None:
+    assert RULES.age_at(TWELFTH_BIRTHDAY, LATE_EVENING_UTC) == 12
+    assert RULES.age_at(TWELFTH_BIRTHDAY, datetime(2026, 3, 4, 22, 59, tzinfo=UTC)) == 11
+    need = requirement(CHILD, TWELFTH_BIRTHDAY, {MOTHER}, LATE_EVENING_UTC, RULES)
+    assert need.rule == "child_and_custody_holders"
+
+
+def test_a_sixteenth_birthday_in_summer_time_begins_two_hours_before_utc_midnight() -> None:
+    at = datetime(2026, 7, 14, 22, 0, tzinfo=UTC)  # 00:00 on 15 July in Amsterdam (CEST)
+    need = requirement(CHILD, date(2010, 7, 15), {MOTHER}, at, RULES)
+    assert need.rule == "self"
+    earlier = requirement(CHILD, date(2010, 7, 15), {MOTHER}, at - timedelta(seconds=1), RULES)
+    assert earlier.rule == "child_and_custody_holders"
+
+
+def test_parents_consent_alone_stops_at_local_midnight_of_the_twelfth_birthday() -> None:
+    since = LATE_EVENING_UTC - timedelta(days=30)
+    consents = [declaration(MOTHER, given_at=since, valid_from=since)]
+    coverage = evaluate(
+        CHILD, TWELFTH_BIRTHDAY, {MOTHER}, consents, WIJKTEAM, "support_planning",
+        "support_plan", None, LATE_EVENING_UTC, RULES,
+    )  # fmt: skip
+    assert not coverage.ok and coverage.missing == (CHILD,)
+
+
+def test_the_calendar_zone_is_configuration() -> None:
+    utc_rules = AgeRules(time_zone="UTC")
+    assert utc_rules.age_at(TWELFTH_BIRTHDAY, LATE_EVENING_UTC) == 11
+
+
+def test_an_age_needs_an_instant_with_a_zone() -> None:
+    with pytest.raises(ValueError, match="aware"):
+        RULES.age_at(TWELFTH_BIRTHDAY, datetime(2026, 3, 4, 23, 30))
 
 
 @pytest.mark.parametrize(
@@ -198,10 +240,12 @@ def test_age_rules_load_from_toml(tmp_path: Path) -> None:
         '[age_rules]\nchild_alone_from = "16"\n',
         '[age_rules]\ncustody_holders = "some"\n',
         "[age_rules]\nunknown = 1\n",
+        '[age_rules]\ntime_zone = "Europe/Atlantis"\n',
+        "[age_rules]\ntime_zone = 1\n",
     ],
 )
 def test_bad_age_rules_are_refused(tmp_path: Path, text: str) -> None:
     path = tmp_path / "consent.toml"
     path.write_text(text)
-    with pytest.raises(ValueError, match=r"age_rules|custody_holders|thresholds"):
+    with pytest.raises(ValueError, match=r"age_rules|custody_holders|thresholds|time_zone"):
         AgeRules.load(path)
