@@ -23,8 +23,8 @@ from consent import (
 
 AT = datetime(2026, 6, 1, 12, tzinfo=UTC)
 CHILD, MOTHER, FATHER = "ps_child", "ps_mother", "ps_father"
-WIJKTEAM = RequesterRef("wijkteam-utrecht", "wijkteam")
-GI = RequesterRef("gi-jeugdbescherming-demo", "gi")
+WIJKTEAM = RequesterRef("wijkteam-utrecht", "wijkteam", "utrecht")
+GI = RequesterRef("gi-jeugdbescherming-demo", "gi", "utrecht")
 SCOPE = ConsentScope(
     purposes=frozenset({"support_planning"}),
     categories=frozenset({"support_plan"}),
@@ -67,7 +67,9 @@ def check(
     category: str = "support_plan",
     source: SourceRef | None = None,
 ) -> Coverage:
-    return evaluate(CHILD, birth, holders, records, requester, purpose, category, source, AT, RULES)
+    return evaluate(
+        CHILD, birth, holders, records, requester, purpose, category, source, AT, RULES, "utrecht"
+    )
 
 
 def test_age_counts_completed_years_and_turns_on_the_birthday() -> None:
@@ -126,7 +128,7 @@ def test_any_custody_holder_suffices_when_configured() -> None:
     records = [declaration(MOTHER)]
     coverage = evaluate(
         CHILD, born(8), [MOTHER, FATHER], records, WIJKTEAM, "support_planning", "support_plan",
-        None, AT, rules,
+        None, AT, rules, "utrecht",
     )  # fmt: skip
     assert coverage.ok
     assert coverage.consent_ids == ("cs_ps_mother",)
