@@ -207,3 +207,24 @@ def test_bad_age_rules_are_refused(tmp_path: Path, text: str) -> None:
     path.write_text(text)
     with pytest.raises(ValueError, match=r"age_rules|custody_holders|thresholds"):
         AgeRules.load(path)
+
+
+def test_consent_to_a_type_counts_only_in_the_households_or_the_named_regions() -> None:
+    away = RequesterRef("wijkteam-amersfoort", "wijkteam", "amersfoort")
+    assert SCOPE.matches("support_planning", "support_plan", WIJKTEAM, None, "utrecht")
+    assert not SCOPE.matches("support_planning", "support_plan", away, None, "utrecht")
+    named = replace(SCOPE, regions=frozenset({"amersfoort"}))
+    assert named.matches("support_planning", "support_plan", away, None, "utrecht")
+    assert not named.matches("support_planning", "support_plan", WIJKTEAM, None, "utrecht")
+    # Unknown regions fail closed: a household without one, a requester without one.
+    assert not SCOPE.matches("support_planning", "support_plan", WIJKTEAM, None, None)
+    nowhere = RequesterRef("wijkteam-x", "wijkteam")
+    assert not SCOPE.matches("support_planning", "support_plan", nowhere, None, "")
+    # A named organisation is that organisation, wherever it is.
+    direct = replace(SCOPE, recipient_types=frozenset(), recipient_organisations={away.org_id})
+    assert direct.matches("support_planning", "support_plan", away, None, "utrecht")
+
+
+def test_naming_regions_gives_a_different_scope_key_and_leaves_old_keys_alone() -> None:
+    assert SCOPE.key() == "support_planning|support_plan||wijkteam||"
+    assert replace(SCOPE, regions=frozenset({"b", "a"})).key() == SCOPE.key() + "|regions=a,b"
