@@ -173,10 +173,12 @@ async def test_a_household_read_needs_the_callers_open_case_covering_a_member(
         reasons = [
             (row.decision, row.reason, details(row.details).get("case_id"))
             for row in await conn.execute(
-                select(audit_entries).where(
+                select(audit_entries)
+                .where(
                     audit_entries.c.household == household_id[0],
                     audit_entries.c.requester_org == RVDK,
                 )
+                .order_by(audit_entries.c.seq)
             )
         ]
     assert reasons[0] == ("deny", "case_reference_required", None)
