@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from consent_support import CHILD_8, CHILD_13, MOTHER, Client, assert_problem
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from support import GatewayFixture
 
+from consent import Actor, SqlCaseStore
 from consent.tables import cases
-from gateway.appkeys import ENGINE, PSEUDONYMISER
+from gateway.appkeys import CASES, CONSENTS, ENGINE, PSEUDONYMISER
 from gateway.audit.tables import audit_entries
 
 GI = "gi-jeugdbescherming-demo"
@@ -158,3 +161,75 @@ async def test_an_exchange_with_a_malformed_case_reference_is_a_validation_error
         headers=gateway.auth(GI),
     )
     await assert_problem(response, 400, "validation_failed")
+
+
+async def test_a_case_the_audit_log_cannot_record_is_not_registered(
+    client: Client, gateway: GatewayFixture
+) -> None:
+    async with client.app[ENGINE].begin() as conn:
+        await conn.execute(text("ALTER TABLE audit_entries RENAME TO audit_entries_gone"))
+    response = await client.post("/api/v1/cases", json=case_body(), headers=gateway.auth(GI))
+    await assert_problem(response, 503, "audit_unavailable")
+    assert await case_rows(client) == 0
+
+
+async def test_concurrent_opens_of_one_reference_register_one_case(
+    client: Client, gateway: GatewayFixture
+) -> None:
+    responses = await asyncio.gather(
+        *(
+            client.post("/api/v1/cases", json=case_body(), headers=gateway.auth(GI))
+            for _ in range(4)
+        )
+    )
+    statuses = sorted(r.status for r in responses)
+    assert statuses == [201, 409, 409, 409]
+    assert await case_rows(client) == 1
+
+
+async def test_a_failing_step_inside_the_case_transaction_leaves_no_case(
+    client: Client,
+) -> None:
+    """The `within` hook (where the audit append moves with `append_in`) shares the
+    case's transaction: if it fails, neither the case nor its subjects remain."""
+    store: SqlCaseStore = client.app[CASES]
+    actor = Actor("professional", organisation=GI, professional="p-1")
+    case = store.prepare(organisation=GI, reference="GI-1", subjects=["ps_a"], actor=actor)
+
+    async def fail(conn: Any) -> None:
+        raise RuntimeError("the audit log refused")
+
+    with pytest.raises(RuntimeError):
+        await store.open(case, within=fail)
+    assert await case_rows(client) == 0
+    stored = await store.open(case)
+    with pytest.raises(RuntimeError):
+        await store.close(stored.id, organisation=GI, actor=actor, within=fail)
+    assert (await store.get(stored.id, GI)).status == "open"
+    assert await store.open_case_covering(GI, "GI-1", ["ps_b", "ps_a"]) == stored.id
+    closed = await store.close(stored.id, organisation=GI, actor=actor, at=datetime.now(UTC))
+    assert closed.status == "closed" and closed.closed_by == actor
+    assert await store.open_case_covering(GI, "GI-1", ["ps_a"]) is None
+
+
+async def test_the_subject_read_names_only_open_cases_covering_the_subject(
+    client: Client, gateway: GatewayFixture, household: dict[str, Any]
+) -> None:
+    store = client.app[CASES]
+    actor = Actor("professional", organisation=GI, professional="p-1")
+    pseudonym = client.app[PSEUDONYMISER].pseudonym
+    child, mother = pseudonym(CHILD_8), pseudonym(MOTHER)
+    kept = await store.open(
+        store.prepare(organisation=GI, reference="GI-7", subjects=[child], actor=actor)
+    )
+    gone = await store.open(
+        store.prepare(organisation=GI, reference="GI-8", subjects=[child, mother], actor=actor)
+    )
+    await store.close(gone.id, organisation=GI, actor=actor)
+    consents = client.app[CONSENTS]
+    state = await consents.subject_state(child, datetime.now(UTC))
+    assert dict(state.open_cases) == {(GI, "GI-7"): kept.id}
+    assert state.open_case(GI, "GI-7") == kept.id
+    assert state.open_case(RVDK, "GI-7") is None and state.open_case(GI, "GI-8") is None
+    assert state.region == "utrecht" and state.summary is not None
+    assert (await consents.subject_state(mother, datetime.now(UTC))).open_cases == {}
