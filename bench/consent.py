@@ -114,7 +114,9 @@ class Data:
 
     def households_rows(self) -> Iterator[list[tuple[Any, ...]]]:
         since = NOW - timedelta(days=400)
-        rows = [(f"hh_{h:024x}", "wijkteam-utrecht", since) for h in range(self.households)]
+        rows = [
+            (f"hh_{h:024x}", "wijkteam-utrecht", since, "utrecht") for h in range(self.households)
+        ]
         for start in range(0, len(rows), CHUNK):
             yield rows[start : start + CHUNK]
 
@@ -199,7 +201,7 @@ def load_sqlite(path: Path, data: Data) -> None:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=OFF")
         for table, cols, chunks in (
-            ("households", ["id", "regiehouder", "created_at"], data.households_rows()),
+            ("households", ["id", "regiehouder", "created_at", "region"], data.households_rows()),
             ("household_members", MEMBER_COLS, data.member_rows()),
             ("custody", CUSTODY_COLS, data.custody_rows()),
             ("consents", CONSENT_COLS, data.consent_rows()),
@@ -221,7 +223,11 @@ async def load_postgres(url: str, data: Data) -> None:
             raw = await conn.get_raw_connection()
             driver: Any = raw.driver_connection
             for table, cols, chunks in (
-                ("households", ["id", "regiehouder", "created_at"], data.households_rows()),
+                (
+                    "households",
+                    ["id", "regiehouder", "created_at", "region"],
+                    data.households_rows(),
+                ),
                 ("household_members", MEMBER_COLS, data.member_rows()),
                 ("custody", CUSTODY_COLS, data.custody_rows()),
                 ("consents", CONSENT_COLS, data.consent_rows()),
@@ -274,7 +280,7 @@ async def measure(url: str, data: Data, checks: int, seed: int) -> dict[str, Any
     ids = [f"cs_{rng.randrange(data.consents):024x}" for _ in range(checks + 200)]
     questions = [
         (
-            RequesterRef(*rng.choice(ORGS)),
+            RequesterRef(*rng.choice(ORGS), "utrecht"),
             rng.choice(PURPOSES),
             rng.choice(CATEGORIES),
             SourceRef(*rng.choice(ORGS)),

@@ -102,6 +102,7 @@ async def _serve(data_dir: Path, database_url: str, ports: dict[str, int]) -> No
     await seed_demo(
         population, gateway_app[HOUSEHOLDS], gateway_app[CONSENTS],
         gateway_app[PSEUDONYMISER].pseudonym, policy_version=gateway_app[POLICIES].version,
+        organisations=gateway_app[ORGANISATIONS],
     )  # fmt: skip
     keys = gateway_app[KEYS]
     source = create_source_app(

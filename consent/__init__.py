@@ -4,20 +4,27 @@ This package never imports `gateway`, `policies` or `adapters`: the gateway chec
 vocabulary and hands in pseudonyms, a signing function and the age rules.
 """
 
+from consent.cases import MAX_CASE_SUBJECTS, SqlCaseStore
 from consent.errors import (
+    CaseAlreadyClosedError,
+    CaseNotFoundError,
+    CaseReferenceInUseError,
     ConsentAlreadyWithdrawnError,
     ConsentError,
     ConsentNotActiveError,
     ConsentNotFoundError,
     HouseholdNotFoundError,
+    InvalidCaseError,
     InvalidHouseholdError,
     InvalidValidityError,
     NoCustodyError,
 )
 from consent.households import SqlHouseholdStore
 from consent.model import (
+    CASE_REFERENCE,
     MEMBER_ROLES,
     Actor,
+    Case,
     ConsentEvent,
     ConsentRecord,
     ConsentScope,
@@ -39,10 +46,16 @@ from consent.rules import AgeRules, Requirement, age_on, evaluate, requirement
 from consent.store import ConsentStore, Receipt, SqlConsentStore
 
 __all__ = [
+    "CASE_REFERENCE",
+    "MAX_CASE_SUBJECTS",
     "MEMBER_ROLES",
     "RECEIPT_TYP",
     "Actor",
     "AgeRules",
+    "Case",
+    "CaseAlreadyClosedError",
+    "CaseNotFoundError",
+    "CaseReferenceInUseError",
     "ConsentAlreadyWithdrawnError",
     "ConsentError",
     "ConsentEvent",
@@ -56,6 +69,7 @@ __all__ = [
     "Household",
     "HouseholdEvent",
     "HouseholdNotFoundError",
+    "InvalidCaseError",
     "InvalidHouseholdError",
     "InvalidValidityError",
     "Member",
@@ -67,6 +81,7 @@ __all__ = [
     "RequesterRef",
     "Requirement",
     "SourceRef",
+    "SqlCaseStore",
     "SqlConsentStore",
     "SqlHouseholdStore",
     "SubjectState",

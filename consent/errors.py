@@ -9,17 +9,25 @@ The gateway maps each to its HTTP problem at the boundary.
     ├── ConsentNotActiveError           superseded or expired: nothing left to withdraw
     ├── NoCustodyError                  the person acting for a child has no custody of it
     ├── InvalidValidityError            valid_until is not after valid_from
-    └── InvalidHouseholdError           members or custody relations do not fit together
+    ├── InvalidHouseholdError           members or custody relations do not fit together
+    ├── InvalidCaseError                a case's reference or subjects are not valid
+    ├── CaseNotFoundError               no such case (or another organisation's)
+    ├── CaseAlreadyClosedError          the case was closed before
+    └── CaseReferenceInUseError         the organisation has an open case with this reference
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "CaseAlreadyClosedError",
+    "CaseNotFoundError",
+    "CaseReferenceInUseError",
     "ConsentAlreadyWithdrawnError",
     "ConsentError",
     "ConsentNotActiveError",
     "ConsentNotFoundError",
     "HouseholdNotFoundError",
+    "InvalidCaseError",
     "InvalidHouseholdError",
     "InvalidValidityError",
     "NoCustodyError",
@@ -55,4 +63,20 @@ class InvalidValidityError(ConsentError):
 
 
 class InvalidHouseholdError(ConsentError):
+    pass
+
+
+class InvalidCaseError(ConsentError):
+    pass
+
+
+class CaseNotFoundError(ConsentError):
+    pass
+
+
+class CaseAlreadyClosedError(ConsentError):
+    pass
+
+
+class CaseReferenceInUseError(ConsentError):
     pass

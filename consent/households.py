@@ -54,8 +54,10 @@ class SqlHouseholdStore:
         contact_professional: str,
         actor: Actor,
         at: datetime | None = None,
+        region: str | None = None,
     ) -> Household:
-        """Register a household; `custody_pairs` are (parent, child) pseudonyms."""
+        """Register a household; `custody_pairs` are (parent, child) pseudonyms; `region`
+        is the regiehouder's region (where consent to an organisation type counts)."""
         when = utc(at or datetime.now(UTC))
         persons = [m.person for m in members]
         if not members:
@@ -77,7 +79,9 @@ class SqlHouseholdStore:
         household_id = new_id("hh")
         async with self._engine.begin() as conn:
             await conn.execute(
-                insert(households).values(id=household_id, regiehouder=regiehouder, created_at=when)
+                insert(households).values(
+                    id=household_id, regiehouder=regiehouder, created_at=when, region=region
+                )
             )
             await conn.execute(
                 insert(household_members),
@@ -146,6 +150,7 @@ class SqlHouseholdStore:
                 HouseholdEvent(e.event, aware(e.at), actor_from(e.actor), dict(e.detail))
                 for e in events
             ),
+            region=head.region,
         )
 
     async def households_of(self, person: str, at: datetime | None = None) -> list[str]:

@@ -6,14 +6,18 @@ pseudonyms before anything reaches this package.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Final, Literal
 
 __all__ = [
+    "CASE_REFERENCE",
     "CONSENT_EVENTS",
     "MEMBER_ROLES",
     "Actor",
+    "Case",
     "ConsentEvent",
     "ConsentRecord",
     "ConsentScope",
@@ -44,6 +48,10 @@ CONSENT_EVENTS: Final[tuple[str, ...]] = (
     "superseded",
 )
 
+#: A case reference: an organisation's own case number, 1-64 characters of letters,
+#: digits and `-_./:`, starting with a letter or digit (no spaces, nothing free-form).
+CASE_REFERENCE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")
+
 Decision = Literal["grant", "refuse"]
 Status = Literal["active", "refused", "withdrawn", "expired", "superseded"]
 RecordedVia = Literal["portal", "paper"]
@@ -52,10 +60,11 @@ GiverRole = Literal["self", "custody_holder"]
 
 @dataclass(frozen=True, slots=True)
 class RequesterRef:
-    """The organisation asking for data."""
+    """The organisation asking for data, and its region (consent to a type is regional)."""
 
     org_id: str
     org_type: str
+    region: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,18 +128,21 @@ class HouseholdEvent:
 
 @dataclass(frozen=True, slots=True)
 class SubjectSummary:
-    """Where a person stands now: their household, its regiehouder, their birth date."""
+    """Where a person stands now: their household, its regiehouder, their birth date,
+    and the household's region (None if it was registered before regions were kept)."""
 
     household_id: str
     birth_date: date
     regiehouder: str
+    region: str | None = None
 
 
 @dataclass(frozen=True)
 class SubjectState:
     """What the gateway knows of one subject at one moment, read once per exchange:
     the household they live in now (`summary`, None if not registered), their birth
-    date, who holds custody of them and their live declarations."""
+    date, who holds custody of them, their live declarations and the open cases that
+    cover them (`open_cases`: (organisation, reference) → case id)."""
 
     subject: str
     at: datetime
@@ -138,6 +150,15 @@ class SubjectState:
     birth_date: date | None
     custody_holders: frozenset[str]
     live: tuple[ConsentRecord, ...]
+    open_cases: Mapping[tuple[str, str], str] = field(default_factory=dict)
+
+    @property
+    def region(self) -> str | None:
+        return None if self.summary is None else self.summary.region
+
+    def open_case(self, organisation: str, reference: str) -> str | None:
+        """The id of `organisation`'s open case `reference` covering this subject, or None."""
+        return self.open_cases.get((organisation, reference))
 
 
 @dataclass(frozen=True)
@@ -152,6 +173,7 @@ class Household:
     members: tuple[Member, ...]
     custody: tuple[CustodyRelation, ...]
     events: tuple[HouseholdEvent, ...] = ()
+    region: str | None = None
 
     def members_at(self, at: datetime) -> tuple[Member, ...]:
         return tuple(m for m in self.members if _in_force(m.since, m.until, at))
@@ -162,7 +184,13 @@ class Household:
 
 @dataclass(frozen=True, slots=True)
 class ConsentScope:
-    """What a consent is about. Empty source sets mean "from any source"."""
+    """What a consent is about. Empty source sets mean "from any source".
+
+    A recipient *organisation* is that one organisation wherever it is. A recipient
+    *type* means that type's organisations in `regions`, or, when `regions` is empty,
+    in the household's region: consent to "the wijkteam" is consent to the family's
+    own wijkteam, not to every wijkteam in the country.
+    """
 
     purposes: frozenset[str]
     categories: frozenset[str]
@@ -170,15 +198,21 @@ class ConsentScope:
     recipient_types: frozenset[str] = frozenset()
     source_organisations: frozenset[str] = frozenset()
     source_types: frozenset[str] = frozenset()
+    regions: frozenset[str] = frozenset()
 
     def matches(
-        self, purpose: str, category: str, requester: RequesterRef, source: SourceRef | None
+        self,
+        purpose: str,
+        category: str,
+        requester: RequesterRef,
+        source: SourceRef | None,
+        household_region: str | None = None,
     ) -> bool:
         if purpose not in self.purposes or category not in self.categories:
             return False
-        if (
-            requester.org_id not in self.recipient_organisations
-            and requester.org_type not in self.recipient_types
+        if requester.org_id not in self.recipient_organisations and not (
+            requester.org_type in self.recipient_types
+            and self._covers_region(requester.region, household_region)
         ):
             return False
         if not self.source_organisations and not self.source_types:
@@ -187,13 +221,25 @@ class ConsentScope:
             return False
         return source.org_id in self.source_organisations or source.org_type in self.source_types
 
+    def _covers_region(self, region: str, household_region: str | None) -> bool:
+        """Fail closed: an unknown region (the requester's or the household's) never matches."""
+        if not region:
+            return False
+        if self.regions:
+            return region in self.regions
+        return household_region is not None and region == household_region
+
     def parties_json(self) -> dict[str, dict[str, list[str]]]:
-        """Who may receive and which sources, as receipts and the API show them."""
+        """Who may receive and which sources, as receipts and the API show them
+        (`recipients.regions` only when the consent names regions)."""
+        recipients = {
+            "organisations": sorted(self.recipient_organisations),
+            "types": sorted(self.recipient_types),
+        }
+        if self.regions:
+            recipients["regions"] = sorted(self.regions)
         return {
-            "recipients": {
-                "organisations": sorted(self.recipient_organisations),
-                "types": sorted(self.recipient_types),
-            },
+            "recipients": recipients,
             "sources": {
                 "organisations": sorted(self.source_organisations),
                 "types": sorted(self.source_types),
@@ -201,7 +247,8 @@ class ConsentScope:
         }
 
     def key(self) -> str:
-        """A canonical text of the scope: equal scopes give equal keys (for superseding)."""
+        """A canonical text of the scope: equal scopes give equal keys (for superseding).
+        Regions are appended only when named, so keys of older consents stay as they were."""
         parts = (
             self.purposes,
             self.categories,
@@ -210,7 +257,8 @@ class ConsentScope:
             self.source_organisations,
             self.source_types,
         )
-        return "|".join(",".join(sorted(p)) for p in parts)
+        key = "|".join(",".join(sorted(p)) for p in parts)
+        return key + "|regions=" + ",".join(sorted(self.regions)) if self.regions else key
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,6 +334,23 @@ class Coverage:
     consent_ids: tuple[str, ...]
     missing: tuple[str, ...]
     rule: str = ""
+
+
+@dataclass(frozen=True)
+class Case:
+    """An organisation's registered case: its reference, the people it covers, open or
+    closed. A rule that needs a case reference holds only for an open case of the
+    requester that covers the subject."""
+
+    id: str
+    organisation: str
+    reference: str
+    subjects: tuple[str, ...]
+    status: Literal["open", "closed"]
+    opened_at: datetime
+    opened_by: Actor
+    closed_at: datetime | None = None
+    closed_by: Actor | None = None
 
 
 @dataclass(frozen=True, slots=True)

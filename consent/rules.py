@@ -150,8 +150,12 @@ def evaluate(
     source: SourceRef | None,
     at: datetime,
     rules: AgeRules,
+    household_region: str | None = None,
 ) -> Coverage:
     """Whether the live declarations cover one item, and who must still consent.
+
+    `household_region` is the region of the subject's household: a consent to an
+    organisation type covers that type only there (or in the regions it names).
 
     A person counts when they have a matching grant in force and no matching refusal
     in force; only declarations about `subject` given by that person count, so a
@@ -167,7 +171,7 @@ def evaluate(
         if record.subject != subject or record.given_by not in people:
             continue
         if not record.in_force(at) or not record.scope.matches(
-            purpose, category, requester, source
+            purpose, category, requester, source, household_region
         ):
             continue
         if record.decision == "refuse":

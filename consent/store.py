@@ -56,6 +56,8 @@ from consent.model import (
 from consent.receipts import receipt_claims
 from consent.rules import AgeRules, evaluate
 from consent.tables import (
+    case_subjects,
+    cases,
     consent_events,
     consent_notifications,
     consent_receipts,
@@ -84,13 +86,16 @@ _CHECK_COLUMNS = (
     consents.c.source_types,
     consents.c.valid_from,
     consents.c.valid_until,
+    consents.c.regions,
 )
 
 # Built once. The check reads, in one round trip, the subject's memberships (with their
-# household's regiehouder) joined with the custody relations naming them as child
-# (indexes: household_members.person, custody.child), and their live declarations
-# (index: consents subject+status). Validity in time is judged in Python, at the
-# request's moment, so the statement has a single parameter.
+# household's regiehouder and region) joined with the custody relations naming them as
+# child (indexes: household_members.person, custody.child), their live declarations
+# (index: consents subject+status) and the open cases covering them (index:
+# case_subjects.subject). Validity in time is judged in Python, at the request's
+# moment, so the statement has a single parameter. Row layout: kind, the profile
+# columns, the consent columns, the case columns (each part fills only its own).
 _TZ = DateTime(timezone=True)
 _PROFILE_COLUMNS = (
     household_members.c.birth_date,
@@ -102,12 +107,25 @@ _PROFILE_COLUMNS = (
     households.c.regiehouder,
     household_members.c.since.label("member_since"),
     household_members.c.until_at.label("member_until"),
+    households.c.region,
 )
+_CASE_COLUMNS = (
+    cases.c.organisation.label("case_organisation"),
+    cases.c.reference.label("case_reference"),
+    cases.c.id.label("case_id"),
+)
+
+
+def _nulls(columns: Sequence[Any]) -> list[Any]:
+    return [cast(null(), column.type).label(column.name) for column in columns]
+
+
 _PROFILE_PART = (
     select(
         literal_column("0", Integer).label("kind"),
         *_PROFILE_COLUMNS,
-        *(cast(null(), column.type).label(column.name) for column in _CHECK_COLUMNS),
+        *_nulls(_CHECK_COLUMNS),
+        *_nulls(_CASE_COLUMNS),
     )
     .select_from(
         household_members.join(
@@ -118,14 +136,30 @@ _PROFILE_PART = (
 )
 _LIVE_PART = select(
     literal_column("1", Integer).label("kind"),
-    *(cast(null(), column.type).label(column.name) for column in _PROFILE_COLUMNS),
+    *_nulls(_PROFILE_COLUMNS),
     *_CHECK_COLUMNS,
+    *_nulls(_CASE_COLUMNS),
 ).where(
     consents.c.subject == bindparam("subject"),
     # Constants inlined: an expanding IN would be re-rendered on every execution.
     consents.c.status.in_([literal_column(f"'{status}'") for status in _LIVE]),
 )
-_CHECK = union_all(_PROFILE_PART, _LIVE_PART)
+_CASES_PART = (
+    select(
+        literal_column("2", Integer).label("kind"),
+        *_nulls(_PROFILE_COLUMNS),
+        *_nulls(_CHECK_COLUMNS),
+        *_CASE_COLUMNS,
+    )
+    .select_from(case_subjects.join(cases, cases.c.id == case_subjects.c.case_id))
+    .where(
+        case_subjects.c.subject == bindparam("subject"),
+        cases.c.status == literal_column("'open'"),
+    )
+)
+_CHECK = union_all(_PROFILE_PART, _LIVE_PART, _CASES_PART)
+_P = 1 + len(_PROFILE_COLUMNS)  # where the consent columns start in a `_CHECK` row
+_C = _P + len(_CHECK_COLUMNS)  # where the case columns start
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +236,7 @@ class SqlConsentStore:
         rows = await self._check.rows(subject)
         profile = [r for r in rows if r[0] == 0]
         live = tuple(_check_record(r) for r in rows if r[0] == 1) if profile else ()
+        open_cases = {(r[_C], r[_C + 1]): r[_C + 2] for r in rows if r[0] == 2}
         holders: set[str] = set()
         current: tuple[Any, ...] | None = None
         for row in profile:
@@ -214,11 +249,11 @@ class SqlConsentStore:
                 current = row
         birth = as_date((current or profile[0])[1]) if profile else None
         summary = (
-            SubjectSummary(current[6], birth, current[7])
+            SubjectSummary(current[6], birth, current[7], current[10])
             if current is not None and birth is not None
             else None
         )
-        return SubjectState(subject, when, summary, birth, frozenset(holders), live)
+        return SubjectState(subject, when, summary, birth, frozenset(holders), live, open_cases)
 
     def covers_in(
         self, state: SubjectState, requester: RequesterRef, items: Sequence[Item]
@@ -236,6 +271,7 @@ class SqlConsentStore:
                 source,
                 state.at,
                 self.rules,
+                state.region,
             )
             for purpose, category, source in items
         ]
@@ -292,6 +328,7 @@ class SqlConsentStore:
                     recipient_types=sorted(scope.recipient_types),
                     source_organisations=sorted(scope.source_organisations),
                     source_types=sorted(scope.source_types),
+                    regions=sorted(scope.regions),
                     given_at=given_at,
                     valid_from=valid_from,
                     valid_until=valid_until,
@@ -530,6 +567,7 @@ def _scope(row: Row[Any]) -> ConsentScope:
         recipient_types=frozenset(row.recipient_types),
         source_organisations=frozenset(row.source_organisations),
         source_types=frozenset(row.source_types),
+        regions=frozenset(row.regions or ()),
     )
 
 
@@ -541,7 +579,7 @@ def _in_force(since: Any, until: Any, at: datetime) -> bool:
 def _check_record(row: tuple[Any, ...]) -> ConsentRecord:
     """A row of `_CHECK` (kind 1): just what the check needs."""
     (id_, subject, given_by, decision, status, purposes, categories,
-     r_orgs, r_types, s_orgs, s_types, valid_from, valid_until) = row[10:]  # fmt: skip
+     r_orgs, r_types, s_orgs, s_types, valid_from, valid_until, regions) = row[_P:_C]  # fmt: skip
     # A row without a start (the schema forbids it) is never in force: fail closed.
     start = as_datetime(valid_from) or datetime.max.replace(tzinfo=UTC)
     return ConsentRecord(
@@ -558,6 +596,7 @@ def _check_record(row: tuple[Any, ...]) -> ConsentRecord:
             recipient_types=frozenset(as_list(r_types)),
             source_organisations=frozenset(as_list(s_orgs)),
             source_types=frozenset(as_list(s_types)),
+            regions=frozenset(as_list(regions)),
         ),
         recorded_via="portal",
         recorded_by=Actor("system"),

@@ -20,9 +20,12 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 __all__ = [
+    "case_subjects",
+    "cases",
     "consent_events",
     "consent_notifications",
     "consent_receipts",
@@ -53,6 +56,10 @@ households = Table(
     Column("id", String(40), primary_key=True),
     Column("regiehouder", String(128), nullable=False, index=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # The regiehouder's region at registration: consent to an organisation type covers
+    # that type's organisations in this region (NULL for older rows: such a consent
+    # then covers only the regions it names).
+    Column("region", String(64), nullable=True),
 )
 
 household_members = Table(
@@ -116,6 +123,8 @@ consents = Table(
     Column("recipient_types", JSON, nullable=False),
     Column("source_organisations", JSON, nullable=False),
     Column("source_types", JSON, nullable=False),
+    # Regions where `recipient_types` count; NULL or empty: the household's region.
+    Column("regions", JSON, nullable=True),
     Column("given_at", DateTime(timezone=True), nullable=False),
     Column("valid_from", DateTime(timezone=True), nullable=False),
     Column("valid_until", DateTime(timezone=True), nullable=True),
@@ -160,4 +169,37 @@ consent_notifications = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("actor", JSON, nullable=False),
     Column("read_at", DateTime(timezone=True), nullable=True),
+)
+
+# Cases live here, beside households, because the subject read (`consent.store`)
+# folds "which open cases cover this person" into its one statement, and this
+# package never imports `gateway`.
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("organisation", String(128), nullable=False),
+    Column("reference", String(64), nullable=False),
+    Column("status", String(8), nullable=False),  # open | closed
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("opened_by", JSON, nullable=False),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("closed_by", JSON, nullable=True),
+    # One open case per reference and organisation; a closed reference may be reused.
+    Index(
+        "uq_cases_open_reference",
+        "organisation",
+        "reference",
+        unique=True,
+        sqlite_where=text("status = 'open'"),
+        postgresql_where=text("status = 'open'"),
+    ),
+)
+
+case_subjects = Table(
+    "case_subjects",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(40), ForeignKey("cases.id"), nullable=False, index=True),
+    Column("subject", String(PSEUDONYM), nullable=False, index=True),
 )

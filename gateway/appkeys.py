@@ -14,7 +14,7 @@ from gateway.subjects import Pseudonymiser
 from policies import PolicyStore, Vocabulary
 
 if TYPE_CHECKING:
-    from consent import SqlConsentStore, SqlHouseholdStore
+    from consent import SqlCaseStore, SqlConsentStore, SqlHouseholdStore
     from gateway.audit.writer import AuditLog
     from gateway.exchange.pipeline import ExchangeDeps
     from gateway.org_auth import OrganisationAuthenticator
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AUDIT",
     "AUTHENTICATOR",
+    "CASES",
     "CONSENTS",
     "ENGINE",
     "ERROR_CODE",
@@ -57,6 +58,7 @@ AUDIT: web.AppKey[AuditLog] = web.AppKey("audit")  # the tamper-evident audit lo
 EXCHANGE_DEPS: web.AppKey[ExchangeDeps] = web.AppKey("exchange_deps")
 HOUSEHOLDS: web.AppKey[SqlHouseholdStore] = web.AppKey("households")
 CONSENTS: web.AppKey[SqlConsentStore] = web.AppKey("consents")
+CASES: web.AppKey[SqlCaseStore] = web.AppKey("cases")  # registered cases
 HOUSEHOLD_SESSIONS: web.AppKey[HouseholdSessionStore] = web.AppKey("household_sessions")
 
 # Per-request values (typed request storage).

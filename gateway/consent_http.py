@@ -14,6 +14,10 @@ from typing import Any
 from aiohttp import web
 
 from consent import (
+    CASE_REFERENCE,
+    CaseAlreadyClosedError,
+    CaseNotFoundError,
+    CaseReferenceInUseError,
     ConsentAlreadyWithdrawnError,
     ConsentNotActiveError,
     ConsentNotFoundError,
@@ -21,6 +25,7 @@ from consent import (
     ConsentScope,
     Household,
     HouseholdNotFoundError,
+    InvalidCaseError,
     InvalidHouseholdError,
     InvalidValidityError,
     NoCustodyError,
@@ -30,6 +35,7 @@ from consent import (
 )
 from gateway.appkeys import (
     AUDIT,
+    CASES,
     CONSENTS,
     HOUSEHOLDS,
     ORGANISATIONS,
@@ -41,6 +47,8 @@ from gateway.appkeys import (
 )
 from gateway.audit.model import AuditEvent
 from gateway.errors import (
+    CaseAlreadyClosed,
+    CaseReferenceInUse,
     Conflict,
     ConsentAlreadyWithdrawn,
     InvalidValidity,
@@ -81,7 +89,7 @@ def consent_errors() -> Iterator[None]:
     """Turn the consent package's errors into the gateway's problems."""
     try:
         yield
-    except (HouseholdNotFoundError, ConsentNotFoundError):
+    except (HouseholdNotFoundError, ConsentNotFoundError, CaseNotFoundError):
         raise NotFound("Not found") from None
     except ConsentAlreadyWithdrawnError:
         raise ConsentAlreadyWithdrawn("This consent was already withdrawn") from None
@@ -91,8 +99,12 @@ def consent_errors() -> Iterator[None]:
         raise NoCustody("The person acting for the child has no custody of it") from None
     except InvalidValidityError as exc:
         raise InvalidValidity(str(exc)) from None
-    except InvalidHouseholdError as exc:
+    except (InvalidHouseholdError, InvalidCaseError) as exc:
         raise ValidationFailed(str(exc)) from None
+    except CaseAlreadyClosedError:
+        raise CaseAlreadyClosed("This case was already closed") from None
+    except CaseReferenceInUseError:
+        raise CaseReferenceInUse("An open case of this organisation has this reference") from None
 
 
 # -- input ------------------------------------------------------------------------------
@@ -179,6 +191,11 @@ def parse_scope(request: web.Request, body: Mapping[str, Any]) -> ConsentScope:
     if not recipient_orgs and not recipient_types:
         raise ValidationFailed("`recipients` must name at least one organisation or type")
     source_orgs, source_types = _parties(body, "sources", request)
+    regions = _names(body, "regions", required=False)
+    if regions and not recipient_types:
+        raise ValidationFailed("`regions` only applies to `recipients.types`")
+    if regions - {org.region for org in request.app[ORGANISATIONS]}:
+        raise ValidationFailed("`regions` names a region no configured organisation is in")
     return ConsentScope(
         purposes=purposes,
         categories=categories,
@@ -186,6 +203,7 @@ def parse_scope(request: web.Request, body: Mapping[str, Any]) -> ConsentScope:
         recipient_types=recipient_types,
         source_organisations=source_orgs,
         source_types=source_types,
+        regions=regions,
     )
 
 
@@ -201,6 +219,7 @@ class HouseholdAccess:
     rule_ids: tuple[str, ...] = ()
     legal_basis: str | None = None
     consent_ids: tuple[str, ...] = ()
+    case_id: str | None = None  # the registered case a case reference resolved to
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -212,11 +231,12 @@ async def may_see_household(
     household: Household,
     purpose: str | None,
     *,
-    case_reference: bool = False,
+    case_reference: str | None = None,
 ) -> HouseholdAccess:
     """The regiehouder always; another organisation only when the policy permits
     `household_composition` for its type and `purpose` from the regiehouder's type,
-    and, if that permit needs consent, every current member's consent covers it."""
+    and, if that permit needs consent, every current member's consent covers it.
+    A `case_reference` counts only as the caller's open case covering a current member."""
     org = principal.organisation
     if org.id == household.regiehouder:
         return HouseholdAccess(True, "regiehouder")
@@ -228,6 +248,11 @@ async def may_see_household(
     if regiehouder is None:
         return HouseholdAccess(False, "no_matching_rule")
     now = datetime.now(UTC)
+    case_id = None
+    if case_reference is not None and CASE_REFERENCE.match(case_reference):
+        case_id = await request.app[CASES].open_case_covering(
+            org.id, case_reference, [m.person for m in household.members_at(now)]
+        )
     decision = request.app[POLICIES].engine.decide(
         DecisionRequest(
             requester_type=org.type,
@@ -237,15 +262,17 @@ async def may_see_household(
             at=now,
             requester_role=principal.role,
             requester_region=org.region,
-            has_case_reference=case_reference,
+            has_case_reference=case_id is not None,
         )
     )
     if not decision.permitted or decision.aggregates_only or decision.break_glass:
         reason = decision.reason if not decision.permitted else "condition_not_met"
         return HouseholdAccess(False, reason, decision.rule_ids, decision.legal_basis)
     if not decision.consent_required:
-        return HouseholdAccess(True, "permitted", decision.rule_ids, decision.legal_basis)
-    requester = RequesterRef(org.id, org.type)
+        return HouseholdAccess(
+            True, "permitted", decision.rule_ids, decision.legal_basis, case_id=case_id
+        )
+    requester = RequesterRef(org.id, org.type, org.region)
     source = SourceRef(regiehouder.id, regiehouder.type)
     store = request.app[CONSENTS]
     used: list[str] = []
@@ -259,7 +286,12 @@ async def may_see_household(
             )
         used.extend(coverage.consent_ids)
     return HouseholdAccess(
-        True, "permitted", decision.rule_ids, decision.legal_basis, tuple(sorted(set(used)))
+        True,
+        "permitted",
+        decision.rule_ids,
+        decision.legal_basis,
+        tuple(sorted(set(used))),
+        case_id,
     )
 
 
@@ -331,6 +363,7 @@ def household_json(household: Household) -> dict[str, Any]:
     return {
         "id": household.id,
         "regiehouder": household.regiehouder,
+        "region": household.region,
         "contact_person": {
             "organisation": household.contact_organisation,
             "professional": household.contact_professional,

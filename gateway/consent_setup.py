@@ -15,8 +15,16 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from consent import RECEIPT_TYP, AgeRules, SqlConsentStore, SqlHouseholdStore
-from gateway.appkeys import CONSENTS, ENGINE, HOUSEHOLD_SESSIONS, HOUSEHOLDS, KEYS, SETTINGS
+from consent import RECEIPT_TYP, AgeRules, SqlCaseStore, SqlConsentStore, SqlHouseholdStore
+from gateway.appkeys import (
+    CASES,
+    CONSENTS,
+    ENGINE,
+    HOUSEHOLD_SESSIONS,
+    HOUSEHOLDS,
+    KEYS,
+    SETTINGS,
+)
 from gateway.errors import SettingsError
 from gateway.sessions import HouseholdSessionStore
 
@@ -44,6 +52,7 @@ async def consent_context(app: web.Application) -> AsyncIterator[None]:
         return keys.sign_jwt(claims, typ=RECEIPT_TYP)
 
     app[HOUSEHOLDS] = SqlHouseholdStore(engine)
+    app[CASES] = SqlCaseStore(engine)
     app[CONSENTS] = SqlConsentStore(
         engine, rules=load_age_rules(app), sign=sign, issuer=app[SETTINGS].base_url
     )

@@ -20,12 +20,14 @@ from consent import (
     ConsentScope,
     NewConsent,
     NewMember,
+    SqlCaseStore,
     SqlConsentStore,
     SqlHouseholdStore,
 )
 from gateway.organisations import OrganisationRegistry
 
 __all__ = [
+    "DEMO_CASES",
     "DEMO_SEED",
     "DemoSeed",
     "demo_population",
@@ -41,6 +43,14 @@ SUPPORT_SCOPE = ConsentScope(
         {"contact_details", "household_composition", "support_plan", "school", "health"}
     ),
     recipient_types=frozenset({"wijkteam"}),
+)
+
+
+# Open cases the demo registers: (organisation type, reference, scenarios covered), so
+# the GI's and the Raad's rules that need a registered case have one to hold for.
+DEMO_CASES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("gi", "GI-DEMO-2026-0001", ("child_under_ots",)),
+    ("rvdk", "RVDK-DEMO-2026-0001", ("rvdk_investigation",)),
 )
 
 
@@ -81,13 +91,19 @@ async def seed_demo(
     *,
     policy_version: str,
     now: datetime | None = None,
+    organisations: OrganisationRegistry | None = None,
+    cases: SqlCaseStore | None = None,
 ) -> DemoSeed:
-    """Register every household and consents in every state; one call, on an empty database."""
+    """Register every household and consents in every state; one call, on an empty database.
+
+    With `organisations`, each household gets its regiehouder's region (where consent to
+    an organisation type counts); with `cases` too, the `DEMO_CASES` are opened."""
     now = now or datetime.now(UTC)
     registered_at = now - timedelta(days=2 * 365)
     ps = {p.bsn: pseudonymise(p.bsn) for p in population.people}
     births = {p.bsn: p.birth_date for p in population.people}
     system = Actor(kind="system")
+    regions = {org.id: org.region for org in organisations or ()}
     for hh in population.households:
         people = [population.person(bsn) for bsn in hh.members]
         members = [NewMember(ps[p.bsn], p.birth_date, p.role) for p in people if p is not None]
@@ -102,7 +118,21 @@ async def seed_demo(
             contact_professional=hh.contact_person,
             actor=system,
             at=at,
+            region=regions.get(hh.regiehouder),
         )
+    if organisations is not None and cases is not None:
+        owners = {org.type: org.id for org in organisations}
+        for org_type, reference, scenarios in DEMO_CASES:
+            owner = owners[org_type]
+            await cases.open(
+                cases.prepare(
+                    organisation=owner,
+                    reference=reference,
+                    subjects=[ps[population.scenario(name).bsn] for name in scenarios],
+                    actor=Actor("professional", organisation=owner, professional="demo"),
+                    at=registered_at,
+                )
+            )
 
     counts: dict[str, int] = {}
 

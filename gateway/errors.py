@@ -35,7 +35,9 @@ ARCHITECTURE.md lists them and a test keeps them unique.
     ├── NotFound (404)                not_found
     ├── MethodNotAllowed (405)        method_not_allowed
     ├── Conflict (409)
-    │   └── ConsentAlreadyWithdrawn   consent_already_withdrawn
+    │   ├── ConsentAlreadyWithdrawn   consent_already_withdrawn
+    │   ├── CaseAlreadyClosed         case_already_closed
+    │   └── CaseReferenceInUse        case_reference_in_use
     ├── PayloadTooLarge (413)         payload_too_large
     ├── UnsupportedMediaType (415)    unsupported_media_type
     ├── AggregatesOnlyPurpose (422)   aggregates_only_purpose
@@ -52,6 +54,8 @@ __all__ = [
     "AggregatesOnlyPurpose",
     "AuditUnavailable",
     "BadRequest",
+    "CaseAlreadyClosed",
+    "CaseReferenceInUse",
     "Conflict",
     "ConsentAlreadyWithdrawn",
     "Forbidden",
@@ -219,6 +223,14 @@ class Conflict(GatewayError):
 
 class ConsentAlreadyWithdrawn(Conflict):
     code, title = "consent_already_withdrawn", "Consent was already withdrawn"
+
+
+class CaseAlreadyClosed(Conflict):
+    code, title = "case_already_closed", "Case was already closed"
+
+
+class CaseReferenceInUse(Conflict):
+    code, title = "case_reference_in_use", "An open case already has this reference"
 
 
 class PayloadTooLarge(GatewayError):

@@ -14,7 +14,9 @@ Semantics, in order:
 4. any applicable permit rule: permit;
 5. otherwise deny with the reason of the permit rule that came closest
    (`role_not_permitted` < `outside_region` < `rule_not_in_force` <
-   `condition_not_met` < `justification_required`), or `no_matching_rule`.
+   `condition_not_met` < `case_reference_required` < `justification_required`), or
+   `no_matching_rule`. `case_reference_required` means everything else held but the
+   requester has no open case with the request's reference covering the subject.
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ _STAGE_REASONS: Final[dict[int, Reason]] = {
     2: "outside_region",
     3: "rule_not_in_force",
     4: "condition_not_met",
-    5: "justification_required",
+    5: "case_reference_required",
+    6: "justification_required",
 }
 
 _Key: TypeAlias = tuple[str, str, str, str, str]
@@ -107,7 +110,7 @@ class _Compiled:
         )
 
     def failure(self, ctx: DecisionContext | DecisionRequest, ts: float) -> int:
-        """0 if the rule applies to `ctx`, else the stage (1-5) at which it fails."""
+        """0 if the rule applies to `ctx`, else the stage (1-6) at which it fails."""
         if self.roles is not None and ctx.requester_role not in self.roles:
             return 1
         if self.regions is not None and ctx.requester_region not in self.regions:
@@ -126,9 +129,9 @@ class _Compiled:
             if self.need_regiehouder and not ctx.requester_is_regiehouder:
                 return 4
             if self.need_case_ref and not ctx.has_case_reference:
-                return 4
+                return 5
         if self.min_justification and ctx.justification_length < self.min_justification:
-            return 5
+            return 6
         return 0
 
 
@@ -192,7 +195,7 @@ class PolicyEngine:
                 only = entry.permits
                 entry.single = (
                     self._permit(purpose, only),
-                    *(self._deny(_STAGE_REASONS[stage], only) for stage in range(1, 6)),
+                    *(self._deny(_STAGE_REASONS[stage], only) for stage in range(1, 7)),
                 )
             self._index[key] = entry
 

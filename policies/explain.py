@@ -113,8 +113,8 @@ def condition_texts(rule: Rule) -> tuple[list[str], list[str]]:
         nl.append("de aanvrager is regiehouder van het gezin")
         en.append("the requester is the household's regiehouder (lead organisation)")
     if c.case_reference_required:
-        nl.append("er is een zaaknummer opgegeven")
-        en.append("a case reference is given")
+        nl.append("de aanvrager heeft een open, geregistreerde zaak voor deze persoon")
+        en.append("the requester has an open registered case covering the person")
     return nl, en
 
 
@@ -159,6 +159,13 @@ def deny_texts(reason: str, rules: Sequence[Rule]) -> tuple[str, str]:
             f"Niet toegestaan: regel {ids} stelt voorwaarden die niet allemaal kloppen: "
             f"{'; '.join(nl_parts)}.",
             f"Denied: rule {ids} has conditions that are not all met: {'; '.join(en_parts)}.",
+        )
+    if reason == "case_reference_required":
+        return (
+            f"Niet toegestaan: regel {ids} geldt alleen met het zaaknummer van een open zaak "
+            "die de aanvrager voor deze persoon heeft geregistreerd.",
+            f"Denied: rule {ids} only applies with the reference of an open case that the "
+            "requester registered for this person.",
         )
     if reason == "justification_required":
         needed = max(rule.min_justification_length or 0 for rule in rules)

@@ -46,6 +46,7 @@ Reason = Literal[
     "outside_region",
     "rule_not_in_force",
     "condition_not_met",
+    "case_reference_required",
     "justification_required",
     "consent_required",
 ]
@@ -60,6 +61,7 @@ REASONS: Final[tuple[str, ...]] = (
     "outside_region",
     "rule_not_in_force",
     "condition_not_met",
+    "case_reference_required",
     "justification_required",
     "consent_required",
 )
@@ -189,7 +191,9 @@ class DecisionContext:
     `at` must be timezone-aware. `channel` is `household_portal` when a household
     member asks through the portal; `about_self` then says whether the data is about
     that member. `justification_length` counts the characters of a break-the-glass
-    justification (0 if none).
+    justification (0 if none). `has_case_reference` is true only when the requester
+    has an open registered case with the request's reference covering the subject
+    (the gateway checks that; a reference merely sent does not count).
     """
 
     requester_type: str

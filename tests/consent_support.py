@@ -91,8 +91,8 @@ async def count_rows(database_url: str) -> tuple[int, int]:
 
 # -- store-level references (tests that use the consent stores directly) ----------------
 
-WIJKTEAM_REF = RequesterRef("wijkteam-utrecht", "wijkteam")
-GI_REF = RequesterRef("gi-jeugdbescherming-demo", "gi")
+WIJKTEAM_REF = RequesterRef("wijkteam-utrecht", "wijkteam", "utrecht")
+GI_REF = RequesterRef("gi-jeugdbescherming-demo", "gi", "utrecht")
 VEILIG_THUIS_SOURCE = SourceRef("veilig-thuis-utrecht", "veilig_thuis")
 PROFESSIONAL = Actor("professional", organisation="wijkteam-utrecht", professional="p-1")
 SUPPORT_PLANNING_SCOPE = ConsentScope(

@@ -334,7 +334,7 @@ def consent_scopes() -> _st.SearchStrategy[ConsentScope]:
 
 
 def requester_refs() -> _st.SearchStrategy[RequesterRef]:
-    return _st.sampled_from(CONSENT_ORGS).map(lambda o: RequesterRef(*o))
+    return _st.sampled_from(CONSENT_ORGS).map(lambda o: RequesterRef(o[0], o[1], "utrecht"))
 
 
 def source_refs() -> _st.SearchStrategy[SourceRef | None]:

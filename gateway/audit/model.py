@@ -41,6 +41,8 @@ EVENT_TYPES = frozenset(
         "consent.withdrawn",
         "consent.recorded_on_paper",
         "auth.role_refused",  # a token asserted a role its organisation may not assert
+        "case.opened",  # an organisation registered a case (one entry per person it covers)
+        "case.closed",  # an organisation closed a case (one entry per person it covered)
         "audit.query",  # a privacy officer searched or exported the log
         "audit.verify",  # a privacy officer verified the chain
         "audit.break_glass_review",  # a privacy officer judged a break-the-glass use

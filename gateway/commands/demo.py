@@ -24,10 +24,17 @@ from adapters.reference.jwks import RemoteJwks
 from adapters.reference.sqlsource import build_reference_database
 from gateway import eventloop
 from gateway.app import create_app
-from gateway.appkeys import CONSENTS, HOUSEHOLDS, ORGANISATIONS, POLICIES, PSEUDONYMISER
+from gateway.appkeys import (
+    CASES,
+    CONSENTS,
+    HOUSEHOLDS,
+    ORGANISATIONS,
+    POLICIES,
+    PSEUDONYMISER,
+)
 from gateway.commands._common import add_settings_options, load_settings
 from gateway.db import create_engine, dispose
-from gateway.demo import demo_population, scenario_guide, seed_demo, write_people
+from gateway.demo import DEMO_CASES, demo_population, scenario_guide, seed_demo, write_people
 from gateway.demo_keys import ensure_demo_key
 from gateway.errors import SettingsError
 from gateway.files import private_dir
@@ -94,6 +101,8 @@ async def _demo(settings: Settings, *, serve: bool) -> int:
                 app[CONSENTS],
                 app[PSEUDONYMISER].pseudonym,
                 policy_version=app[POLICIES].version,
+                organisations=app[ORGANISATIONS],
+                cases=app[CASES],
             )
             marker.write_text(settings.database_url.split("@")[-1] + "\n")
         base = f"http://{settings.host}:{settings.port}"
@@ -140,6 +149,12 @@ async def _wait_for_signal() -> None:
 def _print_guide(settings: Settings, people_file: Path, scenarios: Mapping[str, str]) -> None:
     base = f"http://{settings.host}:{settings.port}"
     bsn = scenarios["child_under_12"]
+    ots = scenarios["child_under_ots"]
+    gi_case = next(reference for kind, reference, _ in DEMO_CASES if kind == "gi")
+    cases = "\n".join(
+        f"  {kind:5} {reference:22} covering {', '.join(covered)}"
+        for kind, reference, covered in DEMO_CASES
+    )
     print(
         f"""
 Jeugd- en gezinsgateway demo is running.
@@ -161,6 +176,19 @@ parents consented; then try "child_consented_at_11": now 12, the child must cons
     -H 'Content-Type: application/json' \\
     -d '{{"subject": {{"bsn": "{bsn}"}}, "purpose": "support_planning",
          "categories": ["contact_details", "health", "school", "reports"]}}'
+
+The GI and the Raad need a registered case (POST /api/v1/cases); the demo opened:
+{cases}
+  e.g. the GI executing the measure for "child_under_ots":
+
+  TOKEN=$(.venv/bin/gateway token --org gi-jeugdbescherming-demo)
+  curl -s {base}/api/v1/exchanges -H "Authorization: Bearer $TOKEN" \\
+    -H 'Content-Type: application/json' \\
+    -d '{{"subject": {{"bsn": "{ots}"}}, "purpose": "protection_measure_execution",
+         "categories": ["contact_details", "support_plan"], "case_reference": "{gi_case}"}}'
+
+  Any other reference, or the reference for someone the case does not cover, is denied
+  (reason case_reference_required).
 
 Read the audit log as a privacy officer:
 

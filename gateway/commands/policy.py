@@ -158,7 +158,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     explain.add_argument("--region", help="region of the requesting organisation")
     explain.add_argument("--role", help="role of the requesting professional")
     explain.add_argument("--regiehouder", action="store_true", help="requester is regiehouder")
-    explain.add_argument("--case-reference", action="store_true", help="a case reference is given")
+    explain.add_argument(
+        "--case-reference",
+        action="store_true",
+        help="the requester has an open registered case covering the subject",
+    )
     explain.add_argument("--about-self", action="store_true", help="portal: data about oneself")
     explain.add_argument("--justification-length", type=int, default=0, metavar="N")
     explain.add_argument("--at", help="moment of the request, ISO 8601 with offset (default now)")

@@ -61,6 +61,11 @@ class SubjectRecord(Protocol):
         """Whether consent covers each (category, source) for `requester` and `purpose`."""
         ...
 
+    def open_case(self, organisation_id: str, reference: str) -> str | None:
+        """The id of `organisation_id`'s open case `reference` covering the subject, or None
+        (read with the subject: no further query)."""
+        ...
+
 
 class SubjectReader(Protocol):
     async def read(self, pseudonym: str, at: datetime) -> SubjectRecord: ...
@@ -79,6 +84,7 @@ class ExchangeMeta:
     policy_version: str
     at: datetime
     justification: str | None
+    case_id: str | None = None  # the registered case a case reference resolved to
 
 
 class AccessLog(Protocol):
@@ -115,6 +121,12 @@ async def run_exchange(
     engine = deps.engine()
     record = await deps.subjects.read(deps.pseudonymise(request.bsn), now)
     subject = record.info
+    # A case reference counts only as the requester's open case covering this subject.
+    case_id = (
+        None
+        if request.case_reference is None
+        else record.open_case(principal.organisation.id, request.case_reference)
+    )
     sources = _sources(request, principal.organisation, deps)
     context = DecisionContext(
         requester_type=principal.organisation.type,
@@ -126,7 +138,7 @@ async def run_exchange(
             None if subject.birth_date is None else deps.age_rules.age_at(subject.birth_date, now)
         ),
         requester_is_regiehouder=subject.regiehouder_org_id == principal.organisation.id,
-        has_case_reference=request.case_reference is not None,
+        has_case_reference=case_id is not None,
         justification_length=len(request.justification or ""),
     )
     pairs = [(source, category) for source in sources for category in request.categories]
@@ -143,6 +155,7 @@ async def run_exchange(
         policy_version=engine.version,
         at=now,
         justification=request.justification,
+        case_id=case_id,
     )
     seqs = await deps.access_log.record(exchange, [_access_record(item) for item in items])
     return ExchangeResult(exchange.exchange_id, engine.version, tuple(items), tuple(seqs))

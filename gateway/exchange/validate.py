@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from consent import CASE_REFERENCE
 from gateway.errors import (
     AggregatesOnlyPurpose,
     JustificationRequired,
@@ -67,9 +68,11 @@ def parse_exchange_request(
             raise UnknownSource(f"Unknown source(s): {', '.join(missing)}")
     case_reference = body.get("case_reference")
     if case_reference is not None and (
-        not isinstance(case_reference, str) or not 0 < len(case_reference.strip()) <= 100
+        not isinstance(case_reference, str) or not CASE_REFERENCE.match(case_reference)
     ):
-        raise ValidationFailed("`case_reference` must be a string of 1 to 100 characters")
+        raise ValidationFailed(
+            "`case_reference` must be 1-64 letters, digits or -_./: (a registered case's reference)"
+        )
     justification = _justification(body.get("break_glass"))
     if purpose in break_glass_purposes and justification is None:
         raise JustificationRequired(
@@ -82,7 +85,7 @@ def parse_exchange_request(
         purpose=purpose,
         categories=wanted,
         sources=chosen,
-        case_reference=case_reference.strip() if isinstance(case_reference, str) else None,
+        case_reference=case_reference if isinstance(case_reference, str) else None,
         justification=justification,
     )
 

@@ -83,10 +83,13 @@ class _StoreSubject:
             return []
         coverages = self._consents.covers_in(
             self._state,
-            RequesterRef(requester.id, requester.type),
+            RequesterRef(requester.id, requester.type, requester.region),
             [(purpose, category, SourceRef(src.id, src.type)) for category, src in items],
         )
         return [ConsentView(c.ok, c.consent_ids, c.missing) for c in coverages]
+
+    def open_case(self, organisation_id: str, reference: str) -> str | None:
+        return self._state.open_case(organisation_id, reference)
 
 
 class AuditAccessLog:
@@ -128,7 +131,11 @@ class AuditAccessLog:
                 justification=meta.justification if record.break_glass else None,
                 outcome=record.outcome,
                 confidentiality="confidential" if record.confidential else "normal",
-                details={"exchange_id": meta.exchange_id},
+                details=(
+                    {"exchange_id": meta.exchange_id}
+                    if meta.case_id is None
+                    else {"exchange_id": meta.exchange_id, "case_id": meta.case_id}
+                ),
             )
             for record in records
         ]

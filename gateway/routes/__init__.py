@@ -21,6 +21,7 @@ ROUTE_MODULES = (
     "gateway.routes.exchanges",
     "gateway.routes.households",
     "gateway.routes.consents",
+    "gateway.routes.cases",
     "gateway.routes.me",
     "gateway.routes.audit",
 )

@@ -149,6 +149,16 @@ _PARTIES = {
     "properties": {"organisations": _NAMES, "types": _NAMES},
     "additionalProperties": False,
 }
+_REGIONS = {
+    **_NAMES,
+    "description": "Regions where `recipients.types` count; without it, the household's "
+    "region only. Each must be the region of a configured organisation.",
+}
+_RECIPIENTS = {
+    "type": "object",
+    "properties": {"organisations": _NAMES, "types": _NAMES, "regions": _REGIONS},
+    "additionalProperties": False,
+}
 _BSN_REF = {
     "oneOf": [
         {"type": "string", "pattern": "^[0-9]{9}$"},
@@ -164,6 +174,7 @@ NEW_CONSENT_SCHEMA: dict[str, Any] = {
         "categories": {**_NAMES, "minItems": 1},
         "recipients": _PARTIES,
         "sources": _PARTIES,
+        "regions": _REGIONS,
         "given_at": {"type": "string", "format": "date-time"},
         "valid_from": {"type": "string", "format": "date-time"},
         "valid_until": {"type": "string", "format": "date-time"},
@@ -205,7 +216,7 @@ CONSENT_SCHEMA: dict[str, Any] = {
         },
         "purposes": _NAMES,
         "categories": _NAMES,
-        "recipients": _PARTIES,
+        "recipients": _RECIPIENTS,
         "sources": _PARTIES,
         "given_at": {"type": "string", "format": "date-time"},
         "valid_from": {"type": "string", "format": "date-time"},

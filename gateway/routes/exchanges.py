@@ -115,7 +115,16 @@ OPENAPI: dict[str, dict[str, Any]] = {
                                     "minItems": 1,
                                     "uniqueItems": True,
                                 },
-                                "case_reference": {"type": "string", "maxLength": 100},
+                                "case_reference": {
+                                    "type": "string",
+                                    "pattern": "^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$",
+                                    "description": (
+                                        "The reference of an open case the requester "
+                                        "registered (POST /api/v1/cases) covering the "
+                                        "subject; any other reference satisfies no rule "
+                                        "(reason case_reference_required)."
+                                    ),
+                                },
                                 "break_glass": {
                                     "type": "object",
                                     "required": ["justification"],

@@ -85,6 +85,7 @@ async def register(request: web.Request) -> web.Response:
             contact_organisation=organisation,
             contact_professional=professional,
             actor=_actor(principal),
+            region=principal.organisation.region,
         )
     details = {"event": "registered"}
     await audit(request, principal, "household.registered", household=household.id, details=details)
@@ -94,7 +95,7 @@ async def register(request: web.Request) -> web.Response:
 async def read(request: web.Request) -> web.Response:
     principal = await request.app[AUTHENTICATOR].authenticate_request(request)
     purpose = request.query.get("purpose") or None
-    case_reference = bool(request.query.get("case_reference"))
+    case_reference = request.query.get("case_reference") or None
     with consent_errors():
         household = await request.app[HOUSEHOLDS].get(request.match_info["household_id"])
     access = await may_see_household(
@@ -115,7 +116,11 @@ async def read(request: web.Request) -> web.Response:
         legal_basis=access.legal_basis,
         consent_ids=access.consent_ids,
         outcome="returned" if access.allowed else "denied",
-        details={"access": "household_read"},
+        details=(
+            {"access": "household_read"}
+            if access.case_id is None
+            else {"access": "household_read", "case_id": access.case_id}
+        ),
     )
     if not access.allowed:
         raise NotFound("Not found")
@@ -202,6 +207,11 @@ HOUSEHOLD_SCHEMA: dict[str, Any] = {
     "properties": {
         "id": {"type": "string"},
         "regiehouder": {"type": "string"},
+        "region": {
+            "type": ["string", "null"],
+            "description": "The regiehouder's region at registration (where consent to an "
+            "organisation type counts)",
+        },
         "contact_person": _CONTACT,
         "created_at": {"type": "string", "format": "date-time"},
         "members": {
@@ -287,7 +297,15 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "parameters": [
                 _ID_PARAM,
                 _PURPOSE_PARAM,
-                {"name": "case_reference", "in": "query", "schema": {"type": "string"}},
+                {
+                    "name": "case_reference",
+                    "in": "query",
+                    "description": (
+                        "The reference of the caller's open registered case covering a "
+                        "current member; any other reference satisfies no rule."
+                    ),
+                    "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$"},
+                },
             ],
             "responses": {
                 "200": {"description": "The household", **_HOUSEHOLD_OK},

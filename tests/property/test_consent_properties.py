@@ -51,8 +51,9 @@ Question = tuple[RequesterRef, str, str, SourceRef | None]
 def run(birth: date, holders: list[str], records: list[ConsentRecord], q: Question) -> Coverage:
     requester, purpose, category, source = q
     return evaluate(
-        CHILD, birth, holders, records, requester, purpose, category, source, CONSENT_AT, RULES
-    )
+        CHILD, birth, holders, records, requester, purpose, category, source, CONSENT_AT, RULES,
+        "utrecht",
+    )  # fmt: skip
 
 
 @given(synthetic_bsns())
@@ -100,7 +101,7 @@ def test_every_consent_used_is_live_matching_and_from_someone_who_counts(
         assert record.status == "active"
         assert record.in_force(CONSENT_AT)
         assert record.given_by in need
-        assert record.scope.matches(purpose, category, requester, source)
+        assert record.scope.matches(purpose, category, requester, source, "utrecht")
 
 
 @given(birth_dates(), declarations, questions)
@@ -185,10 +186,10 @@ def test_the_rule_changes_exactly_on_the_birthday(at: datetime, threshold: int) 
 
     def ok(givers: tuple[str, ...], when: datetime) -> bool:
         records = [grant(g) for g in givers]
-        requester = RequesterRef("wijkteam-utrecht", "wijkteam")
+        requester = RequesterRef("wijkteam-utrecht", "wijkteam", "utrecht")
         return evaluate(
             CHILD, birth, [MOTHER], records, requester, "support_planning", "support_plan", None,
-            when, RULES,
+            when, RULES, "utrecht",
         ).ok  # fmt: skip
 
     if threshold == 12:

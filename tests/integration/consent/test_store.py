@@ -53,6 +53,7 @@ async def test_age_rules_apply_at_decision_time(gateway: GatewayFixture) -> None
         birth = date(2015, 3, 1)
         await homes.register(
             regiehouder="wijkteam-utrecht",
+            region="utrecht",
             members=[
                 NewMember("ps_mum", date(1985, 1, 1), "parent"),
                 NewMember("ps_dad", date(1984, 1, 1), "parent"),
@@ -140,6 +141,7 @@ async def test_expiry_is_recorded_as_an_event(gateway: GatewayFixture) -> None:
         store = SqlConsentStore(engine, rules=AgeRules(), sign=sign, issuer="test")
         await homes.register(
             regiehouder="wijkteam-utrecht",
+            region="utrecht",
             members=[NewMember("ps_adult", date(1980, 1, 1), "adult")],
             custody_pairs=[],
             contact_organisation="wijkteam-utrecht",

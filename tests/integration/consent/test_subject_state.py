@@ -71,6 +71,7 @@ async def register_family(stores: Stores, *, at: datetime = T0) -> str:
     """mum and dad (both with custody) and their kid; returns the household id."""
     household = await stores.homes.register(
         regiehouder="wijkteam-utrecht",
+        region="utrecht",
         members=[
             NewMember("ps_mum", date(1985, 1, 1), "parent"),
             NewMember("ps_dad", date(1984, 1, 1), "parent"),
@@ -109,12 +110,14 @@ async def test_state_of_a_registered_child(stores: Stores) -> None:
     state = await stores.consents.subject_state("ps_kid", at)
     assert state.subject == "ps_kid"
     assert state.at == at
-    assert state.summary == SubjectSummary(household_id, KID_BIRTH, "wijkteam-utrecht")
+    assert state.summary == SubjectSummary(household_id, KID_BIRTH, "wijkteam-utrecht", "utrecht")
     assert state.birth_date == KID_BIRTH
     assert state.custody_holders == frozenset({"ps_mum", "ps_dad"})
     assert [r.id for r in state.live] == [mum.id]
     parent = await stores.consents.subject_state("ps_mum", at)
-    assert parent.summary == SubjectSummary(household_id, date(1985, 1, 1), "wijkteam-utrecht")
+    assert parent.summary == SubjectSummary(
+        household_id, date(1985, 1, 1), "wijkteam-utrecht", "utrecht"
+    )
     assert parent.custody_holders == frozenset()  # nobody holds custody of mum
 
 
@@ -135,7 +138,7 @@ async def test_moved_out_member_has_no_household_after_the_move(stores: Stores) 
     moved = T0 + timedelta(days=30)
     await stores.homes.member_moved_out(household_id, "ps_kid", actor=PROFESSIONAL, at=moved)
     before = await stores.consents.subject_state("ps_kid", moved - timedelta(seconds=1))
-    assert before.summary == SubjectSummary(household_id, KID_BIRTH, "wijkteam-utrecht")
+    assert before.summary == SubjectSummary(household_id, KID_BIRTH, "wijkteam-utrecht", "utrecht")
     for at in (moved, moved + timedelta(seconds=1), moved + timedelta(days=400)):
         after = await stores.consents.subject_state("ps_kid", at)
         assert after.summary is None, at
@@ -377,12 +380,13 @@ def test_covers_in_answers_each_item_on_its_own(
     item gets when asked alone (no item changes another's verdict)."""
     store = _memory_store()
     record = _record("ps_kid", "ps_mum")
-    state = SubjectState("ps_kid", T0, None, KID_BIRTH, frozenset({"ps_mum"}), (record,))
+    summary = SubjectSummary("hh_1", KID_BIRTH, "wijkteam-utrecht", "utrecht")
+    state = SubjectState("ps_kid", T0, summary, KID_BIRTH, frozenset({"ps_mum"}), (record,))
     together = store.covers_in(state, requester, items)
     assert together == [store.covers_in(state, requester, [item])[0] for item in items]
     assert together[::-1] == store.covers_in(state, requester, items[::-1])
     for (purpose, category, source), coverage in zip(items, together, strict=True):
-        covered = SCOPE.matches(purpose, category, requester, source)
+        covered = SCOPE.matches(purpose, category, requester, source, "utrecht")
         assert coverage.ok == covered
         assert coverage.consent_ids == ((record.id,) if covered else ())
 

@@ -19,7 +19,15 @@ from adapters.reference.app import create_source_app
 from adapters.reference.jwks import StaticJwks
 from adapters.reference.sqlsource import build_reference_database
 from gateway.app import create_app
-from gateway.appkeys import CONSENTS, HOUSEHOLDS, KEYS, ORGANISATIONS, POLICIES, PSEUDONYMISER
+from gateway.appkeys import (
+    CASES,
+    CONSENTS,
+    HOUSEHOLDS,
+    KEYS,
+    ORGANISATIONS,
+    POLICIES,
+    PSEUDONYMISER,
+)
 from gateway.demo import demo_population, seed_demo
 
 Client = TestClient[web.Request, web.Application]
@@ -96,5 +104,7 @@ async def deployment(
         app[CONSENTS],
         app[PSEUDONYMISER].pseudonym,
         policy_version=app[POLICIES].version,
+        organisations=app[ORGANISATIONS],
+        cases=app[CASES],
     )
     return Deployment(client, replace(gateway, settings=settings), population, servers)

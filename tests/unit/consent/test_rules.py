@@ -23,8 +23,8 @@ from consent import (
 
 AT = datetime(2026, 6, 1, 12, tzinfo=UTC)
 CHILD, MOTHER, FATHER = "ps_child", "ps_mother", "ps_father"
-WIJKTEAM = RequesterRef("wijkteam-utrecht", "wijkteam")
-GI = RequesterRef("gi-jeugdbescherming-demo", "gi")
+WIJKTEAM = RequesterRef("wijkteam-utrecht", "wijkteam", "utrecht")
+GI = RequesterRef("gi-jeugdbescherming-demo", "gi", "utrecht")
 SCOPE = ConsentScope(
     purposes=frozenset({"support_planning"}),
     categories=frozenset({"support_plan"}),
@@ -67,7 +67,9 @@ def check(
     category: str = "support_plan",
     source: SourceRef | None = None,
 ) -> Coverage:
-    return evaluate(CHILD, birth, holders, records, requester, purpose, category, source, AT, RULES)
+    return evaluate(
+        CHILD, birth, holders, records, requester, purpose, category, source, AT, RULES, "utrecht"
+    )
 
 
 def test_age_counts_completed_years_and_turns_on_the_birthday() -> None:
@@ -126,7 +128,7 @@ def test_any_custody_holder_suffices_when_configured() -> None:
     records = [declaration(MOTHER)]
     coverage = evaluate(
         CHILD, born(8), [MOTHER, FATHER], records, WIJKTEAM, "support_planning", "support_plan",
-        None, AT, rules,
+        None, AT, rules, "utrecht",
     )  # fmt: skip
     assert coverage.ok
     assert coverage.consent_ids == ("cs_ps_mother",)
@@ -249,3 +251,24 @@ def test_bad_age_rules_are_refused(tmp_path: Path, text: str) -> None:
     path.write_text(text)
     with pytest.raises(ValueError, match=r"age_rules|custody_holders|thresholds|time_zone"):
         AgeRules.load(path)
+
+
+def test_consent_to_a_type_counts_only_in_the_households_or_the_named_regions() -> None:
+    away = RequesterRef("wijkteam-amersfoort", "wijkteam", "amersfoort")
+    assert SCOPE.matches("support_planning", "support_plan", WIJKTEAM, None, "utrecht")
+    assert not SCOPE.matches("support_planning", "support_plan", away, None, "utrecht")
+    named = replace(SCOPE, regions=frozenset({"amersfoort"}))
+    assert named.matches("support_planning", "support_plan", away, None, "utrecht")
+    assert not named.matches("support_planning", "support_plan", WIJKTEAM, None, "utrecht")
+    # Unknown regions fail closed: a household without one, a requester without one.
+    assert not SCOPE.matches("support_planning", "support_plan", WIJKTEAM, None, None)
+    nowhere = RequesterRef("wijkteam-x", "wijkteam")
+    assert not SCOPE.matches("support_planning", "support_plan", nowhere, None, "")
+    # A named organisation is that organisation, wherever it is.
+    direct = replace(SCOPE, recipient_types=frozenset(), recipient_organisations={away.org_id})
+    assert direct.matches("support_planning", "support_plan", away, None, "utrecht")
+
+
+def test_naming_regions_gives_a_different_scope_key_and_leaves_old_keys_alone() -> None:
+    assert SCOPE.key() == "support_planning|support_plan||wijkteam||"
+    assert replace(SCOPE, regions=frozenset({"b", "a"})).key() == SCOPE.key() + "|regions=a,b"

@@ -267,3 +267,17 @@ def test_requests_need_a_timezone_aware_moment() -> None:
         request(at=datetime(2026, 3, 15, 10, 0))
     with pytest.raises(ValueError, match="timezone-aware"):
         DecisionContext(requester_type="gi", purpose="monitoring", at=datetime(2026, 3, 15))
+
+
+def test_a_missing_registered_case_is_named_as_the_reason(engine: PolicyEngine) -> None:
+    measure = DecisionRequest(
+        requester_type="gi",
+        purpose="protection_measure_execution",
+        source_type="wijkteam",
+        category="contact_details",
+        at=datetime(2026, 3, 15, 9, tzinfo=UTC),
+    )
+    denied = engine.decide(measure)
+    assert (denied.effect, denied.reason) == ("deny", "case_reference_required")
+    assert "open case" in denied.explanation_en
+    assert engine.decide(replace(measure, has_case_reference=True)).permitted
