@@ -38,6 +38,7 @@ async def regional(gateway: GatewayFixture, tmp_path: Path, aiohttp_client: Any)
         fh.write(AWAY_ORG)
     data_dir = gateway.settings.data_dir
     gateway.org_keys[AWAY] = ensure_demo_key(AWAY, data_dir, f"organisations/{AWAY}.jwks.json")
+    gateway.default_roles[AWAY] = gateway.default_roles[HOME]  # the same type: wijkteam
     settings = replace(
         gateway.settings,
         config_dir=config,
