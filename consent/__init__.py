@@ -4,6 +4,7 @@ This package never imports `gateway`, `policies` or `adapters`: the gateway chec
 vocabulary and hands in pseudonyms, a signing function and the age rules.
 """
 
+from consent._sql import AuditStep, begin_write
 from consent.errors import (
     ConsentAlreadyWithdrawnError,
     ConsentError,
@@ -13,6 +14,9 @@ from consent.errors import (
     InvalidHouseholdError,
     InvalidValidityError,
     NoCustodyError,
+    NotRegiehouderError,
+    RegiehouderExistsError,
+    WithdrawalNotPermittedError,
 )
 from consent.households import SqlHouseholdStore
 from consent.model import (
@@ -43,6 +47,7 @@ __all__ = [
     "RECEIPT_TYP",
     "Actor",
     "AgeRules",
+    "AuditStep",
     "ConsentAlreadyWithdrawnError",
     "ConsentError",
     "ConsentEvent",
@@ -62,8 +67,10 @@ __all__ = [
     "NewConsent",
     "NewMember",
     "NoCustodyError",
+    "NotRegiehouderError",
     "Notification",
     "Receipt",
+    "RegiehouderExistsError",
     "RequesterRef",
     "Requirement",
     "SourceRef",
@@ -71,7 +78,9 @@ __all__ = [
     "SqlHouseholdStore",
     "SubjectState",
     "SubjectSummary",
+    "WithdrawalNotPermittedError",
     "age_on",
+    "begin_write",
     "evaluate",
     "receipt_claims",
     "requirement",

@@ -9,7 +9,10 @@ The gateway maps each to its HTTP problem at the boundary.
     ├── ConsentNotActiveError           superseded or expired: nothing left to withdraw
     ├── NoCustodyError                  the person acting for a child has no custody of it
     ├── InvalidValidityError            valid_until is not after valid_from
-    └── InvalidHouseholdError           members or custody relations do not fit together
+    ├── InvalidHouseholdError           members or custody relations do not fit together
+    ├── RegiehouderExistsError          a person already has another regiehouder
+    ├── NotRegiehouderError             the caller is (no longer) the household's regiehouder
+    └── WithdrawalNotPermittedError     neither the person, a custody holder, nor the recorder
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ __all__ = [
     "InvalidHouseholdError",
     "InvalidValidityError",
     "NoCustodyError",
+    "NotRegiehouderError",
+    "RegiehouderExistsError",
+    "WithdrawalNotPermittedError",
 ]
 
 
@@ -56,3 +62,15 @@ class InvalidValidityError(ConsentError):
 
 class InvalidHouseholdError(ConsentError):
     pass
+
+
+class RegiehouderExistsError(ConsentError):
+    """A person is a current member of a household another organisation is regiehouder of."""
+
+
+class NotRegiehouderError(ConsentError):
+    """The caller is not (or no longer) the household's regiehouder."""
+
+
+class WithdrawalNotPermittedError(ConsentError):
+    """Only the person, a custody holder of them, or the recording organisation may."""

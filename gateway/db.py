@@ -25,10 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState
 from sqlalchemy.sql.elements import ClauseElement
 
+from consent import begin_write  # one implementation, shared with the consent stores
+
 __all__ = [
     "CompiledSql",
     "WriteRunner",
     "asyncpg_sql",
+    "begin_write",
     "create_engine",
     "dispose",
     "write_runner",

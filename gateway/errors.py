@@ -30,11 +30,13 @@ ARCHITECTURE.md lists them and a test keeps them unique.
     ├── Forbidden (403)
     │   ├── RoleRequired              role_required
     │   ├── NotRegiehouder            not_regiehouder
-    │   └── NoCustody                 no_custody
+    │   ├── NoCustody                 no_custody
+    │   └── WithdrawalNotPermitted    withdrawal_not_permitted
     ├── NotFound (404)                not_found
     ├── MethodNotAllowed (405)        method_not_allowed
     ├── Conflict (409)
-    │   └── ConsentAlreadyWithdrawn   consent_already_withdrawn
+    │   ├── ConsentAlreadyWithdrawn   consent_already_withdrawn
+    │   └── RegiehouderExists         regiehouder_exists
     ├── PayloadTooLarge (413)         payload_too_large
     ├── UnsupportedMediaType (415)    unsupported_media_type
     ├── InternalError (500)           internal_error
@@ -65,6 +67,7 @@ __all__ = [
     "NotFound",
     "NotRegiehouder",
     "PayloadTooLarge",
+    "RegiehouderExists",
     "RoleRequired",
     "ServiceUnavailable",
     "SettingsError",
@@ -81,6 +84,7 @@ __all__ = [
     "UnknownSource",
     "UnsupportedMediaType",
     "ValidationFailed",
+    "WithdrawalNotPermitted",
     "all_error_classes",
 ]
 
@@ -197,6 +201,13 @@ class NoCustody(Forbidden):
     code, title = "no_custody", "The parent has no custody of this child"
 
 
+class WithdrawalNotPermitted(Forbidden):
+    code, title = (
+        "withdrawal_not_permitted",
+        "Only the person, a custody holder or the recording organisation may withdraw",
+    )
+
+
 class NotFound(GatewayError):
     code, status, title = "not_found", 404, "Not found"
 
@@ -211,6 +222,10 @@ class Conflict(GatewayError):
 
 class ConsentAlreadyWithdrawn(Conflict):
     code, title = "consent_already_withdrawn", "Consent was already withdrawn"
+
+
+class RegiehouderExists(Conflict):
+    code, title = "regiehouder_exists", "A person in it already has another regiehouder"
 
 
 class PayloadTooLarge(GatewayError):
