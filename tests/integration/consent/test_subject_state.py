@@ -338,7 +338,7 @@ async def test_summary_follows_the_lowest_open_membership(
     the birth date is known whenever the person was ever registered."""
     person = f"ps_prop{next(_people)}"  # fresh per example: examples share the database
     ids: list[str] = []
-    for index, (start, length) in enumerate(spans):
+    for start, length in spans:
         since = T0 + timedelta(days=start)
         # One regiehouder registers every household; hand-overs then give each its own.
         home = await stores.homes.register(
