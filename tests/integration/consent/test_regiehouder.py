@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from consent_support import (
@@ -176,3 +177,21 @@ async def test_only_the_current_regiehouder_may_hand_over(
         "/api/v1/households/hh_nope/transfer", json=body, headers=gateway.auth(VT)
     )
     await assert_problem(missing, 404, "not_found")
+
+
+async def test_two_organisations_racing_to_register_one_child_get_one_regiehouder(
+    client: Client, gateway: GatewayFixture
+) -> None:
+    """Concurrent registrations by two organisations: one wins, the other gets 409."""
+    body = invented_household()
+    responses = await asyncio.gather(
+        *(
+            client.post("/api/v1/households", json=body, headers=gateway.auth(org))
+            for org in (VT, WIJKTEAM, VT, WIJKTEAM, GI, GI)
+        )
+    )
+    created = [await r.json() for r in responses if r.status == 201]
+    assert {c["regiehouder"] for c in created} == {created[0]["regiehouder"]}
+    for response in responses:
+        if response.status != 201:
+            await assert_problem(response, 409, "regiehouder_exists")
