@@ -209,6 +209,7 @@ OPENAPI: dict[str, dict[str, Any]] = {
                 "400": _PROBLEM,
                 "401": _PROBLEM,
                 "403": _PROBLEM,
+                "503": _PROBLEM,
             },
         },
     },
