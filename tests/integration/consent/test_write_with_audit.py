@@ -182,3 +182,22 @@ async def test_a_write_commits_with_exactly_one_audit_entry(
     assert len(after["audit_entries"]) == len(before["audit_entries"]) + 1
     changed = {name for name in after if after[name] != before[name]}
     assert changed - {"audit_entries", "audit_chain_head", "audit_checkpoints"}, changed
+
+
+@pytest.mark.parametrize("sub", ["Jan de Vries", "=cmd", "profé"])
+async def test_a_caller_the_audit_log_cannot_name_writes_nothing(
+    client: Client, gateway: GatewayFixture, household: dict[str, Any], database_url: str, sub: str
+) -> None:
+    """Seen: such a `sub` got 500 *after* the household and consent rows were committed.
+    Now the write fails closed with nothing kept (refused at the edge, or 503 here)."""
+    before = await snapshot(database_url)
+    for path, body in (
+        ("/api/v1/households", household_body()),
+        ("/api/v1/consents", consent_body(MOTHER)),
+        (f"/api/v1/households/{household['id']}/changes",
+         {"change": "member_moved_out", "member": FATHER}),
+    ):  # fmt: skip
+        response = await client.post(path, json=body, headers=gateway.auth(WIJKTEAM, sub=sub))
+        assert response.status in (401, 503), await response.text()
+        assert response.content_type == "application/problem+json"
+    assert await snapshot(database_url) == before
