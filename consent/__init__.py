@@ -4,6 +4,7 @@ This package never imports `gateway`, `policies` or `adapters`: the gateway chec
 vocabulary and hands in pseudonyms, a signing function and the age rules.
 """
 
+from consent._sql import AuditStep, begin_write
 from consent.cases import MAX_CASE_SUBJECTS, SqlCaseStore
 from consent.errors import (
     CaseAlreadyClosedError,
@@ -18,6 +19,9 @@ from consent.errors import (
     InvalidHouseholdError,
     InvalidValidityError,
     NoCustodyError,
+    NotRegiehouderError,
+    RegiehouderExistsError,
+    WithdrawalNotPermittedError,
 )
 from consent.households import SqlHouseholdStore
 from consent.model import (
@@ -52,6 +56,7 @@ __all__ = [
     "RECEIPT_TYP",
     "Actor",
     "AgeRules",
+    "AuditStep",
     "Case",
     "CaseAlreadyClosedError",
     "CaseNotFoundError",
@@ -76,8 +81,10 @@ __all__ = [
     "NewConsent",
     "NewMember",
     "NoCustodyError",
+    "NotRegiehouderError",
     "Notification",
     "Receipt",
+    "RegiehouderExistsError",
     "RequesterRef",
     "Requirement",
     "SourceRef",
@@ -86,7 +93,9 @@ __all__ = [
     "SqlHouseholdStore",
     "SubjectState",
     "SubjectSummary",
+    "WithdrawalNotPermittedError",
     "age_on",
+    "begin_write",
     "evaluate",
     "receipt_claims",
     "requirement",

@@ -2,16 +2,70 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, insert
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Table, insert, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from consent.model import Actor
 
-__all__ = ["actor_from", "append_event", "aware", "new_id", "utc"]
+__all__ = [
+    "AuditStep",
+    "actor_from",
+    "append_event",
+    "aware",
+    "begin_write",
+    "lock_people",
+    "new_id",
+    "utc",
+]
+
+# What a write runs inside its transaction just before the commit: the caller's audit
+# entry, given the connection and the id of what was written. If it raises, nothing
+# of the write is kept.
+AuditStep = Callable[[AsyncConnection, str], Awaitable[None]]
+
+
+@contextlib.asynccontextmanager
+async def begin_write(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A write transaction: COMMIT if the block ends normally, ROLLBACK if it raises.
+
+    On SQLite it starts with BEGIN IMMEDIATE, taking the write lock at once (waiting
+    up to the busy timeout): a deferred transaction that read first and then writes
+    fails at once with SQLITE_BUSY when another connection wrote in between, and the
+    checks a write makes (who is regiehouder, is that consent still live) must hold
+    until it commits. On PostgreSQL it is an ordinary transaction (row locks).
+    """
+    async with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            await conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            await conn.begin()
+        try:
+            yield conn
+        except BaseException:
+            await conn.rollback()
+            raise
+        await conn.commit()
+
+
+async def lock_people(conn: AsyncConnection, people: list[str]) -> None:
+    """Serialise writes about the same people until this transaction ends.
+
+    PostgreSQL: transaction-scoped advisory locks, taken in sorted order (no deadlock).
+    SQLite: `begin_write` already holds the database's one write lock.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    for person in sorted(set(people)):
+        await conn.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:person, 0))"),
+            {"person": person},
+        )
 
 
 def new_id(prefix: str) -> str:

@@ -20,7 +20,7 @@ from sqlalchemy import exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from consent._sql import actor_from, aware, new_id, utc
+from consent._sql import actor_from, aware, begin_write, new_id, utc
 from consent.errors import (
     CaseAlreadyClosedError,
     CaseNotFoundError,
@@ -74,7 +74,7 @@ class SqlCaseStore:
         """Store a prepared case. Refused if the organisation has an open case with the
         same reference (a closed one's reference may be used again)."""
         try:
-            async with self._engine.begin() as conn:
+            async with begin_write(self._engine) as conn:
                 taken = await conn.execute(
                     select(
                         exists().where(
@@ -117,7 +117,7 @@ class SqlCaseStore:
     ) -> Case:
         """Close `organisation`'s case; from the next request on it satisfies no rule."""
         when = utc(at or datetime.now(UTC))
-        async with self._engine.begin() as conn:
+        async with begin_write(self._engine) as conn:
             result = await conn.execute(
                 update(cases)
                 .where(

@@ -13,7 +13,10 @@ The gateway maps each to its HTTP problem at the boundary.
     ├── InvalidCaseError                a case's reference or subjects are not valid
     ├── CaseNotFoundError               no such case (or another organisation's)
     ├── CaseAlreadyClosedError          the case was closed before
-    └── CaseReferenceInUseError         the organisation has an open case with this reference
+    ├── CaseReferenceInUseError         the organisation has an open case with this reference
+    ├── RegiehouderExistsError          a person already has another regiehouder
+    ├── NotRegiehouderError             the caller is (no longer) the household's regiehouder
+    └── WithdrawalNotPermittedError     neither the person, a custody holder, nor the recorder
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ __all__ = [
     "InvalidHouseholdError",
     "InvalidValidityError",
     "NoCustodyError",
+    "NotRegiehouderError",
+    "RegiehouderExistsError",
+    "WithdrawalNotPermittedError",
 ]
 
 
@@ -80,3 +86,15 @@ class CaseAlreadyClosedError(ConsentError):
 
 class CaseReferenceInUseError(ConsentError):
     pass
+
+
+class RegiehouderExistsError(ConsentError):
+    """A person is a current member of a household another organisation is regiehouder of."""
+
+
+class NotRegiehouderError(ConsentError):
+    """The caller is not (or no longer) the household's regiehouder."""
+
+
+class WithdrawalNotPermittedError(ConsentError):
+    """Only the person, a custody holder of them, or the recording organisation may."""

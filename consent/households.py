@@ -3,6 +3,14 @@
 Nothing is overwritten: an ending (a member moves out, custody ends, another
 contact person) closes the open row (`until_at`) and, where something replaces
 it, a new row starts; every change is also appended to `household_events`.
+
+Every write is one transaction (`begin_write`) that ends with the caller's audit
+step (`AuditStep`): the change and its audit entry commit together or not at all.
+
+A person's regiehouder is not self-assigned: a person who is a current member of a
+household of another regiehouder cannot be registered or added (until that
+regiehouder hands the household over, `transfer`). The check runs under a lock on
+the people concerned (`lock_people`), so two organisations cannot race past it.
 """
 
 from __future__ import annotations
@@ -14,8 +22,22 @@ from typing import Any
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from consent._sql import actor_from, append_event, aware, new_id, utc
-from consent.errors import HouseholdNotFoundError, InvalidHouseholdError
+from consent._sql import (
+    AuditStep,
+    actor_from,
+    append_event,
+    aware,
+    begin_write,
+    lock_people,
+    new_id,
+    utc,
+)
+from consent.errors import (
+    HouseholdNotFoundError,
+    InvalidHouseholdError,
+    NotRegiehouderError,
+    RegiehouderExistsError,
+)
 from consent.model import (
     MEMBER_ROLES,
     Actor,
@@ -55,9 +77,13 @@ class SqlHouseholdStore:
         actor: Actor,
         at: datetime | None = None,
         region: str | None = None,
+        audit: AuditStep | None = None,
     ) -> Household:
         """Register a household; `custody_pairs` are (parent, child) pseudonyms; `region`
-        is the regiehouder's region (where consent to an organisation type counts)."""
+        is the regiehouder's region (where consent to an organisation type counts).
+
+        Refused (`RegiehouderExistsError`) if a member is a current member of a
+        household another organisation is regiehouder of."""
         when = utc(at or datetime.now(UTC))
         persons = [m.person for m in members]
         if not members:
@@ -77,7 +103,9 @@ class SqlHouseholdStore:
         if len(set(custody_pairs)) != len(custody_pairs):
             raise InvalidHouseholdError("a custody relation is listed twice")
         household_id = new_id("hh")
-        async with self._engine.begin() as conn:
+        async with begin_write(self._engine) as conn:
+            await lock_people(conn, persons)
+            await _require_no_other_regiehouder(conn, persons, regiehouder, when)
             await conn.execute(
                 insert(households).values(
                     id=household_id, regiehouder=regiehouder, created_at=when, region=region
@@ -108,7 +136,13 @@ class SqlHouseholdStore:
                 conn, household_id, contact_organisation, contact_professional, when
             )
             await _event(
-                conn, household_id, "registered", when, actor, {"members": str(len(members))}
+                conn,
+                household_id,
+                "registered",
+                when,
+                actor,
+                {"members": str(len(members))},
+                audit=audit,
             )
         return await self.get(household_id)
 
@@ -198,13 +232,21 @@ class SqlHouseholdStore:
     # -- changes (each closes what ends and appends an event) ---------------------------
 
     async def member_joined(
-        self, household_id: str, member: NewMember, *, actor: Actor, at: datetime | None = None
+        self,
+        household_id: str,
+        member: NewMember,
+        *,
+        actor: Actor,
+        at: datetime | None = None,
+        audit: AuditStep | None = None,
     ) -> Household:
         when = utc(at or datetime.now(UTC))
         if member.role not in MEMBER_ROLES:
             raise InvalidHouseholdError(f"role must be one of {', '.join(sorted(MEMBER_ROLES))}")
-        async with self._engine.begin() as conn:
-            await _require(conn, household_id)
+        async with begin_write(self._engine) as conn:
+            await lock_people(conn, [member.person])
+            regiehouder = await _require(conn, household_id)
+            await _require_no_other_regiehouder(conn, [member.person], regiehouder, when)
             if await _open_member(conn, household_id, member.person):
                 raise InvalidHouseholdError("the person is already a member")
             await conn.execute(
@@ -217,16 +259,28 @@ class SqlHouseholdStore:
                 )
             )
             await _event(
-                conn, household_id, "member_joined", when, actor, {"person": member.person}
+                conn,
+                household_id,
+                "member_joined",
+                when,
+                actor,
+                {"person": member.person},
+                audit=audit,
             )
         return await self.get(household_id)
 
     async def member_moved_out(
-        self, household_id: str, person: str, *, actor: Actor, at: datetime | None = None
+        self,
+        household_id: str,
+        person: str,
+        *,
+        actor: Actor,
+        at: datetime | None = None,
+        audit: AuditStep | None = None,
     ) -> Household:
         """Close the membership; custody is a legal tie and stays until ended itself."""
         when = utc(at or datetime.now(UTC))
-        async with self._engine.begin() as conn:
+        async with begin_write(self._engine) as conn:
             await _require(conn, household_id)
             if not await _open_member(conn, household_id, person):
                 raise InvalidHouseholdError("the person is not a current member")
@@ -239,7 +293,9 @@ class SqlHouseholdStore:
                 )
                 .values(until_at=when)
             )
-            await _event(conn, household_id, "member_moved_out", when, actor, {"person": person})
+            await _event(
+                conn, household_id, "member_moved_out", when, actor, {"person": person}, audit=audit
+            )
         return await self.get(household_id)
 
     async def custody_granted(
@@ -250,11 +306,12 @@ class SqlHouseholdStore:
         *,
         actor: Actor,
         at: datetime | None = None,
+        audit: AuditStep | None = None,
     ) -> Household:
         when = utc(at or datetime.now(UTC))
         if parent == child:
             raise InvalidHouseholdError("custody must link two different members")
-        async with self._engine.begin() as conn:
+        async with begin_write(self._engine) as conn:
             await _require(conn, household_id)
             for person in (parent, child):
                 if not await _open_member(conn, household_id, person):
@@ -273,6 +330,7 @@ class SqlHouseholdStore:
                 when,
                 actor,
                 {"parent": parent, "child": child},
+                audit=audit,
             )
         return await self.get(household_id)
 
@@ -284,9 +342,10 @@ class SqlHouseholdStore:
         *,
         actor: Actor,
         at: datetime | None = None,
+        audit: AuditStep | None = None,
     ) -> Household:
         when = utc(at or datetime.now(UTC))
-        async with self._engine.begin() as conn:
+        async with begin_write(self._engine) as conn:
             await _require(conn, household_id)
             if not await _open_custody(conn, household_id, parent, child):
                 raise InvalidHouseholdError("no such custody relation in force")
@@ -301,7 +360,13 @@ class SqlHouseholdStore:
                 .values(until_at=when)
             )
             await _event(
-                conn, household_id, "custody_ended", when, actor, {"parent": parent, "child": child}
+                conn,
+                household_id,
+                "custody_ended",
+                when,
+                actor,
+                {"parent": parent, "child": child},
+                audit=audit,
             )
         return await self.get(household_id)
 
@@ -313,9 +378,10 @@ class SqlHouseholdStore:
         *,
         actor: Actor,
         at: datetime | None = None,
+        audit: AuditStep | None = None,
     ) -> Household:
         when = utc(at or datetime.now(UTC))
-        async with self._engine.begin() as conn:
+        async with begin_write(self._engine) as conn:
             await _require(conn, household_id)
             await conn.execute(
                 update(household_contacts)
@@ -333,6 +399,67 @@ class SqlHouseholdStore:
                 when,
                 actor,
                 {"organisation": organisation},
+                audit=audit,
+            )
+        return await self.get(household_id)
+
+    async def transfer(
+        self,
+        household_id: str,
+        to: str,
+        *,
+        contact_organisation: str,
+        contact_professional: str,
+        actor: Actor,
+        expected_regiehouder: str,
+        at: datetime | None = None,
+        audit: AuditStep | None = None,
+    ) -> Household:
+        """Hand the household over to regiehouder `to`, with its new contact person.
+
+        Only while `expected_regiehouder` (the caller) still is the regiehouder; the
+        old regiehouder and the contact person it had are kept in the history."""
+        when = utc(at or datetime.now(UTC))
+        if to == expected_regiehouder:
+            raise InvalidHouseholdError("the household already has that regiehouder")
+        async with begin_write(self._engine) as conn:
+            locked = await conn.execute(
+                update(households)
+                .where(households.c.id == household_id)
+                .values(regiehouder=households.c.regiehouder)
+                .returning(households.c.regiehouder)
+            )
+            row = locked.first()
+            if row is None:
+                raise HouseholdNotFoundError("no such household")
+            if row.regiehouder != expected_regiehouder:
+                raise NotRegiehouderError("only the current regiehouder may hand over")
+            await conn.execute(
+                update(households).where(households.c.id == household_id).values(regiehouder=to)
+            )
+            await conn.execute(
+                update(household_contacts)
+                .where(
+                    household_contacts.c.household_id == household_id,
+                    household_contacts.c.until_at.is_(None),
+                )
+                .values(until_at=when)
+            )
+            await _open_contact(
+                conn, household_id, contact_organisation, contact_professional, when
+            )
+            await _event(
+                conn,
+                household_id,
+                "regiehouder_transferred",
+                when,
+                actor,
+                {
+                    "from": expected_regiehouder,
+                    "to": to,
+                    "contact_organisation": contact_organisation,
+                },
+                audit=audit,
             )
         return await self.get(household_id)
 
@@ -343,10 +470,32 @@ async def _history(conn: AsyncConnection, table: Any, household_id: str) -> Sequ
     return (await conn.execute(query)).all()
 
 
-async def _require(conn: AsyncConnection, household_id: str) -> None:
-    row = await conn.execute(select(households.c.id).where(households.c.id == household_id))
-    if row.first() is None:
+async def _require(conn: AsyncConnection, household_id: str) -> str:
+    """The household's regiehouder (`HouseholdNotFoundError` if there is no such household)."""
+    row = (
+        await conn.execute(select(households.c.regiehouder).where(households.c.id == household_id))
+    ).first()
+    if row is None:
         raise HouseholdNotFoundError("no such household")
+    return str(row.regiehouder)
+
+
+async def _require_no_other_regiehouder(
+    conn: AsyncConnection, persons: Sequence[str], regiehouder: str, at: datetime
+) -> None:
+    """Refuse if any of `persons` is a current member of another regiehouder's household."""
+    row = await conn.execute(
+        select(household_members.c.id)
+        .join(households, households.c.id == household_members.c.household_id)
+        .where(
+            household_members.c.person.in_(list(persons)),
+            or_(household_members.c.until_at.is_(None), household_members.c.until_at > at),
+            households.c.regiehouder != regiehouder,
+        )
+        .limit(1)
+    )
+    if row.first() is not None:
+        raise RegiehouderExistsError("a person already has another regiehouder")
 
 
 async def _open_member(conn: AsyncConnection, household_id: str, person: str) -> bool:
@@ -397,7 +546,12 @@ async def _event(
     at: datetime,
     actor: Actor,
     detail: dict[str, str],
+    *,
+    audit: AuditStep | None,
 ) -> None:
+    """The change's history row, then the caller's audit step (last, before COMMIT)."""
     await append_event(
         conn, household_events, ("household_id", household_id), event, at, actor, detail
     )
+    if audit is not None:
+        await audit(conn, household_id)

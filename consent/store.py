@@ -31,13 +31,14 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from consent._fastread import CheckReader, as_date, as_datetime, as_list
-from consent._sql import actor_from, append_event, aware, new_id, utc
+from consent._sql import AuditStep, actor_from, append_event, aware, begin_write, new_id, utc
 from consent.errors import (
     ConsentAlreadyWithdrawnError,
     ConsentNotActiveError,
     ConsentNotFoundError,
     InvalidValidityError,
     NoCustodyError,
+    WithdrawalNotPermittedError,
 )
 from consent.model import (
     Actor,
@@ -278,9 +279,12 @@ class SqlConsentStore:
 
     # -- recording ---------------------------------------------------------------------
 
-    async def record(self, new: NewConsent, *, at: datetime | None = None) -> ConsentRecord:
+    async def record(
+        self, new: NewConsent, *, at: datetime | None = None, audit: AuditStep | None = None
+    ) -> ConsentRecord:
         """Record a grant or refusal; supersedes the giver's earlier declaration on the
-        same scope; writes the event, a signed receipt and the notifications."""
+        same scope; writes the event, a signed receipt and the notifications, then runs
+        `audit` (with the new consent's id) in the same transaction."""
         when = utc(at or datetime.now(UTC))
         valid_from, given_at = utc(new.valid_from), utc(new.given_at)
         valid_until = utc(new.valid_until) if new.valid_until is not None else None
@@ -307,7 +311,7 @@ class SqlConsentStore:
             policy_version=new.policy_version,
         )
         event = "granted" if new.decision == "grant" else "refused"
-        async with self._engine.begin() as conn:
+        async with begin_write(self._engine) as conn:
             if giver_role == "custody_holder" and not await _has_custody(
                 conn, new.given_by, new.subject, when
             ):
@@ -340,6 +344,8 @@ class SqlConsentStore:
             )
             await self._supersede(conn, record, when)
             await self._log(conn, record, event, when, new.recorded_by, {})
+            if audit is not None:
+                await audit(conn, consent_id)
         return await self.get(consent_id)
 
     async def withdraw(
@@ -349,27 +355,51 @@ class SqlConsentStore:
         actor: Actor,
         at: datetime | None = None,
         evidence_reference: str | None = None,
+        withdrawn_by: str | None = None,
+        audit: AuditStep | None = None,
     ) -> ConsentRecord:
+        """Withdraw a live declaration, if the actor may (`may_withdraw`), then run
+        `audit` in the same transaction.
+
+        `withdrawn_by` is the person a professional withdraws for (on paper, with
+        `evidence_reference`): the subject or a custody holder of the subject."""
         when = utc(at or datetime.now(UTC))
-        async with self._engine.begin() as conn:
+        async with begin_write(self._engine) as conn:
+            current = await _load(conn, consent_id)
+            role = await _withdrawal_role(conn, current, actor, withdrawn_by, when)
+            if role is None:
+                raise WithdrawalNotPermittedError("the actor may not withdraw this consent")
             result = await conn.execute(
                 update(consents)
                 .where(consents.c.id == consent_id, consents.c.status.in_(_LIVE))
                 .values(status="withdrawn", withdrawn_at=when)
             )
             if not result.rowcount:
-                row = (
-                    await conn.execute(select(consents.c.status).where(consents.c.id == consent_id))
-                ).first()
-                if row is None:
-                    raise ConsentNotFoundError("no such consent")
-                if row.status == "withdrawn":
+                if current.status == "withdrawn":
                     raise ConsentAlreadyWithdrawnError("the consent was already withdrawn")
-                raise ConsentNotActiveError(f"the consent is {row.status}; nothing to withdraw")
+                raise ConsentNotActiveError(f"the consent is {current.status}; nothing to withdraw")
             record = await _load(conn, consent_id)
-            detail = {"evidence_reference": evidence_reference} if evidence_reference else {}
+            detail = {"withdrawn_by_role": role}
+            if withdrawn_by is not None:
+                detail["withdrawn_by"] = withdrawn_by
+            if evidence_reference:
+                detail["evidence_reference"] = evidence_reference
             await self._log(conn, record, "withdrawn", when, actor, detail)
+            if audit is not None:
+                await audit(conn, consent_id)
         return await self.get(consent_id)
+
+    async def may_withdraw(
+        self,
+        record: ConsentRecord,
+        actor: Actor,
+        withdrawn_by: str | None = None,
+        at: datetime | None = None,
+    ) -> bool:
+        """Whether `actor` (for `withdrawn_by`, if a professional names one) may withdraw."""
+        when = utc(at or datetime.now(UTC))
+        async with self._engine.connect() as conn:
+            return await _withdrawal_role(conn, record, actor, withdrawn_by, when) is not None
 
     async def expire_due(self, at: datetime | None = None) -> int:
         """Mark declarations whose validity has ended as expired (with their event)."""
@@ -523,6 +553,37 @@ async def _has_custody(conn: AsyncConnection, parent: str, child: str, at: datet
         .limit(1)
     )
     return row.first() is not None
+
+
+async def _withdrawal_role(
+    conn: AsyncConnection,
+    record: ConsentRecord,
+    actor: Actor,
+    withdrawn_by: str | None,
+    at: datetime,
+) -> str | None:
+    """Who withdraws, if they may: the person it is about (`subject`), a custody holder
+    of that person (`custody_holder`), through the portal or on paper through a
+    professional naming them; or the organisation that recorded it (`recorder`).
+    None for anybody else."""
+    if actor.kind == "system":
+        return "system"
+    person = actor.person if actor.kind == "person" else withdrawn_by
+    if person is not None:
+        if person == record.subject:
+            return "subject"
+        if await _has_custody(conn, person, record.subject, at):
+            return "custody_holder"
+        return None
+    recorder = record.recorded_by
+    if (
+        actor.kind == "professional"
+        and recorder.kind == "professional"
+        and actor.organisation is not None
+        and recorder.organisation == actor.organisation
+    ):
+        return "recorder"
+    return None
 
 
 async def _append_event(

@@ -6,15 +6,17 @@ who may see a household.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from consent import (
     CASE_REFERENCE,
+    AuditStep,
     CaseAlreadyClosedError,
     CaseNotFoundError,
     CaseReferenceInUseError,
@@ -29,9 +31,12 @@ from consent import (
     InvalidHouseholdError,
     InvalidValidityError,
     NoCustodyError,
+    NotRegiehouderError,
     Receipt,
+    RegiehouderExistsError,
     RequesterRef,
     SourceRef,
+    WithdrawalNotPermittedError,
 )
 from gateway.appkeys import (
     AUDIT,
@@ -47,6 +52,7 @@ from gateway.appkeys import (
 )
 from gateway.audit.model import AuditEvent
 from gateway.errors import (
+    AuditUnavailable,
     CaseAlreadyClosed,
     CaseReferenceInUse,
     Conflict,
@@ -54,10 +60,13 @@ from gateway.errors import (
     InvalidValidity,
     NoCustody,
     NotFound,
+    NotRegiehouder,
+    RegiehouderExists,
     UnknownCategory,
     UnknownOrganisation,
     UnknownPurpose,
     ValidationFailed,
+    WithdrawalNotPermitted,
 )
 from gateway.org_auth import Principal
 from policies import DecisionRequest
@@ -66,9 +75,10 @@ __all__ = [
     "HOUSEHOLD_CATEGORY",
     "HouseholdAccess",
     "audit",
-    "audit_consent",
+    "audit_step",
     "birth_date",
     "bsn_of",
+    "consent_audit_step",
     "consent_errors",
     "consent_json",
     "household_json",
@@ -105,6 +115,19 @@ def consent_errors() -> Iterator[None]:
         raise CaseAlreadyClosed("This case was already closed") from None
     except CaseReferenceInUseError:
         raise CaseReferenceInUse("An open case of this organisation has this reference") from None
+    except RegiehouderExistsError:
+        # Never says which organisation or household: that is itself personal data.
+        raise RegiehouderExists(
+            "A person in this request already has a regiehouder; only a hand-over by that "
+            "regiehouder changes it"
+        ) from None
+    except NotRegiehouderError:
+        raise NotRegiehouder("Only the household's regiehouder may do this") from None
+    except WithdrawalNotPermittedError:
+        raise WithdrawalNotPermitted(
+            "Only the person it is about, a custody holder of that person, or the "
+            "organisation that recorded it may withdraw this consent"
+        ) from None
 
 
 # -- input ------------------------------------------------------------------------------
@@ -299,6 +322,12 @@ async def audit(
     request: web.Request, principal: Principal | None, event_type: str, **fields: Any
 ) -> None:
     """Append one event to the audit log (raises `AuditUnavailable`, a 503, on failure)."""
+    await request.app[AUDIT].append([_event(request, principal, event_type, **fields)])
+
+
+def _event(
+    request: web.Request, principal: Principal | None, event_type: str, **fields: Any
+) -> AuditEvent:
     who: dict[str, Any] = {}
     if principal is not None:
         who = {
@@ -306,7 +335,7 @@ async def audit(
             "professional": principal.subject,
             "role": principal.role,
         }
-    event = AuditEvent(
+    return AuditEvent(
         event_type=event_type,
         request_id=request[REQUEST_ID],
         trace_id=request.get(TRACE_ID),
@@ -314,27 +343,60 @@ async def audit(
         **who,
         **fields,
     )
-    await request.app[AUDIT].append([event])
 
 
-async def audit_consent(
-    request: web.Request, principal: Principal | None, record: ConsentRecord, event: str
-) -> None:
-    """The audit entry for a consent recorded or withdrawn (codes and pseudonyms only)."""
+def audit_step(
+    request: web.Request,
+    principal: Principal | None,
+    event_type: str,
+    fields: Callable[[str], Mapping[str, Any]],
+) -> AuditStep:
+    """The audit entry of a write, appended inside the write's own transaction.
+
+    `fields(written_id)` gives the event's fields once the store knows the id of what
+    it wrote. If the entry cannot be built or appended the step raises
+    `AuditUnavailable` (503) and the store's transaction rolls back: nothing is kept.
+    """
+
+    async def step(conn: AsyncConnection, written_id: str) -> None:
+        try:
+            event = _event(request, principal, event_type, **fields(written_id))
+        except ValueError:  # an identifier the audit log would refuse
+            raise AuditUnavailable(
+                "Audit entry could not be written; nothing was changed"
+            ) from None
+        await request.app[AUDIT].append_with(conn, [event])
+
+    return step
+
+
+def consent_audit_step(
+    request: web.Request,
+    principal: Principal | None,
+    *,
+    subject: str,
+    decision: str,
+    recorded_via: str,
+    event: str,
+    details: Mapping[str, str] | None = None,
+) -> AuditStep:
+    """The audit step for a consent recorded or withdrawn (codes and pseudonyms only)."""
     if event == "withdrawn":
         event_type = "consent.withdrawn"
-    elif record.recorded_via == "paper":
+    elif recorded_via == "paper":
         event_type = "consent.recorded_on_paper"
     else:
         event_type = "consent.granted"
-    await audit(
+    return audit_step(
         request,
         principal,
         event_type,
-        subject=record.subject,
-        decision="permit" if record.decision == "grant" else "deny",
-        consent_ids=(record.id,),
-        details={"event": event, "recorded_via": record.recorded_via},
+        lambda consent_id: {
+            "subject": subject,
+            "decision": "permit" if decision == "grant" else "deny",
+            "consent_ids": (consent_id,),
+            "details": {"event": event, "recorded_via": recorded_via, **(details or {})},
+        },
     )
 
 

@@ -25,12 +25,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState
 from sqlalchemy.sql.elements import ClauseElement
 
+from consent import begin_write  # one implementation, shared with the consent stores
 from gateway.files import private_sqlite_file
 
 __all__ = [
     "CompiledSql",
     "WriteRunner",
     "asyncpg_sql",
+    "begin_write",
     "create_engine",
     "dispose",
     "write_runner",

@@ -31,13 +31,15 @@ ARCHITECTURE.md lists them and a test keeps them unique.
     │   ├── RoleRequired              role_required
     │   ├── RoleNotAllowed            role_not_allowed
     │   ├── NotRegiehouder            not_regiehouder
-    │   └── NoCustody                 no_custody
+    │   ├── NoCustody                 no_custody
+    │   └── WithdrawalNotPermitted    withdrawal_not_permitted
     ├── NotFound (404)                not_found
     ├── MethodNotAllowed (405)        method_not_allowed
     ├── Conflict (409)
     │   ├── ConsentAlreadyWithdrawn   consent_already_withdrawn
     │   ├── CaseAlreadyClosed         case_already_closed
-    │   └── CaseReferenceInUse        case_reference_in_use
+    │   ├── CaseReferenceInUse        case_reference_in_use
+    │   └── RegiehouderExists         regiehouder_exists
     ├── PayloadTooLarge (413)         payload_too_large
     ├── UnsupportedMediaType (415)    unsupported_media_type
     ├── AggregatesOnlyPurpose (422)   aggregates_only_purpose
@@ -72,6 +74,7 @@ __all__ = [
     "NotFound",
     "NotRegiehouder",
     "PayloadTooLarge",
+    "RegiehouderExists",
     "RoleNotAllowed",
     "RoleRequired",
     "ServiceUnavailable",
@@ -89,6 +92,7 @@ __all__ = [
     "UnknownSource",
     "UnsupportedMediaType",
     "ValidationFailed",
+    "WithdrawalNotPermitted",
     "all_error_classes",
 ]
 
@@ -209,6 +213,13 @@ class NoCustody(Forbidden):
     code, title = "no_custody", "The parent has no custody of this child"
 
 
+class WithdrawalNotPermitted(Forbidden):
+    code, title = (
+        "withdrawal_not_permitted",
+        "Only the person, a custody holder or the recording organisation may withdraw",
+    )
+
+
 class NotFound(GatewayError):
     code, status, title = "not_found", 404, "Not found"
 
@@ -231,6 +242,10 @@ class CaseAlreadyClosed(Conflict):
 
 class CaseReferenceInUse(Conflict):
     code, title = "case_reference_in_use", "An open case already has this reference"
+
+
+class RegiehouderExists(Conflict):
+    code, title = "regiehouder_exists", "A person in it already has another regiehouder"
 
 
 class PayloadTooLarge(GatewayError):

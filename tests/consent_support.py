@@ -11,7 +11,18 @@ from sqlalchemy import func, select
 from strategies import bsn_from_digits
 
 from consent import Actor, ConsentScope, RequesterRef, SourceRef
-from consent.tables import consents, households
+from consent.tables import (
+    consent_events,
+    consent_notifications,
+    consent_receipts,
+    consents,
+    custody,
+    household_contacts,
+    household_events,
+    household_members,
+    households,
+)
+from gateway.audit.tables import audit_chain_head, audit_entries, audit_once
 from gateway.db import create_engine
 
 Client = TestClient[web.Request, web.Application]
@@ -101,3 +112,25 @@ SUPPORT_PLANNING_SCOPE = ConsentScope(
     recipient_types=frozenset({"wijkteam"}),
 )
 T0 = datetime(2026, 1, 10, 9, tzinfo=UTC)
+
+
+# -- what a refused write must leave untouched -------------------------------------------
+
+
+async def snapshot(database_url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table a household, consent or audit write touches."""
+    tables = (
+        households, household_members, custody, household_contacts, household_events,
+        consents, consent_events, consent_receipts, consent_notifications,
+        audit_entries, audit_chain_head, audit_once,
+    )  # fmt: skip
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            found: dict[str, list[tuple[Any, ...]]] = {}
+            for table in tables:
+                rows = await conn.execute(select(table).order_by(*table.primary_key.columns))
+                found[table.name] = [tuple(row) for row in rows]
+    finally:
+        await engine.dispose()
+    return found

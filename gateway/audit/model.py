@@ -37,6 +37,7 @@ EVENT_TYPES = frozenset(
         "household.access_log_read",  # a household member read their access log
         "household.export",  # a household member downloaded their data
         "household.registered",  # a regiehouder registered or changed a household
+        "household.regiehouder_transferred",  # a regiehouder handed a household over
         "consent.granted",
         "consent.withdrawn",
         "consent.recorded_on_paper",

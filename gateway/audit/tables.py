@@ -7,6 +7,9 @@
                   SQLite), which makes every process extend one linear chain.
                   `pruned_through` is the highest seq retention may delete.
 `audit_checkpoints` signed `{seq, hash, time, kind}` statements (JWS), see checkpoints.py.
+`audit_once`      one row per (event_type, target_seq) of a review or a lift, written in
+                  the same transaction as its entry: the key makes a break-the-glass use
+                  reviewed, and a confidential entry lifted, exactly once (migration 0005).
 
 Database triggers (migration 0003) refuse UPDATE of entries and DELETE beyond
 `pruned_through`; they guard against accidents, detection guards against intent.
@@ -21,6 +24,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -29,7 +33,7 @@ from sqlalchemy import (
 
 from gateway.tables import metadata
 
-__all__ = ["audit_chain_head", "audit_checkpoints", "audit_entries", "metadata"]
+__all__ = ["audit_chain_head", "audit_checkpoints", "audit_entries", "audit_once", "metadata"]
 
 audit_entries = Table(
     "audit_entries",
@@ -105,4 +109,13 @@ audit_checkpoints = Table(
     Column("kind", String(16), nullable=False),
     Column("kid", String(64), nullable=False),
     Column("jws", Text, nullable=False),
+)
+
+audit_once = Table(
+    "audit_once",
+    metadata,
+    Column("event_type", String(64), nullable=False),
+    Column("target_seq", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+    PrimaryKeyConstraint("event_type", "target_seq", name="pk_audit_once"),
 )

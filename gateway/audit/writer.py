@@ -9,6 +9,14 @@ database write lock on SQLite), so several processes on one database still
 extend one linear chain. Hashes are computed in Python; the batch goes in with
 one executemany. `append` returns only after the commit, or raises
 `AuditUnavailable`: the caller then releases nothing.
+
+A change to the gateway's own records (a household, a consent) commits with its
+entry in one transaction instead: `append_with(conn, events)` locks the head and
+appends on the caller's connection, so the change and its entry commit together or
+not at all. A review or a lift (`ONCE_EVENT_TYPES`) is allowed once per target: it
+claims `(event_type, target_seq)` in `audit_once` in its own transaction
+(`append_alone`), so a second one fails only that request (409), never a group
+commit of other callers.
 """
 
 from __future__ import annotations
@@ -23,7 +31,9 @@ from typing import Any
 
 import structlog
 from sqlalchemy import Connection, Dialect, bindparam, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.audit.canonical import hash_fields
 from gateway.audit.checkpoints import sign_checkpoint
@@ -31,17 +41,19 @@ from gateway.audit.crypto import JustificationBox
 from gateway.audit.model import AuditEntry, AuditEvent, Checkpoint, format_time
 from gateway.audit.query import AuditPage, CursorCodec, entries_for_subject
 from gateway.audit.storage import checkpoint_from_row, json_list, json_object, utc
-from gateway.audit.tables import audit_chain_head, audit_checkpoints, audit_entries
-from gateway.db import CompiledSql, asyncpg_sql, write_runner
-from gateway.errors import AuditUnavailable
+from gateway.audit.tables import audit_chain_head, audit_checkpoints, audit_entries, audit_once
+from gateway.db import CompiledSql, asyncpg_sql, begin_write, write_runner
+from gateway.errors import AuditUnavailable, Conflict
 from gateway.group_commit import GroupCommit
 from gateway.keys import KeyStore
 
-__all__ = ["AuditLog", "lock_chain_head"]
+__all__ = ["ONCE_EVENT_TYPES", "AuditLog", "lock_chain_head"]
 
 log = structlog.get_logger("gateway.audit")
 
 MAX_BATCH_ENTRIES = 5000
+# Event types recorded at most once per `target_seq` (a unique key in `audit_once`).
+ONCE_EVENT_TYPES = frozenset({"audit.break_glass_review", "audit.confidentiality_lifted"})
 
 
 def _utcnow() -> datetime:
@@ -116,6 +128,12 @@ class _Plan:
 def lock_chain_head(conn: Connection) -> _Head:
     """Lock the chain head for the rest of this transaction and read it."""
     return _head_from(conn.execute(_LOCK_HEAD).mappings().one())
+
+
+def _insert_ignoring_duplicates(conn: Connection) -> Any:
+    """`INSERT ... ON CONFLICT DO NOTHING` into `audit_once` (rowcount 0: taken)."""
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    return dialect_insert(audit_once).on_conflict_do_nothing()
 
 
 def _head_from(row: Any) -> _Head:
@@ -215,12 +233,62 @@ class AuditLog:
             return []
         if not self._accepting:
             raise AuditUnavailable("Audit log is not running; no data released")
+        if any(event.event_type in ONCE_EVENT_TYPES for event in events):
+            return await self.append_alone(events)
         try:
             fields = [self._prepare(event) for event in events]
         except Exception as exc:
             log.error("audit_append_failed", error_type=type(exc).__name__)
             raise AuditUnavailable("Audit entry could not be prepared; no data released") from None
         return await self._writer.submit(_Pending(fields))
+
+    async def append_with(self, conn: AsyncConnection, events: Sequence[AuditEvent]) -> list[int]:
+        """Append `events` inside the caller's open write transaction on `conn`.
+
+        The chain head stays locked until that transaction ends, so the caller's change
+        and these entries commit together or not at all. Any failure raises
+        `AuditUnavailable` (the caller's transaction must then roll back), except a
+        second review or lift of one entry, which raises `Conflict`.
+        """
+        if not events:
+            return []
+        if not self._accepting:
+            raise AuditUnavailable("Audit log is not running; nothing was changed")
+        try:
+            return await conn.run_sync(self.append_in, events)
+        except Conflict:
+            raise
+        except Exception as exc:
+            log.error("audit_append_failed", error_type=type(exc).__name__)
+            raise AuditUnavailable("Audit log unavailable; nothing was changed") from None
+
+    async def append_alone(self, events: Sequence[AuditEvent]) -> list[int]:
+        """Append `events` in a transaction of their own (not the group commit)."""
+        if not events:
+            return []
+        if not self._accepting:
+            raise AuditUnavailable("Audit log is not running; nothing was recorded")
+        try:
+            async with begin_write(self._engine) as conn:
+                return await self.append_with(conn, events)
+        except (Conflict, AuditUnavailable):
+            raise
+        except Exception as exc:
+            log.error("audit_append_failed", error_type=type(exc).__name__)
+            raise AuditUnavailable("Audit log unavailable; nothing was recorded") from None
+
+    def append_in(self, conn: Connection, events: Sequence[AuditEvent]) -> list[int]:
+        """`append_with` on the synchronous side of the caller's connection."""
+        plan = self._plan(lock_chain_head(conn), [_Pending([self._prepare(e) for e in events])])
+        self._write(conn, plan)
+        for entry in plan.entries:
+            if entry["event_type"] in ONCE_EVENT_TYPES and entry["target_seq"] is not None:
+                claim = _insert_ignoring_duplicates(conn).values(
+                    event_type=entry["event_type"], target_seq=entry["target_seq"], seq=entry["seq"]
+                )
+                if not conn.execute(claim).rowcount:
+                    raise Conflict("That was already recorded for this entry")
+        return plan.results[0]
 
     async def checkpoint(self) -> Checkpoint | None:
         """Sign a checkpoint at the head now, unless the head already has one."""
@@ -318,12 +386,17 @@ class AuditLog:
     def _commit_in(self, conn: Connection, batch: Sequence[_Pending]) -> list[list[int]]:
         """One transaction: lock the head, chain and insert the batch, maybe checkpoint."""
         plan = self._plan(lock_chain_head(conn), batch)
+        self._write(conn, plan)
+        return plan.results
+
+    @staticmethod
+    def _write(conn: Connection, plan: _Plan) -> None:
+        """A plan's rows: the entries, maybe a checkpoint, the moved head."""
         if plan.entries:
             conn.execute(_INSERT_ENTRIES, plan.entries)
         if plan.checkpoint is not None:
             conn.execute(_INSERT_CHECKPOINT, plan.checkpoint)
         conn.execute(_ADVANCE_HEAD, plan.head)
-        return plan.results
 
     async def _commit_asyncpg(self, driver: Any, batch: Sequence[_Pending]) -> list[list[int]]:
         """`_commit_in` on the asyncpg driver: the same statements, compiled once."""

@@ -29,8 +29,6 @@ from gateway.audit.query import (
     AuditFilters,
     AuditPage,
     Scope,
-    break_glass_reviews,
-    lifted_seqs,
     parse_filters,
     parse_limit,
     search_page,
@@ -74,7 +72,10 @@ async def _officer(request: web.Request) -> tuple[Principal, Scope]:
 async def _log(
     request: web.Request, principal: Principal, event_type: str, **fields: Any
 ) -> list[int]:
-    """Append the officer's own action to the log; raises AuditUnavailable (503) on failure."""
+    """Append the officer's own action to the log; raises AuditUnavailable (503) on failure.
+
+    A review or a lift goes in its own transaction, not the group commit, and raises
+    `Conflict` if its target already has one (`gateway.audit.writer.ONCE_EVENT_TYPES`)."""
     event = AuditEvent(
         event_type=event_type,
         request_id=request[REQUEST_ID],
@@ -270,20 +271,21 @@ async def review_break_glass(request: web.Request) -> web.Response:
     target = await _target(request, scope)
     if not target.break_glass or target.event_type != "exchange.decision":
         raise NotFound("That entry is not a break-the-glass decision")
-    audit = request.app[AUDIT]
-    async with audit.engine.connect() as conn:
-        if target.seq in await break_glass_reviews(conn, [target.seq]):
-            raise Conflict("This break-the-glass use was already reviewed")
-    seqs = await _log(
-        request,
-        principal,
-        "audit.break_glass_review",
-        subject=target.subject,
-        household=target.household,
-        target_seq=target.seq,
-        justification=note,
-        details={"verdict": str(verdict)},
-    )
+    # Exactly once, even under concurrent reviews: the review claims its target in
+    # `audit_once` in its own transaction (`AuditLog.append_alone`); a second one is 409.
+    try:
+        seqs = await _log(
+            request,
+            principal,
+            "audit.break_glass_review",
+            subject=target.subject,
+            household=target.household,
+            target_seq=target.seq,
+            justification=note,
+            details={"verdict": str(verdict)},
+        )
+    except Conflict:
+        raise Conflict("This break-the-glass use was already reviewed") from None
     return json_response({"seq": seqs[0], "target_seq": target.seq, "verdict": verdict}, status=201)
 
 
@@ -294,19 +296,18 @@ async def lift_confidentiality(request: web.Request) -> web.Response:
     target = await _target(request, scope)
     if target.confidentiality != "confidential":
         raise NotFound("That entry is not confidential")
-    audit = request.app[AUDIT]
-    async with audit.engine.connect() as conn:
-        if await lifted_seqs(conn, [target]):
-            raise Conflict("Confidentiality of this entry was already lifted")
-    seqs = await _log(
-        request,
-        principal,
-        "audit.confidentiality_lifted",
-        subject=target.subject,
-        household=target.household,
-        target_seq=target.seq,
-        justification=note,
-    )
+    try:  # exactly once, like a review
+        seqs = await _log(
+            request,
+            principal,
+            "audit.confidentiality_lifted",
+            subject=target.subject,
+            household=target.household,
+            target_seq=target.seq,
+            justification=note,
+        )
+    except Conflict:
+        raise Conflict("Confidentiality of this entry was already lifted") from None
     return json_response(
         {"seq": seqs[0], "target_seq": target.seq, "confidentiality": "lifted"}, status=201
     )

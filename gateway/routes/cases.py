@@ -13,9 +13,11 @@ more is never kept open by a failing log).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from consent import MAX_CASE_SUBJECTS, Actor, Case
 from gateway.appkeys import AUDIT, AUTHENTICATOR, CASES, POLICIES, REQUEST_ID, TRACE_ID
@@ -96,25 +98,37 @@ async def open_case(request: web.Request) -> web.Response:
             subjects=subjects,
             actor=_actor(principal),
         )
-        # Audited first (raises `AuditUnavailable`, a 503, and nothing is stored).
-        # With `AuditLog.append_in`: `store.open(case, within=lambda conn:
-        # request.app[AUDIT].append_in(conn, events))`, one transaction for both.
-        await request.app[AUDIT].append(_events(request, principal, case, "case.opened"))
-        stored = await store.open(case)
+        # The case and its entries commit in one transaction, or neither does
+        # (`AuditUnavailable`, a 503, rolls the case back).
+        stored = await store.open(
+            case, within=_audit_within(request, _events(request, principal, case, "case.opened"))
+        )
     return json_response(case_json(stored), status=201)
+
+
+def _audit_within(
+    request: web.Request, events: list[AuditEvent]
+) -> Callable[[AsyncConnection], Awaitable[None]]:
+    """The audit append as a step of the store's own write transaction."""
+
+    async def within(conn: AsyncConnection) -> None:
+        await request.app[AUDIT].append_with(conn, events)
+
+    return within
 
 
 async def close_case(request: web.Request) -> web.Response:
     principal = await request.app[AUTHENTICATOR].authenticate_request(request)
+    store = request.app[CASES]
     with consent_errors():
-        # Closed first: from now on it satisfies no rule, even if the log fails below.
-        # With `AuditLog.append_in`: pass `within=` as in `open_case`.
-        case = await request.app[CASES].close(
-            request.match_info["case_id"],
+        # Another organisation's case is not found (404), before anything is written.
+        current = await store.get(request.match_info["case_id"], principal.organisation.id)
+        case = await store.close(
+            current.id,
             organisation=principal.organisation.id,
             actor=_actor(principal),
+            within=_audit_within(request, _events(request, principal, current, "case.closed")),
         )
-    await request.app[AUDIT].append(_events(request, principal, case, "case.closed"))
     return json_response(case_json(case))
 
 

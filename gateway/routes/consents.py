@@ -1,6 +1,12 @@
 """Consents recorded by professionals (on paper, with an evidence reference), read and
 withdrawn through the organisations' API; each grant, refusal and withdrawal yields
-a receipt signed by the gateway."""
+a receipt signed by the gateway, and commits with its audit entry or not at all.
+
+Who may withdraw (`SqlConsentStore.withdraw`): the organisation that recorded the
+consent, or a professional acting on paper for the person it is about or a custody
+holder of that person (`withdrawn_by`). Any other organisation that may see the
+consent gets 403 `withdrawal_not_permitted`; one that may not see it, 404.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +20,8 @@ from gateway.appkeys import AUTHENTICATOR, CONSENTS, POLICIES
 from gateway.bodies import json_response, read_json_object
 from gateway.consent_http import (
     audit,
-    audit_consent,
     bsn_of,
+    consent_audit_step,
     consent_errors,
     consent_json,
     optional_datetime,
@@ -86,9 +92,16 @@ async def record_consent(request: web.Request) -> web.Response:
                 valid_until=valid_until,
                 evidence_reference=evidence,
                 policy_version=request.app[POLICIES].version,
-            )
+            ),
+            audit=consent_audit_step(
+                request,
+                principal,
+                subject=subject,
+                decision=decision,
+                recorded_via="paper",
+                event="granted" if decision == "grant" else "refused",
+            ),
         )
-    await audit_consent(request, principal, record, "granted" if decision == "grant" else "refused")
     return json_response(consent_json(record), status=201)
 
 
@@ -120,12 +133,26 @@ async def withdraw_consent(request: web.Request) -> web.Response:
     principal = await request.app[AUTHENTICATOR].authenticate_request(request)
     body = await read_json_object(request)
     evidence = string(body, "evidence_reference", limit=200)
+    withdrawn_by = (
+        pseudonym(request, bsn_of(body, "withdrawn_by")) if "withdrawn_by" in body else None
+    )
     record = await _visible_consent(request, principal)
     with consent_errors():
         updated = await request.app[CONSENTS].withdraw(
-            record.id, actor=_actor(principal), evidence_reference=evidence
+            record.id,
+            actor=_actor(principal),
+            evidence_reference=evidence,
+            withdrawn_by=withdrawn_by,
+            audit=consent_audit_step(
+                request,
+                principal,
+                subject=record.subject,
+                decision=record.decision,
+                recorded_via=record.recorded_via,
+                event="withdrawn",
+                details={"withdrawn_for": "person" if withdrawn_by else "recorder"},
+            ),
         )
-    await audit_consent(request, principal, updated, "withdrawn")
     return json_response(consent_json(updated))
 
 
@@ -302,6 +329,7 @@ OPENAPI: dict[str, dict[str, Any]] = {
                 "401": _PROBLEM,
                 "403": _PROBLEM,
                 "404": _PROBLEM,
+                "503": _PROBLEM,
             },
         },
         "get": {
@@ -347,7 +375,16 @@ OPENAPI: dict[str, dict[str, Any]] = {
                         "schema": {
                             "type": "object",
                             "required": ["evidence_reference"],
-                            "properties": {"evidence_reference": {"type": "string"}},
+                            "properties": {
+                                "evidence_reference": {"type": "string"},
+                                "withdrawn_by": {
+                                    **_BSN_REF,
+                                    "description": "Who withdraws on paper: the person the "
+                                    "consent is about or a custody holder of that person. "
+                                    "Without it, only the organisation that recorded the "
+                                    "consent may withdraw it.",
+                                },
+                            },
                         }
                     }
                 },
@@ -356,8 +393,10 @@ OPENAPI: dict[str, dict[str, Any]] = {
                 "200": _json(CONSENT_SCHEMA, "Withdrawn"),
                 "400": _PROBLEM,
                 "401": _PROBLEM,
+                "403": _PROBLEM,
                 "404": _PROBLEM,
                 "409": _PROBLEM,
+                "503": _PROBLEM,
             },
         }
     },

@@ -1,5 +1,11 @@
 """Households: registered by their regiehouder, read by it and by organisations whose
-purpose the policy permits; every change kept as history, never overwritten."""
+purpose the policy permits; every change kept as history, never overwritten.
+
+A person's regiehouder is not self-assigned: registering or adding a person who is a
+current member of another organisation's household is refused (409
+`regiehouder_exists`) until that regiehouder hands its household over (`transfer`).
+Every write commits with its audit entry in one transaction, or not at all.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +13,13 @@ from typing import Any
 
 from aiohttp import web
 
-from consent import Actor, NewMember
+from consent import Actor, AuditStep, Household, NewMember
 from gateway.appkeys import AUTHENTICATOR, HOUSEHOLDS, ORGANISATIONS
 from gateway.bodies import json_response, read_json_object
 from gateway.consent_http import (
     HOUSEHOLD_CATEGORY,
     audit,
+    audit_step,
     birth_date,
     bsn_of,
     consent_errors,
@@ -42,11 +49,25 @@ def _actor(principal: Principal) -> Actor:
     )
 
 
-def _contact(request: web.Request, body: dict[str, Any], principal: Principal) -> tuple[str, str]:
+def _household_audit(
+    request: web.Request, principal: Principal, event: str, event_type: str = "household.registered"
+) -> AuditStep:
+    """The audit step of a household write (its id is known once the store wrote it)."""
+    return audit_step(
+        request,
+        principal,
+        event_type,
+        lambda household_id: {"household": household_id, "details": {"event": event}},
+    )
+
+
+def _contact(
+    request: web.Request, body: dict[str, Any], principal: Principal, default: str | None = None
+) -> tuple[str, str]:
     contact = body.get("contact_person")
     if not isinstance(contact, dict):
         raise ValidationFailed("`contact_person` must be an object with `professional`")
-    organisation = contact.get("organisation", principal.organisation.id)
+    organisation = contact.get("organisation", default or principal.organisation.id)
     if not isinstance(organisation, str) or request.app[ORGANISATIONS].get(organisation) is None:
         raise UnknownOrganisation("`contact_person.organisation` is not a known organisation")
     return organisation, string(contact, "professional", limit=128)
@@ -86,9 +107,8 @@ async def register(request: web.Request) -> web.Response:
             contact_professional=professional,
             actor=_actor(principal),
             region=principal.organisation.region,
+            audit=_household_audit(request, principal, "registered"),
         )
-    details = {"event": "registered"}
-    await audit(request, principal, "household.registered", household=household.id, details=details)
     return json_response(household_json(household), status=201)
 
 
@@ -130,46 +150,91 @@ async def read(request: web.Request) -> web.Response:
 async def change(request: web.Request) -> web.Response:
     principal = await request.app[AUTHENTICATOR].authenticate_request(request)
     body = await read_json_object(request)
+    household = await _as_regiehouder(request, principal)
     store = request.app[HOUSEHOLDS]
-    with consent_errors():
-        household = await store.get(request.match_info["household_id"])
-    if household.regiehouder != principal.organisation.id:
-        purpose = request.query.get("purpose")
-        if (await may_see_household(request, principal, household, purpose)).allowed:
-            raise NotRegiehouder("Only the household's regiehouder may change it")
-        raise NotFound("Not found")
     kind = body.get("change")
     if kind not in CHANGES:
         raise ValidationFailed(f"`change` must be one of {', '.join(CHANGES)}")
     at = optional_datetime(body, "at")
     actor = _actor(principal)
+    step = _household_audit(request, principal, str(kind))
     with consent_errors():
         if kind == "member_joined":
+            member = _member(request, body.get("member"))
             updated = await store.member_joined(
-                household.id, _member(request, body.get("member")), actor=actor, at=at
+                household.id, member, actor=actor, at=at, audit=step
             )
         elif kind == "member_moved_out":
             person = pseudonym(request, bsn_of(body, "member"))
-            updated = await store.member_moved_out(household.id, person, actor=actor, at=at)
+            updated = await store.member_moved_out(
+                household.id, person, actor=actor, at=at, audit=step
+            )
         elif kind in ("custody_granted", "custody_ended"):
             parent = pseudonym(request, bsn_of(body, "parent"))
             child = pseudonym(request, bsn_of(body, "child"))
             method = store.custody_granted if kind == "custody_granted" else store.custody_ended
-            updated = await method(household.id, parent, child, actor=actor, at=at)
+            updated = await method(household.id, parent, child, actor=actor, at=at, audit=step)
         else:
             organisation, professional = _contact(request, body, principal)
             updated = await store.contact_changed(
-                household.id, organisation, professional, actor=actor, at=at
+                household.id, organisation, professional, actor=actor, at=at, audit=step
             )
-    details = {"event": str(kind)}
-    await audit(request, principal, "household.registered", household=household.id, details=details)
     return json_response(household_json(updated))
+
+
+async def transfer(request: web.Request) -> web.Response:
+    """The regiehouder hands the household over to another organisation (audited)."""
+    principal = await request.app[AUTHENTICATOR].authenticate_request(request)
+    body = await read_json_object(request)
+    household = await _as_regiehouder(request, principal)
+    to = body.get("to")
+    if not isinstance(to, str) or request.app[ORGANISATIONS].get(to) is None:
+        raise UnknownOrganisation("`to` is not a known organisation")
+    if to == household.regiehouder:
+        raise ValidationFailed("`to` is already the household's regiehouder")
+    organisation, professional = _contact(request, body, principal, default=to)
+    old = household.regiehouder
+    step = audit_step(
+        request,
+        principal,
+        "household.regiehouder_transferred",
+        lambda household_id: {
+            "household": household_id,
+            "details": {"event": "regiehouder_transferred", "from": old, "to": to},
+        },
+    )
+    with consent_errors():
+        updated = await request.app[HOUSEHOLDS].transfer(
+            household.id,
+            to,
+            contact_organisation=organisation,
+            contact_professional=professional,
+            actor=_actor(principal),
+            expected_regiehouder=principal.organisation.id,
+            audit=step,
+        )
+    return json_response(household_json(updated))
+
+
+async def _as_regiehouder(request: web.Request, principal: Principal) -> Household:
+    """The household of the path, if the caller is its regiehouder: 403 `not_regiehouder`
+    if the caller may see it (a permitted `purpose`) but is not, 404 if it may not even
+    see it."""
+    with consent_errors():
+        household = await request.app[HOUSEHOLDS].get(request.match_info["household_id"])
+    if household.regiehouder != principal.organisation.id:
+        purpose = request.query.get("purpose")
+        if (await may_see_household(request, principal, household, purpose)).allowed:
+            raise NotRegiehouder("Only the household's regiehouder may do this")
+        raise NotFound("Not found")
+    return household
 
 
 def setup(app: web.Application) -> None:
     app.router.add_post("/api/v1/households", register)
     app.router.add_get("/api/v1/households/{household_id}", read)
     app.router.add_post("/api/v1/households/{household_id}/changes", change)
+    app.router.add_post("/api/v1/households/{household_id}/transfer", transfer)
 
 
 _BSN = {"type": "string", "pattern": "^[0-9]{9}$", "description": "BSN (elfproef-checked)"}
@@ -285,7 +350,9 @@ OPENAPI: dict[str, dict[str, Any]] = {
                 "201": {"description": "Registered", **_HOUSEHOLD_OK},
                 "400": _PROBLEM,
                 "401": _PROBLEM,
+                "409": _PROBLEM,
                 "415": _PROBLEM,
+                "503": _PROBLEM,
             },
         }
     },
@@ -346,6 +413,47 @@ OPENAPI: dict[str, dict[str, Any]] = {
                 "401": _PROBLEM,
                 "403": _PROBLEM,
                 "404": _PROBLEM,
+                "409": _PROBLEM,
+                "503": _PROBLEM,
+            },
+        }
+    },
+    "/api/v1/households/{household_id}/transfer": {
+        "post": {
+            "operationId": "transferHousehold",
+            "summary": "Hand the household over to another regiehouder (only by the current one)",
+            "tags": ["households"],
+            "parameters": [_ID_PARAM],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["to", "contact_person"],
+                            "properties": {
+                                "to": {
+                                    "type": "string",
+                                    "description": "Organisation id of the new regiehouder",
+                                },
+                                "contact_person": {
+                                    **_CONTACT,
+                                    "description": "The new fixed contact person "
+                                    "(organisation defaults to `to`)",
+                                },
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": {"description": "The household after the hand-over", **_HOUSEHOLD_OK},
+                "400": _PROBLEM,
+                "401": _PROBLEM,
+                "403": _PROBLEM,
+                "404": _PROBLEM,
+                "415": _PROBLEM,
+                "503": _PROBLEM,
             },
         }
     },

@@ -1,5 +1,11 @@
 """The household's own view (`/api/v1/me`, household session): consents and refusals
-about the person and the children in their custody, given and withdrawn here."""
+about the person and the children in their custody, given and withdrawn here.
+
+A person sees the consents they gave, that are about them, or about someone in their
+custody; they may withdraw one about themselves or about someone in their custody
+(a parent who gave it but no longer has custody sees it: 403
+`withdrawal_not_permitted`). Each write commits with its audit entry or not at all.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ from consent import Actor, ConsentRecord, NewConsent
 from gateway.appkeys import CONSENTS, HOUSEHOLD_SESSIONS, HOUSEHOLDS, POLICIES
 from gateway.bodies import json_response, read_json_object
 from gateway.consent_http import (
-    audit_consent,
+    consent_audit_step,
     consent_errors,
     consent_json,
     optional_datetime,
@@ -99,9 +105,16 @@ async def give_consent(request: web.Request) -> web.Response:
                 valid_from=valid_from or now,
                 valid_until=valid_until,
                 policy_version=request.app[POLICIES].version,
-            )
+            ),
+            audit=consent_audit_step(
+                request,
+                None,
+                subject=subject,
+                decision=decision,
+                recorded_via="portal",
+                event="granted" if decision == "grant" else "refused",
+            ),
         )
-    await audit_consent(request, None, record, "granted" if decision == "grant" else "refused")
     return json_response(consent_json(record), status=201)
 
 
@@ -110,9 +123,17 @@ async def withdraw(request: web.Request) -> web.Response:
     record = await _own_consent(request, session.person)
     with consent_errors():
         updated = await request.app[CONSENTS].withdraw(
-            record.id, actor=Actor("person", person=session.person)
+            record.id,
+            actor=Actor("person", person=session.person),
+            audit=consent_audit_step(
+                request,
+                None,
+                subject=record.subject,
+                decision=record.decision,
+                recorded_via=record.recorded_via,
+                event="withdrawn",
+            ),
         )
-    await audit_consent(request, None, updated, "withdrawn")
     return json_response(consent_json(updated))
 
 
@@ -188,6 +209,7 @@ OPENAPI: dict[str, dict[str, Any]] = {
                 "400": _PROBLEM,
                 "401": _PROBLEM,
                 "403": _PROBLEM,
+                "503": _PROBLEM,
             },
         },
     },
@@ -201,8 +223,10 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "responses": {
                 "200": _json(CONSENT_SCHEMA, "Withdrawn"),
                 "401": _PROBLEM,
+                "403": _PROBLEM,
                 "404": _PROBLEM,
                 "409": _PROBLEM,
+                "503": _PROBLEM,
             },
         }
     },

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0003_audit"
+down_revision = "0005"  # 0005_review_once
 branch_labels = None
 depends_on = None
 

@@ -101,7 +101,10 @@ async def test_withdraw_then_withdraw_again_is_409(client: Client, gateway: Gate
     assert withdrawn["status"] == "withdrawn"
     assert withdrawn["withdrawn_at"] is not None
     assert [e["event"] for e in withdrawn["history"]] == ["granted", "withdrawn"]
-    assert withdrawn["history"][1]["detail"] == {"evidence_reference": "letter-2026-07"}
+    assert withdrawn["history"][1]["detail"] == {
+        "evidence_reference": "letter-2026-07",
+        "withdrawn_by_role": "recorder",
+    }
     again = await client.post(path, json=body, headers=gateway.auth(WIJKTEAM))
     await assert_problem(again, 409, "consent_already_withdrawn")
     missing = await client.post(

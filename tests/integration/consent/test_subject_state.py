@@ -198,13 +198,23 @@ async def test_the_lowest_membership_open_at_the_moment_wins(stores: Stores) -> 
         actor=PROFESSIONAL,
         at=start_a,
     )
-    await stores.homes.register(
-        regiehouder="org-b",
+    # A second household of the kid's regiehouder, then handed over to another one.
+    home_b = await stores.homes.register(
+        regiehouder="org-a",
         members=[NewMember("ps_kid", KID_BIRTH, "child")],
         custody_pairs=[],
-        contact_organisation="org-b",
+        contact_organisation="org-a",
         contact_professional="p-1",
         actor=PROFESSIONAL,
+        at=start_b,
+    )
+    await stores.homes.transfer(
+        home_b.id,
+        "org-b",
+        contact_organisation="org-b",
+        contact_professional="p-2",
+        actor=PROFESSIONAL,
+        expected_regiehouder="org-a",
         at=start_b,
     )
     left_a = T0 + timedelta(days=20)
@@ -331,10 +341,11 @@ async def test_summary_follows_the_lowest_open_membership(
     the birth date is known whenever the person was ever registered."""
     person = f"ps_prop{next(_people)}"  # fresh per example: examples share the database
     ids: list[str] = []
-    for index, (start, length) in enumerate(spans):
+    for start, length in spans:
         since = T0 + timedelta(days=start)
+        # One regiehouder registers every household; hand-overs then give each its own.
         home = await stores.homes.register(
-            regiehouder=f"org-{index}",
+            regiehouder="org-0",
             members=[NewMember(person, KID_BIRTH, "child")],
             custody_pairs=[],
             contact_organisation="org",
@@ -347,6 +358,15 @@ async def test_summary_follows_the_lowest_open_membership(
                 home.id, person, actor=PROFESSIONAL, at=since + timedelta(days=length)
             )
         ids.append(home.id)
+    for index, home_id in enumerate(ids[1:], start=1):
+        await stores.homes.transfer(
+            home_id,
+            f"org-{index}",
+            contact_organisation="org",
+            contact_professional="p-1",
+            actor=PROFESSIONAL,
+            expected_regiehouder="org-0",
+        )
     for hour in hours:
         at = T0 + timedelta(hours=hour)
         expected = next(
