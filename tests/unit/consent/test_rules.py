@@ -220,7 +220,7 @@ def test_parents_consent_alone_stops_at_local_midnight_of_the_twelfth_birthday()
     consents = [declaration(MOTHER, given_at=since, valid_from=since)]
     coverage = evaluate(
         CHILD, TWELFTH_BIRTHDAY, {MOTHER}, consents, WIJKTEAM, "support_planning",
-        "support_plan", None, LATE_EVENING_UTC, RULES,
+        "support_plan", None, LATE_EVENING_UTC, RULES, "utrecht",
     )  # fmt: skip
     assert not coverage.ok and coverage.missing == (CHILD,)
 
