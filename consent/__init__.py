@@ -4,15 +4,19 @@ This package never imports `gateway`, `policies` or `adapters`: the gateway chec
 vocabulary and hands in pseudonyms, a signing function and the age rules.
 """
 
+from consent.custody import CustodySource, RegisteredPerson, confirm_claims
 from consent.errors import (
     ConsentAlreadyWithdrawnError,
     ConsentError,
     ConsentNotActiveError,
     ConsentNotFoundError,
+    CustodyNotConfirmedError,
+    CustodyRegisterUnavailableError,
     HouseholdNotFoundError,
     InvalidHouseholdError,
     InvalidValidityError,
     NoCustodyError,
+    PersonNotConfirmedError,
 )
 from consent.households import SqlHouseholdStore
 from consent.model import (
@@ -52,7 +56,10 @@ __all__ = [
     "ConsentScope",
     "ConsentStore",
     "Coverage",
+    "CustodyNotConfirmedError",
+    "CustodyRegisterUnavailableError",
     "CustodyRelation",
+    "CustodySource",
     "Household",
     "HouseholdEvent",
     "HouseholdNotFoundError",
@@ -63,7 +70,9 @@ __all__ = [
     "NewMember",
     "NoCustodyError",
     "Notification",
+    "PersonNotConfirmedError",
     "Receipt",
+    "RegisteredPerson",
     "RequesterRef",
     "Requirement",
     "SourceRef",
@@ -72,6 +81,7 @@ __all__ = [
     "SubjectState",
     "SubjectSummary",
     "age_on",
+    "confirm_claims",
     "evaluate",
     "receipt_claims",
     "requirement",

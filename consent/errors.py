@@ -9,7 +9,10 @@ The gateway maps each to its HTTP problem at the boundary.
     ├── ConsentNotActiveError           superseded or expired: nothing left to withdraw
     ├── NoCustodyError                  the person acting for a child has no custody of it
     ├── InvalidValidityError            valid_until is not after valid_from
-    └── InvalidHouseholdError           members or custody relations do not fit together
+    ├── InvalidHouseholdError           members or custody relations do not fit together
+    ├── CustodyNotConfirmedError        the custody register does not confirm a claimed relation
+    ├── PersonNotConfirmedError         the register does not know the person or their birth date
+    └── CustodyRegisterUnavailableError the custody register cannot be asked right now
 """
 
 from __future__ import annotations
@@ -19,10 +22,13 @@ __all__ = [
     "ConsentError",
     "ConsentNotActiveError",
     "ConsentNotFoundError",
+    "CustodyNotConfirmedError",
+    "CustodyRegisterUnavailableError",
     "HouseholdNotFoundError",
     "InvalidHouseholdError",
     "InvalidValidityError",
     "NoCustodyError",
+    "PersonNotConfirmedError",
 ]
 
 
@@ -56,3 +62,15 @@ class InvalidValidityError(ConsentError):
 
 class InvalidHouseholdError(ConsentError):
     pass
+
+
+class CustodyNotConfirmedError(ConsentError):
+    pass
+
+
+class PersonNotConfirmedError(ConsentError):
+    pass
+
+
+class CustodyRegisterUnavailableError(ConsentError):
+    """Every failure to ask the custody register: the caller fails closed."""

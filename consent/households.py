@@ -33,11 +33,33 @@ from consent.tables import (
     households,
 )
 
-__all__ = ["SqlHouseholdStore"]
+__all__ = ["SqlHouseholdStore", "check_household"]
 
 
 def _open_at(table: Any, at: datetime) -> Any:
     return and_(table.c.since <= at, or_(table.c.until_at.is_(None), table.c.until_at > at))
+
+
+def check_household(
+    members: Sequence[NewMember], custody_pairs: Sequence[tuple[str, str]], at: datetime
+) -> None:
+    """The shape of a new household (`InvalidHouseholdError`): checked before anyone is
+    asked about it, and again by `register`."""
+    persons = [m.person for m in members]
+    if not members:
+        raise InvalidHouseholdError("a household needs at least one member")
+    if len(set(persons)) != len(persons):
+        raise InvalidHouseholdError("a person is listed twice")
+    for member in members:
+        if member.role not in MEMBER_ROLES:
+            raise InvalidHouseholdError(f"role must be one of {', '.join(sorted(MEMBER_ROLES))}")
+        if member.birth_date > at.date():
+            raise InvalidHouseholdError("a birth date lies in the future")
+    for parent, child in custody_pairs:
+        if parent == child or parent not in persons or child not in persons:
+            raise InvalidHouseholdError("custody must link two different members")
+    if len(set(custody_pairs)) != len(custody_pairs):
+        raise InvalidHouseholdError("a custody relation is listed twice")
 
 
 class SqlHouseholdStore:
@@ -54,27 +76,16 @@ class SqlHouseholdStore:
         contact_professional: str,
         actor: Actor,
         at: datetime | None = None,
+        custody_confirmed_at: datetime | None = None,
     ) -> Household:
-        """Register a household; `custody_pairs` are (parent, child) pseudonyms."""
+        """Register a household; `custody_pairs` are (parent, child) pseudonyms.
+
+        `custody_confirmed_at` is when the custody register confirmed every pair (the
+        caller asked it); without it the relations are kept but count for nothing."""
         when = utc(at or datetime.now(UTC))
-        persons = [m.person for m in members]
-        if not members:
-            raise InvalidHouseholdError("a household needs at least one member")
-        if len(set(persons)) != len(persons):
-            raise InvalidHouseholdError("a person is listed twice")
-        for member in members:
-            if member.role not in MEMBER_ROLES:
-                raise InvalidHouseholdError(
-                    f"role must be one of {', '.join(sorted(MEMBER_ROLES))}"
-                )
-            if member.birth_date > when.date():
-                raise InvalidHouseholdError("a birth date lies in the future")
-        for parent, child in custody_pairs:
-            if parent == child or parent not in persons or child not in persons:
-                raise InvalidHouseholdError("custody must link two different members")
-        if len(set(custody_pairs)) != len(custody_pairs):
-            raise InvalidHouseholdError("a custody relation is listed twice")
+        check_household(members, custody_pairs, when)
         household_id = new_id("hh")
+        confirmed = utc(custody_confirmed_at) if custody_confirmed_at is not None else None
         async with self._engine.begin() as conn:
             await conn.execute(
                 insert(households).values(id=household_id, regiehouder=regiehouder, created_at=when)
@@ -96,7 +107,13 @@ class SqlHouseholdStore:
                 await conn.execute(
                     insert(custody),
                     [
-                        {"household_id": household_id, "parent": p, "child": c, "since": when}
+                        {
+                            "household_id": household_id,
+                            "parent": p,
+                            "child": c,
+                            "since": when,
+                            "confirmed_at": confirmed,
+                        }
                         for p, c in custody_pairs
                     ],
                 )
@@ -138,7 +155,11 @@ class SqlHouseholdStore:
             ),
             custody=tuple(
                 CustodyRelation(
-                    r.parent, r.child, aware(r.since), aware(r.until_at) if r.until_at else None
+                    r.parent,
+                    r.child,
+                    aware(r.since),
+                    aware(r.until_at) if r.until_at else None,
+                    aware(r.confirmed_at) if r.confirmed_at else None,
                 )
                 for r in relations
             ),
@@ -165,7 +186,10 @@ class SqlHouseholdStore:
             row = await conn.execute(
                 select(custody.c.id)
                 .where(
-                    custody.c.parent == parent, custody.c.child == child, _open_at(custody, when)
+                    custody.c.parent == parent,
+                    custody.c.child == child,
+                    custody.c.confirmed_at.is_not(None),
+                    _open_at(custody, when),
                 )
                 .limit(1)
             )
@@ -175,7 +199,11 @@ class SqlHouseholdStore:
         when = utc(at or datetime.now(UTC))
         async with self._engine.connect() as conn:
             rows = await conn.execute(
-                select(custody.c.child).where(custody.c.parent == parent, _open_at(custody, when))
+                select(custody.c.child).where(
+                    custody.c.parent == parent,
+                    custody.c.confirmed_at.is_not(None),
+                    _open_at(custody, when),
+                )
             )
             return sorted({r.child for r in rows})
 
@@ -245,7 +273,9 @@ class SqlHouseholdStore:
         *,
         actor: Actor,
         at: datetime | None = None,
+        confirmed_at: datetime | None = None,
     ) -> Household:
+        """Custody from `at` on; `confirmed_at` as for `register` (None: it does not count)."""
         when = utc(at or datetime.now(UTC))
         if parent == child:
             raise InvalidHouseholdError("custody must link two different members")
@@ -258,7 +288,11 @@ class SqlHouseholdStore:
                 raise InvalidHouseholdError("this custody relation already exists")
             await conn.execute(
                 insert(custody).values(
-                    household_id=household_id, parent=parent, child=child, since=when
+                    household_id=household_id,
+                    parent=parent,
+                    child=child,
+                    since=when,
+                    confirmed_at=utc(confirmed_at) if confirmed_at is not None else None,
                 )
             )
             await _event(
@@ -299,6 +333,44 @@ class SqlHouseholdStore:
                 conn, household_id, "custody_ended", when, actor, {"parent": parent, "child": child}
             )
         return await self.get(household_id)
+
+    async def custody_reconfirmed(
+        self, child: str, confirmed: frozenset[str], *, at: datetime | None = None
+    ) -> None:
+        """Follow the custody register for `child`: every open relation whose parent the
+        register names again gets `confirmed_at = at`; every other one ends at `at`, with a
+        `custody_ended` event (actor: the system) in its household's history."""
+        when = utc(at or datetime.now(UTC))
+        system = Actor("system")
+        async with self._engine.begin() as conn:
+            rows = (
+                await conn.execute(
+                    select(custody.c.id, custody.c.household_id, custody.c.parent).where(
+                        custody.c.child == child, custody.c.until_at.is_(None)
+                    )
+                )
+            ).all()
+            kept = [r.id for r in rows if r.parent in confirmed]
+            ended = [r for r in rows if r.parent not in confirmed]
+            if kept:
+                await conn.execute(
+                    update(custody).where(custody.c.id.in_(kept)).values(confirmed_at=when)
+                )
+            if ended:
+                await conn.execute(
+                    update(custody)
+                    .where(custody.c.id.in_([r.id for r in ended]))
+                    .values(until_at=when)
+                )
+            for row in ended:
+                await _event(
+                    conn,
+                    row.household_id,
+                    "custody_ended",
+                    when,
+                    system,
+                    {"parent": row.parent, "child": child, "reason": "not_in_custody_register"},
+                )
 
     async def contact_changed(
         self,

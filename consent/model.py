@@ -107,6 +107,7 @@ class CustodyRelation:
     child: str
     since: datetime
     until: datetime | None = None
+    confirmed_at: datetime | None = None  # last confirmed by the custody register
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +139,9 @@ class SubjectState:
     birth_date: date | None
     custody_holders: frozenset[str]
     live: tuple[ConsentRecord, ...]
+    # The oldest confirmation among the custody relations in force (datetime.min when one
+    # was never confirmed; None when there are none): how fresh `custody_holders` is.
+    custody_checked_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,7 @@ __all__ = ["ConsentStore", "Receipt", "SqlConsentStore"]
 Item = tuple[str, str, SourceRef | None]
 
 _LIVE = ("active", "refused")
+_NEVER = datetime.min.replace(tzinfo=UTC)  # a relation the register never confirmed
 _CHECK_COLUMNS = (
     consents.c.id,
     consents.c.subject,
@@ -102,6 +103,7 @@ _PROFILE_COLUMNS = (
     households.c.regiehouder,
     household_members.c.since.label("member_since"),
     household_members.c.until_at.label("member_until"),
+    custody.c.confirmed_at,
 )
 _PROFILE_PART = (
     select(
@@ -197,17 +199,26 @@ class SqlConsentStore:
 
     async def subject_state(self, subject: str, at: datetime) -> SubjectState:
         """The subject's household, birth date, custody holders and live declarations
-        at `at`, from one indexed read (`_CHECK`). Nothing is cached."""
+        at `at`, from one indexed read (`_CHECK`). Nothing is cached.
+
+        Only relations the custody register confirmed count as custody holders;
+        `custody_checked_at` says how fresh they are (the gateway re-reads stale ones)."""
         when = utc(at)
         rows = await self._check.rows(subject)
         profile = [r for r in rows if r[0] == 0]
         live = tuple(_check_record(r) for r in rows if r[0] == 1) if profile else ()
         holders: set[str] = set()
+        checked: datetime | None = None
         current: tuple[Any, ...] | None = None
         for row in profile:
-            _, _, parent, since, until, member_id, _, _, member_since, member_until = row[:10]
+            (_, _, parent, since, until, member_id, _, _,
+             member_since, member_until, confirmed_at) = row[:11]  # fmt: skip
             if parent is not None and _in_force(since, until, when):
-                holders.add(parent)
+                confirmed = as_datetime(confirmed_at)
+                if confirmed is not None:
+                    holders.add(parent)
+                oldest = confirmed or _NEVER
+                checked = oldest if checked is None else min(checked, oldest)
             if _in_force(member_since, member_until, when) and (
                 current is None or member_id < current[5]
             ):
@@ -218,7 +229,7 @@ class SqlConsentStore:
             if current is not None and birth is not None
             else None
         )
-        return SubjectState(subject, when, summary, birth, frozenset(holders), live)
+        return SubjectState(subject, when, summary, birth, frozenset(holders), live, checked)
 
     def covers_in(
         self, state: SubjectState, requester: RequesterRef, items: Sequence[Item]
@@ -476,10 +487,12 @@ class SqlConsentStore:
 
 
 async def _has_custody(conn: AsyncConnection, parent: str, child: str, at: datetime) -> bool:
+    """A relation in force at `at` that the custody register confirmed."""
     row = await conn.execute(
         select(custody.c.id)
         .where(
             and_(custody.c.parent == parent, custody.c.child == child),
+            custody.c.confirmed_at.is_not(None),
             custody.c.since <= at,
             or_(custody.c.until_at.is_(None), custody.c.until_at > at),
         )
@@ -541,7 +554,7 @@ def _in_force(since: Any, until: Any, at: datetime) -> bool:
 def _check_record(row: tuple[Any, ...]) -> ConsentRecord:
     """A row of `_CHECK` (kind 1): just what the check needs."""
     (id_, subject, given_by, decision, status, purposes, categories,
-     r_orgs, r_types, s_orgs, s_types, valid_from, valid_until) = row[10:]  # fmt: skip
+     r_orgs, r_types, s_orgs, s_types, valid_from, valid_until) = row[11:]  # fmt: skip
     # A row without a start (the schema forbids it) is never in force: fail closed.
     start = as_datetime(valid_from) or datetime.max.replace(tzinfo=UTC)
     return ConsentRecord(

@@ -19,11 +19,14 @@ from consent import (
     ConsentNotFoundError,
     ConsentRecord,
     ConsentScope,
+    CustodyNotConfirmedError,
+    CustodyRegisterUnavailableError,
     Household,
     HouseholdNotFoundError,
     InvalidHouseholdError,
     InvalidValidityError,
     NoCustodyError,
+    PersonNotConfirmedError,
     Receipt,
     RequesterRef,
     SourceRef,
@@ -43,9 +46,12 @@ from gateway.audit.model import AuditEvent
 from gateway.errors import (
     Conflict,
     ConsentAlreadyWithdrawn,
+    CustodyNotConfirmed,
+    CustodyRegisterUnavailable,
     InvalidValidity,
     NoCustody,
     NotFound,
+    PersonNotConfirmed,
     UnknownCategory,
     UnknownOrganisation,
     UnknownPurpose,
@@ -93,6 +99,14 @@ def consent_errors() -> Iterator[None]:
         raise InvalidValidity(str(exc)) from None
     except InvalidHouseholdError as exc:
         raise ValidationFailed(str(exc)) from None
+    except CustodyNotConfirmedError as exc:
+        raise CustodyNotConfirmed(str(exc)) from None
+    except PersonNotConfirmedError as exc:
+        raise PersonNotConfirmed(str(exc)) from None
+    except CustodyRegisterUnavailableError:
+        raise CustodyRegisterUnavailable(
+            "The custody register cannot be reached; nothing was written"
+        ) from None
 
 
 # -- input ------------------------------------------------------------------------------
@@ -353,6 +367,7 @@ def household_json(household: Household) -> dict[str, Any]:
                 "child": c.child,
                 "since": c.since.isoformat(),
                 "until": _iso(c.until),
+                "confirmed_at": _iso(c.confirmed_at),
             }
             for c in household.custody
         ],

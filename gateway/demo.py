@@ -18,10 +18,12 @@ from adapters.reference.synthetic import Population, generate_population
 from consent import (
     Actor,
     ConsentScope,
+    CustodySource,
     NewConsent,
     NewMember,
     SqlConsentStore,
     SqlHouseholdStore,
+    confirm_claims,
 )
 from gateway.organisations import OrganisationRegistry
 
@@ -79,10 +81,14 @@ async def seed_demo(
     consents: SqlConsentStore,
     pseudonymise: Callable[[str], str],
     *,
+    custody: CustodySource,
     policy_version: str,
     now: datetime | None = None,
 ) -> DemoSeed:
-    """Register every household and consents in every state; one call, on an empty database."""
+    """Register every household and consents in every state; one call, on an empty database.
+
+    Like any registration, each household's members and custody are first confirmed by
+    the custody register (`custody`: the demo's reference register)."""
     now = now or datetime.now(UTC)
     registered_at = now - timedelta(days=2 * 365)
     ps = {p.bsn: pseudonymise(p.bsn) for p in population.people}
@@ -92,16 +98,21 @@ async def seed_demo(
         people = [population.person(bsn) for bsn in hh.members]
         members = [NewMember(ps[p.bsn], p.birth_date, p.role) for p in people if p is not None]
         at = max(registered_at, max(datetime.combine(m.birth_date, time(), UTC) for m in members))
+        claimed = [c for c in hh.custody if c.has_custody]
+        await confirm_claims(
+            custody,
+            [(p.bsn, p.birth_date) for p in people if p is not None],
+            [(c.parent_bsn, c.child_bsn) for c in claimed],
+        )
         await households.register(
             regiehouder=hh.regiehouder,
             members=members,
-            custody_pairs=[
-                (ps[c.parent_bsn], ps[c.child_bsn]) for c in hh.custody if c.has_custody
-            ],
+            custody_pairs=[(ps[c.parent_bsn], ps[c.child_bsn]) for c in claimed],
             contact_organisation=hh.regiehouder,
             contact_professional=hh.contact_person,
             actor=system,
             at=at,
+            custody_confirmed_at=now,
         )
 
     counts: dict[str, int] = {}

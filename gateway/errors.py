@@ -37,9 +37,13 @@ ARCHITECTURE.md lists them and a test keeps them unique.
     │   └── ConsentAlreadyWithdrawn   consent_already_withdrawn
     ├── PayloadTooLarge (413)         payload_too_large
     ├── UnsupportedMediaType (415)    unsupported_media_type
+    ├── Unprocessable (422)           unprocessable_content
+    │   ├── CustodyNotConfirmed       custody_not_confirmed
+    │   └── PersonNotConfirmed        person_not_confirmed
     ├── InternalError (500)           internal_error
     └── ServiceUnavailable (503)      service_unavailable
-        └── AuditUnavailable          audit_unavailable
+        ├── AuditUnavailable          audit_unavailable
+        └── CustodyRegisterUnavailable custody_register_unavailable
 """
 
 from __future__ import annotations
@@ -51,6 +55,8 @@ __all__ = [
     "BadRequest",
     "Conflict",
     "ConsentAlreadyWithdrawn",
+    "CustodyNotConfirmed",
+    "CustodyRegisterUnavailable",
     "Forbidden",
     "GatewayError",
     "InternalError",
@@ -65,6 +71,7 @@ __all__ = [
     "NotFound",
     "NotRegiehouder",
     "PayloadTooLarge",
+    "PersonNotConfirmed",
     "RoleRequired",
     "ServiceUnavailable",
     "SettingsError",
@@ -79,6 +86,7 @@ __all__ = [
     "UnknownOrganisation",
     "UnknownPurpose",
     "UnknownSource",
+    "Unprocessable",
     "UnsupportedMediaType",
     "ValidationFailed",
     "all_error_classes",
@@ -225,12 +233,28 @@ class InternalError(GatewayError):
     code, status, title = "internal_error", 500, "Internal error"
 
 
+class Unprocessable(GatewayError):
+    code, status, title = "unprocessable_content", 422, "Request cannot be processed"
+
+
+class CustodyNotConfirmed(Unprocessable):
+    code, title = "custody_not_confirmed", "The custody register does not confirm this custody"
+
+
+class PersonNotConfirmed(Unprocessable):
+    code, title = "person_not_confirmed", "The register does not confirm this person"
+
+
 class ServiceUnavailable(GatewayError):
     code, status, title = "service_unavailable", 503, "Service unavailable"
 
 
 class AuditUnavailable(ServiceUnavailable):
     code, title = "audit_unavailable", "Audit log unavailable; no data released"
+
+
+class CustodyRegisterUnavailable(ServiceUnavailable):
+    code, title = "custody_register_unavailable", "Custody register unavailable; nothing written"
 
 
 class SettingsError(Exception):

@@ -63,7 +63,9 @@ class SubjectRecord(Protocol):
 
 
 class SubjectReader(Protocol):
-    async def read(self, pseudonym: str, at: datetime) -> SubjectRecord: ...
+    async def read(self, pseudonym: str, at: datetime, bsn: str | None = None) -> SubjectRecord:
+        """The subject at `at`; with `bsn`, stale custody can be re-read from the register."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ async def run_exchange(
 ) -> ExchangeResult:
     now = deps.clock()
     engine = deps.engine()
-    record = await deps.subjects.read(deps.pseudonymise(request.bsn), now)
+    record = await deps.subjects.read(deps.pseudonymise(request.bsn), now, request.bsn)
     subject = record.info
     sources = _sources(request, principal.organisation, deps)
     context = DecisionContext(

@@ -1,14 +1,22 @@
 """Households: registered by their regiehouder, read by it and by organisations whose
-purpose the policy permits; every change kept as history, never overwritten."""
+purpose the policy permits; every change kept as history, never overwritten.
+
+Nothing about people is taken on the caller's word: every member's birth date and
+every custody relation is checked against the custody register before anything is
+written (422 `person_not_confirmed` / `custody_not_confirmed`; register down: 503
+`custody_register_unavailable`), and each relation is stored with when it was confirmed.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
-from consent import Actor, NewMember
-from gateway.appkeys import AUTHENTICATOR, HOUSEHOLDS, ORGANISATIONS
+from consent import Actor, NewMember, confirm_claims
+from consent.households import check_household
+from gateway.appkeys import AUTHENTICATOR, CUSTODY, HOUSEHOLDS, ORGANISATIONS
 from gateway.bodies import json_response, read_json_object
 from gateway.consent_http import (
     HOUSEHOLD_CATEGORY,
@@ -22,7 +30,13 @@ from gateway.consent_http import (
     pseudonym,
     string,
 )
-from gateway.errors import NotFound, NotRegiehouder, UnknownOrganisation, ValidationFailed
+from gateway.errors import (
+    CustodyNotConfirmed,
+    NotFound,
+    NotRegiehouder,
+    UnknownOrganisation,
+    ValidationFailed,
+)
 from gateway.org_auth import Principal
 
 __all__ = ["OPENAPI", "setup"]
@@ -52,14 +66,22 @@ def _contact(request: web.Request, body: dict[str, Any], principal: Principal) -
     return organisation, string(contact, "professional", limit=128)
 
 
-def _member(request: web.Request, raw: Any) -> NewMember:
+def _member(request: web.Request, raw: Any) -> tuple[str, NewMember]:
+    """The member's (checked) BSN, to ask the register, and the member to store."""
     if not isinstance(raw, dict):
         raise ValidationFailed("each member must be an object with bsn, birth_date and role")
-    return NewMember(
+    member = NewMember(
         person=pseudonym(request, raw.get("bsn")),
         birth_date=birth_date(raw.get("birth_date")),
         role=string(raw, "role", limit=32),
     )
+    return str(raw["bsn"]), member
+
+
+def _bsn(request: web.Request, body: dict[str, Any], name: str) -> tuple[str, str]:
+    """A BSN named in the body (`invalid_bsn` unless it passes) and its pseudonym."""
+    value = bsn_of(body, name)
+    return str(value), pseudonym(request, value)
 
 
 async def register(request: web.Request) -> web.Response:
@@ -68,23 +90,29 @@ async def register(request: web.Request) -> web.Response:
     members_raw = body.get("members")
     if not isinstance(members_raw, list) or not 0 < len(members_raw) <= 30:
         raise ValidationFailed("`members` must be a list of 1 to 30 members")
-    members = [_member(request, m) for m in members_raw]
+    claimed = [_member(request, m) for m in members_raw]
     custody_raw = body.get("custody", [])
     if not isinstance(custody_raw, list) or not all(isinstance(c, dict) for c in custody_raw):
         raise ValidationFailed("`custody` must be a list of {parent, child} objects")
-    pairs = [
-        (pseudonym(request, bsn_of(c, "parent")), pseudonym(request, bsn_of(c, "child")))
-        for c in custody_raw
-    ]
+    pairs = [(_bsn(request, c, "parent"), _bsn(request, c, "child")) for c in custody_raw]
     organisation, professional = _contact(request, body, principal)
     with consent_errors():
+        now = datetime.now(UTC)
+        check_household([member for _, member in claimed], [(p[1], c[1]) for p, c in pairs], now)
+        # The register decides who these people are and who holds custody; nothing before.
+        await confirm_claims(
+            request.app[CUSTODY].source,
+            [(bsn, member.birth_date) for bsn, member in claimed],
+            [(parent[0], child[0]) for parent, child in pairs],
+        )
         household = await request.app[HOUSEHOLDS].register(
             regiehouder=principal.organisation.id,
-            members=members,
-            custody_pairs=pairs,
+            members=[member for _, member in claimed],
+            custody_pairs=[(parent[1], child[1]) for parent, child in pairs],
             contact_organisation=organisation,
             contact_professional=professional,
             actor=_actor(principal),
+            custody_confirmed_at=now,
         )
     details = {"event": "registered"}
     await audit(request, principal, "household.registered", household=household.id, details=details)
@@ -138,19 +166,35 @@ async def change(request: web.Request) -> web.Response:
         raise ValidationFailed(f"`change` must be one of {', '.join(CHANGES)}")
     at = optional_datetime(body, "at")
     actor = _actor(principal)
+    source = request.app[CUSTODY].source
     with consent_errors():
         if kind == "member_joined":
-            updated = await store.member_joined(
-                household.id, _member(request, body.get("member")), actor=actor, at=at
-            )
+            bsn, member = _member(request, body.get("member"))
+            await confirm_claims(source, [(bsn, member.birth_date)], [])
+            updated = await store.member_joined(household.id, member, actor=actor, at=at)
         elif kind == "member_moved_out":
             person = pseudonym(request, bsn_of(body, "member"))
             updated = await store.member_moved_out(household.id, person, actor=actor, at=at)
-        elif kind in ("custody_granted", "custody_ended"):
-            parent = pseudonym(request, bsn_of(body, "parent"))
-            child = pseudonym(request, bsn_of(body, "child"))
-            method = store.custody_granted if kind == "custody_granted" else store.custody_ended
-            updated = await method(household.id, parent, child, actor=actor, at=at)
+        elif kind == "custody_granted":
+            (parent_bsn, parent), (child_bsn, child) = (
+                _bsn(request, body, "parent"),
+                _bsn(request, body, "child"),
+            )
+            await confirm_claims(source, [], [(parent_bsn, child_bsn)])
+            updated = await store.custody_granted(
+                household.id, parent, child, actor=actor, at=at, confirmed_at=datetime.now(UTC)
+            )
+        elif kind == "custody_ended":
+            (parent_bsn, parent), (child_bsn, child) = (
+                _bsn(request, body, "parent"),
+                _bsn(request, body, "child"),
+            )
+            # Ending a holder's custody changes who decides for the child: only as the
+            # register says (a relation it still records stays).
+            found = (await source.persons([child_bsn])).get(child_bsn)
+            if found is not None and parent_bsn in found.custody_holders:
+                raise CustodyNotConfirmed("The custody register still records this custody")
+            updated = await store.custody_ended(household.id, parent, child, actor=actor, at=at)
         else:
             organisation, professional = _contact(request, body, principal)
             updated = await store.contact_changed(
@@ -224,6 +268,11 @@ HOUSEHOLD_SCHEMA: dict[str, Any] = {
                 "properties": {
                     "parent": {"type": "string"},
                     "child": {"type": "string"},
+                    "confirmed_at": {
+                        "type": ["string", "null"],
+                        "format": "date-time",
+                        "description": "When the custody register last confirmed it",
+                    },
                     **_PERIOD,
                 },
             },
@@ -276,6 +325,8 @@ OPENAPI: dict[str, dict[str, Any]] = {
                 "400": _PROBLEM,
                 "401": _PROBLEM,
                 "415": _PROBLEM,
+                "422": _PROBLEM,
+                "503": _PROBLEM,
             },
         }
     },
@@ -328,6 +379,8 @@ OPENAPI: dict[str, dict[str, Any]] = {
                 "401": _PROBLEM,
                 "403": _PROBLEM,
                 "404": _PROBLEM,
+                "422": _PROBLEM,
+                "503": _PROBLEM,
             },
         }
     },

@@ -1,4 +1,5 @@
-"""A whole deployment for exchange tests: reference sources on real sockets, seeded households."""
+"""A whole deployment for exchange tests: reference sources and the reference custody
+register on real sockets, households seeded through the register."""
 
 from __future__ import annotations
 
@@ -19,7 +20,15 @@ from adapters.reference.app import create_source_app
 from adapters.reference.jwks import StaticJwks
 from adapters.reference.sqlsource import build_reference_database
 from gateway.app import create_app
-from gateway.appkeys import CONSENTS, HOUSEHOLDS, KEYS, ORGANISATIONS, POLICIES, PSEUDONYMISER
+from gateway.appkeys import (
+    CONSENTS,
+    CUSTODY,
+    HOUSEHOLDS,
+    KEYS,
+    ORGANISATIONS,
+    POLICIES,
+    PSEUDONYMISER,
+)
 from gateway.demo import demo_population, seed_demo
 
 Client = TestClient[web.Request, web.Application]
@@ -42,6 +51,7 @@ def _write_config(target: Path, ports: dict[str, str]) -> None:
 @pytest.fixture
 async def deployment(
     gateway: GatewayFixture,
+    custody_server: TestServer,
     tmp_path: Path,
     aiohttp_server: Any,
     aiohttp_client: Any,
@@ -95,6 +105,7 @@ async def deployment(
         app[HOUSEHOLDS],
         app[CONSENTS],
         app[PSEUDONYMISER].pseudonym,
+        custody=app[CUSTODY].source,
         policy_version=app[POLICIES].version,
     )
     return Deployment(client, replace(gateway, settings=settings), population, servers)
