@@ -34,6 +34,7 @@ from consent import (
 from gateway.appkeys import (
     AUDIT,
     CONSENTS,
+    CUSTODY,
     HOUSEHOLDS,
     ORGANISATIONS,
     POLICIES,
@@ -263,10 +264,11 @@ async def may_see_household(
     source = SourceRef(regiehouder.id, regiehouder.type)
     store = request.app[CONSENTS]
     used: list[str] = []
+    custody = request.app[CUSTODY]
     for member in household.members_at(now):
-        coverage = await store.covers(
-            member.person, requester, purpose, HOUSEHOLD_CATEGORY, source, now
-        )
+        # No BSN here to re-read custody with: stale custody counts as unknown (fail closed).
+        state = await custody.current(await store.subject_state(member.person, now), None)
+        (coverage,) = store.covers_in(state, requester, [(purpose, HOUSEHOLD_CATEGORY, source)])
         if not coverage.ok:
             return HouseholdAccess(
                 False, "consent_required", decision.rule_ids, decision.legal_basis
