@@ -356,13 +356,14 @@ class SqlHouseholdStore:
                 await conn.execute(
                     update(custody).where(custody.c.id.in_(kept)).values(confirmed_at=when)
                 )
-            if ended:
-                await conn.execute(
+            for row in ended:
+                closed = await conn.execute(
                     update(custody)
-                    .where(custody.c.id.in_([r.id for r in ended]))
+                    .where(custody.c.id == row.id, custody.c.until_at.is_(None))
                     .values(until_at=when)
                 )
-            for row in ended:
+                if not closed.rowcount:  # a concurrent re-read ended it already
+                    continue
                 await _event(
                     conn,
                     row.household_id,
