@@ -78,12 +78,18 @@ def gezag_holders(gezag: Any) -> frozenset[str]:
         for person in people:
             if person is None:
                 continue
-            if not isinstance(person, dict) or not isinstance(
-                person.get("burgerservicenummer"), str
-            ):
-                raise ValueError("a custody holder needs a burgerservicenummer")
+            if not isinstance(person, dict) or not _valid_bsn(person.get("burgerservicenummer")):
+                raise ValueError("a custody holder needs a valid burgerservicenummer")
             holders.add(person["burgerservicenummer"])
     return frozenset(holders)
+
+
+def _valid_bsn(value: Any) -> bool:
+    """Nine digits passing the elfproef (what the gateway can pseudonymise)."""
+    if not isinstance(value, str) or len(value) != 9 or not value.isascii() or not value.isdigit():
+        return False
+    weights = (9, 8, 7, 6, 5, 4, 3, 2, -1)
+    return sum(int(d) * w for d, w in zip(value, weights, strict=True)) % 11 == 0
 
 
 def _birth_date(person: Mapping[str, Any]) -> date:

@@ -44,7 +44,8 @@ def check_household(
     members: Sequence[NewMember], custody_pairs: Sequence[tuple[str, str]], at: datetime
 ) -> None:
     """The shape of a new household (`InvalidHouseholdError`): checked before anyone is
-    asked about it, and again by `register`."""
+    asked about it, and again by `register`. A custody holder need not live in the
+    household (the custody register names them), the child must."""
     persons = [m.person for m in members]
     if not members:
         raise InvalidHouseholdError("a household needs at least one member")
@@ -56,8 +57,8 @@ def check_household(
         if member.birth_date > at.date():
             raise InvalidHouseholdError("a birth date lies in the future")
     for parent, child in custody_pairs:
-        if parent == child or parent not in persons or child not in persons:
-            raise InvalidHouseholdError("custody must link two different members")
+        if parent == child or child not in persons:
+            raise InvalidHouseholdError("custody must link a member to another person")
     if len(set(custody_pairs)) != len(custody_pairs):
         raise InvalidHouseholdError("a custody relation is listed twice")
 
@@ -221,8 +222,16 @@ class SqlHouseholdStore:
     # -- changes (each closes what ends and appends an event) ---------------------------
 
     async def member_joined(
-        self, household_id: str, member: NewMember, *, actor: Actor, at: datetime | None = None
+        self,
+        household_id: str,
+        member: NewMember,
+        *,
+        actor: Actor,
+        at: datetime | None = None,
+        custody_holders: Sequence[str] = (),
+        confirmed_at: datetime | None = None,
     ) -> Household:
+        """A member joins, with the custody over them the register confirmed (same write)."""
         when = utc(at or datetime.now(UTC))
         if member.role not in MEMBER_ROLES:
             raise InvalidHouseholdError(f"role must be one of {', '.join(sorted(MEMBER_ROLES))}")
@@ -242,6 +251,22 @@ class SqlHouseholdStore:
             await _event(
                 conn, household_id, "member_joined", when, actor, {"person": member.person}
             )
+            holders = sorted(set(custody_holders) - {member.person})
+            if holders:
+                confirmed = utc(confirmed_at) if confirmed_at is not None else None
+                await conn.execute(
+                    insert(custody),
+                    [
+                        {
+                            "household_id": household_id,
+                            "parent": holder,
+                            "child": member.person,
+                            "since": when,
+                            "confirmed_at": confirmed,
+                        }
+                        for holder in holders
+                    ],
+                )
         return await self.get(household_id)
 
     async def member_moved_out(
@@ -339,7 +364,9 @@ class SqlHouseholdStore:
     ) -> None:
         """Follow the custody register for `child`: every open relation whose parent the
         register names again gets `confirmed_at = at`; every other one ends at `at`, with a
-        `custody_ended` event (actor: the system) in its household's history."""
+        `custody_ended` event (actor: the system) in its household's history; a holder the
+        register names who has no open relation gets one (`custody_granted`, the system)
+        in every household the child lives in now."""
         when = utc(at or datetime.now(UTC))
         system = Actor("system")
         async with self._engine.begin() as conn:
@@ -372,6 +399,34 @@ class SqlHouseholdStore:
                     system,
                     {"parent": row.parent, "child": child, "reason": "not_in_custody_register"},
                 )
+            homes = (
+                await conn.execute(
+                    select(household_members.c.household_id).where(
+                        household_members.c.person == child,
+                        household_members.c.until_at.is_(None),
+                    )
+                )
+            ).all()
+            for home in dict.fromkeys(r.household_id for r in homes):
+                present = {r.parent for r in rows if r.household_id == home}
+                for parent in sorted(confirmed - present - {child}):
+                    await conn.execute(
+                        insert(custody).values(
+                            household_id=home,
+                            parent=parent,
+                            child=child,
+                            since=when,
+                            confirmed_at=when,
+                        )
+                    )
+                    await _event(
+                        conn,
+                        home,
+                        "custody_granted",
+                        when,
+                        system,
+                        {"parent": parent, "child": child, "reason": "custody_register"},
+                    )
 
     async def contact_changed(
         self,

@@ -99,15 +99,20 @@ async def seed_demo(
         members = [NewMember(ps[p.bsn], p.birth_date, p.role) for p in people if p is not None]
         at = max(registered_at, max(datetime.combine(m.birth_date, time(), UTC) for m in members))
         claimed = [c for c in hh.custody if c.has_custody]
-        await confirm_claims(
+        known = await confirm_claims(
             custody,
             [(p.bsn, p.birth_date) for p in people if p is not None],
             [(c.parent_bsn, c.child_bsn) for c in claimed],
         )
+        relations = {
+            (pseudonymise(holder), ps[bsn])
+            for bsn in hh.members
+            for holder in known[bsn].custody_holders
+        }
         await households.register(
             regiehouder=hh.regiehouder,
             members=members,
-            custody_pairs=[(ps[c.parent_bsn], ps[c.child_bsn]) for c in claimed],
+            custody_pairs=sorted(relations),
             contact_organisation=hh.regiehouder,
             contact_professional=hh.contact_person,
             actor=system,

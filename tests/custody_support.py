@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestServer
 from consent_support import (
+    CHILD_6,
     CHILD_8,
     CHILD_13,
     FATHER,
@@ -33,8 +34,8 @@ __all__ = ["serve_custody_register", "standard_register"]
 
 def standard_register(data_dir: Path) -> CustodyRegister:
     """What the register knows in every test: the demo population, and the standard
-    household (the mother has custody of all three children; the father of none; a
-    second parent, in no standard household, shares custody of the child of 8)."""
+    household (the mother has custody of all three children; the father of none), and a
+    child of 6 over whom the mother and a second parent share custody."""
     registry = OrganisationRegistry.load(
         CONFIG_DIR / "organisations.toml", data_dir=data_dir, require_keys=False
     )
@@ -42,7 +43,8 @@ def standard_register(data_dir: Path) -> CustodyRegister:
     for bsn, years in ((MOTHER, 40), (FATHER, 42), (SECOND_PARENT, 41)):
         register.add_person(bsn, date.fromisoformat(years_ago(years)))
     register.add_person(OUTSIDER, date(1980, 1, 1))
-    register.add_person(CHILD_8, date.fromisoformat(years_ago(8)), (MOTHER, SECOND_PARENT))
+    register.add_person(CHILD_8, date.fromisoformat(years_ago(8)), (MOTHER,))
+    register.add_person(CHILD_6, date.fromisoformat(years_ago(6)), (MOTHER, SECOND_PARENT))
     register.add_person(CHILD_13, date.fromisoformat(years_ago(13)), (MOTHER,))
     register.add_person(TEEN_17, date.fromisoformat(years_ago(17)), (MOTHER,))
     return register

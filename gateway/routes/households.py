@@ -100,15 +100,24 @@ async def register(request: web.Request) -> web.Response:
         now = datetime.now(UTC)
         check_household([member for _, member in claimed], [(p[1], c[1]) for p, c in pairs], now)
         # The register decides who these people are and who holds custody; nothing before.
-        await confirm_claims(
+        known = await confirm_claims(
             request.app[CUSTODY].source,
             [(bsn, member.birth_date) for bsn, member in claimed],
             [(parent[0], child[0]) for parent, child in pairs],
         )
+        # Every holder the register names counts (the claims are a subset, just checked):
+        # leaving a parent with custody out gives nobody more say over the child.
+        relations = sorted(
+            {
+                (pseudonym(request, holder), member.person)
+                for bsn, member in claimed
+                for holder in known[bsn].custody_holders
+            }
+        )
         household = await request.app[HOUSEHOLDS].register(
             regiehouder=principal.organisation.id,
             members=[member for _, member in claimed],
-            custody_pairs=[(parent[1], child[1]) for parent, child in pairs],
+            custody_pairs=relations,
             contact_organisation=organisation,
             contact_professional=professional,
             actor=_actor(principal),
@@ -170,8 +179,15 @@ async def change(request: web.Request) -> web.Response:
     with consent_errors():
         if kind == "member_joined":
             bsn, member = _member(request, body.get("member"))
-            await confirm_claims(source, [(bsn, member.birth_date)], [])
-            updated = await store.member_joined(household.id, member, actor=actor, at=at)
+            known = await confirm_claims(source, [(bsn, member.birth_date)], [])
+            updated = await store.member_joined(
+                household.id,
+                member,
+                actor=actor,
+                at=at,
+                custody_holders=[pseudonym(request, h) for h in known[bsn].custody_holders],
+                confirmed_at=datetime.now(UTC),
+            )
         elif kind == "member_moved_out":
             person = pseudonym(request, bsn_of(body, "member"))
             updated = await store.member_moved_out(household.id, person, actor=actor, at=at)

@@ -175,14 +175,17 @@ def test_gezag_kinds_name_their_holders_and_unknown_kinds_name_nobody() -> None:
     def person(bsn: str) -> dict[str, str]:
         return {"burgerservicenummer": bsn}
 
+    one, two, three, four, five = "999999990", "999999989", "999999977", "999999965", "999999953"
     assert gezag_holders(
         [
-            {"type": "TweehoofdigOuderlijkGezag", "ouders": [person("1"), person("2")]},
-            {"type": "GezamenlijkGezag", "ouder": person("3"), "derde": person("4")},
-            {"type": "Voogdij", "derden": [person("5")]},
+            {"type": "TweehoofdigOuderlijkGezag", "ouders": [person(one), person(two)]},
+            {"type": "GezamenlijkGezag", "ouder": person(three), "derde": person(four)},
+            {"type": "Voogdij", "derden": [person(five)]},
             {"type": "GezagNietTeBepalen", "toelichting": "..."},
         ]
-    ) == frozenset({"1", "2", "3", "4", "5"})
+    ) == frozenset({one, two, three, four, five})
+    with pytest.raises(ValueError, match="valid burgerservicenummer"):
+        gezag_holders([{"type": "Voogdij", "derden": [person("123456789")]}])
     assert gezag_holders([{"type": "TijdelijkGeenGezag"}]) == frozenset()
     with pytest.raises(ValueError, match="must be a list"):
         gezag_holders({"type": "Voogdij"})

@@ -8,11 +8,13 @@ from typing import Any
 
 from aiohttp.test_utils import TestServer
 from consent_support import (
+    CHILD_6,
     CHILD_8,
     FATHER,
     MOTHER,
     OUTSIDER,
     PROFESSIONAL,
+    SECOND_PARENT,
     Client,
     assert_problem,
     consent_body,
@@ -24,9 +26,9 @@ from sqlalchemy import func, select, update
 from support import GatewayFixture
 
 from adapters.reference.custody_register import CustodyRegister
-from consent import NewMember, NoCustodyError, SqlHouseholdStore
+from consent import NewMember, NoCustodyError, RequesterRef, SqlHouseholdStore
 from consent.tables import consents, custody, household_members
-from gateway.appkeys import CONSENTS, ENGINE, HOUSEHOLDS, PSEUDONYMISER
+from gateway.appkeys import CONSENTS, CUSTODY, ENGINE, HOUSEHOLDS, PSEUDONYMISER
 
 WIJKTEAM = "wijkteam-utrecht"
 
@@ -250,3 +252,57 @@ async def test_the_store_refuses_a_consent_on_an_unconfirmed_relation(
         pass
     else:  # pragma: no cover - the assertion below names the failure
         raise AssertionError("a consent on an unconfirmed custody relation was accepted")
+
+
+async def test_a_custody_holder_left_out_of_the_claims_still_counts(
+    client: Client, gateway: GatewayFixture
+) -> None:
+    """Leaving out a parent with custody gives the other no sole say: the register's
+    holders are stored, a holder living elsewhere included."""
+    ps = client.app[PSEUDONYMISER].pseudonym
+    body = {
+        "members": [
+            {"bsn": MOTHER, "birth_date": years_ago(40), "role": "parent"},
+            {"bsn": CHILD_6, "birth_date": years_ago(6), "role": "child"},
+        ],
+        "custody": [{"parent": MOTHER, "child": CHILD_6}],
+        "contact_person": {"professional": "prof-1"},
+    }
+    response = await _register(client, gateway, body)
+    assert response.status == 201, await response.text()
+    created = await response.json()
+    assert {(c["parent"], c["child"]) for c in created["custody"]} == {
+        (ps(MOTHER), ps(CHILD_6)),
+        (ps(SECOND_PARENT), ps(CHILD_6)),
+    }
+    state = await client.app[CONSENTS].subject_state(ps(CHILD_6), datetime.now(UTC))
+    assert state.custody_holders == frozenset({ps(MOTHER), ps(SECOND_PARENT)})
+    mother = await client.post(
+        "/api/v1/consents",
+        json=consent_body(CHILD_6, given_by={"bsn": MOTHER}),
+        headers=gateway.auth(WIJKTEAM),
+    )
+    assert mother.status == 201, await mother.text()
+    record = await mother.json()
+    coverage = client.app[CONSENTS].covers_in(
+        await client.app[CONSENTS].subject_state(ps(CHILD_6), datetime.now(UTC)),
+        RequesterRef(WIJKTEAM, "wijkteam"),
+        [("support_planning", "support_plan", None)],
+    )[0]
+    assert not coverage.ok and coverage.missing == (ps(SECOND_PARENT),), record["id"]
+
+
+async def test_a_holder_the_register_adds_is_counted_at_the_next_re_read(
+    client: Client,
+    gateway: GatewayFixture,
+    household: dict[str, Any],
+    custody_register: CustodyRegister,
+) -> None:
+    ps = client.app[PSEUDONYMISER].pseudonym
+    custody_register.grant_custody(SECOND_PARENT, CHILD_8)  # a court adds a guardian
+    await _age(client, ps(CHILD_8), 3600)
+    await client.app[CUSTODY].reconfirm(CHILD_8, ps(CHILD_8), datetime.now(UTC))
+    state = await client.app[CONSENTS].subject_state(ps(CHILD_8), datetime.now(UTC))
+    assert state.custody_holders == frozenset({ps(MOTHER), ps(SECOND_PARENT)})
+    events = (await client.app[HOUSEHOLDS].get(household["id"])).events
+    assert events[-1].event == "custody_granted" and events[-1].actor.kind == "system"

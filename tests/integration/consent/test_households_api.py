@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from consent_support import (
+    CHILD_6,
     CHILD_8,
     FATHER,
     MOTHER,
@@ -70,29 +71,30 @@ async def test_permitted_purpose_with_everyones_consent_may_read(
 ) -> None:
     """VT is regiehouder; the wijkteam's rule for support_planning needs consent."""
     body = household_body()
-    # The mother, the second parent (both with custody, as the register says), the child of 8.
+    # The mother, the second parent (both with custody, as the register says), the child of 6.
     second = {"bsn": SECOND_PARENT, "birth_date": years_ago(41), "role": "parent"}
-    body["members"] = [body["members"][0], second, body["members"][2]]
+    child = {"bsn": CHILD_6, "birth_date": years_ago(6), "role": "child"}
+    body["members"] = [body["members"][0], second, child]
     body["custody"] = [
-        {"parent": MOTHER, "child": CHILD_8},
-        {"parent": SECOND_PARENT, "child": CHILD_8},
+        {"parent": MOTHER, "child": CHILD_6},
+        {"parent": SECOND_PARENT, "child": CHILD_6},
     ]
     created = await client.post("/api/v1/households", json=body, headers=gateway.auth(VT))
     assert created.status == 201
     path = f"/api/v1/households/{(await created.json())['id']}?purpose=support_planning"
     await assert_problem(await client.get(path, headers=gateway.auth(WIJKTEAM)), 404, "not_found")
-    for subject, given_by in ((MOTHER, MOTHER), (SECOND_PARENT, SECOND_PARENT), (CHILD_8, MOTHER)):
+    for subject, given_by in ((MOTHER, MOTHER), (SECOND_PARENT, SECOND_PARENT), (CHILD_6, MOTHER)):
         response = await client.post(
             "/api/v1/consents",
             json=consent_body(subject, given_by={"bsn": given_by}),
             headers=gateway.auth(VT),
         )
         assert response.status == 201, await response.text()
-    # The child of 8 needs both parents with custody: the second parent is still missing.
+    # The child of 6 needs both parents with custody: the second parent is still missing.
     await assert_problem(await client.get(path, headers=gateway.auth(WIJKTEAM)), 404, "not_found")
     response = await client.post(
         "/api/v1/consents",
-        json=consent_body(CHILD_8, given_by={"bsn": SECOND_PARENT}),
+        json=consent_body(CHILD_6, given_by={"bsn": SECOND_PARENT}),
         headers=gateway.auth(VT),
     )
     assert response.status == 201
