@@ -82,7 +82,7 @@ STATUSES = ["active"] * 7 + ["refused", "withdrawn", "superseded"]
 CHUNK = 20_000
 
 MEMBER_COLS = ["household_id", "person", "birth_date", "role", "since", "until_at"]
-CUSTODY_COLS = ["household_id", "parent", "child", "since", "until_at"]
+CUSTODY_COLS = ["household_id", "parent", "child", "since", "until_at", "confirmed_at"]
 CONSENT_COLS = [
     "id", "subject", "given_by", "giver_role", "decision", "status", "scope_key", "purposes",
     "categories", "recipient_organisations", "recipient_types", "source_organisations",
@@ -142,7 +142,7 @@ class Data:
             hid = f"hh_{h:024x}"
             for j in range(self.children[h]):
                 for parent in (0, 1):
-                    rows.append((hid, person(h, parent), person(h, 2 + j), since, None))
+                    rows.append((hid, person(h, parent), person(h, 2 + j), since, None, since))
             if len(rows) >= CHUNK:
                 yield rows
                 rows = []

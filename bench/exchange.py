@@ -50,10 +50,12 @@ def _free_port() -> int:
 
 async def _serve(data_dir: Path, database_url: str, ports: dict[str, int]) -> None:
     from adapters.reference.app import create_source_app
+    from adapters.reference.custody_register import CustodyRegister, create_custody_register_app
     from adapters.reference.jwks import StaticJwks
     from gateway.app import create_app
     from gateway.appkeys import (
         CONSENTS,
+        CUSTODY,
         HOUSEHOLDS,
         KEYS,
         ORGANISATIONS,
@@ -84,6 +86,7 @@ async def _serve(data_dir: Path, database_url: str, ports: dict[str, int]) -> No
         "GATEWAY_DATABASE_URL": database_url,
         "GATEWAY_LOG_LEVEL": "warning",
         "GATEWAY_LOG_FORMAT": "json",
+        "GATEWAY_CUSTODY_REGISTER_URL": f"http://127.0.0.1:{ports['register']}",
     }
     settings = Settings.load(environ)
     configure_logging("json", "warning")
@@ -99,12 +102,18 @@ async def _serve(data_dir: Path, database_url: str, ports: dict[str, int]) -> No
     gateway_runner = web.AppRunner(gateway_app, access_log=None)
     await gateway_runner.setup()
     population = demo_population(gateway_app[ORGANISATIONS])
+    keys = gateway_app[KEYS]
+    register_app = create_custody_register_app(
+        CustodyRegister.from_population(population), StaticJwks(keys.jwks()), settings.audience
+    )
+    register_runner = web.AppRunner(register_app, access_log=None)
+    await register_runner.setup()
+    await web.TCPSite(register_runner, "127.0.0.1", ports["register"]).start()
     await seed_demo(
         population, gateway_app[HOUSEHOLDS], gateway_app[CONSENTS],
-        gateway_app[PSEUDONYMISER].pseudonym, policy_version=gateway_app[POLICIES].version,
-        organisations=gateway_app[ORGANISATIONS],
+        gateway_app[PSEUDONYMISER].pseudonym, custody=gateway_app[CUSTODY].source,
+        policy_version=gateway_app[POLICIES].version, organisations=gateway_app[ORGANISATIONS],
     )  # fmt: skip
-    keys = gateway_app[KEYS]
     source = create_source_app(
         WIJKTEAM, "wijkteam", population, StaticJwks(keys.jwks()),
         audience=WIJKTEAM, gateway_issuer=settings.audience,
@@ -148,7 +157,7 @@ async def _serve(data_dir: Path, database_url: str, ports: dict[str, int]) -> No
     print(json.dumps({"ready": True, "bsn": child.bsn, "loop": loop}), flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)  # until closed
     await session.close()
-    for runner in (gateway_runner, baseline_runner, source_runner):
+    for runner in (gateway_runner, baseline_runner, source_runner, register_runner):
         await runner.cleanup()
 
 
@@ -230,7 +239,12 @@ def main() -> int:
     database_url = args.database_url or f"sqlite+aiosqlite:///{data_dir / 'gateway.db'}"
     if args.database_url:
         database_url = _fresh_pg_database(args.database_url)
-    ports = {"gateway": _free_port(), "baseline": _free_port(), "source": _free_port()}
+    ports = {
+        "gateway": _free_port(),
+        "baseline": _free_port(),
+        "source": _free_port(),
+        "register": _free_port(),
+    }
     server = subprocess.Popen(
         [sys.executable, __file__, "--serve", "--data-dir", str(data_dir),
          "--database-url", database_url, "--ports", json.dumps(ports),

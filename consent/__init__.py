@@ -6,6 +6,7 @@ vocabulary and hands in pseudonyms, a signing function and the age rules.
 
 from consent._sql import AuditStep, begin_write
 from consent.cases import MAX_CASE_SUBJECTS, SqlCaseStore
+from consent.custody import CustodySource, RegisteredPerson, confirm_claims
 from consent.errors import (
     CaseAlreadyClosedError,
     CaseNotFoundError,
@@ -14,12 +15,15 @@ from consent.errors import (
     ConsentError,
     ConsentNotActiveError,
     ConsentNotFoundError,
+    CustodyNotConfirmedError,
+    CustodyRegisterUnavailableError,
     HouseholdNotFoundError,
     InvalidCaseError,
     InvalidHouseholdError,
     InvalidValidityError,
     NoCustodyError,
     NotRegiehouderError,
+    PersonNotConfirmedError,
     RegiehouderExistsError,
     WithdrawalNotPermittedError,
 )
@@ -70,7 +74,10 @@ __all__ = [
     "ConsentScope",
     "ConsentStore",
     "Coverage",
+    "CustodyNotConfirmedError",
+    "CustodyRegisterUnavailableError",
     "CustodyRelation",
+    "CustodySource",
     "Household",
     "HouseholdEvent",
     "HouseholdNotFoundError",
@@ -83,8 +90,10 @@ __all__ = [
     "NoCustodyError",
     "NotRegiehouderError",
     "Notification",
+    "PersonNotConfirmedError",
     "Receipt",
     "RegiehouderExistsError",
+    "RegisteredPerson",
     "RequesterRef",
     "Requirement",
     "SourceRef",
@@ -96,6 +105,7 @@ __all__ = [
     "WithdrawalNotPermittedError",
     "age_on",
     "begin_write",
+    "confirm_claims",
     "evaluate",
     "receipt_claims",
     "requirement",

@@ -16,7 +16,10 @@ The gateway maps each to its HTTP problem at the boundary.
     ├── CaseReferenceInUseError         the organisation has an open case with this reference
     ├── RegiehouderExistsError          a person already has another regiehouder
     ├── NotRegiehouderError             the caller is (no longer) the household's regiehouder
-    └── WithdrawalNotPermittedError     neither the person, a custody holder, nor the recorder
+    ├── WithdrawalNotPermittedError     neither the person, a custody holder, nor the recorder
+    ├── CustodyNotConfirmedError        the custody register does not confirm a claimed relation
+    ├── PersonNotConfirmedError         the register does not know the person or their birth date
+    └── CustodyRegisterUnavailableError the custody register cannot be asked right now
 """
 
 from __future__ import annotations
@@ -29,12 +32,15 @@ __all__ = [
     "ConsentError",
     "ConsentNotActiveError",
     "ConsentNotFoundError",
+    "CustodyNotConfirmedError",
+    "CustodyRegisterUnavailableError",
     "HouseholdNotFoundError",
     "InvalidCaseError",
     "InvalidHouseholdError",
     "InvalidValidityError",
     "NoCustodyError",
     "NotRegiehouderError",
+    "PersonNotConfirmedError",
     "RegiehouderExistsError",
     "WithdrawalNotPermittedError",
 ]
@@ -98,3 +104,15 @@ class NotRegiehouderError(ConsentError):
 
 class WithdrawalNotPermittedError(ConsentError):
     """Only the person, a custody holder of them, or the recording organisation may."""
+
+
+class CustodyNotConfirmedError(ConsentError):
+    pass
+
+
+class PersonNotConfirmedError(ConsentError):
+    pass
+
+
+class CustodyRegisterUnavailableError(ConsentError):
+    """Every failure to ask the custody register: the caller fails closed."""

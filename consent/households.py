@@ -55,11 +55,34 @@ from consent.tables import (
     households,
 )
 
-__all__ = ["SqlHouseholdStore"]
+__all__ = ["SqlHouseholdStore", "check_household"]
 
 
 def _open_at(table: Any, at: datetime) -> Any:
     return and_(table.c.since <= at, or_(table.c.until_at.is_(None), table.c.until_at > at))
+
+
+def check_household(
+    members: Sequence[NewMember], custody_pairs: Sequence[tuple[str, str]], at: datetime
+) -> None:
+    """The shape of a new household (`InvalidHouseholdError`): checked before anyone is
+    asked about it, and again by `register`. A custody holder need not live in the
+    household (the custody register names them), the child must."""
+    persons = [m.person for m in members]
+    if not members:
+        raise InvalidHouseholdError("a household needs at least one member")
+    if len(set(persons)) != len(persons):
+        raise InvalidHouseholdError("a person is listed twice")
+    for member in members:
+        if member.role not in MEMBER_ROLES:
+            raise InvalidHouseholdError(f"role must be one of {', '.join(sorted(MEMBER_ROLES))}")
+        if member.birth_date > at.date():
+            raise InvalidHouseholdError("a birth date lies in the future")
+    for parent, child in custody_pairs:
+        if parent == child or child not in persons:
+            raise InvalidHouseholdError("custody must link a member to another person")
+    if len(set(custody_pairs)) != len(custody_pairs):
+        raise InvalidHouseholdError("a custody relation is listed twice")
 
 
 class SqlHouseholdStore:
@@ -77,32 +100,21 @@ class SqlHouseholdStore:
         actor: Actor,
         at: datetime | None = None,
         region: str | None = None,
+        custody_confirmed_at: datetime | None = None,
         audit: AuditStep | None = None,
     ) -> Household:
         """Register a household; `custody_pairs` are (parent, child) pseudonyms; `region`
         is the regiehouder's region (where consent to an organisation type counts).
 
+        `custody_confirmed_at` is when the custody register confirmed every pair (the
+        caller asked it); without it the relations are kept but count for nothing.
         Refused (`RegiehouderExistsError`) if a member is a current member of a
         household another organisation is regiehouder of."""
         when = utc(at or datetime.now(UTC))
-        persons = [m.person for m in members]
-        if not members:
-            raise InvalidHouseholdError("a household needs at least one member")
-        if len(set(persons)) != len(persons):
-            raise InvalidHouseholdError("a person is listed twice")
-        for member in members:
-            if member.role not in MEMBER_ROLES:
-                raise InvalidHouseholdError(
-                    f"role must be one of {', '.join(sorted(MEMBER_ROLES))}"
-                )
-            if member.birth_date > when.date():
-                raise InvalidHouseholdError("a birth date lies in the future")
-        for parent, child in custody_pairs:
-            if parent == child or parent not in persons or child not in persons:
-                raise InvalidHouseholdError("custody must link two different members")
-        if len(set(custody_pairs)) != len(custody_pairs):
-            raise InvalidHouseholdError("a custody relation is listed twice")
+        check_household(members, custody_pairs, when)
         household_id = new_id("hh")
+        persons = [m.person for m in members]
+        confirmed = utc(custody_confirmed_at) if custody_confirmed_at is not None else None
         async with begin_write(self._engine) as conn:
             await lock_people(conn, persons)
             await _require_no_other_regiehouder(conn, persons, regiehouder, when)
@@ -128,7 +140,13 @@ class SqlHouseholdStore:
                 await conn.execute(
                     insert(custody),
                     [
-                        {"household_id": household_id, "parent": p, "child": c, "since": when}
+                        {
+                            "household_id": household_id,
+                            "parent": p,
+                            "child": c,
+                            "since": when,
+                            "confirmed_at": confirmed,
+                        }
                         for p, c in custody_pairs
                     ],
                 )
@@ -176,7 +194,11 @@ class SqlHouseholdStore:
             ),
             custody=tuple(
                 CustodyRelation(
-                    r.parent, r.child, aware(r.since), aware(r.until_at) if r.until_at else None
+                    r.parent,
+                    r.child,
+                    aware(r.since),
+                    aware(r.until_at) if r.until_at else None,
+                    aware(r.confirmed_at) if r.confirmed_at else None,
                 )
                 for r in relations
             ),
@@ -204,7 +226,10 @@ class SqlHouseholdStore:
             row = await conn.execute(
                 select(custody.c.id)
                 .where(
-                    custody.c.parent == parent, custody.c.child == child, _open_at(custody, when)
+                    custody.c.parent == parent,
+                    custody.c.child == child,
+                    custody.c.confirmed_at.is_not(None),
+                    _open_at(custody, when),
                 )
                 .limit(1)
             )
@@ -214,7 +239,11 @@ class SqlHouseholdStore:
         when = utc(at or datetime.now(UTC))
         async with self._engine.connect() as conn:
             rows = await conn.execute(
-                select(custody.c.child).where(custody.c.parent == parent, _open_at(custody, when))
+                select(custody.c.child).where(
+                    custody.c.parent == parent,
+                    custody.c.confirmed_at.is_not(None),
+                    _open_at(custody, when),
+                )
             )
             return sorted({r.child for r in rows})
 
@@ -238,8 +267,11 @@ class SqlHouseholdStore:
         *,
         actor: Actor,
         at: datetime | None = None,
+        custody_holders: Sequence[str] = (),
+        confirmed_at: datetime | None = None,
         audit: AuditStep | None = None,
     ) -> Household:
+        """A member joins, with the custody over them the register confirmed (same write)."""
         when = utc(at or datetime.now(UTC))
         if member.role not in MEMBER_ROLES:
             raise InvalidHouseholdError(f"role must be one of {', '.join(sorted(MEMBER_ROLES))}")
@@ -258,6 +290,23 @@ class SqlHouseholdStore:
                     since=when,
                 )
             )
+            holders = sorted(set(custody_holders) - {member.person})
+            if holders:
+                confirmed = utc(confirmed_at) if confirmed_at is not None else None
+                await conn.execute(
+                    insert(custody),
+                    [
+                        {
+                            "household_id": household_id,
+                            "parent": holder,
+                            "child": member.person,
+                            "since": when,
+                            "confirmed_at": confirmed,
+                        }
+                        for holder in holders
+                    ],
+                )
+            # The audit step runs last, so the entry commits with every row above.
             await _event(
                 conn,
                 household_id,
@@ -306,8 +355,10 @@ class SqlHouseholdStore:
         *,
         actor: Actor,
         at: datetime | None = None,
+        confirmed_at: datetime | None = None,
         audit: AuditStep | None = None,
     ) -> Household:
+        """Custody from `at` on; `confirmed_at` as for `register` (None: it does not count)."""
         when = utc(at or datetime.now(UTC))
         if parent == child:
             raise InvalidHouseholdError("custody must link two different members")
@@ -320,7 +371,11 @@ class SqlHouseholdStore:
                 raise InvalidHouseholdError("this custody relation already exists")
             await conn.execute(
                 insert(custody).values(
-                    household_id=household_id, parent=parent, child=child, since=when
+                    household_id=household_id,
+                    parent=parent,
+                    child=child,
+                    since=when,
+                    confirmed_at=utc(confirmed_at) if confirmed_at is not None else None,
                 )
             )
             await _event(
@@ -369,6 +424,82 @@ class SqlHouseholdStore:
                 audit=audit,
             )
         return await self.get(household_id)
+
+    async def custody_reconfirmed(
+        self,
+        child: str,
+        confirmed: frozenset[str],
+        *,
+        at: datetime | None = None,
+        audit: AuditStep | None = None,
+    ) -> None:
+        """Follow the custody register for `child`: every open relation whose parent the
+        register names again gets `confirmed_at = at`; every other one ends at `at`, with a
+        `custody_ended` event (actor: the system) in its household's history; a holder the
+        register names who has no open relation gets one (`custody_granted`, the system)
+        in every household the child lives in now."""
+        when = utc(at or datetime.now(UTC))
+        system = Actor("system")
+        async with begin_write(self._engine) as conn:
+            rows = (
+                await conn.execute(
+                    select(custody.c.id, custody.c.household_id, custody.c.parent).where(
+                        custody.c.child == child, custody.c.until_at.is_(None)
+                    )
+                )
+            ).all()
+            kept = [r.id for r in rows if r.parent in confirmed]
+            ended = [r for r in rows if r.parent not in confirmed]
+            if kept:
+                await conn.execute(
+                    update(custody).where(custody.c.id.in_(kept)).values(confirmed_at=when)
+                )
+            for row in ended:
+                closed = await conn.execute(
+                    update(custody)
+                    .where(custody.c.id == row.id, custody.c.until_at.is_(None))
+                    .values(until_at=when)
+                )
+                if not closed.rowcount:  # a concurrent re-read ended it already
+                    continue
+                await _event(
+                    conn,
+                    row.household_id,
+                    "custody_ended",
+                    when,
+                    system,
+                    {"parent": row.parent, "child": child, "reason": "not_in_custody_register"},
+                    audit=audit,
+                )
+            homes = (
+                await conn.execute(
+                    select(household_members.c.household_id).where(
+                        household_members.c.person == child,
+                        household_members.c.until_at.is_(None),
+                    )
+                )
+            ).all()
+            for home in dict.fromkeys(r.household_id for r in homes):
+                present = {r.parent for r in rows if r.household_id == home}
+                for parent in sorted(confirmed - present - {child}):
+                    await conn.execute(
+                        insert(custody).values(
+                            household_id=home,
+                            parent=parent,
+                            child=child,
+                            since=when,
+                            confirmed_at=when,
+                        )
+                    )
+                    await _event(
+                        conn,
+                        home,
+                        "custody_granted",
+                        when,
+                        system,
+                        {"parent": parent, "child": child, "reason": "custody_register"},
+                        audit=audit,
+                    )
 
     async def contact_changed(
         self,

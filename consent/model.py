@@ -116,6 +116,7 @@ class CustodyRelation:
     child: str
     since: datetime
     until: datetime | None = None
+    confirmed_at: datetime | None = None  # last confirmed by the custody register
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +152,9 @@ class SubjectState:
     custody_holders: frozenset[str]
     live: tuple[ConsentRecord, ...]
     open_cases: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    # The oldest confirmation among the custody relations in force (datetime.min when one
+    # was never confirmed; None when there are none): how fresh `custody_holders` is.
+    custody_checked_at: datetime | None = None
 
     @property
     def region(self) -> str | None:

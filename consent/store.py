@@ -73,6 +73,7 @@ __all__ = ["ConsentStore", "Receipt", "SqlConsentStore"]
 Item = tuple[str, str, SourceRef | None]
 
 _LIVE = ("active", "refused")
+_NEVER = datetime.min.replace(tzinfo=UTC)  # a relation the register never confirmed
 _CHECK_COLUMNS = (
     consents.c.id,
     consents.c.subject,
@@ -109,6 +110,7 @@ _PROFILE_COLUMNS = (
     household_members.c.since.label("member_since"),
     household_members.c.until_at.label("member_until"),
     households.c.region,
+    custody.c.confirmed_at,
 )
 _CASE_COLUMNS = (
     cases.c.organisation.label("case_organisation"),
@@ -232,18 +234,27 @@ class SqlConsentStore:
 
     async def subject_state(self, subject: str, at: datetime) -> SubjectState:
         """The subject's household, birth date, custody holders and live declarations
-        at `at`, from one indexed read (`_CHECK`). Nothing is cached."""
+        at `at`, from one indexed read (`_CHECK`). Nothing is cached.
+
+        Only relations the custody register confirmed count as custody holders;
+        `custody_checked_at` says how fresh they are (the gateway re-reads stale ones)."""
         when = utc(at)
         rows = await self._check.rows(subject)
         profile = [r for r in rows if r[0] == 0]
         live = tuple(_check_record(r) for r in rows if r[0] == 1) if profile else ()
         open_cases = {(r[_C], r[_C + 1]): r[_C + 2] for r in rows if r[0] == 2}
         holders: set[str] = set()
+        checked: datetime | None = None
         current: tuple[Any, ...] | None = None
         for row in profile:
-            _, _, parent, since, until, member_id, _, _, member_since, member_until = row[:10]
+            (_, _, parent, since, until, member_id, _, _,
+             member_since, member_until, _, confirmed_at) = row[:12]  # fmt: skip
             if parent is not None and _in_force(since, until, when):
-                holders.add(parent)
+                confirmed = as_datetime(confirmed_at)
+                if confirmed is not None:
+                    holders.add(parent)
+                oldest = confirmed or _NEVER
+                checked = oldest if checked is None else min(checked, oldest)
             if _in_force(member_since, member_until, when) and (
                 current is None or member_id < current[5]
             ):
@@ -254,7 +265,16 @@ class SqlConsentStore:
             if current is not None and birth is not None
             else None
         )
-        return SubjectState(subject, when, summary, birth, frozenset(holders), live, open_cases)
+        return SubjectState(
+            subject,
+            when,
+            summary,
+            birth,
+            frozenset(holders),
+            live,
+            open_cases=open_cases,
+            custody_checked_at=checked,
+        )
 
     def covers_in(
         self, state: SubjectState, requester: RequesterRef, items: Sequence[Item]
@@ -543,10 +563,12 @@ class SqlConsentStore:
 
 
 async def _has_custody(conn: AsyncConnection, parent: str, child: str, at: datetime) -> bool:
+    """A relation in force at `at` that the custody register confirmed."""
     row = await conn.execute(
         select(custody.c.id)
         .where(
             and_(custody.c.parent == parent, custody.c.child == child),
+            custody.c.confirmed_at.is_not(None),
             custody.c.since <= at,
             or_(custody.c.until_at.is_(None), custody.c.until_at > at),
         )

@@ -83,6 +83,9 @@ custody = Table(
     Column("child", String(PSEUDONYM), nullable=False, index=True),
     Column("since", DateTime(timezone=True), nullable=False),
     Column("until_at", DateTime(timezone=True), nullable=True),
+    # When the custody register last confirmed the relation (None: never, so it does
+    # not count; see `consent.custody`).
+    Column("confirmed_at", DateTime(timezone=True), nullable=True),
 )
 
 household_contacts = Table(

@@ -30,6 +30,7 @@ from gateway.appkeys import (
 )
 from gateway.audit.context import audit_context
 from gateway.consent_setup import consent_context
+from gateway.custody import custody_context
 from gateway.db import create_engine, dispose
 from gateway.errors import SettingsError
 from gateway.exchange.wiring import exchange_context
@@ -68,6 +69,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(audit_context)  # the audit log's writer task on the engine
     app.cleanup_ctx.append(consent_context)  # households, consents, sessions on the engine
     app.cleanup_ctx.append(_http_client)
+    app.cleanup_ctx.append(custody_context)  # the custody register, on the HTTP client
     app.cleanup_ctx.append(exchange_context)  # adapters + the exchange pipeline's ports
     app.cleanup_ctx.append(_replay_cache_pruning)
     routes.setup(app)

@@ -16,6 +16,7 @@ from policies import PolicyStore, Vocabulary
 if TYPE_CHECKING:
     from consent import SqlCaseStore, SqlConsentStore, SqlHouseholdStore
     from gateway.audit.writer import AuditLog
+    from gateway.custody import CustodyFreshness
     from gateway.exchange.pipeline import ExchangeDeps
     from gateway.org_auth import OrganisationAuthenticator
     from gateway.organisations import OrganisationRegistry
@@ -26,6 +27,7 @@ __all__ = [
     "AUTHENTICATOR",
     "CASES",
     "CONSENTS",
+    "CUSTODY",
     "ENGINE",
     "ERROR_CODE",
     "EXCHANGE_DEPS",
@@ -59,6 +61,7 @@ EXCHANGE_DEPS: web.AppKey[ExchangeDeps] = web.AppKey("exchange_deps")
 HOUSEHOLDS: web.AppKey[SqlHouseholdStore] = web.AppKey("households")
 CONSENTS: web.AppKey[SqlConsentStore] = web.AppKey("consents")
 CASES: web.AppKey[SqlCaseStore] = web.AppKey("cases")  # registered cases
+CUSTODY: web.AppKey[CustodyFreshness] = web.AppKey("custody")  # the custody register
 HOUSEHOLD_SESSIONS: web.AppKey[HouseholdSessionStore] = web.AppKey("household_sessions")
 
 # Per-request values (typed request storage).

@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "gateway.commands.demo",
     "gateway.commands.token",
     "gateway.commands.reference_source",
+    "gateway.commands.custody_register",
 )
 
 

@@ -25,6 +25,8 @@ from consent import (
     ConsentNotFoundError,
     ConsentRecord,
     ConsentScope,
+    CustodyNotConfirmedError,
+    CustodyRegisterUnavailableError,
     Household,
     HouseholdNotFoundError,
     InvalidCaseError,
@@ -32,6 +34,7 @@ from consent import (
     InvalidValidityError,
     NoCustodyError,
     NotRegiehouderError,
+    PersonNotConfirmedError,
     Receipt,
     RegiehouderExistsError,
     RequesterRef,
@@ -42,6 +45,7 @@ from gateway.appkeys import (
     AUDIT,
     CASES,
     CONSENTS,
+    CUSTODY,
     HOUSEHOLDS,
     ORGANISATIONS,
     POLICIES,
@@ -57,10 +61,13 @@ from gateway.errors import (
     CaseReferenceInUse,
     Conflict,
     ConsentAlreadyWithdrawn,
+    CustodyNotConfirmed,
+    CustodyRegisterUnavailable,
     InvalidValidity,
     NoCustody,
     NotFound,
     NotRegiehouder,
+    PersonNotConfirmed,
     RegiehouderExists,
     UnknownCategory,
     UnknownOrganisation,
@@ -127,6 +134,14 @@ def consent_errors() -> Iterator[None]:
         raise WithdrawalNotPermitted(
             "Only the person it is about, a custody holder of that person, or the "
             "organisation that recorded it may withdraw this consent"
+        ) from None
+    except CustodyNotConfirmedError as exc:
+        raise CustodyNotConfirmed(str(exc)) from None
+    except PersonNotConfirmedError as exc:
+        raise PersonNotConfirmed(str(exc)) from None
+    except CustodyRegisterUnavailableError:
+        raise CustodyRegisterUnavailable(
+            "The custody register cannot be reached; nothing was written"
         ) from None
 
 
@@ -299,10 +314,11 @@ async def may_see_household(
     source = SourceRef(regiehouder.id, regiehouder.type)
     store = request.app[CONSENTS]
     used: list[str] = []
+    custody = request.app[CUSTODY]
     for member in household.members_at(now):
-        coverage = await store.covers(
-            member.person, requester, purpose, HOUSEHOLD_CATEGORY, source, now
-        )
+        # No BSN here to re-read custody with: stale custody counts as unknown (fail closed).
+        state = await custody.current(await store.subject_state(member.person, now), None)
+        (coverage,) = store.covers_in(state, requester, [(purpose, HOUSEHOLD_CATEGORY, source)])
         if not coverage.ok:
             return HouseholdAccess(
                 False, "consent_required", decision.rule_ids, decision.legal_basis
@@ -448,6 +464,7 @@ def household_json(household: Household) -> dict[str, Any]:
                 "child": c.child,
                 "since": c.since.isoformat(),
                 "until": _iso(c.until),
+                "confirmed_at": _iso(c.confirmed_at),
             }
             for c in household.custody
         ],

@@ -18,11 +18,13 @@ from adapters.reference.synthetic import Population, generate_population
 from consent import (
     Actor,
     ConsentScope,
+    CustodySource,
     NewConsent,
     NewMember,
     SqlCaseStore,
     SqlConsentStore,
     SqlHouseholdStore,
+    confirm_claims,
 )
 from gateway.organisations import OrganisationRegistry
 
@@ -89,6 +91,7 @@ async def seed_demo(
     consents: SqlConsentStore,
     pseudonymise: Callable[[str], str],
     *,
+    custody: CustodySource,
     policy_version: str,
     now: datetime | None = None,
     organisations: OrganisationRegistry | None = None,
@@ -96,8 +99,10 @@ async def seed_demo(
 ) -> DemoSeed:
     """Register every household and consents in every state; one call, on an empty database.
 
-    With `organisations`, each household gets its regiehouder's region (where consent to
-    an organisation type counts); with `cases` too, the `DEMO_CASES` are opened."""
+    Like any registration, each household's members and custody are first confirmed by
+    the custody register (`custody`: the demo's reference register). With
+    `organisations`, each household gets its regiehouder's region (where consent to an
+    organisation type counts); with `cases` too, the `DEMO_CASES` are opened."""
     now = now or datetime.now(UTC)
     registered_at = now - timedelta(days=2 * 365)
     ps = {p.bsn: pseudonymise(p.bsn) for p in population.people}
@@ -108,17 +113,27 @@ async def seed_demo(
         people = [population.person(bsn) for bsn in hh.members]
         members = [NewMember(ps[p.bsn], p.birth_date, p.role) for p in people if p is not None]
         at = max(registered_at, max(datetime.combine(m.birth_date, time(), UTC) for m in members))
+        claimed = [c for c in hh.custody if c.has_custody]
+        known = await confirm_claims(
+            custody,
+            [(p.bsn, p.birth_date) for p in people if p is not None],
+            [(c.parent_bsn, c.child_bsn) for c in claimed],
+        )
+        relations = {
+            (pseudonymise(holder), ps[bsn])
+            for bsn in hh.members
+            for holder in known[bsn].custody_holders
+        }
         await households.register(
             regiehouder=hh.regiehouder,
             members=members,
-            custody_pairs=[
-                (ps[c.parent_bsn], ps[c.child_bsn]) for c in hh.custody if c.has_custody
-            ],
+            custody_pairs=sorted(relations),
             contact_organisation=hh.regiehouder,
             contact_professional=hh.contact_person,
             actor=system,
             at=at,
             region=regions.get(hh.regiehouder),
+            custody_confirmed_at=now,
         )
     if organisations is not None and cases is not None:
         owners = {org.type: org.id for org in organisations}

@@ -42,10 +42,14 @@ ARCHITECTURE.md lists them and a test keeps them unique.
     │   └── RegiehouderExists         regiehouder_exists
     ├── PayloadTooLarge (413)         payload_too_large
     ├── UnsupportedMediaType (415)    unsupported_media_type
-    ├── AggregatesOnlyPurpose (422)   aggregates_only_purpose
+    ├── Unprocessable (422)           unprocessable_content
+    │   ├── AggregatesOnlyPurpose     aggregates_only_purpose
+    │   ├── CustodyNotConfirmed       custody_not_confirmed
+    │   └── PersonNotConfirmed        person_not_confirmed
     ├── InternalError (500)           internal_error
     └── ServiceUnavailable (503)      service_unavailable
-        └── AuditUnavailable          audit_unavailable
+        ├── AuditUnavailable          audit_unavailable
+        └── CustodyRegisterUnavailable custody_register_unavailable
 """
 
 from __future__ import annotations
@@ -60,6 +64,8 @@ __all__ = [
     "CaseReferenceInUse",
     "Conflict",
     "ConsentAlreadyWithdrawn",
+    "CustodyNotConfirmed",
+    "CustodyRegisterUnavailable",
     "Forbidden",
     "GatewayError",
     "InternalError",
@@ -74,6 +80,7 @@ __all__ = [
     "NotFound",
     "NotRegiehouder",
     "PayloadTooLarge",
+    "PersonNotConfirmed",
     "RegiehouderExists",
     "RoleNotAllowed",
     "RoleRequired",
@@ -90,6 +97,7 @@ __all__ = [
     "UnknownOrganisation",
     "UnknownPurpose",
     "UnknownSource",
+    "Unprocessable",
     "UnsupportedMediaType",
     "ValidationFailed",
     "WithdrawalNotPermitted",
@@ -256,7 +264,15 @@ class UnsupportedMediaType(GatewayError):
     code, status, title = "unsupported_media_type", 415, "Content type must be application/json"
 
 
-class AggregatesOnlyPurpose(GatewayError):
+class InternalError(GatewayError):
+    code, status, title = "internal_error", 500, "Internal error"
+
+
+class Unprocessable(GatewayError):
+    code, status, title = "unprocessable_content", 422, "Request cannot be processed"
+
+
+class AggregatesOnlyPurpose(Unprocessable):
     code, status, title = (
         "aggregates_only_purpose",
         422,
@@ -264,8 +280,12 @@ class AggregatesOnlyPurpose(GatewayError):
     )
 
 
-class InternalError(GatewayError):
-    code, status, title = "internal_error", 500, "Internal error"
+class CustodyNotConfirmed(Unprocessable):
+    code, title = "custody_not_confirmed", "The custody register does not confirm this custody"
+
+
+class PersonNotConfirmed(Unprocessable):
+    code, title = "person_not_confirmed", "The register does not confirm this person"
 
 
 class ServiceUnavailable(GatewayError):
@@ -274,6 +294,10 @@ class ServiceUnavailable(GatewayError):
 
 class AuditUnavailable(ServiceUnavailable):
     code, title = "audit_unavailable", "Audit log unavailable; no data released"
+
+
+class CustodyRegisterUnavailable(ServiceUnavailable):
+    code, title = "custody_register_unavailable", "Custody register unavailable; nothing written"
 
 
 class SettingsError(Exception):

@@ -46,6 +46,11 @@ class Settings:
     audit_checkpoint_seconds: float = 60.0
     db_pool_size: int = 20
     event_loop: str = "auto"  # auto (uvloop if installed) | uvloop | asyncio
+    # The custody register (BRP gezag API; the demo's reference register by default) and
+    # how long a confirmed custody relation counts before it is re-read at decision time.
+    custody_register_url: str = "http://127.0.0.1:8106"
+    custody_register_timeout_seconds: float = 2.0
+    custody_freshness_seconds: int = 900
     # TLS served by the gateway itself (else a TLS proxy in front, see `behind_tls`).
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
@@ -112,6 +117,9 @@ class Settings:
             "audit_checkpoint_seconds": _ranged_float(0.1, 86_400.0),
             "db_pool_size": _ranged_int(1, 200),
             "event_loop": _choice("auto", "uvloop", "asyncio"),
+            "custody_register_url": _http_url,
+            "custody_register_timeout_seconds": _ranged_float(0.05, 60.0),
+            "custody_freshness_seconds": _ranged_int(0, 86_400),
             "tls_cert_file": _existing_file,
             "tls_key_file": _existing_file,
             "tls_client_ca_file": _existing_file,
@@ -185,6 +193,13 @@ def _nonempty(name: str, value: Any) -> str:
 def _url_or_empty(name: str, value: Any) -> str:
     text = str(value).strip().rstrip("/")
     if text and urlsplit(text).scheme not in ("http", "https"):
+        raise SettingsError(name, "must be an http(s) URL")
+    return text
+
+
+def _http_url(name: str, value: Any) -> str:
+    text = str(value).strip().rstrip("/")
+    if urlsplit(text).scheme not in ("http", "https") or not urlsplit(text).netloc:
         raise SettingsError(name, "must be an http(s) URL")
     return text
 

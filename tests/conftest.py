@@ -17,11 +17,13 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
+from custody_support import serve_custody_register, standard_register
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from support import GatewayFixture, make_gateway_fixture, migrate
 
+from adapters.reference.custody_register import CustodyRegister
 from gateway.app import create_app
 from gateway.db import create_engine, dispose
 
@@ -74,10 +76,24 @@ async def gateway(database_url: str, tmp_path: Path) -> GatewayFixture:
 
 
 @pytest.fixture
+def custody_register(gateway: GatewayFixture) -> CustodyRegister:
+    """The reference custody register's facts (a test may change them: a court ends custody)."""
+    return standard_register(gateway.settings.data_dir)
+
+
+@pytest.fixture
+async def custody_server(
+    gateway: GatewayFixture, custody_register: CustodyRegister, aiohttp_server: Any
+) -> TestServer:
+    """The reference custody register on a real socket; the gateway's settings point at it."""
+    return await serve_custody_register(aiohttp_server, gateway, custody_register)
+
+
+@pytest.fixture
 async def client(
-    gateway: GatewayFixture, aiohttp_client: Any
+    gateway: GatewayFixture, custody_server: TestServer, aiohttp_client: Any
 ) -> TestClient[web.Request, web.Application]:
-    """A real HTTP client against a gateway app on a real socket."""
+    """A real HTTP client against a gateway app on a real socket (and its custody register)."""
     app = create_app(gateway.settings)
     test_client: TestClient[web.Request, web.Application] = await aiohttp_client(app)
     return test_client

@@ -40,6 +40,8 @@ CHILD_8 = bsn("0003")
 CHILD_13 = bsn("0004")
 TEEN_17 = bsn("0005")
 OUTSIDER = bsn("0006")  # valid, in no household
+SECOND_PARENT = bsn("0008")  # shares custody of CHILD_6 with MOTHER (register)
+CHILD_6 = bsn("0010")  # not in the standard household
 TODAY = datetime.now(UTC).date()
 
 

@@ -38,6 +38,7 @@ EVENT_TYPES = frozenset(
         "household.export",  # a household member downloaded their data
         "household.registered",  # a regiehouder registered or changed a household
         "household.regiehouder_transferred",  # a regiehouder handed a household over
+        "household.custody_followed",  # custody changed as the custody register says
         "consent.granted",
         "consent.withdrawn",
         "consent.recorded_on_paper",

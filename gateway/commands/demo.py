@@ -16,17 +16,21 @@ import sys
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from adapters.reference.app import create_source_app
+from adapters.reference.custody_register import CustodyRegister, create_custody_register_app
 from adapters.reference.jwks import RemoteJwks
 from adapters.reference.sqlsource import build_reference_database
+from adapters.reference.synthetic import Population
 from gateway import eventloop
 from gateway.app import create_app
 from gateway.appkeys import (
     CASES,
     CONSENTS,
+    CUSTODY,
     HOUSEHOLDS,
     ORGANISATIONS,
     POLICIES,
@@ -93,18 +97,6 @@ async def _demo(settings: Settings, *, serve: bool) -> int:
     try:
         population = demo_population(app[ORGANISATIONS])
         people_file = write_people(population, settings.data_dir)
-        marker = settings.data_dir / "demo" / "seeded"
-        if not marker.exists():
-            await seed_demo(
-                population,
-                app[HOUSEHOLDS],
-                app[CONSENTS],
-                app[PSEUDONYMISER].pseudonym,
-                policy_version=app[POLICIES].version,
-                organisations=app[ORGANISATIONS],
-                cases=app[CASES],
-            )
-            marker.write_text(settings.database_url.split("@")[-1] + "\n")
         base = f"http://{settings.host}:{settings.port}"
         for org in app[ORGANISATIONS]:
             adapter = org.adapter or {}
@@ -126,7 +118,23 @@ async def _demo(settings: Settings, *, serve: bool) -> int:
                 port = int(str(adapter["base_url"]).rsplit(":", 1)[1].split("/")[0])
                 await web.TCPSite(source_runner, "127.0.0.1", port).start()
                 source_runners.append(source_runner)
+        source_runners.append(await _start_custody_register(settings, population, base))
         await web.TCPSite(runner, settings.host, settings.port).start()
+        marker = settings.data_dir / "demo" / "seeded"
+        if not marker.exists():
+            # Through the reference custody register, like any registration (it fetches the
+            # gateway's keys from the JWKS the gateway now serves).
+            await seed_demo(
+                population,
+                app[HOUSEHOLDS],
+                app[CONSENTS],
+                app[PSEUDONYMISER].pseudonym,
+                custody=app[CUSTODY].source,
+                policy_version=app[POLICIES].version,
+                organisations=app[ORGANISATIONS],
+                cases=app[CASES],
+            )
+            marker.write_text(settings.database_url.split("@")[-1] + "\n")
         _print_guide(settings, people_file, scenario_guide(population))
         if serve:
             await _wait_for_signal()
@@ -135,6 +143,22 @@ async def _demo(settings: Settings, *, serve: bool) -> int:
         for source_runner in source_runners:
             await source_runner.cleanup()
         await runner.cleanup()
+
+
+async def _start_custody_register(
+    settings: Settings, population: Population, gateway_base: str
+) -> web.AppRunner:
+    """The reference custody register where `custody_register_url` points (127.0.0.1)."""
+    url = urlsplit(settings.custody_register_url)
+    register = create_custody_register_app(
+        CustodyRegister.from_population(population),
+        RemoteJwks(f"{gateway_base}/.well-known/jwks.json"),
+        settings.audience,
+    )
+    runner = web.AppRunner(register, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", url.port or 80).start()
+    return runner
 
 
 async def _wait_for_signal() -> None:
@@ -162,6 +186,7 @@ Jeugd- en gezinsgateway demo is running.
   Gateway         {base}
   OpenAPI         {base}/api/v1/openapi.json
   JWKS            {base}/.well-known/jwks.json
+  Custody register {settings.custody_register_url} (reference, synthetic)
   Data folder     {settings.data_dir}
   Synthetic people (BSNs are synthetic) {people_file}
 

@@ -68,7 +68,9 @@ class SubjectRecord(Protocol):
 
 
 class SubjectReader(Protocol):
-    async def read(self, pseudonym: str, at: datetime) -> SubjectRecord: ...
+    async def read(self, pseudonym: str, at: datetime, bsn: str | None = None) -> SubjectRecord:
+        """The subject at `at`; with `bsn`, stale custody can be re-read from the register."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,7 @@ async def run_exchange(
 ) -> ExchangeResult:
     now = deps.clock()
     engine = deps.engine()
-    record = await deps.subjects.read(deps.pseudonymise(request.bsn), now)
+    record = await deps.subjects.read(deps.pseudonymise(request.bsn), now, request.bsn)
     subject = record.info
     # A case reference counts only as the requester's open case covering this subject.
     case_id = (

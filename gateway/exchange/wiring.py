@@ -2,7 +2,8 @@
 
 `StoreSubjectReader` reads the subject's household, custody and live consents
 from the consent store in one read per exchange (no cache: a withdrawal counts
-on the very next request),
+on the very next request), custody re-read from the custody register only when
+it is older than its freshness (`gateway.custody.CustodyFreshness`),
 `AuditAccessLog` appends to the hash-chained audit log, and `build_adapters`
 turns each organisation's adapter settings into a `SourceAdapter`.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
@@ -25,6 +26,7 @@ from consent import RequesterRef, SourceRef, SqlConsentStore, SubjectState
 from gateway.appkeys import (
     AUDIT,
     CONSENTS,
+    CUSTODY,
     EXCHANGE_DEPS,
     HTTP_SESSION,
     KEYS,
@@ -42,6 +44,9 @@ from gateway.exchange.pipeline import ConsentView, ExchangeDeps, ExchangeMeta, S
 from gateway.keys import KeyStore
 from gateway.organisations import Organisation, OrganisationRegistry
 
+if TYPE_CHECKING:
+    from gateway.custody import CustodyFreshness  # it builds on this module's token factory
+
 __all__ = [
     "AuditAccessLog",
     "StoreSubjectReader",
@@ -54,13 +59,16 @@ SOURCE_TOKEN_SECONDS = 60
 
 
 class StoreSubjectReader:
-    """The subject's registry entry and consents, from the consent store's single read."""
+    """The subject's registry entry and consents, from the consent store's single read;
+    custody holders only as the custody register confirms them (`CustodyFreshness`)."""
 
-    def __init__(self, consents: SqlConsentStore) -> None:
+    def __init__(self, consents: SqlConsentStore, custody: CustodyFreshness) -> None:
         self._consents = consents
+        self._custody = custody
 
-    async def read(self, pseudonym: str, at: datetime) -> SubjectRecord:
-        return _StoreSubject(self._consents, await self._consents.subject_state(pseudonym, at))
+    async def read(self, pseudonym: str, at: datetime, bsn: str | None = None) -> SubjectRecord:
+        state = await self._consents.subject_state(pseudonym, at)
+        return _StoreSubject(self._consents, await self._custody.current(state, bsn))
 
 
 class _StoreSubject:
@@ -217,7 +225,7 @@ async def exchange_context(app: web.Application) -> AsyncIterator[None]:
         organisations={org.id: org for org in app[ORGANISATIONS]},
         adapters=adapters,
         pseudonymise=app[PSEUDONYMISER].pseudonym,
-        subjects=StoreSubjectReader(app[CONSENTS]),
+        subjects=StoreSubjectReader(app[CONSENTS], app[CUSTODY]),
         access_log=AuditAccessLog(app[AUDIT]),
         deadline_seconds=settings.exchange_deadline_seconds,
         age_rules=app[CONSENTS].rules,

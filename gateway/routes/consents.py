@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from consent import Actor, ConsentRecord, NewConsent
-from gateway.appkeys import AUTHENTICATOR, CONSENTS, POLICIES
+from gateway.appkeys import AUTHENTICATOR, CONSENTS, CUSTODY, POLICIES
 from gateway.bodies import json_response, read_json_object
 from gateway.consent_http import (
     audit,
@@ -79,6 +79,13 @@ async def record_consent(request: web.Request) -> web.Response:
     ):
         raise NotFound("Not found")
     with consent_errors():
+        if given_by != subject:
+            # Someone acting for the subject: only a custody holder the register stands
+            # behind now (a stale relation is re-read; register down means 503).
+            custody = request.app[CUSTODY]
+            state = await request.app[CONSENTS].subject_state(subject, now)
+            if custody.is_stale(state):
+                await custody.reconfirm(str(bsn_of(body, "subject")), subject, now)
         record = await request.app[CONSENTS].record(
             NewConsent(
                 subject=subject,

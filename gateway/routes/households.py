@@ -5,16 +5,23 @@ A person's regiehouder is not self-assigned: registering or adding a person who 
 current member of another organisation's household is refused (409
 `regiehouder_exists`) until that regiehouder hands its household over (`transfer`).
 Every write commits with its audit entry in one transaction, or not at all.
+
+Nothing about people is taken on the caller's word: every member's birth date and
+every custody relation is checked against the custody register before anything is
+written (422 `person_not_confirmed` / `custody_not_confirmed`; register down: 503
+`custody_register_unavailable`), and each relation is stored with when it was confirmed.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
-from consent import Actor, AuditStep, Household, NewMember
-from gateway.appkeys import AUTHENTICATOR, HOUSEHOLDS, ORGANISATIONS
+from consent import Actor, AuditStep, Household, NewMember, confirm_claims
+from consent.households import check_household
+from gateway.appkeys import AUTHENTICATOR, CUSTODY, HOUSEHOLDS, ORGANISATIONS
 from gateway.bodies import json_response, read_json_object
 from gateway.consent_http import (
     HOUSEHOLD_CATEGORY,
@@ -29,7 +36,13 @@ from gateway.consent_http import (
     pseudonym,
     string,
 )
-from gateway.errors import NotFound, NotRegiehouder, UnknownOrganisation, ValidationFailed
+from gateway.errors import (
+    CustodyNotConfirmed,
+    NotFound,
+    NotRegiehouder,
+    UnknownOrganisation,
+    ValidationFailed,
+)
 from gateway.org_auth import Principal
 
 __all__ = ["OPENAPI", "setup"]
@@ -73,14 +86,22 @@ def _contact(
     return organisation, string(contact, "professional", limit=128)
 
 
-def _member(request: web.Request, raw: Any) -> NewMember:
+def _member(request: web.Request, raw: Any) -> tuple[str, NewMember]:
+    """The member's (checked) BSN, to ask the register, and the member to store."""
     if not isinstance(raw, dict):
         raise ValidationFailed("each member must be an object with bsn, birth_date and role")
-    return NewMember(
+    member = NewMember(
         person=pseudonym(request, raw.get("bsn")),
         birth_date=birth_date(raw.get("birth_date")),
         role=string(raw, "role", limit=32),
     )
+    return str(raw["bsn"]), member
+
+
+def _bsn(request: web.Request, body: dict[str, Any], name: str) -> tuple[str, str]:
+    """A BSN named in the body (`invalid_bsn` unless it passes) and its pseudonym."""
+    value = bsn_of(body, name)
+    return str(value), pseudonym(request, value)
 
 
 async def register(request: web.Request) -> web.Response:
@@ -89,25 +110,40 @@ async def register(request: web.Request) -> web.Response:
     members_raw = body.get("members")
     if not isinstance(members_raw, list) or not 0 < len(members_raw) <= 30:
         raise ValidationFailed("`members` must be a list of 1 to 30 members")
-    members = [_member(request, m) for m in members_raw]
+    claimed = [_member(request, m) for m in members_raw]
     custody_raw = body.get("custody", [])
     if not isinstance(custody_raw, list) or not all(isinstance(c, dict) for c in custody_raw):
         raise ValidationFailed("`custody` must be a list of {parent, child} objects")
-    pairs = [
-        (pseudonym(request, bsn_of(c, "parent")), pseudonym(request, bsn_of(c, "child")))
-        for c in custody_raw
-    ]
+    pairs = [(_bsn(request, c, "parent"), _bsn(request, c, "child")) for c in custody_raw]
     organisation, professional = _contact(request, body, principal)
     with consent_errors():
+        now = datetime.now(UTC)
+        check_household([member for _, member in claimed], [(p[1], c[1]) for p, c in pairs], now)
+        # The register decides who these people are and who holds custody; nothing before.
+        known = await confirm_claims(
+            request.app[CUSTODY].source,
+            [(bsn, member.birth_date) for bsn, member in claimed],
+            [(parent[0], child[0]) for parent, child in pairs],
+        )
+        # Every holder the register names counts (the claims are a subset, just checked):
+        # leaving a parent with custody out gives nobody more say over the child.
+        relations = sorted(
+            {
+                (pseudonym(request, holder), member.person)
+                for bsn, member in claimed
+                for holder in known[bsn].custody_holders
+            }
+        )
         household = await request.app[HOUSEHOLDS].register(
             regiehouder=principal.organisation.id,
-            members=members,
-            custody_pairs=pairs,
+            members=[member for _, member in claimed],
+            custody_pairs=relations,
             contact_organisation=organisation,
             contact_professional=professional,
             actor=_actor(principal),
             region=principal.organisation.region,
             audit=_household_audit(request, principal, "registered"),
+            custody_confirmed_at=now,
         )
     return json_response(household_json(household), status=201)
 
@@ -158,22 +194,53 @@ async def change(request: web.Request) -> web.Response:
     at = optional_datetime(body, "at")
     actor = _actor(principal)
     step = _household_audit(request, principal, str(kind))
+    source = request.app[CUSTODY].source
     with consent_errors():
         if kind == "member_joined":
-            member = _member(request, body.get("member"))
+            bsn, member = _member(request, body.get("member"))
+            known = await confirm_claims(source, [(bsn, member.birth_date)], [])
             updated = await store.member_joined(
-                household.id, member, actor=actor, at=at, audit=step
+                household.id,
+                member,
+                actor=actor,
+                at=at,
+                custody_holders=[pseudonym(request, h) for h in known[bsn].custody_holders],
+                confirmed_at=datetime.now(UTC),
+                audit=step,
             )
         elif kind == "member_moved_out":
             person = pseudonym(request, bsn_of(body, "member"))
             updated = await store.member_moved_out(
                 household.id, person, actor=actor, at=at, audit=step
             )
-        elif kind in ("custody_granted", "custody_ended"):
-            parent = pseudonym(request, bsn_of(body, "parent"))
-            child = pseudonym(request, bsn_of(body, "child"))
-            method = store.custody_granted if kind == "custody_granted" else store.custody_ended
-            updated = await method(household.id, parent, child, actor=actor, at=at, audit=step)
+        elif kind == "custody_granted":
+            (parent_bsn, parent), (child_bsn, child) = (
+                _bsn(request, body, "parent"),
+                _bsn(request, body, "child"),
+            )
+            await confirm_claims(source, [], [(parent_bsn, child_bsn)])
+            updated = await store.custody_granted(
+                household.id,
+                parent,
+                child,
+                actor=actor,
+                at=at,
+                confirmed_at=datetime.now(UTC),
+                audit=step,
+            )
+        elif kind == "custody_ended":
+            (parent_bsn, parent), (child_bsn, child) = (
+                _bsn(request, body, "parent"),
+                _bsn(request, body, "child"),
+            )
+            # Ending a holder's custody changes who decides for the child: only as the
+            # register says (a relation it still records stays).
+            found = (await source.persons([child_bsn])).get(child_bsn)
+            if found is not None and parent_bsn in found.custody_holders:
+                raise CustodyNotConfirmed("The custody register still records this custody")
+            updated = await store.custody_ended(
+                household.id, parent, child, actor=actor, at=at, audit=step
+            )
         else:
             organisation, professional = _contact(request, body, principal)
             updated = await store.contact_changed(
@@ -299,6 +366,11 @@ HOUSEHOLD_SCHEMA: dict[str, Any] = {
                 "properties": {
                     "parent": {"type": "string"},
                     "child": {"type": "string"},
+                    "confirmed_at": {
+                        "type": ["string", "null"],
+                        "format": "date-time",
+                        "description": "When the custody register last confirmed it",
+                    },
                     **_PERIOD,
                 },
             },
@@ -352,6 +424,7 @@ OPENAPI: dict[str, dict[str, Any]] = {
                 "401": _PROBLEM,
                 "409": _PROBLEM,
                 "415": _PROBLEM,
+                "422": _PROBLEM,
                 "503": _PROBLEM,
             },
         }
@@ -414,6 +487,7 @@ OPENAPI: dict[str, dict[str, Any]] = {
                 "403": _PROBLEM,
                 "404": _PROBLEM,
                 "409": _PROBLEM,
+                "422": _PROBLEM,
                 "503": _PROBLEM,
             },
         }

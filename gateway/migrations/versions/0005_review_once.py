@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003_audit"  # the lead re-chains at merge time
+down_revision = "0004"  # 0004_custody_confirmation
 branch_labels = None
 depends_on = None
 

@@ -5,18 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from consent_support import (
+    CHILD_6,
     CHILD_8,
     FATHER,
     MOTHER,
     OUTSIDER,
+    SECOND_PARENT,
     Client,
     assert_problem,
     consent_body,
     count_rows,
     household_body,
+    years_ago,
 )
 from support import GatewayFixture
 
+from adapters.reference.custody_register import CustodyRegister
 from gateway.appkeys import PSEUDONYMISER
 
 WIJKTEAM, VT, GI = "wijkteam-utrecht", "veilig-thuis-utrecht", "gi-jeugdbescherming-demo"
@@ -67,24 +71,30 @@ async def test_permitted_purpose_with_everyones_consent_may_read(
 ) -> None:
     """VT is regiehouder; the wijkteam's rule for support_planning needs consent."""
     body = household_body()
-    body["members"] = body["members"][:3]  # mother, father, child of 8
-    body["custody"] = [{"parent": MOTHER, "child": CHILD_8}, {"parent": FATHER, "child": CHILD_8}]
+    # The mother, the second parent (both with custody, as the register says), the child of 6.
+    second = {"bsn": SECOND_PARENT, "birth_date": years_ago(41), "role": "parent"}
+    child = {"bsn": CHILD_6, "birth_date": years_ago(6), "role": "child"}
+    body["members"] = [body["members"][0], second, child]
+    body["custody"] = [
+        {"parent": MOTHER, "child": CHILD_6},
+        {"parent": SECOND_PARENT, "child": CHILD_6},
+    ]
     created = await client.post("/api/v1/households", json=body, headers=gateway.auth(VT))
     assert created.status == 201
     path = f"/api/v1/households/{(await created.json())['id']}?purpose=support_planning"
     await assert_problem(await client.get(path, headers=gateway.auth(WIJKTEAM)), 404, "not_found")
-    for subject, given_by in ((MOTHER, MOTHER), (FATHER, FATHER), (CHILD_8, MOTHER)):
+    for subject, given_by in ((MOTHER, MOTHER), (SECOND_PARENT, SECOND_PARENT), (CHILD_6, MOTHER)):
         response = await client.post(
             "/api/v1/consents",
             json=consent_body(subject, given_by={"bsn": given_by}),
             headers=gateway.auth(VT),
         )
         assert response.status == 201, await response.text()
-    # The child of 8 needs both parents with custody: the father is still missing.
+    # The child of 6 needs both parents with custody: the second parent is still missing.
     await assert_problem(await client.get(path, headers=gateway.auth(WIJKTEAM)), 404, "not_found")
     response = await client.post(
         "/api/v1/consents",
-        json=consent_body(CHILD_8, given_by={"bsn": FATHER}),
+        json=consent_body(CHILD_6, given_by={"bsn": SECOND_PARENT}),
         headers=gateway.auth(VT),
     )
     assert response.status == 201
@@ -94,7 +104,10 @@ async def test_permitted_purpose_with_everyones_consent_may_read(
 
 
 async def test_changes_are_recorded_with_history(
-    client: Client, gateway: GatewayFixture, household: dict[str, Any]
+    client: Client,
+    gateway: GatewayFixture,
+    household: dict[str, Any],
+    custody_register: CustodyRegister,
 ) -> None:
     pseudonymise = client.app[PSEUDONYMISER].pseudonym
     path = f"/api/v1/households/{household['id']}/changes"
@@ -103,12 +116,14 @@ async def test_changes_are_recorded_with_history(
         path, json={"change": "member_moved_out", "member": FATHER}, headers=auth(WIJKTEAM)
     )
     assert moved.status == 200
+    custody_register.end_custody(MOTHER, CHILD_8)  # the court ends it; the register says so
     ended = await client.post(
         path,
         json={"change": "custody_ended", "parent": MOTHER, "child": CHILD_8},
         headers=auth(WIJKTEAM),
     )
     assert ended.status == 200
+    custody_register.grant_custody(MOTHER, CHILD_8)  # and restores it later
     granted = await client.post(
         path,
         json={"change": "custody_granted", "parent": {"bsn": MOTHER}, "child": CHILD_8},

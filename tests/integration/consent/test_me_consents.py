@@ -11,7 +11,8 @@ from aiohttp import web
 from consent_support import CHILD_8, FATHER, MOTHER, TEEN_17, Client, assert_problem, consent_body
 from support import GatewayFixture
 
-from gateway.appkeys import CONSENTS, HOUSEHOLD_SESSIONS, PSEUDONYMISER
+from consent import Actor
+from gateway.appkeys import CONSENTS, HOUSEHOLD_SESSIONS, HOUSEHOLDS, PSEUDONYMISER
 from gateway.sessions import COOKIE_NAME, set_session_cookie
 
 pytestmark = pytest.mark.usefixtures("household")
@@ -166,3 +167,25 @@ def test_session_cookie_is_http_only_strict_and_secure_behind_tls(gateway: Gatew
     plain = web.Response()
     set_session_cookie(plain, "tok", gateway.settings)
     assert not plain.cookies[COOKIE_NAME]["secure"]
+
+
+async def test_an_asserted_custody_relation_gives_no_portal_power_over_the_child(
+    client: Client, household: dict[str, Any]
+) -> None:
+    """A relation in the table that the custody register never confirmed (written around
+    it, as before the register existed): the father's portal neither lists the child nor
+    may act for it."""
+    ps = client.app[PSEUDONYMISER].pseudonym
+    child = ps(CHILD_8)
+    await client.app[HOUSEHOLDS].custody_granted(
+        household["id"],
+        ps(FATHER),
+        child,
+        actor=Actor("professional", organisation="wijkteam-utrecht", professional="p-1"),
+    )
+    headers = await login(client, household, FATHER)
+    response = await client.post(
+        "/api/v1/me/consents", json={**SCOPE, "subject": child}, headers=headers
+    )
+    await assert_problem(response, 403, "no_custody")
+    assert await client.app[CONSENTS].for_subject(child) == []

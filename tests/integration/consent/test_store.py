@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from consent_support import GI_REF as GI
 from consent_support import MOTHER, PROFESSIONAL, T0, Client, consent_body, household_body
 from consent_support import SUPPORT_PLANNING_SCOPE as SCOPE
@@ -64,6 +65,7 @@ async def test_age_rules_apply_at_decision_time(gateway: GatewayFixture) -> None
             contact_professional="p-1",
             actor=PROFESSIONAL,
             at=T0 - timedelta(days=1),
+            custody_confirmed_at=T0 - timedelta(days=1),  # the register confirmed both
         )
         for parent in ("ps_mum", "ps_dad"):
             await store.record(new_consent("ps_kid", parent), at=T0)
@@ -169,6 +171,7 @@ async def test_expiry_is_recorded_as_an_event(gateway: GatewayFixture) -> None:
         await engine.dispose()
 
 
+@pytest.mark.usefixtures("custody_server")
 async def test_withdrawal_is_honoured_at_once_by_another_instance(
     gateway: GatewayFixture, aiohttp_client: Any
 ) -> None:

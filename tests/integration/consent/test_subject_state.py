@@ -82,6 +82,7 @@ async def register_family(stores: Stores, *, at: datetime = T0) -> str:
         contact_professional="p-1",
         actor=PROFESSIONAL,
         at=at,
+        custody_confirmed_at=at,  # the custody register confirmed both (its own tests: below)
     )
     return household.id
 
@@ -170,7 +171,7 @@ async def test_custody_ended_or_granted_later_is_judged_at_the_moment(stores: St
     )
     granted = T0 + timedelta(days=20)
     await stores.homes.custody_granted(
-        household_id, "ps_foster", "ps_kid", actor=PROFESSIONAL, at=granted
+        household_id, "ps_foster", "ps_kid", actor=PROFESSIONAL, at=granted, confirmed_at=granted
     )
     holders = [
         (await stores.consents.subject_state("ps_kid", at)).custody_holders

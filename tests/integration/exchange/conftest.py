@@ -1,4 +1,5 @@
-"""A whole deployment for exchange tests: reference sources on real sockets, seeded households."""
+"""A whole deployment for exchange tests: reference sources and the reference custody
+register on real sockets, households seeded through the register."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from gateway.app import create_app
 from gateway.appkeys import (
     CASES,
     CONSENTS,
+    CUSTODY,
     HOUSEHOLDS,
     KEYS,
     ORGANISATIONS,
@@ -50,6 +52,7 @@ def _write_config(target: Path, ports: dict[str, str]) -> None:
 @pytest.fixture
 async def deployment(
     gateway: GatewayFixture,
+    custody_server: TestServer,
     tmp_path: Path,
     aiohttp_server: Any,
     aiohttp_client: Any,
@@ -103,6 +106,7 @@ async def deployment(
         app[HOUSEHOLDS],
         app[CONSENTS],
         app[PSEUDONYMISER].pseudonym,
+        custody=app[CUSTODY].source,
         policy_version=app[POLICIES].version,
         organisations=app[ORGANISATIONS],
         cases=app[CASES],

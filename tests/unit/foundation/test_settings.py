@@ -37,6 +37,9 @@ def test_environment_wins_over_config_file(tmp_path: Path) -> None:
         ("GATEWAY_LOG_FORMAT", "xml", "one of"),
         ("GATEWAY_TOKEN_MAX_LIFETIME_SECONDS", "3600", "between 30 and 300"),
         ("GATEWAY_PUBLIC_URL", "ftp://x", "http(s) URL"),
+        ("GATEWAY_CUSTODY_REGISTER_URL", "register.local", "http(s) URL"),
+        ("GATEWAY_CUSTODY_FRESHNESS_SECONDS", "-1", "between 0 and 86400"),
+        ("GATEWAY_CUSTODY_REGISTER_TIMEOUT_SECONDS", "0", "between 0.05 and 60.0"),
     ],
 )
 def test_bad_value_names_the_setting(tmp_path: Path, name: str, value: str, fragment: str) -> None:
@@ -44,6 +47,21 @@ def test_bad_value_names_the_setting(tmp_path: Path, name: str, value: str, frag
         Settings.load({name: value}, config_dir=tmp_path)
     assert info.value.name == name
     assert fragment in str(info.value)
+
+
+def test_custody_register_defaults_to_the_demo_register_and_reads_the_config_file(
+    tmp_path: Path,
+) -> None:
+    defaults = Settings.load({}, config_dir=tmp_path)
+    assert defaults.custody_register_url == "http://127.0.0.1:8106"
+    assert defaults.custody_freshness_seconds == 900
+    (tmp_path / "gateway.toml").write_text(
+        '[gateway]\ncustody_register_url = "https://gezag.example.nl/"\n'
+        "custody_freshness_seconds = 300\n"
+    )
+    configured = Settings.load({}, config_dir=tmp_path)
+    assert configured.custody_register_url == "https://gezag.example.nl"
+    assert configured.custody_freshness_seconds == 300
 
 
 def test_unknown_key_in_config_file_is_refused(tmp_path: Path) -> None:
