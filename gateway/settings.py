@@ -46,6 +46,9 @@ class Settings:
     audit_checkpoint_seconds: float = 60.0
     db_pool_size: int = 20
     event_loop: str = "auto"  # auto (uvloop if installed) | uvloop | asyncio
+    # A connection that has not sent a whole request head within this many seconds
+    # (from connect or from the previous answer) is closed (slow clients, slowloris).
+    header_timeout_seconds: float = 10.0
     # TLS served by the gateway itself (else a TLS proxy in front, see `behind_tls`).
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
@@ -112,6 +115,7 @@ class Settings:
             "audit_checkpoint_seconds": _ranged_float(0.1, 86_400.0),
             "db_pool_size": _ranged_int(1, 200),
             "event_loop": _choice("auto", "uvloop", "asyncio"),
+            "header_timeout_seconds": _ranged_float(0.5, 300.0),
             "tls_cert_file": _existing_file,
             "tls_key_file": _existing_file,
             "tls_client_ca_file": _existing_file,

@@ -5,12 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from aiohttp import web
-
 from gateway.app import create_app
 from gateway.commands._common import add_settings_options, load_settings
 from gateway.errors import SettingsError
-from gateway.eventloop import loop_factory
+from gateway.http_server import serve
 from gateway.tls import server_context
 
 __all__ = ["register"]
@@ -31,16 +29,17 @@ def run(args: argparse.Namespace) -> int:
     try:
         ssl_context = server_context(settings)
         app = create_app(settings)
-        web.run_app(
+        serve(
             app,
+            settings,
             host=args.host or settings.host,
             port=args.port or settings.port,
-            access_log=None,
-            print=lambda text: print(text, file=sys.stderr),
-            loop=loop_factory(settings.event_loop)(),
             ssl_context=ssl_context,
         )
     except SettingsError as exc:
         print(f"gateway: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # e.g. the port is taken; no traceback
+        print(f"gateway: cannot serve: {exc.strerror or type(exc).__name__}", file=sys.stderr)
+        return 1
     return 0
