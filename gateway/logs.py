@@ -105,6 +105,14 @@ def foreign_record(
     return event_dict
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]  # generic in stubs only
+    """Writes to whatever `sys.stderr` is when a record arrives (tests swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def configure_logging(log_format: str = "auto", level: str = "info") -> None:
     """structlog and the stdlib root logger: one chain, one renderer, on stderr."""
     console = log_format == "console" or (log_format == "auto" and sys.stderr.isatty())
@@ -123,7 +131,7 @@ def configure_logging(log_format: str = "auto", level: str = "info") -> None:
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=False,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[*shared, foreign_record],
