@@ -69,6 +69,7 @@ __all__ = [
     "optional_datetime",
     "parse_scope",
     "pseudonym",
+    "query_purpose",
     "receipt_json",
     "string",
     "visible_household_of",
@@ -110,6 +111,16 @@ def string(body: Mapping[str, Any], name: str, *, required: bool = True, limit: 
             "without control characters"
         )
     return value.strip()
+
+
+def query_purpose(request: web.Request) -> str | None:
+    """The `purpose` query parameter: None when absent or empty, else a purpose of the
+    vocabulary (400 `unknown_purpose`). Checked before anything is decided or logged:
+    the audit log takes codes only, so free text there would be a 500."""
+    value = request.query.get("purpose") or None
+    if value is not None and value not in request.app[VOCABULARY].purposes:
+        raise UnknownPurpose("`purpose` is not a known purpose")
+    return value
 
 
 def pseudonym(request: web.Request, value: Any) -> str:

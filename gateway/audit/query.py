@@ -165,7 +165,8 @@ def parse_filters(
     if event_type is not None and event_type not in EVENT_TYPES:
         raise InvalidFilter("`event_type` is not in the event catalogue")
     purpose = params.get("purpose")
-    if purpose is not None and not (0 < len(purpose) <= 100 and purpose.replace("_", "").isalnum()):
+    code = purpose.replace("_", "") if purpose is not None else ""
+    if purpose is not None and not (0 < len(purpose) <= 100 and code.isascii() and code.isalnum()):
         raise InvalidFilter("`purpose` must be a purpose code")
     subject = None
     if "bsn" in params:

@@ -20,6 +20,7 @@ from gateway.consent_http import (
     may_see_household,
     optional_datetime,
     pseudonym,
+    query_purpose,
     string,
 )
 from gateway.errors import NotFound, NotRegiehouder, UnknownOrganisation, ValidationFailed
@@ -93,7 +94,7 @@ async def register(request: web.Request) -> web.Response:
 
 async def read(request: web.Request) -> web.Response:
     principal = await request.app[AUTHENTICATOR].authenticate_request(request)
-    purpose = request.query.get("purpose") or None
+    purpose = query_purpose(request)
     case_reference = bool(request.query.get("case_reference"))
     with consent_errors():
         household = await request.app[HOUSEHOLDS].get(request.match_info["household_id"])
@@ -129,7 +130,7 @@ async def change(request: web.Request) -> web.Response:
     with consent_errors():
         household = await store.get(request.match_info["household_id"])
     if household.regiehouder != principal.organisation.id:
-        purpose = request.query.get("purpose")
+        purpose = query_purpose(request)
         if (await may_see_household(request, principal, household, purpose)).allowed:
             raise NotRegiehouder("Only the household's regiehouder may change it")
         raise NotFound("Not found")

@@ -146,6 +146,13 @@ def test_protocol_errors_are_problems_and_the_log_holds_only_safe_json(served: S
     )
     _assert_problem(served.raw(nul_header), 400, secrets)
 
+    # Bytes that are not UTF-8 in a header the gateway reads: refused by the input guard.
+    undecodable = (
+        b"GET /api/v1/consents?subject=" + SYNTHETIC_BSN.encode() + b" HTTP/1.1\r\nHost: x\r\n"
+        b"Authorization: Bearer \xff\xfe" + token.encode() + b"\r\nConnection: close\r\n\r\n"
+    )
+    _assert_problem(served.raw(undecodable), 400, [token[:40], token[40:80]])
+
     # An answer from the app itself: the same Server header, and a 405 names what is allowed.
     status_line, headers, _ = _head_and_body(
         served.raw(b"DELETE /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")

@@ -231,3 +231,19 @@ async def test_every_answer_names_the_server_without_versions(
         await client.delete("/healthz"),
     ):
         assert response.headers["Server"] == "jeugd-gateway"
+
+
+@pytest.mark.parametrize("purpose", [":", "x y", "Ä", "a" * 200, "support planning"])
+async def test_a_purpose_that_is_not_in_the_vocabulary_is_400_even_for_the_regiehouder(
+    client: Client, gateway: GatewayFixture, household: dict[str, Any], purpose: str
+) -> None:
+    # Seen by the route fuzzer: the regiehouder needs no purpose, so a free-text one went
+    # unchecked into the audit entry, which takes codes only: a 500.
+    for path in (
+        f"/api/v1/households/{household['id']}",
+        "/api/v1/consents",
+    ):
+        response = await client.get(
+            path, params={"purpose": purpose, "subject": MOTHER}, headers=gateway.auth(WIJKTEAM)
+        )
+        await assert_problem(response, 400, "unknown_purpose")
