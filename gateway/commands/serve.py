@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
+
+import structlog
 
 from gateway.app import create_app
 from gateway.commands._common import add_settings_options, load_settings
@@ -12,6 +13,8 @@ from gateway.http_server import serve
 from gateway.tls import server_context
 
 __all__ = ["register"]
+
+log = structlog.get_logger("gateway.serve")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,10 +39,13 @@ def run(args: argparse.Namespace) -> int:
             port=args.port or settings.port,
             ssl_context=ssl_context,
         )
-    except SettingsError as exc:
-        print(f"gateway: {exc}", file=sys.stderr)
+    except SettingsError as exc:  # names a setting and why; no personal data
+        log.error("startup_failed", setting=exc.name, error=f"gateway: {exc}")
         return 2
-    except OSError as exc:  # e.g. the port is taken; no traceback
-        print(f"gateway: cannot serve: {exc.strerror or type(exc).__name__}", file=sys.stderr)
+    except OSError as exc:  # e.g. the port is taken
+        log.error("serve_failed", error_type=type(exc).__name__, error=exc.strerror)
+        return 1
+    except Exception as exc:  # a bug: one log line in the chosen format, no traceback
+        log.error("serve_failed", error_type=type(exc).__name__)
         return 1
     return 0
