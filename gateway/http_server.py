@@ -7,10 +7,11 @@ with a traceback that quotes them too. `GatewayRequestHandler.handle_error`
 answers instead with RFC 9457 problem+json that names only the status, logs only
 the error's class, and sends the same `Server` header as every other answer.
 
-A connection that has not sent a complete request head within
-`header_timeout_seconds` (from connect, or from the end of the previous answer)
-is closed: aiohttp's keep-alive check does exactly that for a handler that waits
-for a message, so the keep-alive timeout is that setting (slowloris).
+A request head (request line and headers) must arrive whole within
+`header_timeout_seconds` of its first byte, or the connection is closed
+(slowloris: a client that sends half a request line, or drips headers, holds a
+connection for ever otherwise). Idle keep-alive connections are closed by
+aiohttp's own keep-alive timer, later; a body being read is not timed here.
 
 `GatewayRunner` is `web.AppRunner` with this handler; `gateway serve` and the demo
 use it. (aiohttp has no public hook for the handler class: `_make_server` is
@@ -48,10 +49,13 @@ __all__ = ["GatewayRequestHandler", "GatewayRunner", "handler_args", "serve"]
 log = structlog.get_logger("gateway.http")
 
 
+KEEPALIVE_SECONDS = 75.0  # longer than a load balancer's usual idle timeout (60 s)
+
+
 def handler_args(settings: Settings) -> dict[str, Any]:
     """The protocol limits every gateway server runs with (aiohttp's defaults, named)."""
     return {
-        "keepalive_timeout": settings.header_timeout_seconds,
+        "keepalive_timeout": KEEPALIVE_SECONDS,
         "max_line_size": 8190,
         "max_field_size": 8190,
         "max_headers": 100,
@@ -70,7 +74,41 @@ def _protocol_error(status: int) -> GatewayError:
 
 
 class GatewayRequestHandler(RequestHandler):
-    """aiohttp's connection handler, with errors that never echo request bytes."""
+    """aiohttp's connection handler, with errors that never echo request bytes and a
+    deadline for each request head."""
+
+    def __init__(self, manager: Server, *, header_timeout: float, **kwargs: Any) -> None:
+        super().__init__(manager, **kwargs)
+        self._header_timeout = header_timeout
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._heads_at_start = 0
+
+    def data_received(self, data: bytes) -> None:
+        waiting = not self._request_in_progress
+        if data and waiting and self._head_timer is None and not self._force_close:
+            self._heads_at_start = self._request_count
+            self._head_timer = self._loop.call_later(self._header_timeout, self._head_too_slow)
+        super().data_received(data)
+        if self._head_timer is not None and self._request_count != self._heads_at_start:
+            self._head_timer.cancel()  # a whole head arrived (or a parse error, answered)
+            self._head_timer = None
+
+    def _head_too_slow(self) -> None:
+        self._head_timer = None
+        waiting = self._waiter is not None and not self._waiter.done()
+        if (
+            waiting
+            and not self._request_in_progress
+            and self._request_count == self._heads_at_start
+        ):
+            log.info("header_timeout", error_type="HeaderTimeout")
+            self.force_close()
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+        super().connection_lost(exc)
 
     def handle_error(
         self,
@@ -98,8 +136,20 @@ class GatewayRequestHandler(RequestHandler):
 
 
 class _GatewayServer(Server):
+    def __init__(self, plain: Server, header_timeout: float) -> None:
+        super().__init__(
+            plain.request_handler,
+            request_factory=plain.request_factory,
+            handler_cancellation=plain.handler_cancellation,
+            loop=asyncio.get_running_loop(),
+            **plain._kwargs,
+        )
+        self.header_timeout = header_timeout
+
     def __call__(self) -> RequestHandler:
-        return GatewayRequestHandler(self, loop=self._loop, **self._kwargs)
+        return GatewayRequestHandler(
+            self, loop=self._loop, header_timeout=self.header_timeout, **self._kwargs
+        )
 
 
 class GatewayRunner(web.AppRunner):
@@ -107,16 +157,10 @@ class GatewayRunner(web.AppRunner):
 
     def __init__(self, app: web.Application, settings: Settings, **kwargs: Any) -> None:
         super().__init__(app, **{**handler_args(settings), **kwargs})
+        self._header_timeout = settings.header_timeout_seconds
 
     async def _make_server(self) -> Server:
-        plain = await super()._make_server()
-        return _GatewayServer(
-            plain.request_handler,
-            request_factory=plain.request_factory,
-            handler_cancellation=plain.handler_cancellation,
-            loop=asyncio.get_running_loop(),
-            **plain._kwargs,
-        )
+        return _GatewayServer(await super()._make_server(), self._header_timeout)
 
 
 async def _serve(

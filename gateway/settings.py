@@ -46,8 +46,8 @@ class Settings:
     audit_checkpoint_seconds: float = 60.0
     db_pool_size: int = 20
     event_loop: str = "auto"  # auto (uvloop if installed) | uvloop | asyncio
-    # A connection that has not sent a whole request head within this many seconds
-    # (from connect or from the previous answer) is closed (slow clients, slowloris).
+    # A request head (request line and headers) must arrive whole within this many
+    # seconds of its first byte, or the connection is closed (slowloris).
     header_timeout_seconds: float = 10.0
     # TLS served by the gateway itself (else a TLS proxy in front, see `behind_tls`).
     tls_cert_file: Path | None = None

@@ -203,3 +203,26 @@ def test_a_client_dripping_headers_is_closed_too(served: Served) -> None:
                 pass
         assert closed
         assert time.monotonic() - started < HEADER_TIMEOUT + 4.0
+
+
+def _read_answer(sock: socket.socket) -> bytes:
+    """One whole answer from a kept-alive connection (head, then Content-Length bytes)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, "closed before an answer"
+        data += chunk
+    _, headers, body = _head_and_body(data)
+    while len(body) < int(headers["content-length"]):
+        body += sock.recv(65536)
+    return data
+
+
+def test_an_idle_kept_alive_connection_outlives_the_header_timeout(served: Served) -> None:
+    request = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", served.port), timeout=10) as sock:
+        sock.sendall(request)
+        assert b" 200 " in _read_answer(sock)
+        time.sleep(HEADER_TIMEOUT + 1.0)  # idle, between requests: not a slow head
+        sock.sendall(request)
+        assert b" 200 " in _read_answer(sock)
