@@ -138,7 +138,9 @@ async def test_source_fetch_reports_outcome_and_records(
     assert events["ok"]["outcome"] == "ok" and events["ok"]["records"] == 2
     assert events["down"]["outcome"] == "unavailable"
     assert events["down"]["reason"] == "connection_error"
-    assert "_dropped" not in events["ok"] and "_dropped" not in events["down"]
+    for event in events.values():  # every field docs/adapters.md names arrives
+        assert event["request_id"] == "req-log-1" and isinstance(event["elapsed_ms"], float)
+        assert "_dropped" not in event
 
 
 def _logged_keys() -> dict[str, set[str]]:
