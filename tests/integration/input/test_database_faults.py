@@ -72,12 +72,12 @@ async def _one_of_each(
     return answers
 
 
-@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)  # PostgreSQL only: it terminates the gateway's own backends
 async def test_terminated_backends_give_503s_then_recovery_never_a_500(
     client: Client, gateway: GatewayFixture, household: dict[str, Any], database_url: str
 ) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL only: terminates the gateway's own backends")
     before = await _one_of_each(client, gateway, household)  # connections are now kept
     assert all(status < 500 for _, status, _ in before), before
     expected = [(name, status) for name, status, _ in before]
