@@ -3,18 +3,26 @@
 Every route that takes a body reads it through `read_json_object` (a test keeps it
 so), so the limits are enforced once: size (413), content type (415), syntax
 (`invalid_json`; also `NaN`/`Infinity`, which are not JSON), nesting depth, and text
-no store can hold (NUL, lone surrogates) (`validation_failed`).
+no store can hold (NUL, lone surrogates) (`validation_failed`), and the time the body
+may take to arrive (`bad_request`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 from aiohttp import web
 
 from gateway.appkeys import SETTINGS
-from gateway.errors import InvalidJson, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from gateway.errors import (
+    BadRequest,
+    InvalidJson,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 from gateway.inputs import has_forbidden_text
 
 __all__ = ["MAX_JSON_DEPTH", "json_response", "read_json_object"]
@@ -28,11 +36,15 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
     """The body as a JSON object: 415 for another content type, 400 for bad JSON, 413 if too big."""
     if request.content_type != "application/json":
         raise UnsupportedMediaType("Content-Type must be application/json")
+    settings = request.app[SETTINGS]
     try:
-        raw = await request.read()
+        async with asyncio.timeout(settings.body_timeout_seconds):
+            raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
-        raise PayloadTooLarge(
-            f"Request body exceeds {request.app[SETTINGS].body_limit} bytes"
+        raise PayloadTooLarge(f"Request body exceeds {settings.body_limit} bytes") from None
+    except TimeoutError:  # a client sending its body slowly holds a connection (slow POST)
+        raise BadRequest(
+            f"Request body did not arrive within {settings.body_timeout_seconds:g} seconds"
         ) from None
     try:
         body = json.loads(raw, parse_constant=_no_constant)

@@ -49,6 +49,8 @@ class Settings:
     # A request head (request line and headers) must arrive whole within this many
     # seconds of its first byte, or the connection is closed (slowloris).
     header_timeout_seconds: float = 10.0
+    # A JSON body must arrive whole within this many seconds once its head has (slow POST).
+    body_timeout_seconds: float = 30.0
     # TLS served by the gateway itself (else a TLS proxy in front, see `behind_tls`).
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
@@ -116,6 +118,7 @@ class Settings:
             "db_pool_size": _ranged_int(1, 200),
             "event_loop": _choice("auto", "uvloop", "asyncio"),
             "header_timeout_seconds": _ranged_float(0.5, 300.0),
+            "body_timeout_seconds": _ranged_float(0.5, 600.0),
             "tls_cert_file": _existing_file,
             "tls_key_file": _existing_file,
             "tls_client_ca_file": _existing_file,

@@ -25,6 +25,7 @@ from support import REPO, GatewayFixture, free_port, make_gateway_fixture
 SYNTHETIC_BSN = "999990019"
 SYNTHETIC_NAME = "Jan de Vries"
 HEADER_TIMEOUT = 1.5
+BODY_TIMEOUT = 1.5
 
 
 @dataclass
@@ -62,6 +63,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
         "GATEWAY_PORT": str(port),
         "GATEWAY_LOG_FORMAT": "json",
         "GATEWAY_HEADER_TIMEOUT_SECONDS": str(HEADER_TIMEOUT),
+        "GATEWAY_BODY_TIMEOUT_SECONDS": str(BODY_TIMEOUT),
         "GATEWAY_EVENT_LOOP": "asyncio",
     }
     subprocess.run(
@@ -226,3 +228,20 @@ def test_an_idle_kept_alive_connection_outlives_the_header_timeout(served: Serve
         time.sleep(HEADER_TIMEOUT + 1.0)  # idle, between requests: not a slow head
         sock.sendall(request)
         assert b" 200 " in _read_answer(sock)
+
+
+def test_a_body_that_does_not_arrive_in_time_is_400(served: Served) -> None:
+    head = (
+        b"POST /api/v1/exchanges HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + f"Authorization: Bearer {served.fixture.token('wijkteam-utrecht')}\r\n".encode()
+        + b"Content-Length: 1000\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", served.port), timeout=10) as sock:
+        sock.sendall(head + b'{"subject": ')  # then nothing: a slow POST
+        started = time.monotonic()
+        answer = _read_answer(sock)
+        waited = time.monotonic() - started
+    status_line, headers, body = _head_and_body(answer)
+    assert " 400 " in status_line and headers["content-type"].startswith("application/problem+json")
+    assert "did not arrive" in json.loads(body)["detail"]
+    assert BODY_TIMEOUT - 0.5 < waited < BODY_TIMEOUT + 3.0
