@@ -2,6 +2,14 @@
 
 Only keys on an allow-list leave the process, so a stray `name=` or `bsn=`
 never reaches the logs; anything else is dropped and counted in `_dropped`.
+
+The standard library's `logging` (aiohttp, asyncio, SQLAlchemy, Alembic) goes
+through the same processors and renderer, so a JSON log holds only JSON lines.
+A foreign record keeps its logger name, level and message *template* (first
+line, cut short), and of an exception only its class name: the formatted
+message, its arguments and the traceback can quote request bytes (aiohttp's
+parser errors quote the offending header, bearer tokens included), so they
+never leave the process.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ from typing import Any
 
 import structlog
 
-__all__ = ["SAFE_KEYS", "configure_logging", "only_safe_keys"]
+__all__ = ["SAFE_KEYS", "configure_logging", "foreign_record", "only_safe_keys"]
 
 SAFE_KEYS = frozenset(
     {
@@ -62,8 +70,11 @@ SAFE_KEYS = frozenset(
         "org",
         "adapter",
         "elapsed_ms",
+        "outcome",
+        "records",
     }
 )
+_FOREIGN_EVENT_LIMIT = 120
 
 
 def only_safe_keys(
@@ -78,22 +89,63 @@ def only_safe_keys(
     return event_dict
 
 
+def foreign_record(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """A stdlib record as a safe event: the message template, not what was filled in."""
+    record = event_dict.get("_record")
+    if isinstance(record, logging.LogRecord):
+        template = str(record.msg).strip().splitlines()
+        event_dict["event"] = (template[0] if template else "")[:_FOREIGN_EVENT_LIMIT]
+        event_dict["logger"] = record.name
+        if record.exc_info and record.exc_info[0] is not None:
+            event_dict["error_type"] = record.exc_info[0].__name__
+    for key in ("exc_info", "stack_info", "positional_args"):
+        event_dict.pop(key, None)
+    return event_dict
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]  # generic in stubs only
+    """Writes to whatever `sys.stderr` is when a record arrives (tests swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def configure_logging(log_format: str = "auto", level: str = "info") -> None:
+    """structlog and the stdlib root logger: one chain, one renderer, on stderr."""
     console = log_format == "console" or (log_format == "auto" and sys.stderr.isatty())
     renderer: Any = (
         structlog.dev.ConsoleRenderer() if console else structlog.processors.JSONRenderer()
     )
+    numeric_level = logging.getLevelNamesMapping()[level.upper()]
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            only_safe_keys,
-            renderer,
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(
-            logging.getLevelNamesMapping()[level.upper()]
-        ),
+        processors=[*shared, only_safe_keys, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=False,
     )
+    handler = _StderrHandler()
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[*shared, foreign_record],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                only_safe_keys,
+                renderer,
+            ],
+            use_get_message=False,  # the template: the filled-in message may quote requests
+        )
+    )
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(numeric_level)
+    logging.captureWarnings(True)

@@ -1,8 +1,11 @@
 """The middlewares every request passes, outermost first.
 
 request context (request id, W3C trace context, log binding, canonical log line)
-→ security headers (on every answer, problems included)
-→ problem rendering (every error becomes RFC 9457 problem+json).
+→ security headers (on every answer, problems included; a `Server` header without versions)
+→ problem rendering (every error becomes RFC 9457 problem+json; foreign exceptions are
+  mapped by the one table in `gateway.problems`)
+→ input guard (no control characters, lone surrogates or over-long values in the path,
+  the query or the headers the gateway reads: 400 before any handler sees them).
 """
 
 from __future__ import annotations
@@ -16,8 +19,6 @@ from typing import Any
 import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from gateway.appkeys import (
     ERROR_CODE,
@@ -28,20 +29,16 @@ from gateway.appkeys import (
     TRACE_ID,
     TRACEPARENT,
 )
-from gateway.errors import (
-    GatewayError,
-    InternalError,
-    MethodNotAllowed,
-    NotFound,
-    PayloadTooLarge,
-    ServiceUnavailable,
-)
+from gateway.errors import BadRequest, GatewayError, InternalError
+from gateway.inputs import clean_text
+from gateway.problems import as_gateway_error
 
-__all__ = ["middlewares", "problem_response"]
+__all__ = ["SERVER_NAME", "middlewares", "problem_response"]
 
 log = structlog.get_logger("gateway.http")
 
 PROBLEM_TYPE_BASE = "https://jeugd-gateway.example/problems/"
+SERVER_NAME = "jeugd-gateway"  # the `Server` header: no product versions to fingerprint
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 _TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 
@@ -107,23 +104,6 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         structlog.contextvars.clear_contextvars()
 
 
-def _as_gateway_error(exc: BaseException) -> GatewayError | None:
-    """Map foreign exceptions at the boundary; None means 'unexpected'."""
-    if isinstance(exc, GatewayError):
-        return exc
-    if isinstance(exc, web.HTTPNotFound):
-        return NotFound("No such resource")
-    if isinstance(exc, web.HTTPMethodNotAllowed):
-        return MethodNotAllowed(f"Allowed: {', '.join(sorted(exc.allowed_methods))}")
-    if isinstance(exc, web.HTTPRequestEntityTooLarge):
-        return PayloadTooLarge("Request body is too large")
-    if isinstance(exc, OperationalError | InterfaceError | PoolTimeout | ConnectionError):
-        return ServiceUnavailable("Database unavailable; no data released")
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return ServiceUnavailable("Database unavailable; no data released")
-    return None
-
-
 @web.middleware
 async def problems(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
@@ -135,14 +115,50 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
     except web.HTTPSuccessful:
         raise
     except Exception as exc:
-        error = _as_gateway_error(exc)
+        error = as_gateway_error(exc, audit=request.path.startswith(_AUDIT_PREFIX))
         if error is None:
             log.error("unhandled_error", error_type=type(exc).__name__)
             error = InternalError("An unexpected error occurred; no data released")
-        elif error.status >= 500:
+        elif error.status >= 500 or not isinstance(exc, GatewayError | web.HTTPException):
             log.warning("service_error", code=error.code, error_type=type(exc).__name__)
         request[ERROR_CODE] = error.code
-        return problem_response(error, request.get(REQUEST_ID))
+        response = problem_response(error, request.get(REQUEST_ID))
+        if isinstance(exc, web.HTTPMethodNotAllowed):  # RFC 9110: a 405 names what is allowed
+            response.headers["Allow"] = ", ".join(sorted(exc.allowed_methods))
+        return response
+
+
+_AUDIT_PREFIX = "/api/v1/audit"
+#: Request headers the gateway reads; each must be clean text (the parser already
+#: refuses control characters in headers, but undecodable bytes arrive as surrogates).
+_READ_HEADERS = ("Authorization", "Cookie", "Content-Type", "X-Request-Id", "traceparent")
+MAX_PATH = 2048
+MAX_QUERY_VALUE = 1024
+MAX_QUERY_PARAMS = 50
+
+
+@web.middleware
+async def input_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse text no handler should see: NUL and other control characters, lone
+    surrogates, replacement characters (undecodable bytes), over-long values. PostgreSQL
+    refuses NUL in text, so without this a `%00` became a 500 deep in a query."""
+    if not clean_text(request.path, MAX_PATH):
+        raise BadRequest("The request path is not valid text")
+    if len(request.query) > MAX_QUERY_PARAMS:
+        raise BadRequest(f"At most {MAX_QUERY_PARAMS} query parameters")
+    for key, value in request.query.items():
+        if not clean_text(key, 64):
+            raise BadRequest("A query parameter name is not valid text")
+        if not clean_text(value, MAX_QUERY_VALUE):
+            raise BadRequest(
+                f"Query parameter `{key}` must be text without control characters, "
+                f"of at most {MAX_QUERY_VALUE} characters"
+            )
+    for name in _READ_HEADERS:
+        header = request.headers.get(name)
+        if header is not None and not clean_text(header, 16384, allow_tab=True):
+            raise BadRequest(f"Header `{name}` is not valid text")
+    return await handler(request)
 
 
 @web.middleware
@@ -156,9 +172,10 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     headers.setdefault("Cache-Control", "no-store")
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    headers["Server"] = SERVER_NAME
     if request.app[SETTINGS].https:
         headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     return response
 
 
-middlewares = [request_context, security_headers, problems]
+middlewares = [request_context, security_headers, problems, input_guard]

@@ -51,6 +51,11 @@ class Settings:
     custody_register_url: str = "http://127.0.0.1:8106"
     custody_register_timeout_seconds: float = 2.0
     custody_freshness_seconds: int = 900
+    # A request head (request line and headers) must arrive whole within this many
+    # seconds of its first byte, or the connection is closed (slowloris).
+    header_timeout_seconds: float = 10.0
+    # A JSON body must arrive whole within this many seconds once its head has (slow POST).
+    body_timeout_seconds: float = 30.0
     # TLS served by the gateway itself (else a TLS proxy in front, see `behind_tls`).
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
@@ -120,6 +125,8 @@ class Settings:
             "custody_register_url": _http_url,
             "custody_register_timeout_seconds": _ranged_float(0.05, 60.0),
             "custody_freshness_seconds": _ranged_int(0, 86_400),
+            "header_timeout_seconds": _ranged_float(0.5, 300.0),
+            "body_timeout_seconds": _ranged_float(0.5, 600.0),
             "tls_cert_file": _existing_file,
             "tls_key_file": _existing_file,
             "tls_client_ca_file": _existing_file,

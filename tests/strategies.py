@@ -466,3 +466,108 @@ _claim_codes = _st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:/+=@-]{0,140}", fullmatc
 def token_claim_texts() -> _st.SearchStrategy[str]:
     """Any text a token's `sub` or `role` might carry, valid or not."""
     return _st.one_of(_CLAIM_EDGES, _claim_codes, _st.text(max_size=140))
+
+
+# --- hostile input ---
+# What a client can put in a field: anything. Texts near the edges of the calendar
+# (with every kind of offset), texts that almost parse, and arbitrary text including
+# NUL, controls and lone surrogates; JSON values generated from an OpenAPI schema,
+# with any JSON (of any type) in place of any member.
+
+from datetime import timezone as _timezone  # noqa: E402
+from typing import Any as _Any  # noqa: E402
+
+_OFFSETS = _st.builds(
+    _timezone,
+    _st.timedeltas(
+        min_value=_timedelta(hours=-23, minutes=-59), max_value=_timedelta(hours=23, minutes=59)
+    ),
+)
+_EDGE_YEARS = _st.sampled_from([1, 2, 1899, 1900, 1970, 2026, 9000, 9001, 9998, 9999])
+HOSTILE_CHARACTERS = _st.characters(exclude_categories=())  # every code point, surrogates too
+
+
+@_st.composite
+def _edge_date_times(draw: _st.DrawFn) -> str:
+    moment = draw(_st.datetimes(min_value=_datetime(1, 1, 2), max_value=_datetime(9999, 12, 30)))
+    if draw(_st.booleans()):
+        moment = moment.replace(year=draw(_EDGE_YEARS))
+    aware = moment.replace(tzinfo=draw(_st.none() | _OFFSETS | _st.just(_UTC)))
+    text = aware.isoformat(timespec=draw(_st.sampled_from(["auto", "seconds", "microseconds"])))
+    return text.replace("+00:00", "Z") if draw(_st.booleans()) else text
+
+
+def date_time_texts() -> _st.SearchStrategy[str]:
+    """Any string a client might send as a date-time, weighted towards the hard ones."""
+    return _st.one_of(
+        _edge_date_times(),
+        _edge_date_times().map(lambda t: t[: len(t) // 2]),
+        _st.dates().map(_date.isoformat),
+        _st.text(HOSTILE_CHARACTERS, max_size=40),
+        _st.text("0123456789-+:TZ.", max_size=40),
+    )
+
+
+def any_json(max_leaves: int = 8) -> _st.SearchStrategy[_Any]:
+    """Any JSON value (no NaN), strings from every code point."""
+    scalars = (
+        _st.none()
+        | _st.booleans()
+        | _st.integers(-(2**70), 2**70)
+        | _st.floats(allow_nan=False, allow_infinity=False)
+        | _st.text(HOSTILE_CHARACTERS, max_size=30)
+    )
+    return _st.recursive(
+        scalars,
+        lambda inner: (
+            _st.lists(inner, max_size=4)
+            | _st.dictionaries(_st.text(max_size=10), inner, max_size=4)
+        ),
+        max_leaves=max_leaves,
+    )
+
+
+def json_from_schema(
+    schema: dict[str, _Any], components: dict[str, _Any]
+) -> _st.SearchStrategy[_Any]:
+    """Values shaped by an OpenAPI schema, often valid; any member may be any JSON instead."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        return json_from_schema(components.get(name, {}), components)
+    for key in ("oneOf", "anyOf"):
+        if key in schema:
+            return _st.one_of([json_from_schema(s, components) for s in schema[key]])
+    kind = schema.get("type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    if "enum" in schema:
+        shaped: _st.SearchStrategy[_Any] = _st.sampled_from(schema["enum"])
+    elif "object" in kinds:
+        properties = schema.get("properties", {})
+        required = [k for k in schema.get("required", []) if k in properties]
+        shaped = _st.fixed_dictionaries(
+            {k: json_from_schema(properties[k], components) for k in required},
+            optional={
+                k: json_from_schema(v, components)
+                for k, v in properties.items()
+                if k not in required
+            },
+        )
+    elif "array" in kinds:
+        shaped = _st.lists(json_from_schema(schema.get("items", {}), components), max_size=4)
+    elif "string" in kinds:
+        fmt = schema.get("format")
+        if fmt == "date-time":
+            shaped = date_time_texts()
+        elif fmt == "date":
+            shaped = _st.dates().map(_date.isoformat) | date_time_texts()
+        elif "pattern" in schema and schema["pattern"] == "^[0-9]{9}$":
+            shaped = synthetic_bsns() | invalid_bsns()
+        else:
+            shaped = _st.text(HOSTILE_CHARACTERS, max_size=40) | _st.text(max_size=8)
+    elif "integer" in kinds:
+        shaped = _st.integers(-(2**70), 2**70)
+    elif "boolean" in kinds:
+        shaped = _st.booleans()
+    else:
+        shaped = any_json()
+    return _st.one_of(shaped, shaped, shaped, any_json(max_leaves=3))

@@ -14,7 +14,7 @@ import hmac
 import json
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
@@ -24,6 +24,7 @@ from gateway.audit.model import DECISIONS, EVENT_TYPES, AuditEntry, format_time
 from gateway.audit.storage import entry_from_row
 from gateway.audit.tables import audit_entries
 from gateway.errors import GatewayError, InvalidCursor, InvalidFilter
+from gateway.inputs import EARLIEST, LATEST, parse_datetime
 
 __all__ = [
     "FILTER_PARAMS",
@@ -45,6 +46,7 @@ FILTER_PARAMS = (
     "event_type",
 )  # fmt: skip
 MAX_LIMIT = 500
+MAX_CURSOR = 512  # an issued cursor is under 150 characters
 DEFAULT_LIMIT = 50
 _E = audit_entries.c
 _LIFT = "audit.confidentiality_lifted"
@@ -124,6 +126,8 @@ class CursorCodec:
         return f"{body}.{self._mac(body)}"
 
     def decode(self, cursor: str, binding: str) -> int:
+        if not cursor.isascii() or len(cursor) > MAX_CURSOR:  # compare_digest needs ASCII
+            raise InvalidCursor("Cursor is not one this gateway issued")
         body, _, mac = cursor.partition(".")
         if not body or not hmac.compare_digest(mac, self._mac(body)):
             raise InvalidCursor("Cursor is not one this gateway issued")
@@ -161,7 +165,8 @@ def parse_filters(
     if event_type is not None and event_type not in EVENT_TYPES:
         raise InvalidFilter("`event_type` is not in the event catalogue")
     purpose = params.get("purpose")
-    if purpose is not None and not (0 < len(purpose) <= 100 and purpose.replace("_", "").isalnum()):
+    code = purpose.replace("_", "") if purpose is not None else ""
+    if purpose is not None and not (0 < len(purpose) <= 100 and code.isascii() and code.isalnum()):
         raise InvalidFilter("`purpose` must be a purpose code")
     subject = None
     if "bsn" in params:
@@ -199,11 +204,12 @@ def _time(params: Mapping[str, str], name: str) -> datetime | None:
     text = params.get(name)
     if text is None:
         return None
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidFilter(f"`{name}` must be an ISO 8601 date or date-time") from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    value = parse_datetime(text, naive_is_utc=True)
+    if value is None:
+        raise InvalidFilter(
+            f"`{name}` must be an ISO 8601 date or date-time in the years {EARLIEST} to {LATEST}"
+        )
+    return value
 
 
 def _bool(params: Mapping[str, str], name: str) -> bool | None:

@@ -26,6 +26,7 @@ from gateway.audit.writer import AuditLog
 from gateway.commands._common import add_settings_options, load_settings
 from gateway.db import create_engine, dispose
 from gateway.errors import AuditUnavailable, SettingsError
+from gateway.inputs import parse_datetime
 from gateway.keys import KeyStore
 from gateway.settings import Settings
 
@@ -152,12 +153,10 @@ async def _export_db(settings: Settings, keys: KeyStore, out: Path) -> int:
 
 
 def _prune(args: argparse.Namespace) -> int:
-    try:
-        before = datetime.fromisoformat(args.before.replace("Z", "+00:00"))
-    except ValueError:
+    before = parse_datetime(args.before, naive_is_utc=True)
+    if before is None:
         print("gateway: --before must be a date (YYYY-MM-DD) or ISO 8601 time", file=sys.stderr)
         return 2
-    before = before.replace(tzinfo=UTC) if before.tzinfo is None else before.astimezone(UTC)
     loaded = _settings_and_keys(args)
     if loaded is None:
         return 2

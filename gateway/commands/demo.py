@@ -42,6 +42,7 @@ from gateway.demo import DEMO_CASES, demo_population, scenario_guide, seed_demo,
 from gateway.demo_keys import ensure_demo_key
 from gateway.errors import SettingsError
 from gateway.files import private_dir
+from gateway.http_server import GatewayRunner
 from gateway.keys import init_keys
 from gateway.schema import upgrade
 from gateway.settings import Settings
@@ -91,7 +92,7 @@ async def _demo(settings: Settings, *, serve: bool) -> int:
             ensure_demo_key(org.id, settings.data_dir, org.jwks_file)
     # Reload so the freshly written public keys are registered.
     app = create_app(settings)
-    runner = web.AppRunner(app, access_log=None)
+    runner = GatewayRunner(app, settings)
     await runner.setup()
     source_runners: list[web.AppRunner] = []
     try:

@@ -12,6 +12,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from gateway.inputs import parse_datetime
 from policies import (
     DecisionRequest,
     PolicyEngine,
@@ -72,9 +73,13 @@ def _explain(args: argparse.Namespace) -> int:
         for message in unknown:
             print(f"gateway policy explain: {message}", file=sys.stderr)
         return 2
-    at = datetime.fromisoformat(args.at) if args.at else datetime.now(UTC)
-    if at.tzinfo is None:
-        print("gateway policy explain: --at needs a UTC offset, e.g. +01:00", file=sys.stderr)
+    at = parse_datetime(args.at) if args.at else datetime.now(UTC)
+    if at is None:
+        print(
+            "gateway policy explain: --at must be an ISO 8601 time with a UTC offset, "
+            "e.g. 2026-03-01T09:00:00+01:00",
+            file=sys.stderr,
+        )
         return 2
     requester = vocabulary.requester_types[args.requester_type]
     request = DecisionRequest(

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from aiohttp import web
+import structlog
 
 from gateway.app import create_app
 from gateway.commands._common import add_settings_options, load_settings
 from gateway.errors import SettingsError
-from gateway.eventloop import loop_factory
+from gateway.http_server import serve
 from gateway.tls import server_context
 
 __all__ = ["register"]
+
+log = structlog.get_logger("gateway.serve")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,16 +32,20 @@ def run(args: argparse.Namespace) -> int:
     try:
         ssl_context = server_context(settings)
         app = create_app(settings)
-        web.run_app(
+        serve(
             app,
+            settings,
             host=args.host or settings.host,
             port=args.port or settings.port,
-            access_log=None,
-            print=lambda text: print(text, file=sys.stderr),
-            loop=loop_factory(settings.event_loop)(),
             ssl_context=ssl_context,
         )
-    except SettingsError as exc:
-        print(f"gateway: {exc}", file=sys.stderr)
+    except SettingsError as exc:  # names a setting and why; no personal data
+        log.error("startup_failed", setting=exc.name, error=f"gateway: {exc}")
         return 2
+    except OSError as exc:  # e.g. the port is taken
+        log.error("serve_failed", error_type=type(exc).__name__, error=exc.strerror)
+        return 1
+    except Exception as exc:  # a bug: one log line in the chosen format, no traceback
+        log.error("serve_failed", error_type=type(exc).__name__)
+        return 1
     return 0

@@ -27,6 +27,7 @@ from gateway.consent_http import (
     optional_datetime,
     parse_scope,
     pseudonym,
+    query_purpose,
     receipt_json,
     string,
     visible_household_of,
@@ -53,7 +54,7 @@ def decision_of(body: dict[str, Any]) -> str:
 async def _visible_consent(request: web.Request, principal: Principal) -> ConsentRecord:
     with consent_errors():
         record = await request.app[CONSENTS].get(request.match_info["consent_id"])
-    purpose = request.query.get("purpose") or None
+    purpose = query_purpose(request)
     if await visible_household_of(request, principal, record.subject, purpose) is None:
         raise NotFound("Not found")
     return record
@@ -73,10 +74,7 @@ async def record_consent(request: web.Request) -> web.Response:
     valid_until = optional_datetime(body, "valid_until")
     if valid_until is not None and valid_until <= valid_from:
         raise InvalidValidity("`valid_until` must be after `valid_from`")
-    if (
-        await visible_household_of(request, principal, subject, request.query.get("purpose"))
-        is None
-    ):
+    if await visible_household_of(request, principal, subject, query_purpose(request)) is None:
         raise NotFound("Not found")
     with consent_errors():
         if given_by != subject:
@@ -115,7 +113,7 @@ async def record_consent(request: web.Request) -> web.Response:
 async def list_consents(request: web.Request) -> web.Response:
     principal = await request.app[AUTHENTICATOR].authenticate_request(request)
     subject = pseudonym(request, request.query.get("subject"))
-    purpose = request.query.get("purpose") or None
+    purpose = query_purpose(request)
     household = await visible_household_of(request, principal, subject, purpose)
     # Reading someone's consents is a data access: logged (permit or deny) first.
     await audit(

@@ -34,6 +34,7 @@ from gateway.consent_http import (
     may_see_household,
     optional_datetime,
     pseudonym,
+    query_purpose,
     string,
 )
 from gateway.errors import (
@@ -150,7 +151,7 @@ async def register(request: web.Request) -> web.Response:
 
 async def read(request: web.Request) -> web.Response:
     principal = await request.app[AUTHENTICATOR].authenticate_request(request)
-    purpose = request.query.get("purpose") or None
+    purpose = query_purpose(request)
     case_reference = request.query.get("case_reference") or None
     with consent_errors():
         household = await request.app[HOUSEHOLDS].get(request.match_info["household_id"])
@@ -290,7 +291,7 @@ async def _as_regiehouder(request: web.Request, principal: Principal) -> Househo
     with consent_errors():
         household = await request.app[HOUSEHOLDS].get(request.match_info["household_id"])
     if household.regiehouder != principal.organisation.id:
-        purpose = request.query.get("purpose")
+        purpose = query_purpose(request)
         if (await may_see_household(request, principal, household, purpose)).allowed:
             raise NotRegiehouder("Only the household's regiehouder may do this")
         raise NotFound("Not found")
