@@ -168,10 +168,12 @@ class InMemorySubjectReader:
         self._rules = rules or AgeRules()
         self._timeline = timeline or Timeline()
         self.reads = 0
+        self.has_read = asyncio.Event()  # set once the first read has been taken
 
     async def read(self, pseudonym: str, at: datetime) -> SubjectRecord:
         await asyncio.sleep(0)  # a real read is I/O: let other tasks run
         self.reads += 1
+        self.has_read.set()
         self._timeline.note("subject", "read")
         person = self._households.people.get(pseudonym)
         live = tuple(

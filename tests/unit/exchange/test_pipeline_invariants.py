@@ -229,7 +229,9 @@ async def test_denied_items_carry_no_records_and_none_of_their_data_leaves() -> 
 async def test_a_source_answering_more_than_it_was_asked_is_minimised() -> None:
     world = World(**{WIJKTEAM.id: {"answers_everything": True}})
     consent_for_support_planning(world, "contact_details")
-    result = await world.exchange(WIJKTEAM, "support_planning", ("contact_details",), (WIJKTEAM.id,))
+    result = await world.exchange(
+        WIJKTEAM, "support_planning", ("contact_details",), (WIJKTEAM.id,)
+    )
     assert world.sources[WIJKTEAM.id].asked == [("contact_details",)]
     assert [(i.source, i.category) for i in result.items] == [(WIJKTEAM.id, "contact_details")]
     assert result.items[0].records == HELD["contact_details"]
@@ -314,16 +316,12 @@ async def test_an_ordinary_exchange_logs_no_justification_and_no_break_glass() -
 async def test_the_audit_append_is_durable_before_the_answer_and_after_every_fetch() -> None:
     world = World()
     consent_for_support_planning(world, "contact_details")
-    result = await world.exchange(
-        WIJKTEAM, "support_planning", ("contact_details",), ALL_SOURCES
-    )
+    result = await world.exchange(WIJKTEAM, "support_planning", ("contact_details",), ALL_SOURCES)
     timeline = world.timeline
     durable = timeline.position("audit", "durable")
     assert durable < timeline.position("answer")
     for source in (WIJKTEAM.id, GI.id, VT.id):
-        assert timeline.position("source", source, "answered") < timeline.position(
-            "audit", "start"
-        )
+        assert timeline.position("source", source, "answered") < timeline.position("audit", "start")
     # What was audited is exactly what left: every item, with its final outcome.
     audited = [(r.source, r.category, r.outcome) for r in world.log.records]
     assert audited == [(i.source, i.category, i.outcome) for i in result.items]
@@ -386,8 +384,7 @@ async def test_concurrent_exchanges_each_read_their_own_subject_state() -> None:
     first = asyncio.create_task(
         world.exchange(WIJKTEAM, "support_planning", ("contact_details",), (WIJKTEAM.id,))
     )
-    while world.reader.reads == 0:
-        await asyncio.sleep(0)
+    await world.reader.has_read.wait()
     world.households.withdraw(consent, NOW)
     second = await world.exchange(
         WIJKTEAM, "support_planning", ("contact_details",), (WIJKTEAM.id,)
