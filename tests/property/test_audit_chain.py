@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
@@ -13,10 +14,13 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import audit_events
+from tamper_support import ENTRY_FIELDS, tamper
 
 from gateway.audit.canonical import canonical_entry, entry_hash
 from gateway.audit.checkpoints import sign_checkpoint
-from gateway.audit.model import GENESIS_HASH, AuditEntry, AuditEvent
+from gateway.audit.export import EXPORT_FORMAT, verify_export
+from gateway.audit.model import GENESIS_HASH, AuditEntry, AuditEvent, Checkpoint
+from gateway.audit.tables import audit_entries
 from gateway.audit.verify import verify_chain
 from gateway.keys import KeyStore, init_keys
 
@@ -85,16 +89,8 @@ def test_any_single_tampering_is_found_at_its_seq(
     i = data.draw(st.integers(0, len(entries) - (2 if kind == "swap" else 1)))
     tampered = list(entries)
     if kind == "change":
-        field = data.draw(st.sampled_from(["reason", "subject", "purpose", "time", "break_glass"]))
-        old = entries[i]
-        new_value: object = {
-            "reason": (old.reason or "") + "x",
-            "subject": (old.subject or "") + "x",
-            "purpose": (old.purpose or "") + "x",
-            "time": old.time + timedelta(seconds=1),
-            "break_glass": not old.break_glass,
-        }[field]
-        tampered[i] = replace(old, **{field: new_value})
+        field = data.draw(st.sampled_from(ENTRY_FIELDS))
+        tampered[i] = tamper(entries[i], field)
     elif kind == "delete":
         del tampered[i]
     elif kind == "insert":
@@ -105,6 +101,60 @@ def test_any_single_tampering_is_found_at_its_seq(
     report = verify_chain(tampered, checkpoints, jwks)
     assert not report.ok
     assert report.first_bad_seq == i + 1
+
+
+def test_the_entry_the_table_the_hash_and_the_export_cover_the_same_fields() -> None:
+    """The tamper tests below take their fields from `AuditEntry`; this keeps the table,
+    the hashed form and the export form from having a field the entry does not."""
+    entry = build_chain(
+        [AuditEvent(event_type="audit.verify", request_id="req_1", justification="j")]
+    )[0]
+    assert set(ENTRY_FIELDS) == set(audit_entries.c.keys())
+    assert set(entry.hashed_fields()) == set(ENTRY_FIELDS) - {"hash"}
+    assert set(entry.to_json()) == set(ENTRY_FIELDS)
+
+
+def write_export(path: Path, entries: list[AuditEntry], checkpoints: list[Checkpoint]) -> None:
+    """An export file in the documented format (docs/audit.md; gateway/audit/export.py)."""
+    lines: list[dict[str, object]] = [
+        {"type": "header", "format": EXPORT_FORMAT, "version": 1, "exported_at": "x"}
+    ]
+    lines += [{"type": "checkpoint", **c.to_json()} for c in checkpoints]
+    lines += [{"type": "entry", **e.to_json()} for e in entries]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def export_dir() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory() as folder:
+        yield Path(folder)
+
+
+@pytest.mark.parametrize("field", ENTRY_FIELDS)
+@settings(max_examples=15, deadline=None)
+@given(events=chains, data=st.data())
+def test_changing_any_field_of_an_entry_is_found_at_its_seq_in_memory_and_offline(
+    keys: KeyStore, export_dir: Path, field: str, events: list[AuditEvent], data: st.DataObject
+) -> None:
+    entries = build_chain(events)
+    last = entries[-1]
+    checkpoints = [
+        sign_checkpoint(keys, seq=last.seq, hash=last.hash, time=T0, kind="checkpoint", issuer="t")
+    ]
+    jwks = keys.jwks()
+    i = data.draw(st.integers(0, len(entries) - 1))
+    tampered = list(entries)
+    tampered[i] = tamper(entries[i], field)
+
+    report = verify_chain(tampered, checkpoints, jwks)
+    assert not report.ok and report.first_bad_seq == i + 1, (field, report.problems)
+
+    path = export_dir / "export.jsonl"
+    write_export(path, entries, checkpoints)
+    assert verify_export(path, jwks).ok
+    write_export(path, tampered, checkpoints)
+    offline = verify_export(path, jwks)
+    assert not offline.ok and offline.first_bad_seq == i + 1, (field, offline.problems)
 
 
 @settings(max_examples=25, deadline=None)
