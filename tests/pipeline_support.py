@@ -81,6 +81,9 @@ class Person:
     household_id: str
     regiehouder: str
     custody_holders: frozenset[str] = frozenset()
+    region: str = "utrecht"  # the household's region (where consent to a type counts)
+    # The open cases covering the person: (organisation id, reference) -> case id.
+    open_cases: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 @dataclass
@@ -166,11 +169,12 @@ class InMemorySubjectReader:
     ) -> None:
         self._households = households
         self._rules = rules or AgeRules()
+        self.rules = self._rules  # the pipeline ages people on the same calendar
         self._timeline = timeline or Timeline()
         self.reads = 0
         self.has_read = asyncio.Event()  # set once the first read has been taken
 
-    async def read(self, pseudonym: str, at: datetime) -> SubjectRecord:
+    async def read(self, pseudonym: str, at: datetime, bsn: str | None = None) -> SubjectRecord:
         await asyncio.sleep(0)  # a real read is I/O: let other tasks run
         self.reads += 1
         self.has_read.set()
@@ -215,15 +219,20 @@ class _InMemorySubject:
                 None if person is None else person.birth_date,
                 () if person is None else person.custody_holders,
                 self._live,
-                RequesterRef(requester.id, requester.type),
+                RequesterRef(requester.id, requester.type, requester.region),
                 purpose,
                 category,
                 SourceRef(source.id, source.type),
                 self._at,
                 self._rules,
+                None if person is None else person.region,
             )
             views.append(ConsentView(coverage.ok, coverage.consent_ids, coverage.missing))
         return views
+
+    def open_case(self, organisation_id: str, reference: str) -> str | None:
+        person = self._person
+        return None if person is None else person.open_cases.get((organisation_id, reference))
 
 
 class InMemoryAccessLog:
@@ -347,4 +356,5 @@ def in_memory_deps(
         access_log=access_log,
         deadline_seconds=deadline_seconds,
         clock=(lambda: clock_value) if clock_value is not None else (lambda: datetime.now(UTC)),
+        age_rules=subjects.rules,
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import date
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from sqlalchemy import func, select
 from strategies import bsn_from_digits
 from support import GatewayFixture
 
+from adapters.reference.custody_register import CustodyRegister
 from gateway.appkeys import AUDIT
 from gateway.audit.storage import verify_stored
 from gateway.audit.tables import audit_entries, audit_once
@@ -135,12 +137,14 @@ async def test_a_refused_duplicate_review_never_fails_other_callers_appends(
 
 
 async def test_writes_with_their_entry_and_group_commits_form_one_chain(
-    client: Client, gateway: GatewayFixture
+    client: Client, gateway: GatewayFixture, custody_register: CustodyRegister
 ) -> None:
     """Household registrations (each with its entry in its own transaction) interleaved
     with group-committed appends: one linear chain, every registration audited."""
     audit = client.app[AUDIT]
     bsns = [b for b in (bsn_from_digits(f"{n:04d}") for n in range(5000, 5040)) if b][:12]
+    for bsn in bsns:  # people the custody register knows (it confirms every member)
+        custody_register.add_person(bsn, date(1980, 1, 1))
     registrations = [
         client.post(
             "/api/v1/households",

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import TestServer
 from consent_support import MOTHER, Client, assert_problem, consent_body, household_body
 from support import REPO, GatewayFixture
 
@@ -30,7 +31,9 @@ jwks_file = "organisations/{AWAY}.jwks.json"
 
 
 @pytest.fixture
-async def regional(gateway: GatewayFixture, tmp_path: Path, aiohttp_client: Any) -> Client:
+async def regional(
+    gateway: GatewayFixture, custody_server: TestServer, tmp_path: Path, aiohttp_client: Any
+) -> Client:
     """A gateway whose configuration also has a wijkteam in another region."""
     config = tmp_path / "config"
     shutil.copytree(REPO / "config", config)

@@ -25,6 +25,7 @@ from consent_support import (
 )
 from support import GatewayFixture
 
+from adapters.reference.custody_register import CustodyRegister
 from gateway.appkeys import AUDIT, HOUSEHOLD_SESSIONS, PSEUDONYMISER
 
 WIJKTEAM, VT, GI = "wijkteam-utrecht", "veilig-thuis-utrecht", "gi-jeugdbescherming-demo"
@@ -129,7 +130,7 @@ WRITES: dict[str, Write] = {
     "member_joined": _change(
         {
             "change": "member_joined",
-            "member": {"bsn": OUTSIDER, "birth_date": "1990-01-01", "role": "adult"},
+            "member": {"bsn": OUTSIDER, "birth_date": "1980-01-01", "role": "adult"},
         }
     ),
     "member_moved_out": _change({"change": "member_moved_out", "member": FATHER}),
@@ -146,6 +147,11 @@ WRITES: dict[str, Write] = {
     "review_break_glass": _review,
     "lift_confidentiality": _lift,
 }
+# What the custody register must say first, for a change of custody to be one it confirms.
+REGISTER_FIRST: dict[str, Callable[[CustodyRegister], None]] = {
+    "custody_granted": lambda register: register.grant_custody(FATHER, CHILD_8),
+    "custody_ended": lambda register: register.end_custody(MOTHER, CHILD_8),
+}
 
 
 @pytest.mark.parametrize("write", list(WRITES))
@@ -155,7 +161,9 @@ async def test_a_write_whose_audit_entry_fails_is_503_and_changes_nothing(
     household: dict[str, Any],
     database_url: str,
     write: str,
+    custody_register: CustodyRegister,
 ) -> None:
+    REGISTER_FIRST.get(write, lambda _register: None)(custody_register)
     path, body, headers = await WRITES[write](client, gateway, household)
     async with client.app[AUDIT].engine.begin() as conn:
         await fail_inserts(conn)
@@ -172,8 +180,10 @@ async def test_a_write_commits_with_exactly_one_audit_entry(
     household: dict[str, Any],
     database_url: str,
     write: str,
+    custody_register: CustodyRegister,
 ) -> None:
     """The same writes succeed when the audit log works, each adding one entry."""
+    REGISTER_FIRST.get(write, lambda _register: None)(custody_register)
     path, body, headers = await WRITES[write](client, gateway, household)
     before = await snapshot(database_url)
     response = await client.post(path, json=body, headers=headers)

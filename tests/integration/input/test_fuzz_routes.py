@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -23,14 +23,18 @@ from urllib.parse import quote
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from consent_support import MOTHER, consent_body, household_body
+from custody_support import standard_register
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import HOSTILE_CHARACTERS, date_time_texts, json_from_schema
 from support import GatewayFixture, make_gateway_fixture, migrate
 from yarl import URL
 
+from adapters.reference.custody_register import create_custody_register_app
+from adapters.reference.jwks import StaticJwks
 from gateway.app import create_app
 from gateway.appkeys import HOUSEHOLD_SESSIONS, PSEUDONYMISER
+from gateway.keys import KeyStore
 
 WIJKTEAM = "wijkteam-utrecht"
 FUZZ = settings(
@@ -76,9 +80,20 @@ class Running:
 def running_gateway(database_url: str, tmp_path: Path) -> Iterator[Running]:
     fixture = make_gateway_fixture(tmp_path / "data", database_url)
     loop = asyncio.new_event_loop()
+    register = TestServer(
+        create_custody_register_app(
+            standard_register(fixture.settings.data_dir),
+            StaticJwks(KeyStore.load(fixture.settings.keys_dir).jwks()),
+            fixture.settings.audience,
+        )
+    )
 
     async def start() -> Running:
         await migrate(database_url)
+        await register.start_server()  # the custody register every household write asks
+        fixture.settings = replace(
+            fixture.settings, custody_register_url=str(register.make_url("")).rstrip("/")
+        )
         client: TestClient[web.Request, web.Application] = TestClient(
             TestServer(create_app(fixture.settings))
         )
@@ -102,6 +117,7 @@ def running_gateway(database_url: str, tmp_path: Path) -> Iterator[Running]:
         yield running
     finally:
         loop.run_until_complete(running.client.close())
+        loop.run_until_complete(register.close())
         loop.close()
 
 
@@ -114,7 +130,12 @@ def _assert_not_a_failure(answer: tuple[int, str, Any], what: object) -> None:
 
 
 def _path_values(running: Running) -> dict[str, str]:
-    return {"household_id": running.household["id"], "consent_id": "c_unknown", "seq": "1"}
+    return {
+        "household_id": running.household["id"],
+        "consent_id": "c_unknown",
+        "case_id": "case_unknown",
+        "seq": "1",
+    }
 
 
 def _operations(running: Running, method: str) -> list[tuple[str, dict[str, Any]]]:

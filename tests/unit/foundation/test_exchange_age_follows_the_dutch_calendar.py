@@ -38,9 +38,12 @@ class InMemorySubject:
     ) -> list[ConsentView]:
         return [ConsentView(False, (), (self.info.pseudonym,)) for _ in items]
 
+    def open_case(self, organisation_id: str, reference: str) -> str | None:
+        return None
+
 
 class InMemorySubjectReader:
-    async def read(self, pseudonym: str, at: datetime) -> SubjectRecord:
+    async def read(self, pseudonym: str, at: datetime, bsn: str | None = None) -> SubjectRecord:
         return InMemorySubject(SubjectInfo(pseudonym, "hh_1", BIRTH, WIJKTEAM))
 
 
