@@ -286,7 +286,7 @@ async def test_a_custody_holder_left_out_of_the_claims_still_counts(
     record = await mother.json()
     coverage = client.app[CONSENTS].covers_in(
         await client.app[CONSENTS].subject_state(ps(CHILD_6), datetime.now(UTC)),
-        RequesterRef(WIJKTEAM, "wijkteam"),
+        RequesterRef(WIJKTEAM, "wijkteam", "utrecht"),
         [("support_planning", "support_plan", None)],
     )[0]
     assert not coverage.ok and coverage.missing == (ps(SECOND_PARENT),), record["id"]

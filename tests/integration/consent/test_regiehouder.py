@@ -25,14 +25,15 @@ WIJKTEAM, VT, GI = "wijkteam-utrecht", "veilig-thuis-utrecht", "gi-jeugdbescherm
 
 
 def invented_household() -> dict[str, Any]:
-    """Another household's child with an invented parent who claims custody."""
+    """Another household's child, with an adult who lives elsewhere: every fact true
+    (the custody register confirms it), so only who is regiehouder can refuse it. (An
+    invented custody claim is refused earlier: `custody_not_confirmed`, test_custody.)"""
     return {
         "members": [
-            {"bsn": OUTSIDER, "birth_date": "1980-01-01", "role": "parent"},
+            {"bsn": OUTSIDER, "birth_date": "1980-01-01", "role": "adult"},
             {"bsn": CHILD_8, "birth_date": household_body()["members"][2]["birth_date"],
              "role": "child"},
         ],
-        "custody": [{"parent": OUTSIDER, "child": CHILD_8}],
         "contact_person": {"professional": "vt-1"},
     }  # fmt: skip
 
@@ -91,7 +92,11 @@ async def test_adding_a_member_who_has_another_regiehouder_is_409_and_nothing_ch
         f"/api/v1/households/{vt_household}/changes",
         json={
             "change": "member_joined",
-            "member": {"bsn": CHILD_8, "birth_date": "2018-01-01", "role": "child"},
+            "member": {
+                "bsn": CHILD_8,
+                "birth_date": household_body()["members"][2]["birth_date"],
+                "role": "child",
+            },
         },
         headers=gateway.auth(VT),
     )

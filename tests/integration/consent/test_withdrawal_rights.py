@@ -20,6 +20,7 @@ from consent_support import (
 )
 from support import GatewayFixture
 
+from adapters.reference.custody_register import CustodyRegister
 from gateway.appkeys import HOUSEHOLD_SESSIONS, PSEUDONYMISER
 
 WIJKTEAM, VT, GI = "wijkteam-utrecht", "veilig-thuis-utrecht", "gi-jeugdbescherming-demo"
@@ -134,7 +135,11 @@ SCOPE: dict[str, Any] = {
 
 
 async def test_a_household_member_who_is_neither_the_person_nor_a_custody_holder_cannot(
-    client: Client, gateway: GatewayFixture, household: dict[str, Any], database_url: str
+    client: Client,
+    gateway: GatewayFixture,
+    household: dict[str, Any],
+    database_url: str,
+    custody_register: CustodyRegister,
 ) -> None:
     mother = await login(client, household, MOTHER)
     given = await client.post(
@@ -149,7 +154,9 @@ async def test_a_household_member_who_is_neither_the_person_nor_a_custody_holder
     await assert_problem(father, 404, "not_found")
     assert await snapshot(database_url) == before
 
-    # The mother loses custody: she still sees what she gave, but may no longer withdraw.
+    # The mother loses custody (a court, then the register, then the regiehouder records
+    # it): she still sees what she gave, but may no longer withdraw.
+    custody_register.end_custody(MOTHER, CHILD_8)
     ended = await client.post(
         f"/api/v1/households/{household['id']}/changes",
         json={"change": "custody_ended", "parent": MOTHER, "child": CHILD_8},
