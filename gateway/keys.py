@@ -18,7 +18,7 @@ import os
 import secrets
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,10 +61,11 @@ def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
 class KeyStore:
     """Keys loaded once at start-up; the app keeps this on `app[KEYS]`."""
 
-    pseudonym_secret: bytes
-    signing_keys: Mapping[str, Ed25519PrivateKey]
+    # Secrets never appear in a repr (tracebacks, hypothesis reports, debug logs).
+    pseudonym_secret: bytes = field(repr=False)
+    signing_keys: Mapping[str, Ed25519PrivateKey] = field(repr=False)
     current_signing_kid: str
-    audit_keys: Mapping[str, bytes]
+    audit_keys: Mapping[str, bytes] = field(repr=False)
     current_audit_kid: str
 
     @classmethod

@@ -60,3 +60,15 @@ def test_rotation_keeps_old_public_key_and_old_signatures_verify(tmp_path: Path)
     old_kid = jwt.get_unverified_header(old_token)["kid"]
     key = next(k for k in published.keys if k.key_id == old_kid)
     assert jwt.decode(old_token, key.key, algorithms=["EdDSA"]) == {"sub": "x"}
+
+
+def test_a_key_store_repr_shows_no_secret(tmp_path: Path) -> None:
+    """Seen: a hypothesis failure report printed the pseudonymisation and audit keys."""
+    init_keys(tmp_path / "keys")
+    keys = KeyStore.load(tmp_path / "keys")
+    shown = repr(keys)
+    assert keys.pseudonym_secret.hex() not in shown and str(keys.pseudonym_secret) not in shown
+    for secret in keys.audit_keys.values():
+        assert secret.hex() not in shown and str(secret) not in shown
+    assert "PrivateKey" not in shown
+    assert keys.current_signing_kid in shown  # ids are not secrets
