@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gateway.audit.model import AuditEntry, Checkpoint, format_time
 from gateway.audit.storage import read_checkpoints, read_head, snapshot, stream_entries
 from gateway.audit.verify import ChainHead, ChainVerifier, VerifyReport
+from gateway.errors import AuditEntryUnreadable
 
 __all__ = [
     "EXPORT_FORMAT",
@@ -76,9 +77,15 @@ async def export_log(engine: AsyncEngine, out: Path) -> ExportSummary:
             _line(fh, header)
             for checkpoint in checkpoints:
                 _line(fh, {"type": "checkpoint", **checkpoint.to_json()})
-            async for entry in stream_entries(conn):
-                _line(fh, {"type": "entry", **entry.to_json()})
-                count += 1
+            try:
+                async for entry in stream_entries(conn):
+                    _line(fh, {"type": "entry", **entry.to_json()})
+                    count += 1
+            except AuditEntryUnreadable as exc:  # no export of a log that is not intact
+                tmp.unlink(missing_ok=True)
+                raise ExportError(
+                    f"{exc}; run `gateway audit verify` (nothing was exported)"
+                ) from None
     tmp.replace(out)
     return ExportSummary(count, len(checkpoints))
 

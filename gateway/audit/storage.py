@@ -8,14 +8,16 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.audit.model import AuditEntry, Checkpoint
 from gateway.audit.tables import audit_chain_head, audit_checkpoints, audit_entries
 from gateway.audit.verify import ChainHead, ChainVerifier, VerifyReport
+from gateway.errors import AuditEntryUnreadable
 
 __all__ = [
+    "ENTRY_COLUMNS",
     "checkpoint_from_row",
     "entry_from_row",
     "entry_row",
@@ -25,11 +27,20 @@ __all__ = [
     "read_head",
     "snapshot",
     "stream_entries",
+    "stream_rows",
     "utc",
     "verify_stored",
 ]
 
 READ_CHUNK = 5000
+
+#: The entry columns as every reader selects them: `time` without SQLAlchemy's result
+#: processing, so a SQLite cell rewritten to text that is no time reaches
+#: `entry_from_row` (an unreadable entry at its seq) instead of failing the whole fetch.
+#: PostgreSQL's driver still returns a datetime (the column is typed there).
+ENTRY_COLUMNS = tuple(
+    type_coerce(c, String).label("time") if c.name == "time" else c for c in audit_entries.c
+)
 
 
 def json_list(values: Sequence[str]) -> str:
@@ -55,9 +66,35 @@ def entry_row(entry: AuditEntry) -> dict[str, Any]:
 
 
 def entry_from_row(row: Mapping[Any, Any]) -> AuditEntry:
+    """The entry a row holds; `AuditEntryUnreadable` when a column holds what no
+    entry keeps there (a rewritten row must be reported at its seq, not crash a reader)."""
+    seq = int(row["seq"])
+    try:
+        time = row["time"]  # text on SQLite (ENTRY_COLUMNS), a datetime from PostgreSQL
+        parsed = datetime.fromisoformat(time) if isinstance(time, str) else time
+        return _entry_from_row(seq, utc(parsed), row)
+    except (ValueError, TypeError, AttributeError, RecursionError):
+        raise AuditEntryUnreadable(seq) from None
+
+
+def _json_strings(text: Any) -> tuple[str, ...]:
+    values = json.loads(text)
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise ValueError("not a JSON list of strings")
+    return tuple(values)
+
+
+def _json_mapping(text: Any) -> dict[str, Any]:
+    values = json.loads(text)
+    if not isinstance(values, dict):
+        raise ValueError("not a JSON object")
+    return values
+
+
+def _entry_from_row(seq: int, time: datetime, row: Mapping[Any, Any]) -> AuditEntry:
     return AuditEntry(
-        seq=int(row["seq"]),
-        time=utc(row["time"]),
+        seq=seq,
+        time=time,
         event_type=row["event_type"],
         request_id=row["request_id"],
         trace_id=row["trace_id"],
@@ -71,9 +108,9 @@ def entry_from_row(row: Mapping[Any, Any]) -> AuditEntry:
         category=row["category"],
         decision=row["decision"],
         reason=row["reason"],
-        rule_ids=tuple(json.loads(row["rule_ids"])),
+        rule_ids=_json_strings(row["rule_ids"]),
         legal_basis=row["legal_basis"],
-        consent_ids=tuple(json.loads(row["consent_ids"])),
+        consent_ids=_json_strings(row["consent_ids"]),
         policy_version=row["policy_version"],
         break_glass=bool(row["break_glass"]),
         justification_ct=row["justification_ct"],
@@ -81,7 +118,7 @@ def entry_from_row(row: Mapping[Any, Any]) -> AuditEntry:
         outcome=row["outcome"],
         confidentiality=row["confidentiality"],
         target_seq=None if row["target_seq"] is None else int(row["target_seq"]),
-        details=json.loads(row["details"]),
+        details=_json_mapping(row["details"]),
         prev_hash=row["prev_hash"],
         hash=row["hash"],
     )
@@ -106,15 +143,23 @@ async def read_checkpoints(conn: AsyncConnection) -> list[Checkpoint]:
 async def stream_entries(
     conn: AsyncConnection, *, chunk: int = READ_CHUNK
 ) -> AsyncIterator[AuditEntry]:
-    """Every entry in seq order, read in keyset-paged chunks (constant memory)."""
+    """Every entry in seq order (`AuditEntryUnreadable` at a row that holds none)."""
+    async for row in stream_rows(conn, chunk=chunk):
+        yield entry_from_row(row)
+
+
+async def stream_rows(
+    conn: AsyncConnection, *, chunk: int = READ_CHUNK
+) -> AsyncIterator[Mapping[Any, Any]]:
+    """Every entry row in seq order, read in keyset-paged chunks (constant memory)."""
     after: int | None = None
     while True:
-        query = select(audit_entries).order_by(audit_entries.c.seq).limit(chunk)
+        query = select(*ENTRY_COLUMNS).order_by(audit_entries.c.seq).limit(chunk)
         if after is not None:
             query = query.where(audit_entries.c.seq > after)
         rows = (await conn.execute(query)).mappings().all()
         for row in rows:
-            yield entry_from_row(row)
+            yield row
         if len(rows) < chunk:
             return
         after = int(rows[-1]["seq"])
@@ -167,6 +212,11 @@ async def verify_stored(
     async with snapshot(engine) as conn:
         head = await read_head(conn)
         verifier = ChainVerifier([*await read_checkpoints(conn), *witness], jwks)
-        async for entry in stream_entries(conn):
+        async for row in stream_rows(conn):
+            try:
+                entry = entry_from_row(row)
+            except AuditEntryUnreadable as exc:
+                verifier.feed_unreadable(exc.seq, str(row["hash"]))
+                continue
             verifier.feed(entry)
     return verifier.finish(head, head_required=True)
