@@ -306,8 +306,8 @@ class AuditEntryUnreadable(ValueError):
     database administrator rewrote it). Not shown to clients as such: the verifier
     reports it at `seq`, readers answer 503 `audit_unavailable` (gateway.problems)."""
 
-    def __init__(self, seq: int) -> None:
-        super().__init__(f"audit entry {seq} cannot be read")
+    def __init__(self, seq: int, what: str = "entry") -> None:
+        super().__init__(f"audit {what} {seq} cannot be read")
         self.seq = seq
 
 

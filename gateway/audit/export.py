@@ -61,8 +61,11 @@ async def export_log(engine: AsyncEngine, out: Path) -> ExportSummary:
     tmp = out.with_name(out.name + ".partial")
     count = 0
     async with snapshot(engine) as conn:
-        head = await read_head(conn)
-        checkpoints = await read_checkpoints(conn)
+        try:
+            head = await read_head(conn)
+            checkpoints = await read_checkpoints(conn)
+        except (AuditEntryUnreadable, ValueError, TypeError) as exc:
+            raise ExportError(f"{exc}; run `gateway audit verify` (nothing was exported)") from None
         header = {
             "type": "header",
             "format": EXPORT_FORMAT,

@@ -17,6 +17,7 @@ from gateway.audit.verify import ChainHead, ChainVerifier, VerifyReport
 from gateway.errors import AuditEntryUnreadable
 
 __all__ = [
+    "CHECKPOINT_COLUMNS",
     "ENTRY_COLUMNS",
     "checkpoint_from_row",
     "entry_from_row",
@@ -40,6 +41,10 @@ READ_CHUNK = 5000
 #: PostgreSQL's driver still returns a datetime (the column is typed there).
 ENTRY_COLUMNS = tuple(
     type_coerce(c, String).label("time") if c.name == "time" else c for c in audit_entries.c
+)
+#: The same for checkpoints (`checkpoint_from_row`: `AuditEntryUnreadable` at its seq).
+CHECKPOINT_COLUMNS = tuple(
+    type_coerce(c, String).label("time") if c.name == "time" else c for c in audit_checkpoints.c
 )
 
 
@@ -70,9 +75,7 @@ def entry_from_row(row: Mapping[Any, Any]) -> AuditEntry:
     entry keeps there (a rewritten row must be reported at its seq, not crash a reader)."""
     seq = int(row["seq"])
     try:
-        time = row["time"]  # text on SQLite (ENTRY_COLUMNS), a datetime from PostgreSQL
-        parsed = datetime.fromisoformat(time) if isinstance(time, str) else time
-        return _entry_from_row(seq, utc(parsed), row)
+        return _entry_from_row(seq, utc(_time(row["time"])), row)
     except (ValueError, TypeError, AttributeError, RecursionError):
         raise AuditEntryUnreadable(seq) from None
 
@@ -125,19 +128,33 @@ def _entry_from_row(seq: int, time: datetime, row: Mapping[Any, Any]) -> AuditEn
 
 
 def checkpoint_from_row(row: Mapping[Any, Any]) -> Checkpoint:
-    return Checkpoint(
-        seq=int(row["seq"]),
-        hash=row["hash"],
-        time=utc(row["time"]),
-        kind=row["kind"],
-        kid=row["kid"],
-        jws=row["jws"],
-    )
+    """The checkpoint a row holds (`AuditEntryUnreadable` when its time is no time)."""
+    seq = int(row["seq"])
+    try:
+        return Checkpoint(
+            seq=seq,
+            hash=row["hash"],
+            time=utc(_time(row["time"])),
+            kind=row["kind"],
+            kid=row["kid"],
+            jws=row["jws"],
+        )
+    except (ValueError, TypeError, AttributeError):
+        raise AuditEntryUnreadable(seq, "checkpoint") from None
+
+
+def _time(value: Any) -> datetime:
+    """Text on SQLite (the *_COLUMNS selects), a datetime from PostgreSQL."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 async def read_checkpoints(conn: AsyncConnection) -> list[Checkpoint]:
-    result = await conn.execute(select(audit_checkpoints).order_by(audit_checkpoints.c.seq))
-    return [checkpoint_from_row(row) for row in result.mappings()]
+    return [checkpoint_from_row(row) for row in await _checkpoint_rows(conn)]
+
+
+async def _checkpoint_rows(conn: AsyncConnection) -> list[Mapping[Any, Any]]:
+    query = select(*CHECKPOINT_COLUMNS).order_by(audit_checkpoints.c.seq)
+    return list((await conn.execute(query)).mappings().all())
 
 
 async def stream_entries(
@@ -210,8 +227,23 @@ async def verify_stored(
     shows a tail cut even when the head row and the checkpoint rows were rewritten too.
     """
     async with snapshot(engine) as conn:
-        head = await read_head(conn)
-        verifier = ChainVerifier([*await read_checkpoints(conn), *witness], jwks)
+        try:
+            head: ChainHead | None = await read_head(conn)
+        except (ValueError, TypeError):  # a head row rewritten to text that is no seq
+            head = None
+            unreadable_head = True
+        else:
+            unreadable_head = False
+        checkpoints: list[Checkpoint] = []
+        unreadable: list[int] = []
+        for row in await _checkpoint_rows(conn):
+            try:
+                checkpoints.append(checkpoint_from_row(row))
+            except AuditEntryUnreadable as exc:
+                unreadable.append(exc.seq)
+        verifier = ChainVerifier([*checkpoints, *witness], jwks)
+        for seq in unreadable:
+            verifier.report(seq, "checkpoint_invalid", f"checkpoint {seq} cannot be read")
         async for row in stream_rows(conn):
             try:
                 entry = entry_from_row(row)
@@ -219,4 +251,6 @@ async def verify_stored(
                 verifier.feed_unreadable(exc.seq, str(row["hash"]))
                 continue
             verifier.feed(entry)
-    return verifier.finish(head, head_required=True)
+    if unreadable_head:
+        verifier.report(0, "head_mismatch", "the chain head row cannot be read")
+    return verifier.finish(head, head_required=not unreadable_head)

@@ -157,6 +157,10 @@ class ChainVerifier:
         self._expected = entry.seq + 1 if entry.seq >= expected else expected
         self._last_hash = entry.hash
 
+    def report(self, seq: int, kind: str, message: str) -> None:
+        """A problem found outside the entries (a row the reader could not read)."""
+        self._problem(seq, kind, message)
+
     def feed_unreadable(self, seq: int, stored_hash: str) -> None:
         """A row at `seq` that holds no entry (a value rewritten to what no entry keeps):
         changed, by definition; the chain goes on from the hash the row names."""

@@ -36,6 +36,7 @@ from gateway.audit.query import (
     unreviewed_break_glass,
 )
 from gateway.audit.storage import (
+    CHECKPOINT_COLUMNS,
     ENTRY_COLUMNS,
     checkpoint_from_row,
     entry_from_row,
@@ -199,7 +200,7 @@ async def list_checkpoints(request: web.Request) -> web.Response:
     audit = request.app[AUDIT]
     async with audit.engine.connect() as conn:
         rows = await conn.execute(
-            audit_checkpoints.select().order_by(audit_checkpoints.c.seq.desc()).limit(limit)
+            select(*CHECKPOINT_COLUMNS).order_by(audit_checkpoints.c.seq.desc()).limit(limit)
         )
         checkpoints = [checkpoint_from_row(row).to_json() for row in rows.mappings()]
     await _log(

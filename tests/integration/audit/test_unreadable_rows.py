@@ -128,3 +128,34 @@ async def test_the_cli_verify_and_export_exit_1_on_an_unreadable_entry(
     captured = capsys.readouterr()
     assert "entry 4 cannot be read" in captured.err and "Traceback" not in captured.err
     assert not out.exists()
+
+
+async def test_a_checkpoint_or_head_row_that_cannot_be_read_is_reported_not_a_500(
+    client: Client, gateway: GatewayFixture
+) -> None:
+    """SQLite keeps text in any column: a checkpoint's time, the head's seq."""
+    audit = client.app[AUDIT]
+    if audit.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's typed columns refuse the value")
+    await audit.append([decision(n) for n in range(6)])  # the first batch is signed
+    async with audit.engine.begin() as conn:
+        await drop_guards(conn)
+        await conn.execute(text("UPDATE audit_checkpoints SET time = 'not a time'"))
+    response = await client.get("/api/v1/audit/verify", headers=gateway.auth(*OFFICER))
+    assert response.status == 200, await response.text()
+    report: dict[str, Any] = await response.json()
+    assert report["ok"] is False
+    assert [p["kind"] for p in report["problems"]] == ["checkpoint_invalid"]
+    listed = await client.get("/api/v1/audit/checkpoints", headers=gateway.auth(*OFFICER))
+    assert listed.status == 503, await listed.text()
+    assert (await listed.json())["code"] == "audit_unavailable"
+    async with audit.engine.begin() as conn:
+        await conn.execute(text("UPDATE audit_chain_head SET seq = 'six'"))
+    # Nothing can be appended on that head, so the audited route refuses (fail closed) ...
+    response = await client.get("/api/v1/audit/verify", headers=gateway.auth(*OFFICER))
+    assert response.status == 503, await response.text()
+    assert (await response.json())["code"] == "audit_unavailable"
+    # ... and the verifier (as the CLI runs it) names the head.
+    stored = await verify_stored(audit.engine, audit.keys.jwks())
+    assert not stored.ok
+    assert "head_mismatch" in [p.kind for p in stored.problems]
