@@ -176,7 +176,7 @@ class HttpCustodySource:
             raise SourceUnavailable(REGISTER_ID, REASON_BAD_RESPONSE) from exc
         try:
             return json.loads(payload)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (ValueError, RecursionError) as exc:  # bad JSON, too deep, too many digits
             raise SourceUnavailable(REGISTER_ID, REASON_BAD_RESPONSE) from exc
 
 

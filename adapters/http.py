@@ -125,7 +125,7 @@ class HttpSourceAdapter:
             raise SourceUnavailable(self.source_id, REASON_BAD_RESPONSE) from exc
         try:
             document = json.loads(payload)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (ValueError, RecursionError) as exc:  # bad JSON, too deep, too many digits
             raise SourceUnavailable(self.source_id, REASON_BAD_RESPONSE) from exc
         if not isinstance(document, dict):
             raise SourceUnavailable(self.source_id, REASON_BAD_RESPONSE)

@@ -58,6 +58,7 @@ from typing import Any, ClassVar
 
 __all__ = [
     "AggregatesOnlyPurpose",
+    "AuditEntryUnreadable",
     "AuditUnavailable",
     "BadRequest",
     "CaseAlreadyClosed",
@@ -298,6 +299,16 @@ class AuditUnavailable(ServiceUnavailable):
 
 class CustodyRegisterUnavailable(ServiceUnavailable):
     code, title = "custody_register_unavailable", "Custody register unavailable; nothing written"
+
+
+class AuditEntryUnreadable(ValueError):
+    """A stored audit row holds a value that is not what an entry keeps there (a
+    database administrator rewrote it). Not shown to clients as such: the verifier
+    reports it at `seq`, readers answer 503 `audit_unavailable` (gateway.problems)."""
+
+    def __init__(self, seq: int, what: str = "entry") -> None:
+        super().__init__(f"audit {what} {seq} cannot be read")
+        self.seq = seq
 
 
 class SettingsError(Exception):

@@ -20,6 +20,7 @@ row is unexpected: the middleware answers 500 `internal_error`.
         sqlite3.OperationalError, OSError,
         TimeoutError                                503 service_unavailable
                                                     (audit_unavailable under /api/v1/audit)
+      AuditEntryUnreadable (a rewritten audit row)  503 audit_unavailable
 
 No problem detail quotes the exception: driver messages can hold the statement's
 parameters, and so personal data.
@@ -35,6 +36,7 @@ from aiohttp import web
 from sqlalchemy import exc as sa
 
 from gateway.errors import (
+    AuditEntryUnreadable,
     AuditUnavailable,
     BadRequest,
     GatewayError,
@@ -53,6 +55,10 @@ def _unavailable(_exc: BaseException, audit: bool) -> GatewayError:
     if audit:
         return AuditUnavailable("Audit log unavailable; no data released")
     return ServiceUnavailable(_UNAVAILABLE)
+
+
+def _audit_unreadable(_exc: BaseException, _audit: bool) -> GatewayError:
+    return AuditUnavailable("An audit entry cannot be read; run `gateway audit verify`")
 
 
 def _bad_input(_exc: BaseException, _audit: bool) -> GatewayError:
@@ -83,6 +89,7 @@ FOREIGN_EXCEPTIONS: tuple[tuple[Match, Mapper], ...] = (
     (web.HTTPNotFound, _not_found),
     (web.HTTPMethodNotAllowed, _method_not_allowed),
     (web.HTTPRequestEntityTooLarge, _too_large),
+    (AuditEntryUnreadable, _audit_unreadable),  # before UnicodeError: a ValueError too
     (sa.DataError, _bad_input),
     (asyncpg.DataError, _bad_input),
     (sqlite3.DataError, _bad_input),

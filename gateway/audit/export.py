@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gateway.audit.model import AuditEntry, Checkpoint, format_time
 from gateway.audit.storage import read_checkpoints, read_head, snapshot, stream_entries
 from gateway.audit.verify import ChainHead, ChainVerifier, VerifyReport
+from gateway.errors import AuditEntryUnreadable
 
 __all__ = [
     "EXPORT_FORMAT",
@@ -60,8 +61,11 @@ async def export_log(engine: AsyncEngine, out: Path) -> ExportSummary:
     tmp = out.with_name(out.name + ".partial")
     count = 0
     async with snapshot(engine) as conn:
-        head = await read_head(conn)
-        checkpoints = await read_checkpoints(conn)
+        try:
+            head = await read_head(conn)
+            checkpoints = await read_checkpoints(conn)
+        except (AuditEntryUnreadable, ValueError, TypeError) as exc:
+            raise ExportError(f"{exc}; run `gateway audit verify` (nothing was exported)") from None
         header = {
             "type": "header",
             "format": EXPORT_FORMAT,
@@ -76,9 +80,15 @@ async def export_log(engine: AsyncEngine, out: Path) -> ExportSummary:
             _line(fh, header)
             for checkpoint in checkpoints:
                 _line(fh, {"type": "checkpoint", **checkpoint.to_json()})
-            async for entry in stream_entries(conn):
-                _line(fh, {"type": "entry", **entry.to_json()})
-                count += 1
+            try:
+                async for entry in stream_entries(conn):
+                    _line(fh, {"type": "entry", **entry.to_json()})
+                    count += 1
+            except AuditEntryUnreadable as exc:  # no export of a log that is not intact
+                tmp.unlink(missing_ok=True)
+                raise ExportError(
+                    f"{exc}; run `gateway audit verify` (nothing was exported)"
+                ) from None
     tmp.replace(out)
     return ExportSummary(count, len(checkpoints))
 

@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.audit.model import DECISIONS, EVENT_TYPES, AuditEntry, format_time
-from gateway.audit.storage import entry_from_row
+from gateway.audit.storage import ENTRY_COLUMNS, entry_from_row
 from gateway.audit.tables import audit_entries
 from gateway.errors import GatewayError, InvalidCursor, InvalidFilter
 from gateway.inputs import EARLIEST, LATEST, parse_datetime
@@ -276,7 +276,7 @@ async def search_page(
 ) -> AuditPage:
     """One page of the entries matching `filters` within `scope`, newest first."""
     binding = codec.binding("search", filters.to_json(), scope.key())
-    query = select(audit_entries).where(and_(*_conditions(filters, scope)))
+    query = select(*ENTRY_COLUMNS).where(and_(*_conditions(filters, scope)))
     entries, next_cursor = await _page(conn, query, codec, binding, limit=limit, cursor=cursor)
     return AuditPage(tuple(entries), await lifted_seqs(conn, entries), next_cursor)
 
@@ -294,7 +294,7 @@ async def entries_for_subject(
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidFilter(f"`limit` must be a whole number from 1 to {MAX_LIMIT}")
     binding = codec.binding("subject", sorted(subjects), include_confidential)
-    query = select(audit_entries).where(_E.subject.in_(sorted(subjects)))
+    query = select(*ENTRY_COLUMNS).where(_E.subject.in_(sorted(subjects)))
     if not include_confidential:
         lift = audit_entries.alias("lift")
         lifted = exists().where(lift.c.event_type == _LIFT, lift.c.target_seq == _E.seq)
@@ -318,7 +318,7 @@ async def break_glass_reviews(conn: AsyncConnection, seqs: Sequence[int]) -> dic
     if not seqs:
         return {}
     result = await conn.execute(
-        select(audit_entries).where(_E.event_type == _REVIEW, _E.target_seq.in_(list(seqs)))
+        select(*ENTRY_COLUMNS).where(_E.event_type == _REVIEW, _E.target_seq.in_(list(seqs)))
     )
     reviews = [entry_from_row(row) for row in result.mappings()]
     return {r.target_seq: r for r in reviews if r.target_seq is not None}
@@ -336,7 +336,7 @@ async def unreviewed_break_glass(
     binding = codec.binding("unreviewed", scope.key())
     review = audit_entries.alias("review")
     reviewed = exists().where(review.c.event_type == _REVIEW, review.c.target_seq == _E.seq)
-    query = select(audit_entries).where(
+    query = select(*ENTRY_COLUMNS).where(
         _E.break_glass,
         _E.event_type == "exchange.decision",
         ~reviewed,

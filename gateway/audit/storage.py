@@ -8,14 +8,17 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.audit.model import AuditEntry, Checkpoint
 from gateway.audit.tables import audit_chain_head, audit_checkpoints, audit_entries
 from gateway.audit.verify import ChainHead, ChainVerifier, VerifyReport
+from gateway.errors import AuditEntryUnreadable
 
 __all__ = [
+    "CHECKPOINT_COLUMNS",
+    "ENTRY_COLUMNS",
     "checkpoint_from_row",
     "entry_from_row",
     "entry_row",
@@ -25,11 +28,24 @@ __all__ = [
     "read_head",
     "snapshot",
     "stream_entries",
+    "stream_rows",
     "utc",
     "verify_stored",
 ]
 
 READ_CHUNK = 5000
+
+#: The entry columns as every reader selects them: `time` without SQLAlchemy's result
+#: processing, so a SQLite cell rewritten to text that is no time reaches
+#: `entry_from_row` (an unreadable entry at its seq) instead of failing the whole fetch.
+#: PostgreSQL's driver still returns a datetime (the column is typed there).
+ENTRY_COLUMNS = tuple(
+    type_coerce(c, String).label("time") if c.name == "time" else c for c in audit_entries.c
+)
+#: The same for checkpoints (`checkpoint_from_row`: `AuditEntryUnreadable` at its seq).
+CHECKPOINT_COLUMNS = tuple(
+    type_coerce(c, String).label("time") if c.name == "time" else c for c in audit_checkpoints.c
+)
 
 
 def json_list(values: Sequence[str]) -> str:
@@ -55,9 +71,33 @@ def entry_row(entry: AuditEntry) -> dict[str, Any]:
 
 
 def entry_from_row(row: Mapping[Any, Any]) -> AuditEntry:
+    """The entry a row holds; `AuditEntryUnreadable` when a column holds what no
+    entry keeps there (a rewritten row must be reported at its seq, not crash a reader)."""
+    seq = int(row["seq"])
+    try:
+        return _entry_from_row(seq, utc(_time(row["time"])), row)
+    except (ValueError, TypeError, AttributeError, RecursionError):
+        raise AuditEntryUnreadable(seq) from None
+
+
+def _json_strings(text: Any) -> tuple[str, ...]:
+    values = json.loads(text)
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise ValueError("not a JSON list of strings")
+    return tuple(values)
+
+
+def _json_mapping(text: Any) -> dict[str, Any]:
+    values = json.loads(text)
+    if not isinstance(values, dict):
+        raise ValueError("not a JSON object")
+    return values
+
+
+def _entry_from_row(seq: int, time: datetime, row: Mapping[Any, Any]) -> AuditEntry:
     return AuditEntry(
-        seq=int(row["seq"]),
-        time=utc(row["time"]),
+        seq=seq,
+        time=time,
         event_type=row["event_type"],
         request_id=row["request_id"],
         trace_id=row["trace_id"],
@@ -71,9 +111,9 @@ def entry_from_row(row: Mapping[Any, Any]) -> AuditEntry:
         category=row["category"],
         decision=row["decision"],
         reason=row["reason"],
-        rule_ids=tuple(json.loads(row["rule_ids"])),
+        rule_ids=_json_strings(row["rule_ids"]),
         legal_basis=row["legal_basis"],
-        consent_ids=tuple(json.loads(row["consent_ids"])),
+        consent_ids=_json_strings(row["consent_ids"]),
         policy_version=row["policy_version"],
         break_glass=bool(row["break_glass"]),
         justification_ct=row["justification_ct"],
@@ -81,40 +121,62 @@ def entry_from_row(row: Mapping[Any, Any]) -> AuditEntry:
         outcome=row["outcome"],
         confidentiality=row["confidentiality"],
         target_seq=None if row["target_seq"] is None else int(row["target_seq"]),
-        details=json.loads(row["details"]),
+        details=_json_mapping(row["details"]),
         prev_hash=row["prev_hash"],
         hash=row["hash"],
     )
 
 
 def checkpoint_from_row(row: Mapping[Any, Any]) -> Checkpoint:
-    return Checkpoint(
-        seq=int(row["seq"]),
-        hash=row["hash"],
-        time=utc(row["time"]),
-        kind=row["kind"],
-        kid=row["kid"],
-        jws=row["jws"],
-    )
+    """The checkpoint a row holds (`AuditEntryUnreadable` when its time is no time)."""
+    seq = int(row["seq"])
+    try:
+        return Checkpoint(
+            seq=seq,
+            hash=row["hash"],
+            time=utc(_time(row["time"])),
+            kind=row["kind"],
+            kid=row["kid"],
+            jws=row["jws"],
+        )
+    except (ValueError, TypeError, AttributeError):
+        raise AuditEntryUnreadable(seq, "checkpoint") from None
+
+
+def _time(value: Any) -> datetime:
+    """Text on SQLite (the *_COLUMNS selects), a datetime from PostgreSQL."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 async def read_checkpoints(conn: AsyncConnection) -> list[Checkpoint]:
-    result = await conn.execute(select(audit_checkpoints).order_by(audit_checkpoints.c.seq))
-    return [checkpoint_from_row(row) for row in result.mappings()]
+    return [checkpoint_from_row(row) for row in await _checkpoint_rows(conn)]
+
+
+async def _checkpoint_rows(conn: AsyncConnection) -> list[Mapping[Any, Any]]:
+    query = select(*CHECKPOINT_COLUMNS).order_by(audit_checkpoints.c.seq)
+    return list((await conn.execute(query)).mappings().all())
 
 
 async def stream_entries(
     conn: AsyncConnection, *, chunk: int = READ_CHUNK
 ) -> AsyncIterator[AuditEntry]:
-    """Every entry in seq order, read in keyset-paged chunks (constant memory)."""
+    """Every entry in seq order (`AuditEntryUnreadable` at a row that holds none)."""
+    async for row in stream_rows(conn, chunk=chunk):
+        yield entry_from_row(row)
+
+
+async def stream_rows(
+    conn: AsyncConnection, *, chunk: int = READ_CHUNK
+) -> AsyncIterator[Mapping[Any, Any]]:
+    """Every entry row in seq order, read in keyset-paged chunks (constant memory)."""
     after: int | None = None
     while True:
-        query = select(audit_entries).order_by(audit_entries.c.seq).limit(chunk)
+        query = select(*ENTRY_COLUMNS).order_by(audit_entries.c.seq).limit(chunk)
         if after is not None:
             query = query.where(audit_entries.c.seq > after)
         rows = (await conn.execute(query)).mappings().all()
         for row in rows:
-            yield entry_from_row(row)
+            yield row
         if len(rows) < chunk:
             return
         after = int(rows[-1]["seq"])
@@ -165,8 +227,30 @@ async def verify_stored(
     shows a tail cut even when the head row and the checkpoint rows were rewritten too.
     """
     async with snapshot(engine) as conn:
-        head = await read_head(conn)
-        verifier = ChainVerifier([*await read_checkpoints(conn), *witness], jwks)
-        async for entry in stream_entries(conn):
+        try:
+            head: ChainHead | None = await read_head(conn)
+        except (ValueError, TypeError):  # a head row rewritten to text that is no seq
+            head = None
+            unreadable_head = True
+        else:
+            unreadable_head = False
+        checkpoints: list[Checkpoint] = []
+        unreadable: list[int] = []
+        for row in await _checkpoint_rows(conn):
+            try:
+                checkpoints.append(checkpoint_from_row(row))
+            except AuditEntryUnreadable as exc:
+                unreadable.append(exc.seq)
+        verifier = ChainVerifier([*checkpoints, *witness], jwks)
+        for seq in unreadable:
+            verifier.report(seq, "checkpoint_invalid", f"checkpoint {seq} cannot be read")
+        async for row in stream_rows(conn):
+            try:
+                entry = entry_from_row(row)
+            except AuditEntryUnreadable as exc:
+                verifier.feed_unreadable(exc.seq, str(row["hash"]))
+                continue
             verifier.feed(entry)
-    return verifier.finish(head, head_required=True)
+    if unreadable_head:
+        verifier.report(0, "head_mismatch", "the chain head row cannot be read")
+    return verifier.finish(head, head_required=not unreadable_head)

@@ -157,10 +157,32 @@ class ChainVerifier:
         self._expected = entry.seq + 1 if entry.seq >= expected else expected
         self._last_hash = entry.hash
 
+    def report(self, seq: int, kind: str, message: str) -> None:
+        """A problem found outside the entries (a row the reader could not read)."""
+        self._problem(seq, kind, message)
+
+    def feed_unreadable(self, seq: int, stored_hash: str) -> None:
+        """A row at `seq` that holds no entry (a value rewritten to what no entry keeps):
+        changed, by definition; the chain goes on from the hash the row names."""
+        if self._expected is None:
+            self._start_at(seq)
+        expected = self._expected
+        assert expected is not None
+        self._count += 1
+        if seq > expected:
+            self._problem(expected, "missing", f"entry {expected} is missing")
+        self._problem(seq, "unreadable", f"entry {seq} holds a value no entry has (rewritten)")
+        self._prev = stored_hash
+        self._expected = seq + 1 if seq >= expected else expected
+        self._last_hash = stored_hash
+
     def _start(self, entry: AuditEntry) -> None:
-        anchor_seq = max((s for s in self._anchors if s < entry.seq), default=0)
+        self._start_at(entry.seq)
+
+    def _start_at(self, seq: int) -> None:
+        anchor_seq = max((s for s in self._anchors if s < seq), default=0)
         self._expected = anchor_seq + 1
-        self._first = entry.seq
+        self._first = seq
         if anchor_seq:
             self._prev = self._checkpoints[anchor_seq].hash
 

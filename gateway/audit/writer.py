@@ -40,7 +40,13 @@ from gateway.audit.checkpoints import sign_checkpoint
 from gateway.audit.crypto import JustificationBox
 from gateway.audit.model import AuditEntry, AuditEvent, Checkpoint, format_time
 from gateway.audit.query import AuditPage, CursorCodec, entries_for_subject
-from gateway.audit.storage import checkpoint_from_row, json_list, json_object, utc
+from gateway.audit.storage import (
+    CHECKPOINT_COLUMNS,
+    checkpoint_from_row,
+    json_list,
+    json_object,
+    utc,
+)
 from gateway.audit.tables import audit_chain_head, audit_checkpoints, audit_entries, audit_once
 from gateway.db import CompiledSql, asyncpg_sql, begin_write, write_runner
 from gateway.errors import AuditUnavailable, Conflict
@@ -301,7 +307,7 @@ class AuditLog:
             row = (
                 (
                     await conn.execute(
-                        select(audit_checkpoints).where(audit_checkpoints.c.seq == seqs[0])
+                        select(*CHECKPOINT_COLUMNS).where(audit_checkpoints.c.seq == seqs[0])
                     )
                 )
                 .mappings()

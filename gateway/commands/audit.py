@@ -145,7 +145,11 @@ async def _export_db(settings: Settings, keys: KeyStore, out: Path) -> int:
             return 1
         finally:
             await audit.close()
-        summary = await export_log(engine, out)
+        try:
+            summary = await export_log(engine, out)
+        except ExportError as exc:
+            print(f"gateway: {exc}", file=sys.stderr)
+            return 1
     finally:
         await dispose(engine)
     print(f"exported {summary.entries} entries and {summary.checkpoints} checkpoints to {out}")

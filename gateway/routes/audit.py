@@ -14,6 +14,7 @@ import io
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy import select
 
 from gateway.appkeys import (
     AUDIT,
@@ -34,7 +35,13 @@ from gateway.audit.query import (
     search_page,
     unreviewed_break_glass,
 )
-from gateway.audit.storage import checkpoint_from_row, entry_from_row, verify_stored
+from gateway.audit.storage import (
+    CHECKPOINT_COLUMNS,
+    ENTRY_COLUMNS,
+    checkpoint_from_row,
+    entry_from_row,
+    verify_stored,
+)
 from gateway.audit.tables import audit_checkpoints, audit_entries
 from gateway.audit.writer import AuditLog
 from gateway.bodies import json_response, read_json_object
@@ -193,7 +200,7 @@ async def list_checkpoints(request: web.Request) -> web.Response:
     audit = request.app[AUDIT]
     async with audit.engine.connect() as conn:
         rows = await conn.execute(
-            audit_checkpoints.select().order_by(audit_checkpoints.c.seq.desc()).limit(limit)
+            select(*CHECKPOINT_COLUMNS).order_by(audit_checkpoints.c.seq.desc()).limit(limit)
         )
         checkpoints = [checkpoint_from_row(row).to_json() for row in rows.mappings()]
     await _log(
@@ -238,7 +245,7 @@ async def _target(request: web.Request, scope: Scope) -> AuditEntry:
         row = (
             (
                 await conn.execute(
-                    audit_entries.select().where(
+                    select(*ENTRY_COLUMNS).where(
                         audit_entries.c.seq == int(text),
                         audit_entries.c.requester_org.in_(orgs) | audit_entries.c.source.in_(orgs),
                     )
@@ -435,7 +442,7 @@ _REPORT: dict[str, Any] = {
                         "type": "string",
                         "description": "hash_mismatch, prev_hash_mismatch, missing, "
                         "out_of_order, truncated, tail_cut, beyond_head, head_mismatch, "
-                        "head_missing, checkpoint_invalid or checkpoint_mismatch",
+                        "head_missing, checkpoint_invalid, checkpoint_mismatch or unreadable",
                     },
                     "message": {"type": "string"},
                 },

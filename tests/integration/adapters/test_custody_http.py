@@ -123,6 +123,9 @@ _BIRTH = {"datum": {"type": "Datum", "datum": "2019-04-01"}}
     [
         (_answering({"personen": []}, status=500), "http_error"),
         (_answering(b"not json"), "bad_response"),
+        # JSON the parser gives up on without a JSONDecodeError: too deep, too many digits
+        (_answering(b"[" * 100_000), "bad_response"),
+        (_answering(b'{"personen": [], "n": 1' + b"0" * 5000 + b"}"), "bad_response"),
         (_answering({"personen": "nobody"}), "bad_response"),
         (_answering({"personen": [{"burgerservicenummer": ASKED}]}), "bad_response"),
         (  # an answer about someone the gateway did not ask about

@@ -246,6 +246,9 @@ async def test_fields_outside_the_mapping_or_categories_never_leak(
         (404, b"{}", "http_error"),
         (401, b"{}", "unauthorized"),
         (200, b"this is not json", "bad_response"),
+        # JSON the parser gives up on without a JSONDecodeError: too deep, too many digits
+        (200, b"[" * 100_000, "bad_response"),
+        (200, b'{"n": 1' + b"0" * 5000 + b"}", "bad_response"),
         (200, b"[1, 2, 3]", "bad_response"),
         (200, b'{"client": "a string where an object belongs"}', "bad_response"),
     ],
