@@ -1,6 +1,6 @@
 """The consent check's single read, run on the driver connection of the shared engine.
 
-The statement is SQLAlchemy Core (`consent.store._CHECK`), compiled once for the
+The statement is SQLAlchemy Core (`consent.check._CHECK`), compiled once for the
 engine's dialect. On asyncpg and aiosqlite it is executed on the driver of a
 pooled connection the reader keeps (one prepared-statement round trip, or one hop
 to the SQLite thread) instead of through SQLAlchemy's async result layer and a

@@ -2,7 +2,7 @@
 
 A case is what makes a case reference mean something: a rule that needs one holds
 only for an open case of the requester, with that reference, covering the subject.
-The exchange learns that from the subject read (`consent.store`, one statement);
+The exchange learns that from the subject read (`consent.check`, one statement);
 the household read asks `open_case_covering` here (one indexed statement).
 
 Writes take an optional `within(conn)` hook, run inside the case's own transaction

@@ -174,7 +174,7 @@ consent_notifications = Table(
     Column("read_at", DateTime(timezone=True), nullable=True),
 )
 
-# Cases live here, beside households, because the subject read (`consent.store`)
+# Cases live here, beside households, because the subject read (`consent.check`)
 # folds "which open cases cover this person" into its one statement, and this
 # package never imports `gateway`.
 cases = Table(
