@@ -386,7 +386,7 @@ class SqlConsentStore:
         when = utc(at or datetime.now(UTC))
         async with begin_write(self._engine) as conn:
             current = await _load(conn, consent_id)
-            role = await _withdrawal_role(conn, current, actor, withdrawn_by, when)
+            role = await _withdrawal_role(conn, current, actor, withdrawn_by, when, self.rules)
             if role is None:
                 raise WithdrawalNotPermittedError("the actor may not withdraw this consent")
             result = await conn.execute(
@@ -419,7 +419,8 @@ class SqlConsentStore:
         """Whether `actor` (for `withdrawn_by`, if a professional names one) may withdraw."""
         when = utc(at or datetime.now(UTC))
         async with self._engine.connect() as conn:
-            return await _withdrawal_role(conn, record, actor, withdrawn_by, when) is not None
+            role = await _withdrawal_role(conn, record, actor, withdrawn_by, when, self.rules)
+            return role is not None
 
     async def expire_due(self, at: datetime | None = None) -> int:
         """Mark declarations whose validity has ended as expired (with their event)."""
@@ -577,24 +578,53 @@ async def _has_custody(conn: AsyncConnection, parent: str, child: str, at: datet
     return row.first() is not None
 
 
+async def _custody_speaks_for(
+    conn: AsyncConnection, record: ConsentRecord, rules: AgeRules, at: datetime
+) -> bool:
+    """Whether a custody holder may act on `record` for its subject at `at`."""
+    row = (
+        await conn.execute(
+            select(household_members.c.birth_date)
+            .where(household_members.c.person == record.subject)
+            .order_by(household_members.c.id)
+            .limit(1)
+        )
+    ).first()
+    birth = as_date(row.birth_date) if row is not None else None
+    if birth is None:
+        return False
+    age = rules.age_at(birth, at)
+    if age >= rules.child_alone_from:
+        return False
+    return age < rules.child_consents_from or record.giver_role == "custody_holder"
+
+
 async def _withdrawal_role(
     conn: AsyncConnection,
     record: ConsentRecord,
     actor: Actor,
     withdrawn_by: str | None,
     at: datetime,
+    rules: AgeRules,
 ) -> str | None:
     """Who withdraws, if they may: the person it is about (`subject`), a custody holder
     of that person (`custody_holder`), through the portal or on paper through a
     professional naming them; or the organisation that recorded it (`recorder`).
-    None for anybody else."""
+    None for anybody else.
+
+    A custody holder speaks for the person only while custody decides for them (under
+    `child_alone_from`), and from `child_consents_from` on not over the child's own
+    declaration: a parent cannot undo what a 16-year-old (or a 13-year-old, for their
+    own part) decided. An unknown age counts as grown up (fail closed)."""
     if actor.kind == "system":
         return "system"
     person = actor.person if actor.kind == "person" else withdrawn_by
     if person is not None:
         if person == record.subject:
             return "subject"
-        if await _has_custody(conn, person, record.subject, at):
+        if await _custody_speaks_for(conn, record, rules, at) and await _has_custody(
+            conn, person, record.subject, at
+        ):
             return "custody_holder"
         return None
     recorder = record.recorded_by

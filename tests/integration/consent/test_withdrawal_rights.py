@@ -10,9 +10,11 @@ from typing import Any
 
 from consent_support import (
     CHILD_8,
+    CHILD_13,
     FATHER,
     MOTHER,
     OUTSIDER,
+    TEEN_17,
     Client,
     assert_problem,
     consent_body,
@@ -183,3 +185,59 @@ async def test_the_person_it_is_about_withdraws_in_the_portal(
     )
     assert response.status == 200, await response.text()
     assert (await response.json())["history"][-1]["detail"]["withdrawn_by_role"] == "subject"
+
+
+async def test_a_parent_cannot_withdraw_what_a_young_person_decided_alone(
+    client: Client, gateway: GatewayFixture, household: dict[str, Any], database_url: str
+) -> None:
+    """From 16 the young person decides alone: the mother (custody) may not withdraw the
+    17-year-old's consent, neither in the portal nor on paper through an organisation."""
+    recorded = await client.post(
+        "/api/v1/consents", json=consent_body(TEEN_17), headers=gateway.auth(WIJKTEAM)
+    )
+    assert recorded.status == 201, await recorded.text()
+    consent_id = (await recorded.json())["id"]
+    handed = await client.post(
+        f"/api/v1/households/{household['id']}/transfer",
+        json={"to": VT, "contact_person": {"professional": "vt-2"}},
+        headers=gateway.auth(WIJKTEAM),
+    )
+    assert handed.status == 200
+    before = await snapshot(database_url)
+    portal = await client.post(
+        f"/api/v1/me/consents/{consent_id}/withdraw",
+        headers=await login(client, household, MOTHER),
+    )
+    await assert_problem(portal, 403, "withdrawal_not_permitted")
+    paper = await client.post(
+        f"/api/v1/consents/{consent_id}/withdraw",
+        json={**PAPER, "withdrawn_by": MOTHER},
+        headers=gateway.auth(VT),
+    )
+    await assert_problem(paper, 403, "withdrawal_not_permitted")
+    assert await snapshot(database_url) == before
+    himself = await client.post(
+        f"/api/v1/consents/{consent_id}/withdraw",
+        json={**PAPER, "withdrawn_by": TEEN_17},
+        headers=gateway.auth(VT),
+    )
+    assert himself.status == 200, await himself.text()
+
+
+async def test_a_parent_cannot_withdraw_a_13_year_olds_own_declaration(
+    client: Client, gateway: GatewayFixture, household: dict[str, Any], database_url: str
+) -> None:
+    """From 12 the child's own declaration is the child's: the parent withdraws (or
+    refuses) their own part, never the child's."""
+    recorded = await client.post(
+        "/api/v1/consents", json=consent_body(CHILD_13), headers=gateway.auth(WIJKTEAM)
+    )
+    assert recorded.status == 201, await recorded.text()
+    consent_id = (await recorded.json())["id"]
+    before = await snapshot(database_url)
+    portal = await client.post(
+        f"/api/v1/me/consents/{consent_id}/withdraw",
+        headers=await login(client, household, MOTHER),
+    )
+    await assert_problem(portal, 403, "withdrawal_not_permitted")
+    assert await snapshot(database_url) == before
