@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from consent._fastread import as_date
 from consent._notifications import notify_affected
 from consent._records import append_consent_event, has_custody, load
 from consent._sql import AuditStep, begin_write, new_id, utc
@@ -27,7 +28,8 @@ from consent.errors import (
 )
 from consent.model import Actor, ConsentRecord, GiverRole, NewConsent
 from consent.receipts import ReceiptIssuer
-from consent.tables import consents
+from consent.rules import AgeRules
+from consent.tables import consents, household_members
 
 
 async def record(
@@ -113,12 +115,13 @@ async def withdraw(
     evidence_reference: str | None,
     withdrawn_by: str | None,
     audit: AuditStep | None,
+    rules: AgeRules,
 ) -> None:
     """Withdraw a live declaration, if the actor may (see `SqlConsentStore.withdraw`)."""
     when = utc(at or datetime.now(UTC))
     async with begin_write(engine) as conn:
         current = await load(conn, consent_id)
-        role = await withdrawal_role(conn, current, actor, withdrawn_by, when)
+        role = await withdrawal_role(conn, current, actor, withdrawn_by, when, rules)
         if role is None:
             raise WithdrawalNotPermittedError("the actor may not withdraw this consent")
         result = await conn.execute(
@@ -162,24 +165,53 @@ async def expire_due(engine: AsyncEngine, at: datetime | None) -> int:
     return len(rows)
 
 
+async def _custody_speaks_for(
+    conn: AsyncConnection, record: ConsentRecord, rules: AgeRules, at: datetime
+) -> bool:
+    """Whether a custody holder may act on `record` for its subject at `at`."""
+    row = (
+        await conn.execute(
+            select(household_members.c.birth_date)
+            .where(household_members.c.person == record.subject)
+            .order_by(household_members.c.id)
+            .limit(1)
+        )
+    ).first()
+    birth = as_date(row.birth_date) if row is not None else None
+    if birth is None:
+        return False
+    age = rules.age_at(birth, at)
+    if age >= rules.child_alone_from:
+        return False
+    return age < rules.child_consents_from or record.giver_role == "custody_holder"
+
+
 async def withdrawal_role(
     conn: AsyncConnection,
     record: ConsentRecord,
     actor: Actor,
     withdrawn_by: str | None,
     at: datetime,
+    rules: AgeRules,
 ) -> str | None:
     """Who withdraws, if they may: the person it is about (`subject`), a custody holder
     of that person (`custody_holder`), through the portal or on paper through a
     professional naming them; or the organisation that recorded it (`recorder`).
-    None for anybody else."""
+    None for anybody else.
+
+    A custody holder speaks for the person only while custody decides for them (under
+    `child_alone_from`), and from `child_consents_from` on not over the child's own
+    declaration: a parent cannot undo what a 16-year-old (or a 13-year-old, for their
+    own part) decided. An unknown age counts as grown up (fail closed)."""
     if actor.kind == "system":
         return "system"
     person = actor.person if actor.kind == "person" else withdrawn_by
     if person is not None:
         if person == record.subject:
             return "subject"
-        if await has_custody(conn, person, record.subject, at):
+        if await _custody_speaks_for(conn, record, rules, at) and await has_custody(
+            conn, person, record.subject, at
+        ):
             return "custody_holder"
         return None
     recorder = record.recorded_by

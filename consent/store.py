@@ -86,6 +86,7 @@ class SqlConsentStore(SqlConsentCheck):
             evidence_reference=evidence_reference,
             withdrawn_by=withdrawn_by,
             audit=audit,
+            rules=self.rules,
         )
         return await self.get(consent_id)
 
@@ -99,7 +100,9 @@ class SqlConsentStore(SqlConsentCheck):
         """Whether `actor` (for `withdrawn_by`, if a professional names one) may withdraw."""
         when = utc(at or datetime.now(UTC))
         async with self._engine.connect() as conn:
-            role = await _commands.withdrawal_role(conn, record, actor, withdrawn_by, when)
+            role = await _commands.withdrawal_role(
+                conn, record, actor, withdrawn_by, when, self.rules
+            )
             return role is not None
 
     async def expire_due(self, at: datetime | None = None) -> int:

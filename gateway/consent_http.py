@@ -96,6 +96,7 @@ __all__ = [
     "pseudonym",
     "query_purpose",
     "receipt_json",
+    "require_fresh_custody",
     "string",
     "visible_household_of",
 ]
@@ -434,6 +435,24 @@ def consent_audit_step(
             "details": {"event": event, "recorded_via": recorded_via, **(details or {})},
         },
     )
+
+
+async def require_fresh_custody(request: web.Request, subject: str, bsn: Any) -> None:
+    """Before someone acts for `subject` as a custody holder (a withdrawal takes effect
+    at once): custody older than the freshness is re-read from the register, which needs
+    the subject's BSN (`bsn`, None if the request has none). Without it the custody
+    counts as unknown: 422 `custody_not_confirmed`, nothing written (fail closed)."""
+    custody = request.app[CUSTODY]
+    state = await request.app[CONSENTS].subject_state(subject, datetime.now(UTC))
+    if not custody.is_stale(state):
+        return
+    if not isinstance(bsn, str) or pseudonym(request, bsn) != subject:
+        raise CustodyNotConfirmed(
+            "The custody register must confirm this custody again first: "
+            "name the person it is about (`subject`)"
+        )
+    with consent_errors():
+        await custody.reconfirm(bsn, subject, state.at)
 
 
 async def visible_household_of(

@@ -4,7 +4,9 @@ a receipt signed by the gateway, and commits with its audit entry or not at all.
 
 Who may withdraw (`SqlConsentStore.withdraw`): the organisation that recorded the
 consent, or a professional acting on paper for the person it is about or a custody
-holder of that person (`withdrawn_by`). Any other organisation that may see the
+holder of that person (`withdrawn_by`; custody older than the freshness is re-read
+from the register, which needs the `subject`'s BSN, else 422 `custody_not_confirmed`).
+Any other organisation that may see the
 consent gets 403 `withdrawal_not_permitted`; one that may not see it, 404.
 """
 
@@ -29,6 +31,7 @@ from gateway.consent_http import (
     pseudonym,
     query_purpose,
     receipt_json,
+    require_fresh_custody,
     string,
     visible_household_of,
 )
@@ -142,6 +145,9 @@ async def withdraw_consent(request: web.Request) -> web.Response:
         pseudonym(request, bsn_of(body, "withdrawn_by")) if "withdrawn_by" in body else None
     )
     record = await _visible_consent(request, principal)
+    if withdrawn_by is not None and withdrawn_by != record.subject:
+        # For a custody holder: only on custody the register stands behind now.
+        await require_fresh_custody(request, record.subject, bsn_of(body, "subject"))
     with consent_errors():
         updated = await request.app[CONSENTS].withdraw(
             record.id,
@@ -389,6 +395,13 @@ OPENAPI: dict[str, dict[str, Any]] = {
                                     "Without it, only the organisation that recorded the "
                                     "consent may withdraw it.",
                                 },
+                                "subject": {
+                                    **_BSN_REF,
+                                    "description": "The person the consent is about. Needed "
+                                    "when a custody holder withdraws and their custody is "
+                                    "older than the freshness: the register is asked again "
+                                    "(without it: 422 `custody_not_confirmed`).",
+                                },
                             },
                         }
                     }
@@ -401,6 +414,7 @@ OPENAPI: dict[str, dict[str, Any]] = {
                 "403": _PROBLEM,
                 "404": _PROBLEM,
                 "409": _PROBLEM,
+                "422": _PROBLEM,
                 "503": _PROBLEM,
             },
         }

@@ -4,7 +4,12 @@ about the person and the children in their custody, given and withdrawn here.
 A person sees the consents they gave, that are about them, or about someone in their
 custody; they may withdraw one about themselves or about someone in their custody
 (a parent who gave it but no longer has custody sees it: 403
-`withdrawal_not_permitted`). Each write commits with its audit entry or not at all.
+`withdrawal_not_permitted`). A withdrawal for a child needs custody the register
+confirmed within the freshness; the portal holds no BSN to re-read older custody
+with, so that is refused (422 `custody_not_confirmed`) until the register has been
+asked again (by an exchange or a paper withdrawal naming the child). A custody holder
+never withdraws a 16-year-old's consent, nor from 12 the child's own declaration.
+Each write commits with its audit entry or not at all.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from gateway.consent_http import (
     optional_datetime,
     parse_scope,
     receipt_json,
+    require_fresh_custody,
 )
 from gateway.errors import InvalidValidity, NotFound, Unauthenticated, ValidationFailed
 from gateway.routes.consents import CONSENT_SCHEMA, NEW_CONSENT_SCHEMA, RECEIPTS_SCHEMA, decision_of
@@ -121,6 +127,10 @@ async def give_consent(request: web.Request) -> web.Response:
 async def withdraw(request: web.Request) -> web.Response:
     session = await current_session(request)
     record = await _own_consent(request, session.person)
+    if session.person != record.subject:
+        # A parent's withdrawal counts only on custody the register stands behind now;
+        # the portal has no BSN to re-read stale custody with, so that is refused.
+        await require_fresh_custody(request, record.subject, None)
     with consent_errors():
         updated = await request.app[CONSENTS].withdraw(
             record.id,
@@ -226,6 +236,7 @@ OPENAPI: dict[str, dict[str, Any]] = {
                 "403": _PROBLEM,
                 "404": _PROBLEM,
                 "409": _PROBLEM,
+                "422": _PROBLEM,
                 "503": _PROBLEM,
             },
         }

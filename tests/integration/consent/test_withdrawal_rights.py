@@ -6,22 +6,27 @@ gets 403 `withdrawal_not_permitted`, one that may not see it 404, and nothing ch
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from consent_support import (
     CHILD_8,
+    CHILD_13,
     FATHER,
     MOTHER,
     OUTSIDER,
+    TEEN_17,
     Client,
     assert_problem,
     consent_body,
     snapshot,
 )
+from sqlalchemy import update
 from support import GatewayFixture
 
 from adapters.reference.custody_register import CustodyRegister
-from gateway.appkeys import HOUSEHOLD_SESSIONS, PSEUDONYMISER
+from consent.tables import custody
+from gateway.appkeys import CONSENTS, ENGINE, HOUSEHOLD_SESSIONS, HOUSEHOLDS, PSEUDONYMISER
 
 WIJKTEAM, VT, GI = "wijkteam-utrecht", "veilig-thuis-utrecht", "gi-jeugdbescherming-demo"
 PAPER = {"evidence_reference": "letter-2026-11"}
@@ -183,3 +188,139 @@ async def test_the_person_it_is_about_withdraws_in_the_portal(
     )
     assert response.status == 200, await response.text()
     assert (await response.json())["history"][-1]["detail"]["withdrawn_by_role"] == "subject"
+
+
+async def test_a_parent_cannot_withdraw_what_a_young_person_decided_alone(
+    client: Client, gateway: GatewayFixture, household: dict[str, Any], database_url: str
+) -> None:
+    """From 16 the young person decides alone: the mother (custody) may not withdraw the
+    17-year-old's consent, neither in the portal nor on paper through an organisation."""
+    recorded = await client.post(
+        "/api/v1/consents", json=consent_body(TEEN_17), headers=gateway.auth(WIJKTEAM)
+    )
+    assert recorded.status == 201, await recorded.text()
+    consent_id = (await recorded.json())["id"]
+    handed = await client.post(
+        f"/api/v1/households/{household['id']}/transfer",
+        json={"to": VT, "contact_person": {"professional": "vt-2"}},
+        headers=gateway.auth(WIJKTEAM),
+    )
+    assert handed.status == 200
+    before = await snapshot(database_url)
+    portal = await client.post(
+        f"/api/v1/me/consents/{consent_id}/withdraw",
+        headers=await login(client, household, MOTHER),
+    )
+    await assert_problem(portal, 403, "withdrawal_not_permitted")
+    paper = await client.post(
+        f"/api/v1/consents/{consent_id}/withdraw",
+        json={**PAPER, "withdrawn_by": MOTHER},
+        headers=gateway.auth(VT),
+    )
+    await assert_problem(paper, 403, "withdrawal_not_permitted")
+    assert await snapshot(database_url) == before
+    himself = await client.post(
+        f"/api/v1/consents/{consent_id}/withdraw",
+        json={**PAPER, "withdrawn_by": TEEN_17},
+        headers=gateway.auth(VT),
+    )
+    assert himself.status == 200, await himself.text()
+
+
+async def test_a_parent_cannot_withdraw_a_13_year_olds_own_declaration(
+    client: Client, gateway: GatewayFixture, household: dict[str, Any], database_url: str
+) -> None:
+    """From 12 the child's own declaration is the child's: the parent withdraws (or
+    refuses) their own part, never the child's."""
+    recorded = await client.post(
+        "/api/v1/consents", json=consent_body(CHILD_13), headers=gateway.auth(WIJKTEAM)
+    )
+    assert recorded.status == 201, await recorded.text()
+    consent_id = (await recorded.json())["id"]
+    before = await snapshot(database_url)
+    portal = await client.post(
+        f"/api/v1/me/consents/{consent_id}/withdraw",
+        headers=await login(client, household, MOTHER),
+    )
+    await assert_problem(portal, 403, "withdrawal_not_permitted")
+    assert await snapshot(database_url) == before
+
+
+async def _custody_confirmed_long_ago(client: Client, child: str) -> None:
+    """Stand in for the freshness window passing: the relations were confirmed an hour ago."""
+    when = datetime.now(UTC) - timedelta(hours=1)
+    async with client.app[ENGINE].begin() as conn:
+        await conn.execute(
+            update(custody).where(custody.c.child == child).values(confirmed_at=when)
+        )
+
+
+async def test_a_parent_whose_custody_the_register_ended_cannot_withdraw_on_stale_custody(
+    client: Client,
+    gateway: GatewayFixture,
+    household: dict[str, Any],
+    database_url: str,
+    custody_register: CustodyRegister,
+) -> None:
+    """A court ends the mother's custody; the register knows, the regiehouder has not
+    recorded it yet. Her withdrawal would take effect at once, so it is not decided on
+    custody older than the freshness: re-read, or refused if it cannot be."""
+    ps = client.app[PSEUDONYMISER].pseudonym
+    mother = await login(client, household, MOTHER)
+    given = await client.post(
+        "/api/v1/me/consents", json={**SCOPE, "subject": ps(CHILD_8)}, headers=mother
+    )
+    assert given.status == 201, await given.text()
+    consent_id = (await given.json())["id"]
+    handed = await client.post(
+        f"/api/v1/households/{household['id']}/transfer",
+        json={"to": VT, "contact_person": {"professional": "vt-2"}},
+        headers=gateway.auth(WIJKTEAM),
+    )
+    assert handed.status == 200
+    custody_register.end_custody(MOTHER, CHILD_8)
+    await _custody_confirmed_long_ago(client, ps(CHILD_8))
+    before = await snapshot(database_url)
+    portal = await client.post(f"/api/v1/me/consents/{consent_id}/withdraw", headers=mother)
+    await assert_problem(portal, 422, "custody_not_confirmed")
+    path = f"/api/v1/consents/{consent_id}/withdraw"
+    unnamed = await client.post(
+        path, json={**PAPER, "withdrawn_by": MOTHER}, headers=gateway.auth(VT)
+    )
+    await assert_problem(unnamed, 422, "custody_not_confirmed")
+    assert await snapshot(database_url) == before
+    # Naming the child lets the register be asked: it no longer names her.
+    named = await client.post(
+        path,
+        json={**PAPER, "withdrawn_by": MOTHER, "subject": CHILD_8},
+        headers=gateway.auth(VT),
+    )
+    await assert_problem(named, 403, "withdrawal_not_permitted")
+    assert not await client.app[HOUSEHOLDS].has_custody(ps(MOTHER), ps(CHILD_8))
+    assert (await client.app[CONSENTS].get(consent_id)).status_at(datetime.now(UTC)) == "active"
+
+
+async def test_on_stale_custody_the_register_confirms_a_parent_withdraws_on_paper(
+    client: Client, gateway: GatewayFixture, household: dict[str, Any]
+) -> None:
+    ps = client.app[PSEUDONYMISER].pseudonym
+    recorded = await client.post(
+        "/api/v1/consents",
+        json=consent_body(CHILD_8, given_by={"bsn": MOTHER}),
+        headers=gateway.auth(WIJKTEAM),
+    )
+    assert recorded.status == 201
+    handed = await client.post(
+        f"/api/v1/households/{household['id']}/transfer",
+        json={"to": VT, "contact_person": {"professional": "vt-2"}},
+        headers=gateway.auth(WIJKTEAM),
+    )
+    assert handed.status == 200
+    await _custody_confirmed_long_ago(client, ps(CHILD_8))
+    response = await client.post(
+        f"/api/v1/consents/{(await recorded.json())['id']}/withdraw",
+        json={**PAPER, "withdrawn_by": MOTHER, "subject": {"bsn": CHILD_8}},
+        headers=gateway.auth(VT),
+    )
+    assert response.status == 200, await response.text()
+    assert (await response.json())["history"][-1]["detail"]["withdrawn_by_role"] == "custody_holder"
