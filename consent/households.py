@@ -549,11 +549,18 @@ class SqlHouseholdStore:
         """Hand the household over to regiehouder `to`, with its new contact person.
 
         Only while `expected_regiehouder` (the caller) still is the regiehouder; the
-        old regiehouder and the contact person it had are kept in the history."""
+        old regiehouder and the contact person it had are kept in the history. A person
+        has one regiehouder at a time, so every other household of the same regiehouder
+        that shares a current member (directly or through another such household: the
+        father's household with a child of separated parents) is handed over with it,
+        in the same transaction, each with its own history event and audit entry."""
         when = utc(at or datetime.now(UTC))
         if to == expected_regiehouder:
             raise InvalidHouseholdError("the household already has that regiehouder")
         async with begin_write(self._engine) as conn:
+            # One hand-over per regiehouder at a time: linked households are then never
+            # locked in two orders by two concurrent hand-overs.
+            await lock_people(conn, [f"regiehouder:{expected_regiehouder}"])
             locked = await conn.execute(
                 update(households)
                 .where(households.c.id == household_id)
@@ -565,34 +572,72 @@ class SqlHouseholdStore:
                 raise HouseholdNotFoundError("no such household")
             if row.regiehouder != expected_regiehouder:
                 raise NotRegiehouderError("only the current regiehouder may hand over")
-            await conn.execute(
-                update(households).where(households.c.id == household_id).values(regiehouder=to)
-            )
-            await conn.execute(
-                update(household_contacts)
-                .where(
-                    household_contacts.c.household_id == household_id,
-                    household_contacts.c.until_at.is_(None),
+            together = await _sharing_members(conn, household_id, expected_regiehouder, when)
+            for handed in together:
+                await conn.execute(
+                    update(households).where(households.c.id == handed).values(regiehouder=to)
                 )
-                .values(until_at=when)
-            )
-            await _open_contact(
-                conn, household_id, contact_organisation, contact_professional, when
-            )
-            await _event(
-                conn,
-                household_id,
-                "regiehouder_transferred",
-                when,
-                actor,
-                {
-                    "from": expected_regiehouder,
-                    "to": to,
-                    "contact_organisation": contact_organisation,
-                },
-                audit=audit,
-            )
+                await conn.execute(
+                    update(household_contacts)
+                    .where(
+                        household_contacts.c.household_id == handed,
+                        household_contacts.c.until_at.is_(None),
+                    )
+                    .values(until_at=when)
+                )
+                await _open_contact(conn, handed, contact_organisation, contact_professional, when)
+                await _event(
+                    conn,
+                    handed,
+                    "regiehouder_transferred",
+                    when,
+                    actor,
+                    {
+                        "from": expected_regiehouder,
+                        "to": to,
+                        "contact_organisation": contact_organisation,
+                        "households": str(len(together)),
+                    },
+                    audit=audit,
+                )
         return await self.get(household_id)
+
+
+async def _sharing_members(
+    conn: AsyncConnection, household_id: str, regiehouder: str, at: datetime
+) -> list[str]:
+    """`household_id` and every household of `regiehouder` linked to it by a current
+    member they share (transitively), in a stable order, each locked for this write."""
+    current = or_(household_members.c.until_at.is_(None), household_members.c.until_at > at)
+    found = [household_id]
+    seen = {household_id}
+    frontier = [household_id]
+    while frontier:
+        people = select(household_members.c.person).where(
+            household_members.c.household_id.in_(frontier), current
+        )
+        rows = await conn.execute(
+            select(household_members.c.household_id)
+            .join(households, households.c.id == household_members.c.household_id)
+            .where(
+                household_members.c.person.in_(people),
+                current,
+                households.c.regiehouder == regiehouder,
+            )
+            .distinct()
+        )
+        frontier = sorted({r.household_id for r in rows} - seen)
+        seen.update(frontier)
+        found.extend(frontier)
+    persons = (
+        await conn.execute(
+            select(household_members.c.person)
+            .where(household_members.c.household_id.in_(found), current)
+            .distinct()
+        )
+    ).scalars()
+    await lock_people(conn, sorted(persons))
+    return found
 
 
 async def _history(conn: AsyncConnection, table: Any, household_id: str) -> Sequence[Any]:

@@ -200,3 +200,36 @@ async def test_two_organisations_racing_to_register_one_child_get_one_regiehoude
     for response in responses:
         if response.status != 201:
             await assert_problem(response, 409, "regiehouder_exists")
+
+
+async def test_a_hand_over_takes_every_household_that_shares_a_member_along(
+    client: Client, gateway: GatewayFixture, household: dict[str, Any], database_url: str
+) -> None:
+    """Seen: handing over the mother's household left the child's second household (the
+    father's, same regiehouder) behind, so the child had two regiehouders."""
+    body = household_body()
+    body["members"] = [body["members"][1], body["members"][2]]  # father, child of 8
+    body["custody"] = []
+    second = await client.post("/api/v1/households", json=body, headers=gateway.auth(WIJKTEAM))
+    assert second.status == 201, await second.text()
+    fathers = (await second.json())["id"]
+    response = await client.post(
+        f"/api/v1/households/{household['id']}/transfer",
+        json={"to": VT, "contact_person": {"professional": "vt-7"}},
+        headers=gateway.auth(WIJKTEAM),
+    )
+    assert response.status == 200, await response.text()
+    for household_id in (household["id"], fathers):
+        read = await client.get(f"/api/v1/households/{household_id}", headers=gateway.auth(VT))
+        assert read.status == 200, await read.text()
+        assert (await read.json())["regiehouder"] == VT
+        old = await client.get(f"/api/v1/households/{household_id}", headers=gateway.auth(WIJKTEAM))
+        assert old.status == 404
+    # One entry per household handed over, committed with the change.
+    types = await event_types(database_url)
+    assert types.count("household.regiehouder_transferred") == 2
+    # The child has one regiehouder: VT may add them to a new household, the wijkteam not.
+    mine = await client.post(
+        "/api/v1/households", json=invented_household(), headers=gateway.auth(WIJKTEAM)
+    )
+    await assert_problem(mine, 409, "regiehouder_exists")
