@@ -11,12 +11,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from gateway.audit.fields import FIELDS, AuditField
 from gateway.audit.model import AuditEntry, Checkpoint
 from gateway.audit.tables import audit_chain_head, audit_checkpoints, audit_entries
 from gateway.audit.verify import ChainHead, ChainVerifier, VerifyReport
 
 __all__ = [
     "checkpoint_from_row",
+    "column_value",
     "entry_from_row",
     "entry_row",
     "json_list",
@@ -45,46 +47,37 @@ def utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def column_value(field: AuditField, value: Any) -> Any:
+    """A field's column value from its attribute or JSON form (times stay datetimes)."""
+    if field.kind == "codes":
+        return json_list(value)
+    if field.kind == "details":
+        return json_object(value)
+    return value
+
+
 def entry_row(entry: AuditEntry) -> dict[str, Any]:
-    row = entry.to_json()
-    row["time"] = entry.time
-    row["rule_ids"] = json_list(entry.rule_ids)
-    row["consent_ids"] = json_list(entry.consent_ids)
-    row["details"] = json_object(entry.details)
-    return row
+    return {f.name: column_value(f, getattr(entry, f.name)) for f in FIELDS}
+
+
+def _attribute(field: AuditField, value: Any) -> Any:
+    if value is None and field.nullable:
+        return None
+    if field.kind == "int":
+        return int(value)
+    if field.kind == "time":
+        return utc(value)
+    if field.kind == "codes":
+        return tuple(json.loads(value))
+    if field.kind == "details":
+        return json.loads(value)
+    if field.kind == "flag":
+        return bool(value)
+    return value
 
 
 def entry_from_row(row: Mapping[Any, Any]) -> AuditEntry:
-    return AuditEntry(
-        seq=int(row["seq"]),
-        time=utc(row["time"]),
-        event_type=row["event_type"],
-        request_id=row["request_id"],
-        trace_id=row["trace_id"],
-        requester_org=row["requester_org"],
-        professional=row["professional"],
-        role=row["role"],
-        subject=row["subject"],
-        household=row["household"],
-        purpose=row["purpose"],
-        source=row["source"],
-        category=row["category"],
-        decision=row["decision"],
-        reason=row["reason"],
-        rule_ids=tuple(json.loads(row["rule_ids"])),
-        legal_basis=row["legal_basis"],
-        consent_ids=tuple(json.loads(row["consent_ids"])),
-        policy_version=row["policy_version"],
-        break_glass=bool(row["break_glass"]),
-        justification_ct=row["justification_ct"],
-        justification_kid=row["justification_kid"],
-        outcome=row["outcome"],
-        confidentiality=row["confidentiality"],
-        target_seq=None if row["target_seq"] is None else int(row["target_seq"]),
-        details=json.loads(row["details"]),
-        prev_hash=row["prev_hash"],
-        hash=row["hash"],
-    )
+    return AuditEntry(**{f.name: _attribute(f, row[f.name]) for f in FIELDS})
 
 
 def checkpoint_from_row(row: Mapping[Any, Any]) -> Checkpoint:
