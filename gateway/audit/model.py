@@ -30,13 +30,16 @@ __all__ = [
     "DECISIONS",
     "EVENT_TYPES",
     "GENESIS_HASH",
+    "LEGACY_SHAPES",
     "OUTCOMES",
     "AuditEntry",
     "AuditEvent",
     "Checkpoint",
+    "LegacyShape",
     "format_time",
     "is_code",
     "parse_time",
+    "what_happened",
 ]
 
 # The fixed catalogue of event types. Adding one is a documented change (docs/audit.md).
@@ -47,12 +50,15 @@ EVENT_TYPES = frozenset(
         "household.read",  # a household member read (part of) the dossier
         "household.access_log_read",  # a household member read their access log
         "household.export",  # a household member downloaded their data
-        "household.registered",  # a regiehouder registered or changed a household
+        "household.read_by_organisation",  # an organisation read a household's composition
+        "household.registered",  # a regiehouder registered a household
+        "household.changed",  # a regiehouder changed a household (`details.event`: how)
         "household.regiehouder_transferred",  # a regiehouder handed a household over
         "household.custody_followed",  # custody changed as the custody register says
         "consent.granted",
         "consent.withdrawn",
         "consent.recorded_on_paper",
+        "consent.listed",  # an organisation read (or was refused) a person's consents
         "auth.role_refused",  # a token asserted a role its organisation may not assert
         "case.opened",  # an organisation registered a case (one entry per person it covers)
         "case.closed",  # an organisation closed a case (one entry per person it covered)
@@ -64,6 +70,49 @@ EVENT_TYPES = frozenset(
         "policy.simulated",  # someone asked what the policies would allow
     }
 )
+
+
+@dataclass(frozen=True)
+class LegacyShape:
+    """How entries of `event_type` were written before that type existed.
+
+    Those entries keep their stored shape (they are hashed and chained): type
+    `stored_as`, told apart by `details[key] == value` (`present`) or by its absence
+    (not `present`). The privacy officer's filters find them under the new name.
+    """
+
+    event_type: str
+    stored_as: str
+    key: str
+    value: str
+    present: bool
+
+    def fits(self, event_type: str, details: Mapping[str, str]) -> bool:
+        """Whether an entry with this type and details is an old one of this shape."""
+        if event_type != self.stored_as:
+            return False
+        return (details.get(self.key) == self.value) is self.present
+
+
+LEGACY_SHAPES: tuple[LegacyShape, ...] = (
+    # before issue 12 every household write was `household.registered`, `details.event` how
+    LegacyShape("household.changed", "household.registered", "event", "registered", False),
+    # ... and an organisation's read of a household or of consents an `exchange.decision`
+    LegacyShape(
+        "household.read_by_organisation", "exchange.decision", "access", "household_read", True
+    ),
+    LegacyShape("consent.listed", "exchange.decision", "access", "consents_read", True),
+)
+
+
+def what_happened(event_type: str, details: Mapping[str, str]) -> str:
+    """The event type an entry stands for today (its own, unless an old shape of a newer one)."""
+    for shape in LEGACY_SHAPES:
+        if shape.fits(event_type, details):
+            return shape.event_type
+    return event_type
+
+
 DECISIONS = frozenset({"permit", "deny"})
 OUTCOMES = frozenset({"returned", "denied", "source_error"})
 CONFIDENTIALITY = frozenset({"normal", "confidential", "lifted"})
