@@ -67,9 +67,7 @@ async def test_listing_someones_consents_is_audited_permit_or_deny(
     assert (await client.get(path, headers=gateway.auth(WIJKTEAM))).status == 200
     assert (await client.get(path, headers=gateway.auth(GI))).status == 404
     rows = [
-        r
-        for r in await entries(gateway.settings.database_url)
-        if r.event_type == "consent.listed"
+        r for r in await entries(gateway.settings.database_url) if r.event_type == "consent.listed"
     ]
     assert [(r.requester_org, r.decision, r.outcome) for r in rows] == [
         (WIJKTEAM, "permit", "returned"),
