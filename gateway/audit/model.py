@@ -10,22 +10,36 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, fields
+from datetime import datetime
 from typing import Any
+
+from gateway.audit.fields import (
+    EVENT_FIELDS,
+    FIELD_NAMES,
+    FIELDS,
+    HASHED_FIELDS,
+    format_time,
+    from_json_form,
+    json_form,
+    parse_time,
+)
 
 __all__ = [
     "CONFIDENTIALITY",
     "DECISIONS",
     "EVENT_TYPES",
     "GENESIS_HASH",
+    "LEGACY_SHAPES",
     "OUTCOMES",
     "AuditEntry",
     "AuditEvent",
     "Checkpoint",
+    "LegacyShape",
     "format_time",
     "is_code",
     "parse_time",
+    "what_happened",
 ]
 
 # The fixed catalogue of event types. Adding one is a documented change (docs/audit.md).
@@ -36,12 +50,15 @@ EVENT_TYPES = frozenset(
         "household.read",  # a household member read (part of) the dossier
         "household.access_log_read",  # a household member read their access log
         "household.export",  # a household member downloaded their data
-        "household.registered",  # a regiehouder registered or changed a household
+        "household.read_by_organisation",  # an organisation read a household's composition
+        "household.registered",  # a regiehouder registered a household
+        "household.changed",  # a regiehouder changed a household (`details.event`: how)
         "household.regiehouder_transferred",  # a regiehouder handed a household over
         "household.custody_followed",  # custody changed as the custody register says
         "consent.granted",
         "consent.withdrawn",
         "consent.recorded_on_paper",
+        "consent.listed",  # an organisation read (or was refused) a person's consents
         "auth.role_refused",  # a token asserted a role its organisation may not assert
         "case.opened",  # an organisation registered a case (one entry per person it covers)
         "case.closed",  # an organisation closed a case (one entry per person it covered)
@@ -53,6 +70,49 @@ EVENT_TYPES = frozenset(
         "policy.simulated",  # someone asked what the policies would allow
     }
 )
+
+
+@dataclass(frozen=True)
+class LegacyShape:
+    """How entries of `event_type` were written before that type existed.
+
+    Those entries keep their stored shape (they are hashed and chained): type
+    `stored_as`, told apart by `details[key] == value` (`present`) or by its absence
+    (not `present`). The privacy officer's filters find them under the new name.
+    """
+
+    event_type: str
+    stored_as: str
+    key: str
+    value: str
+    present: bool
+
+    def fits(self, event_type: str, details: Mapping[str, str]) -> bool:
+        """Whether an entry with this type and details is an old one of this shape."""
+        if event_type != self.stored_as:
+            return False
+        return (details.get(self.key) == self.value) is self.present
+
+
+LEGACY_SHAPES: tuple[LegacyShape, ...] = (
+    # before issue 12 every household write was `household.registered`, `details.event` how
+    LegacyShape("household.changed", "household.registered", "event", "registered", False),
+    # ... and an organisation's read of a household or of consents an `exchange.decision`
+    LegacyShape(
+        "household.read_by_organisation", "exchange.decision", "access", "household_read", True
+    ),
+    LegacyShape("consent.listed", "exchange.decision", "access", "consents_read", True),
+)
+
+
+def what_happened(event_type: str, details: Mapping[str, str]) -> str:
+    """The event type an entry stands for today (its own, unless an old shape of a newer one)."""
+    for shape in LEGACY_SHAPES:
+        if shape.fits(event_type, details):
+            return shape.event_type
+    return event_type
+
+
 DECISIONS = frozenset({"permit", "deny"})
 OUTCOMES = frozenset({"returned", "denied", "source_error"})
 CONFIDENTIALITY = frozenset({"normal", "confidential", "lifted"})
@@ -112,21 +172,7 @@ class AuditEvent:
             return "outcome must be returned, denied or source_error"
         if self.confidentiality not in ("normal", "confidential"):
             return "confidentiality must be normal or confidential"
-        codes = {
-            "request_id": self.request_id,
-            "trace_id": self.trace_id,
-            "requester_org": self.requester_org,
-            "professional": self.professional,
-            "role": self.role,
-            "subject": self.subject,
-            "household": self.household,
-            "purpose": self.purpose,
-            "source": self.source,
-            "category": self.category,
-            "reason": self.reason,
-            "legal_basis": self.legal_basis,
-            "policy_version": self.policy_version,
-        }
+        codes = {f.name: getattr(self, f.name) for f in _CODE_FIELDS}
         for name, value in codes.items():
             if value is not None and not is_code(value):
                 return f"{name} must be a code (1-200 characters, no spaces)"
@@ -184,75 +230,16 @@ class AuditEntry:
 
     def hashed_fields(self) -> dict[str, Any]:
         """Every field but `hash`, as JSON values: the input of the canonical form."""
-        return {
-            "seq": self.seq,
-            "time": format_time(self.time),
-            "event_type": self.event_type,
-            "request_id": self.request_id,
-            "trace_id": self.trace_id,
-            "requester_org": self.requester_org,
-            "professional": self.professional,
-            "role": self.role,
-            "subject": self.subject,
-            "household": self.household,
-            "purpose": self.purpose,
-            "source": self.source,
-            "category": self.category,
-            "decision": self.decision,
-            "reason": self.reason,
-            "rule_ids": list(self.rule_ids),
-            "legal_basis": self.legal_basis,
-            "consent_ids": list(self.consent_ids),
-            "policy_version": self.policy_version,
-            "break_glass": self.break_glass,
-            "justification_ct": self.justification_ct,
-            "justification_kid": self.justification_kid,
-            "outcome": self.outcome,
-            "confidentiality": self.confidentiality,
-            "target_seq": self.target_seq,
-            "details": dict(self.details),
-            "prev_hash": self.prev_hash,
-        }
+        return json_form(self, HASHED_FIELDS)
 
     def to_json(self) -> dict[str, Any]:
         """The export form: the hashed fields plus `hash`."""
-        data = self.hashed_fields()
-        data["hash"] = self.hash
-        return data
+        return json_form(self, FIELDS)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> AuditEntry:
         """Read the export form back; raises ValueError (or KeyError/TypeError) if it is not one."""
-        return cls(
-            seq=_int(data["seq"]),
-            time=parse_time(str(data["time"])),
-            event_type=str(data["event_type"]),
-            request_id=str(data["request_id"]),
-            trace_id=_opt(data["trace_id"]),
-            requester_org=_opt(data["requester_org"]),
-            professional=_opt(data["professional"]),
-            role=_opt(data["role"]),
-            subject=_opt(data["subject"]),
-            household=_opt(data["household"]),
-            purpose=_opt(data["purpose"]),
-            source=_opt(data["source"]),
-            category=_opt(data["category"]),
-            decision=_opt(data["decision"]),
-            reason=_opt(data["reason"]),
-            rule_ids=tuple(str(v) for v in data["rule_ids"]),
-            legal_basis=_opt(data["legal_basis"]),
-            consent_ids=tuple(str(v) for v in data["consent_ids"]),
-            policy_version=_opt(data["policy_version"]),
-            break_glass=bool(data["break_glass"]),
-            justification_ct=_opt(data["justification_ct"]),
-            justification_kid=_opt(data["justification_kid"]),
-            outcome=_opt(data["outcome"]),
-            confidentiality=str(data["confidentiality"]),
-            target_seq=None if data["target_seq"] is None else _int(data["target_seq"]),
-            details={str(k): str(v) for k, v in dict(data["details"]).items()},
-            prev_hash=str(data["prev_hash"]),
-            hash=str(data["hash"]),
-        )
+        return cls(**from_json_form(data))
 
 
 @dataclass(frozen=True)
@@ -293,20 +280,6 @@ class Checkpoint:
         )
 
 
-def format_time(value: datetime) -> str:
-    """UTC, microseconds, `Z`: the one textual form of a time in hashes and exports."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_time(text: str) -> datetime:
-    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        raise ValueError("time needs a timezone")
-    return parsed.astimezone(UTC)
-
-
 def is_code(value: object, *, max_length: int = CODE_MAX) -> bool:
     """Whether `value` is a code the audit log accepts (and at most `max_length` long)."""
     return (
@@ -324,11 +297,22 @@ def _utf8(text: str) -> bool:
     return True
 
 
-def _opt(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
 def _int(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError("expected an integer")
     return value
+
+
+_CODE_FIELDS = tuple(f for f in EVENT_FIELDS if f.code)
+
+
+def _check_declarations() -> None:
+    """The dataclasses must hold exactly the declared fields (gateway.audit.fields)."""
+    entry = tuple(f.name for f in fields(AuditEntry))
+    event = tuple(f.name for f in fields(AuditEvent))
+    expected_event = (*(f.name for f in EVENT_FIELDS), "justification")
+    if entry != FIELD_NAMES or sorted(event) != sorted(expected_event):
+        raise RuntimeError("AuditEntry/AuditEvent differ from gateway.audit.fields.FIELDS")
+
+
+_check_declarations()

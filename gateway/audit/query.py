@@ -20,8 +20,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.audit.model import DECISIONS, EVENT_TYPES, AuditEntry, format_time
-from gateway.audit.storage import ENTRY_COLUMNS, entry_from_row
+from gateway.audit.model import (
+    DECISIONS,
+    EVENT_TYPES,
+    LEGACY_SHAPES,
+    AuditEntry,
+    LegacyShape,
+    format_time,
+)
+from gateway.audit.storage import ENTRY_COLUMNS, entry_from_row, json_object
 from gateway.audit.tables import audit_entries
 from gateway.errors import GatewayError, InvalidCursor, InvalidFilter
 from gateway.inputs import EARLIEST, LATEST, parse_datetime
@@ -34,6 +41,7 @@ __all__ = [
     "Scope",
     "break_glass_reviews",
     "entries_for_subject",
+    "event_type_condition",
     "lifted_seqs",
     "parse_filters",
     "parse_limit",
@@ -239,13 +247,31 @@ def _conditions(filters: AuditFilters, scope: Scope) -> list[ColumnElement[bool]
         (_E.subject, filters.subject),
         (_E.decision, filters.decision),
         (_E.source, filters.source),
-        (_E.event_type, filters.event_type),
     ):
         if value is not None:
             conds.append(column == value)
+    if filters.event_type is not None:
+        conds.append(event_type_condition(filters.event_type))
     if filters.break_glass is not None:  # plain column: matches the partial index predicate
         conds.append(_E.break_glass if filters.break_glass else ~_E.break_glass)
     return conds
+
+
+def _shape(shape: LegacyShape) -> ColumnElement[bool]:
+    """Entries stored in `shape` (`details` is canonical JSON: sorted keys, no spaces)."""
+    detail = _E.details.contains(json_object({shape.key: shape.value})[1:-1], autoescape=True)
+    return and_(_E.event_type == shape.stored_as, detail if shape.present else ~detail)
+
+
+def event_type_condition(event_type: str) -> ColumnElement[bool]:
+    """Entries that stand for `event_type` (`what_happened`): its own entries, but not
+    older ones standing for a newer type, and the older entries standing for it."""
+    own: ColumnElement[bool] = _E.event_type == event_type
+    for shape in LEGACY_SHAPES:
+        if shape.stored_as == event_type:
+            own = and_(own, ~_shape(shape))
+    old = [_shape(shape) for shape in LEGACY_SHAPES if shape.event_type == event_type]
+    return or_(own, *old) if old else own
 
 
 async def _page(

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import String, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from gateway.audit.fields import FIELDS, AuditField
 from gateway.audit.model import AuditEntry, Checkpoint
 from gateway.audit.tables import audit_chain_head, audit_checkpoints, audit_entries
 from gateway.audit.verify import ChainHead, ChainVerifier, VerifyReport
@@ -20,6 +21,7 @@ __all__ = [
     "CHECKPOINT_COLUMNS",
     "ENTRY_COLUMNS",
     "checkpoint_from_row",
+    "column_value",
     "entry_from_row",
     "entry_row",
     "json_list",
@@ -61,13 +63,33 @@ def utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def column_value(field: AuditField, value: Any) -> Any:
+    """A field's column value from its attribute or JSON form (times stay datetimes)."""
+    if field.kind == "codes":
+        return json_list(value)
+    if field.kind == "details":
+        return json_object(value)
+    return value
+
+
 def entry_row(entry: AuditEntry) -> dict[str, Any]:
-    row = entry.to_json()
-    row["time"] = entry.time
-    row["rule_ids"] = json_list(entry.rule_ids)
-    row["consent_ids"] = json_list(entry.consent_ids)
-    row["details"] = json_object(entry.details)
-    return row
+    return {f.name: column_value(f, getattr(entry, f.name)) for f in FIELDS}
+
+
+def _attribute(field: AuditField, value: Any) -> Any:
+    if value is None and field.nullable:
+        return None
+    if field.kind == "int":
+        return int(value)
+    if field.kind == "time":
+        return utc(_time(value))
+    if field.kind == "codes":
+        return _json_strings(value)
+    if field.kind == "details":
+        return _json_mapping(value)
+    if field.kind == "flag":
+        return bool(value)
+    return value
 
 
 def entry_from_row(row: Mapping[Any, Any]) -> AuditEntry:
@@ -75,7 +97,7 @@ def entry_from_row(row: Mapping[Any, Any]) -> AuditEntry:
     entry keeps there (a rewritten row must be reported at its seq, not crash a reader)."""
     seq = int(row["seq"])
     try:
-        return _entry_from_row(seq, utc(_time(row["time"])), row)
+        return AuditEntry(**{f.name: _attribute(f, row[f.name]) for f in FIELDS})
     except (ValueError, TypeError, AttributeError, RecursionError):
         raise AuditEntryUnreadable(seq) from None
 
@@ -92,39 +114,6 @@ def _json_mapping(text: Any) -> dict[str, Any]:
     if not isinstance(values, dict):
         raise ValueError("not a JSON object")
     return values
-
-
-def _entry_from_row(seq: int, time: datetime, row: Mapping[Any, Any]) -> AuditEntry:
-    return AuditEntry(
-        seq=seq,
-        time=time,
-        event_type=row["event_type"],
-        request_id=row["request_id"],
-        trace_id=row["trace_id"],
-        requester_org=row["requester_org"],
-        professional=row["professional"],
-        role=row["role"],
-        subject=row["subject"],
-        household=row["household"],
-        purpose=row["purpose"],
-        source=row["source"],
-        category=row["category"],
-        decision=row["decision"],
-        reason=row["reason"],
-        rule_ids=_json_strings(row["rule_ids"]),
-        legal_basis=row["legal_basis"],
-        consent_ids=_json_strings(row["consent_ids"]),
-        policy_version=row["policy_version"],
-        break_glass=bool(row["break_glass"]),
-        justification_ct=row["justification_ct"],
-        justification_kid=row["justification_kid"],
-        outcome=row["outcome"],
-        confidentiality=row["confidentiality"],
-        target_seq=None if row["target_seq"] is None else int(row["target_seq"]),
-        details=_json_mapping(row["details"]),
-        prev_hash=row["prev_hash"],
-        hash=row["hash"],
-    )
 
 
 def checkpoint_from_row(row: Mapping[Any, Any]) -> Checkpoint:

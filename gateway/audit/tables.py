@@ -1,6 +1,7 @@
 """Audit log tables, on `gateway.tables.metadata`.
 
-`audit_entries`   the hash-chained entries; `seq` is assigned by the writer, never by
+`audit_entries`   the hash-chained entries, one column per field of
+                  `gateway.audit.fields.FIELDS`; `seq` is assigned by the writer, never by
                   the database, so it is gap-free and the chain order is the key order.
 `audit_chain_head` one row (id 1): the last seq and hash, and the last checkpoint.
                   Appends lock it (`FOR UPDATE` on PostgreSQL; the write lock on
@@ -17,6 +18,8 @@ Database triggers (migration 0003) refuse UPDATE of entries and DELETE beyond
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -31,43 +34,38 @@ from sqlalchemy import (
     text,
 )
 
+from gateway.audit.fields import FIELDS, AuditField
 from gateway.tables import metadata
 
 __all__ = ["audit_chain_head", "audit_checkpoints", "audit_entries", "audit_once", "metadata"]
 
+
+def _column_type(field: AuditField) -> Any:
+    """The column type of a field's kind (and width)."""
+    if field.kind == "int":
+        return BigInteger().with_variant(Integer, "sqlite")
+    if field.kind == "time":
+        return DateTime(timezone=True)
+    if field.kind == "flag":
+        return Boolean
+    if field.kind == "text" and field.width is not None:
+        return String(field.width)
+    return Text  # long text, and `codes`/`details` as canonical JSON
+
+
 audit_entries = Table(
     "audit_entries",
     metadata,
-    Column(
-        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    *(
+        Column(
+            f.name,
+            _column_type(f),
+            primary_key=f.name == "seq",
+            autoincrement=False,
+            nullable=f.nullable,
+        )
+        for f in FIELDS
     ),
-    Column("time", DateTime(timezone=True), nullable=False),
-    Column("event_type", String(64), nullable=False),
-    Column("request_id", String(200), nullable=False),
-    Column("trace_id", String(200)),
-    Column("requester_org", String(200)),
-    Column("professional", String(200)),
-    Column("role", String(200)),
-    Column("subject", String(200)),
-    Column("household", String(200)),
-    Column("purpose", String(200)),
-    Column("source", String(200)),
-    Column("category", String(200)),
-    Column("decision", String(16)),
-    Column("reason", String(200)),
-    Column("rule_ids", Text, nullable=False),  # canonical JSON array of strings
-    Column("legal_basis", String(200)),
-    Column("consent_ids", Text, nullable=False),  # canonical JSON array of strings
-    Column("policy_version", String(200)),
-    Column("break_glass", Boolean, nullable=False),
-    Column("justification_ct", Text),
-    Column("justification_kid", String(64)),
-    Column("outcome", String(16)),
-    Column("confidentiality", String(16), nullable=False),
-    Column("target_seq", BigInteger().with_variant(Integer, "sqlite")),
-    Column("details", Text, nullable=False),  # canonical JSON object of strings
-    Column("prev_hash", String(64), nullable=False),
-    Column("hash", String(64), nullable=False),
     Index("ix_audit_entries_time", "time"),
     Index("ix_audit_entries_requester_org_seq", "requester_org", "seq"),
     Index("ix_audit_entries_source_seq", "source", "seq"),

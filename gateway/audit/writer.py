@@ -38,13 +38,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from gateway.audit.canonical import hash_fields
 from gateway.audit.checkpoints import sign_checkpoint
 from gateway.audit.crypto import JustificationBox
+from gateway.audit.fields import EVENT_FIELDS, FIELDS
 from gateway.audit.model import AuditEntry, AuditEvent, Checkpoint, format_time
 from gateway.audit.query import AuditPage, CursorCodec, entries_for_subject
 from gateway.audit.storage import (
     CHECKPOINT_COLUMNS,
     checkpoint_from_row,
-    json_list,
-    json_object,
+    column_value,
     utc,
 )
 from gateway.audit.tables import audit_chain_head, audit_checkpoints, audit_entries, audit_once
@@ -58,6 +58,12 @@ __all__ = ["ONCE_EVENT_TYPES", "AuditLog", "lock_chain_head"]
 log = structlog.get_logger("gateway.audit")
 
 MAX_BATCH_ENTRIES = 5000
+# The fields stored as canonical JSON text (their JSON form is what is hashed).
+_JSON_COLUMNS = tuple((f.name, f) for f in FIELDS if f.kind in ("codes", "details"))
+_LIST_FIELDS = tuple(f.name for f in EVENT_FIELDS if f.kind == "codes")
+_OBJECT_FIELDS = tuple(f.name for f in EVENT_FIELDS if f.kind == "details")
+if any(f.kind == "time" for f in EVENT_FIELDS):  # its JSON form would need format_time
+    raise RuntimeError("an AuditEvent field of kind time needs a conversion in _prepare")
 # Event types recorded at most once per `target_seq` (a unique key in `audit_once`).
 ONCE_EVENT_TYPES = frozenset({"audit.break_glass_review", "audit.confidentiality_lifted"})
 
@@ -351,32 +357,17 @@ class AuditLog:
         ciphertext = kid = None
         if event.justification is not None:
             ciphertext, kid = self._box.seal(event.justification, event.request_id)
-        return {
-            "event_type": event.event_type,
-            "request_id": event.request_id,
-            "trace_id": event.trace_id,
-            "requester_org": event.requester_org,
-            "professional": event.professional,
-            "role": event.role,
-            "subject": event.subject,
-            "household": event.household,
-            "purpose": event.purpose,
-            "source": event.source,
-            "category": event.category,
-            "decision": event.decision,
-            "reason": event.reason,
-            "rule_ids": list(event.rule_ids),
-            "legal_basis": event.legal_basis,
-            "consent_ids": list(event.consent_ids),
-            "policy_version": event.policy_version,
-            "break_glass": event.break_glass,
-            "justification_ct": ciphertext,
-            "justification_kid": kid,
-            "outcome": event.outcome,
-            "confidentiality": event.confidentiality,
-            "target_seq": event.target_seq,
-            "details": dict(event.details),
-        }
+        # The event's fields in their JSON form (`AuditField.to_json`, unrolled: hot path).
+        # `AuditEvent` holds exactly `EVENT_FIELDS` and `justification` (checked when
+        # gateway.audit.model is imported), so its `__dict__` is that, without a lookup each.
+        fields = dict(event.__dict__)
+        del fields["justification"]
+        for name in _LIST_FIELDS:
+            fields[name] = list(fields[name])
+        for name in _OBJECT_FIELDS:
+            fields[name] = dict(fields[name])
+        fields["justification_ct"], fields["justification_kid"] = ciphertext, kid
+        return fields
 
     @functools.cached_property
     def _asyncpg(self) -> _AsyncpgStatements:
@@ -434,9 +425,8 @@ class AuditLog:
                 hashed = dict(fields, seq=seq, time=stamp, prev_hash=prev)
                 prev = hash_fields(hashed)
                 entry = dict(hashed, time=now, hash=prev)
-                entry["rule_ids"] = json_list(fields["rule_ids"])
-                entry["consent_ids"] = json_list(fields["consent_ids"])
-                entry["details"] = json_object(fields["details"])
+                for name, field_ in _JSON_COLUMNS:
+                    entry[name] = column_value(field_, fields[name])
                 entries.append(entry)
                 seqs.append(seq)
             results.append(seqs)

@@ -25,6 +25,7 @@ from gateway.appkeys import (
     REQUEST_ID,
     TRACE_ID,
 )
+from gateway.audit.fields import CSV_FIELDS, VIEW_FIELDS, json_form
 from gateway.audit.model import AuditEntry, AuditEvent
 from gateway.audit.query import (
     AuditFilters,
@@ -53,12 +54,7 @@ __all__ = ["OPENAPI", "setup"]
 
 OFFICER_ROLES = (PRIVACY_OFFICER, REGIONAL_PRIVACY_OFFICER)
 CSV_MAX_LIMIT = 10_000
-CSV_COLUMNS = (
-    "seq", "time", "event_type", "request_id", "trace_id", "requester_org", "professional",
-    "role", "subject", "household", "purpose", "source", "category", "decision", "reason",
-    "rule_ids", "legal_basis", "consent_ids", "policy_version", "break_glass", "outcome",
-    "confidentiality", "target_seq", "hash",
-)  # fmt: skip
+CSV_COLUMNS = tuple(f.name for f in CSV_FIELDS)  # gateway.audit.fields declares them
 VERDICTS = ("justified", "unjustified")
 MAX_NOTE = 2000
 
@@ -97,8 +93,7 @@ async def _log(
 
 def entry_view(entry: AuditEntry, audit: AuditLog, *, lifted: bool) -> dict[str, Any]:
     """An entry as a privacy officer sees it: stored fields, decrypted text, current status."""
-    data = entry.to_json()
-    del data["justification_ct"]
+    data = json_form(entry, VIEW_FIELDS)
     data["justification"] = audit.open_justification(entry)
     data["confidentiality"] = "lifted" if lifted else entry.confidentiality
     return data

@@ -122,14 +122,13 @@ async def list_consents(request: web.Request) -> web.Response:
     await audit(
         request,
         principal,
-        "exchange.decision",
+        "consent.listed",
         subject=subject,
         household=household.id if household is not None else None,
         purpose=purpose,
         decision="permit" if household is not None else "deny",
         reason="household_visible" if household is not None else "household_not_visible",
         outcome="returned" if household is not None else "denied",
-        details={"access": "consents_read"},
     )
     if household is None:
         raise NotFound("Not found")

@@ -64,7 +64,7 @@ def _actor(principal: Principal) -> Actor:
 
 
 def _household_audit(
-    request: web.Request, principal: Principal, event: str, event_type: str = "household.registered"
+    request: web.Request, principal: Principal, event: str, event_type: str
 ) -> AuditStep:
     """The audit step of a household write (its id is known once the store wrote it)."""
     return audit_step(
@@ -143,7 +143,7 @@ async def register(request: web.Request) -> web.Response:
             contact_professional=professional,
             actor=_actor(principal),
             region=principal.organisation.region,
-            audit=_household_audit(request, principal, "registered"),
+            audit=_household_audit(request, principal, "registered", "household.registered"),
             custody_confirmed_at=now,
         )
     return json_response(household_json(household), status=201)
@@ -162,7 +162,7 @@ async def read(request: web.Request) -> web.Response:
     await audit(
         request,
         principal,
-        "exchange.decision",
+        "household.read_by_organisation",
         household=household.id,
         purpose=purpose,
         source=household.regiehouder,
@@ -173,11 +173,7 @@ async def read(request: web.Request) -> web.Response:
         legal_basis=access.legal_basis,
         consent_ids=access.consent_ids,
         outcome="returned" if access.allowed else "denied",
-        details=(
-            {"access": "household_read"}
-            if access.case_id is None
-            else {"access": "household_read", "case_id": access.case_id}
-        ),
+        details={} if access.case_id is None else {"case_id": access.case_id},
     )
     if not access.allowed:
         raise NotFound("Not found")
@@ -194,7 +190,7 @@ async def change(request: web.Request) -> web.Response:
         raise ValidationFailed(f"`change` must be one of {', '.join(CHANGES)}")
     at = optional_datetime(body, "at")
     actor = _actor(principal)
-    step = _household_audit(request, principal, str(kind))
+    step = _household_audit(request, principal, str(kind), "household.changed")
     source = request.app[CUSTODY].source
     with consent_errors():
         if kind == "member_joined":
