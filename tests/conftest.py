@@ -27,6 +27,8 @@ from adapters.reference.custody_register import CustodyRegister
 from gateway.app import create_app
 from gateway.db import create_engine, dispose
 
+pytest_plugins = ["aiosqlite_guard"]
+
 PG_ENV = "GATEWAY_TEST_DATABASE_URL"
 PG_SKIP = f"PostgreSQL not configured: set {PG_ENV}=postgresql+asyncpg://HOST:PORT/DB"
 
