@@ -16,7 +16,6 @@ Gezag kinds understood: `EenhoofdigOuderlijkGezag` (`ouder`), `TweehoofdigOuderl
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -26,15 +25,12 @@ import aiohttp
 
 from adapters.errors import (
     REASON_BAD_RESPONSE,
-    REASON_CONNECTION_ERROR,
-    REASON_HTTP_ERROR,
     REASON_TIMEOUT,
     REASON_TOKEN_ERROR,
-    REASON_UNAUTHORIZED,
     AdapterConfigError,
     SourceUnavailable,
 )
-from adapters.http import _read_limited
+from adapters.http import post_json
 
 __all__ = ["PERSONEN_PATH", "REGISTER_ID", "HttpCustodySource", "RegisterEntry", "gezag_holders"]
 
@@ -155,29 +151,15 @@ class HttpCustodySource:
             raise SourceUnavailable(REGISTER_ID, REASON_BAD_RESPONSE) from exc
 
     async def _post(self, body: dict[str, Any], headers: dict[str, str]) -> Any:
-        try:
-            async with self._session.post(
-                self._url,
-                json=body,
-                headers=headers,
-                allow_redirects=False,
-                timeout=aiohttp.ClientTimeout(total=self.timeout),
-            ) as response:
-                if response.status in (401, 403):
-                    raise SourceUnavailable(REGISTER_ID, REASON_UNAUTHORIZED)
-                if response.status != 200:
-                    raise SourceUnavailable(REGISTER_ID, REASON_HTTP_ERROR)
-                payload = await _read_limited(response, MAX_RESPONSE_BYTES)
-        except (SourceUnavailable, TimeoutError):
-            raise
-        except (aiohttp.ClientError, OSError) as exc:
-            raise SourceUnavailable(REGISTER_ID, REASON_CONNECTION_ERROR) from exc
-        except ValueError as exc:  # body over the limit
-            raise SourceUnavailable(REGISTER_ID, REASON_BAD_RESPONSE) from exc
-        try:
-            return json.loads(payload)
-        except (ValueError, RecursionError) as exc:  # bad JSON, too deep, too many digits
-            raise SourceUnavailable(REGISTER_ID, REASON_BAD_RESPONSE) from exc
+        return await post_json(
+            self._session,
+            self._url,
+            body,
+            headers,
+            timeout_seconds=self.timeout,
+            source=REGISTER_ID,
+            limit=MAX_RESPONSE_BYTES,
+        )
 
 
 def _entries(document: Any, asked: frozenset[str]) -> dict[str, RegisterEntry]:

@@ -29,7 +29,13 @@ from adapters.errors import (
 )
 from adapters.mapping import FieldMapping
 
-__all__ = ["MAX_RESPONSE_BYTES", "QUERY_PATH", "HttpSourceAdapter", "valid_traceparent"]
+__all__ = [
+    "MAX_RESPONSE_BYTES",
+    "QUERY_PATH",
+    "HttpSourceAdapter",
+    "post_json",
+    "valid_traceparent",
+]
 
 QUERY_PATH = "/api/v1/records/query"
 MAX_RESPONSE_BYTES = 4 * 1024 * 1024
@@ -104,32 +110,55 @@ class HttpSourceAdapter:
         return self.mapping.apply(raw, request.categories)
 
     async def _post(self, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
-        try:
-            async with self._session.post(
-                self._url,
-                json=body,
-                headers=headers,
-                allow_redirects=False,
-                timeout=aiohttp.ClientTimeout(total=self.timeout),
-            ) as response:
-                if response.status in (401, 403):
-                    raise SourceUnavailable(self.source_id, REASON_UNAUTHORIZED)
-                if response.status != 200:
-                    raise SourceUnavailable(self.source_id, REASON_HTTP_ERROR)
-                payload = await _read_limited(response, MAX_RESPONSE_BYTES)
-        except (SourceUnavailable, TimeoutError):
-            raise  # aiohttp's own timeouts are TimeoutErrors too: reported as `timeout`
-        except (aiohttp.ClientError, OSError) as exc:
-            raise SourceUnavailable(self.source_id, REASON_CONNECTION_ERROR) from exc
-        except ValueError as exc:  # body over the limit
-            raise SourceUnavailable(self.source_id, REASON_BAD_RESPONSE) from exc
-        try:
-            document = json.loads(payload)
-        except (ValueError, RecursionError) as exc:  # bad JSON, too deep, too many digits
-            raise SourceUnavailable(self.source_id, REASON_BAD_RESPONSE) from exc
+        document = await post_json(
+            self._session,
+            self._url,
+            body,
+            headers,
+            timeout_seconds=self.timeout,
+            source=self.source_id,
+        )
         if not isinstance(document, dict):
             raise SourceUnavailable(self.source_id, REASON_BAD_RESPONSE)
         return document
+
+
+async def post_json(
+    session: aiohttp.ClientSession,
+    url: str,
+    body: dict[str, Any],
+    headers: dict[str, str],
+    *,
+    timeout_seconds: float,
+    source: str,
+    limit: int = MAX_RESPONSE_BYTES,
+) -> Any:
+    """POST `body` and return the parsed JSON answer; every failure is `SourceUnavailable`
+    for `source` with its reason code (one boundary for the sources and the custody
+    register). A `TimeoutError` is passed on for the caller to report as `timeout`."""
+    try:
+        async with session.post(
+            url,
+            json=body,
+            headers=headers,
+            allow_redirects=False,
+            timeout=aiohttp.ClientTimeout(total=timeout_seconds),
+        ) as response:
+            if response.status in (401, 403):
+                raise SourceUnavailable(source, REASON_UNAUTHORIZED)
+            if response.status != 200:
+                raise SourceUnavailable(source, REASON_HTTP_ERROR)
+            payload = await _read_limited(response, limit)
+    except (SourceUnavailable, TimeoutError):
+        raise  # aiohttp's own timeouts are TimeoutErrors too: reported as `timeout`
+    except (aiohttp.ClientError, OSError) as exc:
+        raise SourceUnavailable(source, REASON_CONNECTION_ERROR) from exc
+    except ValueError as exc:  # body over the limit
+        raise SourceUnavailable(source, REASON_BAD_RESPONSE) from exc
+    try:
+        return json.loads(payload)
+    except (ValueError, RecursionError) as exc:  # bad JSON, too deep, too many digits
+        raise SourceUnavailable(source, REASON_BAD_RESPONSE) from exc
 
 
 async def _read_limited(response: aiohttp.ClientResponse, limit: int) -> bytes:

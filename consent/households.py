@@ -514,15 +514,7 @@ class SqlHouseholdStore:
         when = utc(at or datetime.now(UTC))
         async with begin_write(self._engine) as conn:
             await _require(conn, household_id)
-            await conn.execute(
-                update(household_contacts)
-                .where(
-                    household_contacts.c.household_id == household_id,
-                    household_contacts.c.until_at.is_(None),
-                )
-                .values(until_at=when)
-            )
-            await _open_contact(conn, household_id, organisation, professional, when)
+            await _replace_contact(conn, household_id, organisation, professional, when)
             await _event(
                 conn,
                 household_id,
@@ -577,15 +569,9 @@ class SqlHouseholdStore:
                 await conn.execute(
                     update(households).where(households.c.id == handed).values(regiehouder=to)
                 )
-                await conn.execute(
-                    update(household_contacts)
-                    .where(
-                        household_contacts.c.household_id == handed,
-                        household_contacts.c.until_at.is_(None),
-                    )
-                    .values(until_at=when)
+                await _replace_contact(
+                    conn, handed, contact_organisation, contact_professional, when
                 )
-                await _open_contact(conn, handed, contact_organisation, contact_professional, when)
                 await _event(
                     conn,
                     handed,
@@ -699,6 +685,21 @@ async def _open_custody(conn: AsyncConnection, household_id: str, parent: str, c
         .limit(1)
     )
     return row.first() is not None
+
+
+async def _replace_contact(
+    conn: AsyncConnection, household_id: str, organisation: str, professional: str, at: datetime
+) -> None:
+    """Close the household's current contact person at `at` and open the new one."""
+    await conn.execute(
+        update(household_contacts)
+        .where(
+            household_contacts.c.household_id == household_id,
+            household_contacts.c.until_at.is_(None),
+        )
+        .values(until_at=at)
+    )
+    await _open_contact(conn, household_id, organisation, professional, at)
 
 
 async def _open_contact(

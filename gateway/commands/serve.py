@@ -39,8 +39,8 @@ def run(args: argparse.Namespace) -> int:
             port=args.port or settings.port,
             ssl_context=ssl_context,
         )
-    except SettingsError as exc:  # names a setting and why; no personal data
-        log.error("startup_failed", setting=exc.name, error=f"gateway: {exc}")
+    except SettingsError as exc:  # names a setting and why (our own words, never input)
+        log.error("startup_failed", setting=exc.name, reason=exc.reason)
         return 2
     except OSError as exc:  # e.g. the port is taken
         log.error("serve_failed", error_type=type(exc).__name__, error=exc.strerror)
