@@ -203,6 +203,11 @@ def test_a_client_dripping_headers_is_closed_too(served: Served) -> None:
                     break
             except TimeoutError:
                 pass
+            except ConnectionResetError:
+                # The server closed with our unread drip in its buffer, so the
+                # kernel answers with RST instead of FIN: closed all the same.
+                closed = True
+                break
         assert closed
         assert time.monotonic() - started < HEADER_TIMEOUT + 4.0
 
