@@ -46,9 +46,9 @@ from gateway.audit.query import (  # noqa: E402
 from gateway.audit.storage import json_list, json_object  # noqa: E402
 from gateway.audit.tables import audit_chain_head, audit_entries  # noqa: E402
 from gateway.audit.writer import AuditLog  # noqa: E402
-from gateway.db import create_engine, dispose  # noqa: E402
-from gateway.keys import KeyStore, init_keys  # noqa: E402
-from gateway.schema import upgrade  # noqa: E402
+from gateway.auth.keys import KeyStore, init_keys  # noqa: E402
+from gateway.storage.db import create_engine, dispose  # noqa: E402
+from gateway.storage.schema import upgrade  # noqa: E402
 
 ORGS = ["wijkteam-utrecht", "veilig-thuis-utrecht", "gi-jeugdbescherming-demo",
         "rvdk-midden-nederland", "rvt-utrecht-proeftuin"]  # fmt: skip

@@ -56,8 +56,8 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 from consent import AgeRules, RequesterRef, SourceRef, SqlConsentStore  # noqa: E402
 from consent._fastread import CheckReader  # noqa: E402
 from consent.tables import consents  # noqa: E402
-from gateway.db import create_engine  # noqa: E402
-from gateway.schema import upgrade  # noqa: E402
+from gateway.storage.db import create_engine  # noqa: E402
+from gateway.storage.schema import upgrade  # noqa: E402
 
 NOW = datetime.now(UTC)
 PURPOSES = ["support_planning", "joint_problem_analysis", "safety_assessment"]

@@ -62,15 +62,15 @@ async def _serve(data_dir: Path, database_url: str, ports: dict[str, int]) -> No
         POLICIES,
         PSEUDONYMISER,
     )
-    from gateway.db import create_engine
-    from gateway.demo import demo_population, seed_demo
-    from gateway.demo_keys import ensure_demo_key
+    from gateway.auth.keys import init_keys
+    from gateway.auth.organisations import OrganisationRegistry
+    from gateway.demo.keys import ensure_demo_key
+    from gateway.demo.seed import demo_population, seed_demo
     from gateway.exchange.wiring import source_token_factory
-    from gateway.keys import init_keys
     from gateway.logs import configure_logging
-    from gateway.organisations import OrganisationRegistry
-    from gateway.schema import upgrade
     from gateway.settings import Settings
+    from gateway.storage.db import create_engine
+    from gateway.storage.schema import upgrade
 
     config_dir = data_dir / "config"
     shutil.copytree(REPO / "config", config_dir)
@@ -151,7 +151,7 @@ async def _serve(data_dir: Path, database_url: str, ports: dict[str, int]) -> No
     await web.TCPSite(baseline_runner, "127.0.0.1", ports["baseline"]).start()
     await web.TCPSite(gateway_runner, "127.0.0.1", ports["gateway"]).start()
     child = population.scenario("child_under_12")
-    from gateway.eventloop import loop_name
+    from gateway.http.eventloop import loop_name
 
     loop = loop_name(asyncio.get_running_loop())
     print(json.dumps({"ready": True, "bsn": child.bsn, "loop": loop}), flush=True)
@@ -204,7 +204,7 @@ async def _load(url: str, bodies: list[bytes], tokens: list[str], seconds: float
 
 
 def _tokens(data_dir: Path, audience: str, count: int) -> list[str]:
-    from gateway.demo_keys import load_demo_key
+    from gateway.demo.keys import load_demo_key
 
     key = load_demo_key(WIJKTEAM, data_dir)
     return [
@@ -228,7 +228,7 @@ def main() -> int:
     parser.add_argument("--ports", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        from gateway import eventloop
+        from gateway.http import eventloop
 
         eventloop.run(
             _serve(args.data_dir, args.database_url, json.loads(args.ports)), args.event_loop
@@ -236,7 +236,7 @@ def main() -> int:
         return 0
 
     data_dir = Path(tempfile.mkdtemp(prefix="bench-exchange-"))
-    database_url = args.database_url or f"sqlite+aiosqlite:///{data_dir / 'gateway.db'}"
+    database_url = args.database_url or f"sqlite+aiosqlite:///{data_dir / 'gateway.storage.db'}"
     if args.database_url:
         database_url = _fresh_pg_database(args.database_url)
     ports = {
@@ -319,7 +319,7 @@ def _cpu_seconds(pid: int) -> float | None:
 def _fresh_pg_database(admin_url: str) -> str:
     from sqlalchemy import text
 
-    from gateway.db import create_engine
+    from gateway.storage.db import create_engine
 
     name = "bench_" + secrets.token_hex(4)
 

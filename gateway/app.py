@@ -16,7 +16,7 @@ import aiohttp
 import structlog
 from aiohttp import web
 
-from gateway import routes
+from gateway import api as routes
 from gateway.appkeys import (
     AUTHENTICATOR,
     ENGINE,
@@ -29,18 +29,17 @@ from gateway.appkeys import (
     VOCABULARY,
 )
 from gateway.audit.context import audit_context
-from gateway.consent_setup import consent_context
-from gateway.custody import custody_context
-from gateway.db import create_engine, dispose
+from gateway.auth.keys import KeyStore
+from gateway.auth.organisation_tokens import OrganisationAuthenticator
+from gateway.auth.organisations import OrganisationRegistry
 from gateway.errors import SettingsError
 from gateway.exchange.wiring import exchange_context
-from gateway.keys import KeyStore
-from gateway.middlewares import middlewares
-from gateway.org_auth import OrganisationAuthenticator
-from gateway.organisations import OrganisationRegistry
-from gateway.schema import schema_state
+from gateway.http.middlewares import middlewares
+from gateway.http.subjects import Pseudonymiser
 from gateway.settings import Settings
-from gateway.subjects import Pseudonymiser
+from gateway.storage.db import create_engine, dispose
+from gateway.storage.schema import schema_state
+from gateway.wiring import consent_context, custody_context
 from policies import PolicyLoadError, PolicyStore
 
 __all__ = ["create_app"]

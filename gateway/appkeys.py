@@ -8,19 +8,19 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.keys import KeyStore
+from gateway.auth.keys import KeyStore
+from gateway.http.subjects import Pseudonymiser
 from gateway.settings import Settings
-from gateway.subjects import Pseudonymiser
 from policies import PolicyStore, Vocabulary
 
 if TYPE_CHECKING:
     from consent import SqlCaseStore, SqlConsentStore, SqlHouseholdStore
+    from gateway.access.custody import CustodyFreshness
     from gateway.audit.writer import AuditLog
-    from gateway.custody import CustodyFreshness
+    from gateway.auth.organisation_tokens import OrganisationAuthenticator
+    from gateway.auth.organisations import OrganisationRegistry
+    from gateway.auth.sessions import HouseholdSessionStore
     from gateway.exchange.pipeline import ExchangeDeps
-    from gateway.org_auth import OrganisationAuthenticator
-    from gateway.organisations import OrganisationRegistry
-    from gateway.sessions import HouseholdSessionStore
 
 __all__ = [
     "AUDIT",

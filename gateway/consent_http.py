@@ -55,6 +55,7 @@ from gateway.appkeys import (
     VOCABULARY,
 )
 from gateway.audit.model import AuditEvent
+from gateway.auth.organisation_tokens import Principal
 from gateway.errors import (
     AuditUnavailable,
     CaseAlreadyClosed,
@@ -75,8 +76,7 @@ from gateway.errors import (
     ValidationFailed,
     WithdrawalNotPermitted,
 )
-from gateway.inputs import EARLIEST, LATEST, clean_text, parse_date, parse_datetime
-from gateway.org_auth import Principal
+from gateway.http.inputs import EARLIEST, LATEST, clean_text, parse_date, parse_datetime
 from policies import DecisionRequest
 
 __all__ = [

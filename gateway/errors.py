@@ -304,7 +304,7 @@ class CustodyRegisterUnavailable(ServiceUnavailable):
 class AuditEntryUnreadable(ValueError):
     """A stored audit row holds a value that is not what an entry keeps there (a
     database administrator rewrote it). Not shown to clients as such: the verifier
-    reports it at `seq`, readers answer 503 `audit_unavailable` (gateway.problems)."""
+    reports it at `seq`, readers answer 503 `audit_unavailable` (gateway.http.problems)."""
 
     def __init__(self, seq: int, what: str = "entry") -> None:
         super().__init__(f"audit {what} {seq} cannot be read")

@@ -23,7 +23,7 @@ from consent.tables import (
     households,
 )
 from gateway.audit.tables import audit_chain_head, audit_entries, audit_once
-from gateway.db import create_engine
+from gateway.storage.db import create_engine
 
 Client = TestClient[web.Request, web.Application]
 

@@ -25,9 +25,9 @@ from support import CONFIG_DIR, GatewayFixture
 
 from adapters.reference.custody_register import CustodyRegister, create_custody_register_app
 from adapters.reference.jwks import StaticJwks
-from gateway.demo import demo_population
-from gateway.keys import KeyStore
-from gateway.organisations import OrganisationRegistry
+from gateway.auth.keys import KeyStore
+from gateway.auth.organisations import OrganisationRegistry
+from gateway.demo.seed import demo_population
 
 __all__ = ["serve_custody_register", "standard_register"]
 

@@ -30,10 +30,10 @@ from consent import (
     SourceRef,
     evaluate,
 )
+from gateway.auth.organisations import Organisation
 from gateway.errors import AuditUnavailable
 from gateway.exchange.model import AccessRecord, SubjectInfo
 from gateway.exchange.pipeline import ConsentView, ExchangeDeps, ExchangeMeta, SubjectRecord
-from gateway.organisations import Organisation
 from policies import PolicyEngine, load_policy_set
 
 __all__ = [

@@ -6,12 +6,12 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from gateway.db import create_engine
-from gateway.demo_keys import DemoOrganisationKey, ensure_demo_key
-from gateway.keys import init_keys
-from gateway.organisations import OrganisationRegistry
-from gateway.schema import upgrade
+from gateway.auth.keys import init_keys
+from gateway.auth.organisations import OrganisationRegistry
+from gateway.demo.keys import DemoOrganisationKey, ensure_demo_key
 from gateway.settings import Settings
+from gateway.storage.db import create_engine
+from gateway.storage.schema import upgrade
 from policies import load_vocabulary
 
 __all__ = ["REPO", "GatewayFixture", "free_port", "make_gateway_fixture", "migrate"]

@@ -17,7 +17,7 @@ from typing import Any
 import jwt
 
 from gateway.audit.model import Checkpoint, format_time, parse_time
-from gateway.keys import KeyStore
+from gateway.auth.keys import KeyStore
 
 __all__ = [
     "CHECKPOINT_TYP",

@@ -5,7 +5,7 @@ table's columns (`gateway.audit.tables`), the canonical form that is hashed and
 exported (`AuditEntry.hashed_fields`, `to_json`, `from_json`), the rows written and
 read (`gateway.audit.storage`, the writer's plan), what the writer copies from an
 `AuditEvent`, the privacy officer's JSON view and the CSV columns
-(`gateway.routes.audit`). Adding a field is one line here plus a migration; the
+(`gateway.api.officer.audit`). Adding a field is one line here plus a migration; the
 dataclasses in `gateway.audit.model` are checked against this list when imported.
 
 The JSON form of each kind is what the hash covers, so it must never change for an

@@ -31,7 +31,7 @@ from gateway.audit.model import (
 from gateway.audit.storage import ENTRY_COLUMNS, entry_from_row, json_object
 from gateway.audit.tables import audit_entries
 from gateway.errors import GatewayError, InvalidCursor, InvalidFilter
-from gateway.inputs import EARLIEST, LATEST, parse_datetime
+from gateway.http.inputs import EARLIEST, LATEST, parse_datetime
 
 __all__ = [
     "FILTER_PARAMS",

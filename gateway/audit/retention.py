@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gateway.audit.checkpoints import sign_checkpoint
 from gateway.audit.tables import audit_chain_head, audit_checkpoints, audit_entries
 from gateway.audit.writer import lock_chain_head
-from gateway.keys import KeyStore
+from gateway.auth.keys import KeyStore
 
 __all__ = ["PruneResult", "prune_before"]
 

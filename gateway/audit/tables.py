@@ -1,4 +1,4 @@
-"""Audit log tables, on `gateway.tables.metadata`.
+"""Audit log tables, on `gateway.storage.tables.metadata`.
 
 `audit_entries`   the hash-chained entries, one column per field of
                   `gateway.audit.fields.FIELDS`; `seq` is assigned by the writer, never by
@@ -35,7 +35,7 @@ from sqlalchemy import (
 )
 
 from gateway.audit.fields import FIELDS, AuditField
-from gateway.tables import metadata
+from gateway.storage.tables import metadata
 
 __all__ = ["audit_chain_head", "audit_checkpoints", "audit_entries", "audit_once", "metadata"]
 

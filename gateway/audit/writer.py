@@ -1,7 +1,7 @@
 """`AuditLog`: durable, hash-chained appends with group commit, plus checkpoints.
 
 Concurrent `append`s are committed together in one transaction (group commit,
-`gateway.group_commit`): while one batch is being committed the next one
+`gateway.storage.group_commit`): while one batch is being committed the next one
 gathers, so throughput grows with concurrency instead of collapsing into one
 transaction per entry. Inside the transaction
 the chain head row is locked (`SELECT ... FOR UPDATE` on PostgreSQL, the
@@ -48,10 +48,10 @@ from gateway.audit.storage import (
     utc,
 )
 from gateway.audit.tables import audit_chain_head, audit_checkpoints, audit_entries, audit_once
-from gateway.db import CompiledSql, asyncpg_sql, begin_write, write_runner
+from gateway.auth.keys import KeyStore
 from gateway.errors import AuditUnavailable, Conflict
-from gateway.group_commit import GroupCommit
-from gateway.keys import KeyStore
+from gateway.storage.db import CompiledSql, asyncpg_sql, begin_write, write_runner
+from gateway.storage.group_commit import GroupCommit
 
 __all__ = ["ONCE_EVENT_TYPES", "AuditLog", "lock_chain_head"]
 

@@ -23,12 +23,12 @@ from gateway.audit.retention import prune_before
 from gateway.audit.storage import verify_stored
 from gateway.audit.verify import VerifyReport
 from gateway.audit.writer import AuditLog
+from gateway.auth.keys import KeyStore
 from gateway.commands._common import add_settings_options, load_settings
-from gateway.db import create_engine, dispose
 from gateway.errors import AuditUnavailable, SettingsError
-from gateway.inputs import parse_datetime
-from gateway.keys import KeyStore
+from gateway.http.inputs import parse_datetime
 from gateway.settings import Settings
+from gateway.storage.db import create_engine, dispose
 
 __all__ = ["register"]
 

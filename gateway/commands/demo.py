@@ -10,12 +10,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import signal
 import sys
-from collections.abc import Mapping
 from dataclasses import replace
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -25,7 +22,6 @@ from adapters.reference.custody_register import CustodyRegister, create_custody_
 from adapters.reference.jwks import RemoteJwks
 from adapters.reference.sqlsource import build_reference_database
 from adapters.reference.synthetic import Population
-from gateway import eventloop
 from gateway.app import create_app
 from gateway.appkeys import (
     CASES,
@@ -36,16 +32,18 @@ from gateway.appkeys import (
     POLICIES,
     PSEUDONYMISER,
 )
+from gateway.auth.keys import init_keys
 from gateway.commands._common import add_settings_options, load_settings
-from gateway.db import create_engine, dispose
-from gateway.demo import DEMO_CASES, demo_population, scenario_guide, seed_demo, write_people
-from gateway.demo_keys import ensure_demo_key
+from gateway.demo.guide import print_guide
+from gateway.demo.keys import ensure_demo_key
+from gateway.demo.seed import demo_population, scenario_guide, seed_demo, write_people
 from gateway.errors import SettingsError
-from gateway.files import private_dir
-from gateway.http_server import GatewayRunner
-from gateway.keys import init_keys
-from gateway.schema import upgrade
+from gateway.http import eventloop
+from gateway.http.server import GatewayRunner
 from gateway.settings import Settings
+from gateway.storage.db import create_engine, dispose
+from gateway.storage.files import private_dir
+from gateway.storage.schema import upgrade
 
 __all__ = ["register"]
 
@@ -136,7 +134,7 @@ async def _demo(settings: Settings, *, serve: bool) -> int:
                 cases=app[CASES],
             )
             marker.write_text(settings.database_url.split("@")[-1] + "\n")
-        _print_guide(settings, people_file, scenario_guide(population))
+        print_guide(settings, people_file, scenario_guide(population))
         if serve:
             await _wait_for_signal()
         return 0
@@ -169,59 +167,3 @@ async def _wait_for_signal() -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     await stop.wait()
-
-
-def _print_guide(settings: Settings, people_file: Path, scenarios: Mapping[str, str]) -> None:
-    base = f"http://{settings.host}:{settings.port}"
-    bsn = scenarios["child_under_12"]
-    ots = scenarios["child_under_ots"]
-    gi_case = next(reference for kind, reference, _ in DEMO_CASES if kind == "gi")
-    cases = "\n".join(
-        f"  {kind:5} {reference:22} covering {', '.join(covered)}"
-        for kind, reference, covered in DEMO_CASES
-    )
-    print(
-        f"""
-Jeugd- en gezinsgateway demo is running.
-
-  Gateway         {base}
-  OpenAPI         {base}/api/v1/openapi.json
-  JWKS            {base}/.well-known/jwks.json
-  Custody register {settings.custody_register_url} (reference, synthetic)
-  Data folder     {settings.data_dir}
-  Synthetic people (BSNs are synthetic) {people_file}
-
-Scenarios (synthetic BSNs to try):
-{json.dumps(dict(scenarios), indent=2)}
-
-Try an exchange (the wijkteam asks for support planning for a child under 12 whose
-parents consented; then try "child_consented_at_11": now 12, the child must consent too):
-
-  TOKEN=$(.venv/bin/gateway token --org wijkteam-utrecht)
-  curl -s {base}/api/v1/exchanges -H "Authorization: Bearer $TOKEN" \\
-    -H 'Content-Type: application/json' \\
-    -d '{{"subject": {{"bsn": "{bsn}"}}, "purpose": "support_planning",
-         "categories": ["contact_details", "health", "school", "reports"]}}'
-
-The GI and the Raad need a registered case (POST /api/v1/cases); the demo opened:
-{cases}
-  e.g. the GI executing the measure for "child_under_ots":
-
-  TOKEN=$(.venv/bin/gateway token --org gi-jeugdbescherming-demo)
-  curl -s {base}/api/v1/exchanges -H "Authorization: Bearer $TOKEN" \\
-    -H 'Content-Type: application/json' \\
-    -d '{{"subject": {{"bsn": "{ots}"}}, "purpose": "protection_measure_execution",
-         "categories": ["contact_details", "support_plan"], "case_reference": "{gi_case}"}}'
-
-  Any other reference, or the reference for someone the case does not cover, is denied
-  (reason case_reference_required).
-
-Read the audit log as a privacy officer:
-
-  TOKEN=$(.venv/bin/gateway token --org wijkteam-utrecht --role privacy_officer)
-  curl -s {base}/api/v1/audit/entries -H "Authorization: Bearer $TOKEN"
-
-Stop with Ctrl+C.
-""",
-        flush=True,
-    )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from gateway.auth.keys import KeyStore, init_keys, rotate_signing_key
 from gateway.commands._common import add_settings_options, load_settings
-from gateway.files import private_dir
-from gateway.keys import KeyStore, init_keys, rotate_signing_key
+from gateway.storage.files import private_dir
 
 __all__ = ["register"]
 

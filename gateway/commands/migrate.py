@@ -6,9 +6,9 @@ import argparse
 import asyncio
 
 from gateway.commands._common import add_settings_options, load_settings
-from gateway.db import create_engine
-from gateway.files import private_dir
-from gateway.schema import schema_state, upgrade
+from gateway.storage.db import create_engine
+from gateway.storage.files import private_dir
+from gateway.storage.schema import schema_state, upgrade
 
 __all__ = ["register"]
 

@@ -12,7 +12,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from gateway.inputs import parse_datetime
+from gateway.http.inputs import parse_datetime
 from policies import (
     DecisionRequest,
     PolicyEngine,

@@ -7,10 +7,10 @@ import argparse
 import structlog
 
 from gateway.app import create_app
+from gateway.auth.tls import server_context
 from gateway.commands._common import add_settings_options, load_settings
 from gateway.errors import SettingsError
-from gateway.http_server import serve
-from gateway.tls import server_context
+from gateway.http.server import serve
 
 __all__ = ["register"]
 

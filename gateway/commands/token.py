@@ -12,10 +12,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from gateway.auth.organisations import Organisation, OrganisationRegistry
 from gateway.commands._common import add_settings_options, load_settings
-from gateway.demo_keys import load_demo_key
+from gateway.demo.keys import load_demo_key
 from gateway.errors import SettingsError
-from gateway.organisations import Organisation, OrganisationRegistry
 from gateway.settings import Settings
 from policies import PolicyLoadError, load_vocabulary
 

@@ -18,6 +18,8 @@ from adapters.base import CategoryRecords, FetchRequest, SourceAdapter
 from adapters.errors import SourceUnavailable
 from adapters.registry import fetch_all
 from consent import AgeRules
+from gateway.auth.organisation_tokens import Principal
+from gateway.auth.organisations import Organisation
 from gateway.exchange.model import (
     AccessRecord,
     ExchangeRequest,
@@ -25,8 +27,6 @@ from gateway.exchange.model import (
     ItemResult,
     SubjectInfo,
 )
-from gateway.org_auth import Principal
-from gateway.organisations import Organisation
 from policies import Decision, DecisionContext, PolicyEngine
 
 __all__ = [

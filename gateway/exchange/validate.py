@@ -20,7 +20,7 @@ from gateway.errors import (
     ValidationFailed,
 )
 from gateway.exchange.model import ExchangeRequest
-from gateway.subjects import validate_bsn
+from gateway.http.subjects import validate_bsn
 
 __all__ = ["parse_exchange_request"]
 

@@ -3,7 +3,7 @@
 `StoreSubjectReader` reads the subject's household, custody and live consents
 from the consent store in one read per exchange (no cache: a withdrawal counts
 on the very next request), custody re-read from the custody register only when
-it is older than its freshness (`gateway.custody.CustodyFreshness`),
+it is older than its freshness (`gateway.access.custody.CustodyFreshness`),
 `AuditAccessLog` appends to the hash-chained audit log, and `build_adapters`
 turns each organisation's adapter settings into a `SourceAdapter`.
 """
@@ -38,14 +38,14 @@ from gateway.appkeys import (
 )
 from gateway.audit.model import AuditEvent
 from gateway.audit.writer import AuditLog
+from gateway.auth.keys import KeyStore
+from gateway.auth.organisations import Organisation, OrganisationRegistry
 from gateway.errors import AuditUnavailable, SettingsError
 from gateway.exchange.model import AccessRecord, SubjectInfo
 from gateway.exchange.pipeline import ConsentView, ExchangeDeps, ExchangeMeta, SubjectRecord
-from gateway.keys import KeyStore
-from gateway.organisations import Organisation, OrganisationRegistry
 
 if TYPE_CHECKING:
-    from gateway.custody import CustodyFreshness  # it builds on this module's token factory
+    from gateway.access.custody import CustodyFreshness  # it builds on this module's token factory
 
 __all__ = [
     "AuditAccessLog",

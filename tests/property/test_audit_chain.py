@@ -22,7 +22,7 @@ from gateway.audit.export import EXPORT_FORMAT, verify_export
 from gateway.audit.model import GENESIS_HASH, AuditEntry, AuditEvent, Checkpoint
 from gateway.audit.tables import audit_entries
 from gateway.audit.verify import verify_chain
-from gateway.keys import KeyStore, init_keys
+from gateway.auth.keys import KeyStore, init_keys
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 

@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from strategies import token_claim_texts
 
 from gateway.audit.model import AuditEvent
+from gateway.auth.keys import jwk_thumbprint
+from gateway.auth.organisation_tokens import OrganisationAuthenticator
+from gateway.auth.organisations import Organisation, OrganisationRegistry, _public_key
 from gateway.errors import TokenInvalid
-from gateway.keys import jwk_thumbprint
-from gateway.org_auth import OrganisationAuthenticator
-from gateway.organisations import Organisation, OrganisationRegistry, _public_key
 
 AUD = "jeugd-gateway-test"
 _KEY = ed25519.Ed25519PrivateKey.generate()

@@ -33,7 +33,7 @@ from consent import (
     evaluate,
     requirement,
 )
-from gateway.subjects import is_valid_bsn
+from gateway.http.subjects import is_valid_bsn
 
 CHILD, MOTHER, FATHER, STRANGER = "ps_child", "ps_mother", "ps_father", "ps_stranger"
 RULES = AgeRules()

@@ -13,7 +13,7 @@ from strategies import HOSTILE_CHARACTERS, any_json, date_time_texts
 from gateway.audit.query import CursorCodec, parse_filters
 from gateway.consent_http import birth_date, optional_datetime
 from gateway.errors import GatewayError, InvalidCursor, InvalidFilter, ValidationFailed
-from gateway.inputs import EARLIEST, LATEST, clean_text
+from gateway.http.inputs import EARLIEST, LATEST, clean_text
 
 
 def _outcome(parse: Callable[[], object]) -> tuple[object, GatewayError | None]:

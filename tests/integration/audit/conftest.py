@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from support import GatewayFixture
 
 from gateway.audit.writer import AuditLog
-from gateway.db import create_engine
-from gateway.keys import KeyStore
+from gateway.auth.keys import KeyStore
+from gateway.storage.db import create_engine
 
 
 @pytest.fixture

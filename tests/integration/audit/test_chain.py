@@ -14,8 +14,8 @@ from gateway.audit.model import GENESIS_HASH
 from gateway.audit.storage import verify_stored
 from gateway.audit.tables import audit_checkpoints, audit_entries
 from gateway.audit.writer import AuditLog
+from gateway.auth.keys import KeyStore
 from gateway.errors import AuditUnavailable
-from gateway.keys import KeyStore
 
 
 async def fill(log: AuditLog, count: int = 30, per_call: int = 5) -> None:

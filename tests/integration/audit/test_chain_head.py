@@ -19,8 +19,8 @@ from gateway.appkeys import AUDIT
 from gateway.audit.storage import verify_stored
 from gateway.audit.tables import audit_chain_head, audit_checkpoints, audit_entries
 from gateway.audit.writer import AuditLog
+from gateway.auth.keys import KeyStore
 from gateway.cli import main
-from gateway.keys import KeyStore
 
 Client = TestClient[web.Request, web.Application]
 

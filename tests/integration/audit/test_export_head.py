@@ -18,8 +18,8 @@ from support import GatewayFixture
 from gateway.audit.storage import read_checkpoints, verify_stored
 from gateway.audit.tables import audit_chain_head, audit_checkpoints, audit_entries
 from gateway.audit.writer import AuditLog
+from gateway.auth.keys import KeyStore
 from gateway.cli import main
-from gateway.keys import KeyStore
 
 
 @pytest.fixture

@@ -18,17 +18,17 @@ from support import REPO, GatewayFixture
 from gateway.audit.storage import verify_stored
 from gateway.audit.tables import audit_entries
 from gateway.audit.writer import AuditLog
+from gateway.auth.keys import KeyStore
 from gateway.cli import main
-from gateway.keys import KeyStore
-from gateway.schema import downgrade, upgrade
+from gateway.storage.schema import downgrade, upgrade
 
 APPENDER = """
 import asyncio, sys
 sys.path.insert(0, {tests!r})
 from audit_support import decision, drop_guards
 from gateway.audit.writer import AuditLog
-from gateway.db import create_engine
-from gateway.keys import KeyStore
+from gateway.storage.db import create_engine
+from gateway.auth.keys import KeyStore
 from pathlib import Path
 
 async def run() -> None:

@@ -18,7 +18,7 @@ from gateway.audit.export import export_log, verify_export
 from gateway.audit.storage import entry_from_row, entry_row, verify_stored
 from gateway.audit.tables import audit_entries
 from gateway.audit.writer import AuditLog
-from gateway.keys import KeyStore
+from gateway.auth.keys import KeyStore
 
 TARGET = 3
 

@@ -26,8 +26,8 @@ from gateway.appkeys import AUDIT
 from gateway.audit.export import ExportError, export_log
 from gateway.audit.storage import verify_stored
 from gateway.audit.writer import AuditLog
+from gateway.auth.keys import KeyStore
 from gateway.cli import main
-from gateway.keys import KeyStore
 
 Client = TestClient[web.Request, web.Application]
 OFFICER = ("wijkteam-utrecht", "privacy_officer")

@@ -27,9 +27,9 @@ from cryptography.x509.oid import NameOID
 from support import CONFIG_DIR, GatewayFixture, free_port, make_gateway_fixture, migrate
 
 from gateway.app import create_app
+from gateway.auth.tls import certificate_sha256, server_context
 from gateway.errors import SettingsError
 from gateway.settings import Settings
-from gateway.tls import certificate_sha256, server_context
 
 WIJKTEAM = "wijkteam-utrecht"
 VEILIG_THUIS = "veilig-thuis-utrecht"
@@ -252,7 +252,7 @@ def test_tls_settings_are_checked_together(tmp_path: Path, pki: Pki) -> None:
 
 
 def test_pins_are_validated(tmp_path: Path) -> None:
-    from gateway.organisations import OrganisationRegistry
+    from gateway.auth.organisations import OrganisationRegistry
 
     config = tmp_path / "organisations.toml"
     config.write_text(

@@ -16,7 +16,9 @@ from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.db import create_engine
+from gateway.auth.keys import jwk_thumbprint
+from gateway.auth.organisation_tokens import OrganisationAuthenticator
+from gateway.auth.organisations import Organisation, OrganisationRegistry, _public_key
 from gateway.errors import (
     GatewayError,
     RoleNotAllowed,
@@ -27,10 +29,8 @@ from gateway.errors import (
     UnknownIssuer,
     UnknownKey,
 )
-from gateway.keys import jwk_thumbprint
-from gateway.org_auth import OrganisationAuthenticator
-from gateway.organisations import Organisation, OrganisationRegistry, _public_key
-from gateway.tables import replay_cache
+from gateway.storage.db import create_engine
+from gateway.storage.tables import replay_cache
 
 AUD = "jeugd-gateway-test"
 ROLES = frozenset({"hulpverlener", "privacy_officer"})  # what org-a's tokens may assert

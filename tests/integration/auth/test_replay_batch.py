@@ -18,12 +18,12 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from support import free_port
 
-from gateway.db import create_engine, dispose, write_runner
+from gateway.auth.keys import jwk_thumbprint
+from gateway.auth.organisation_tokens import OrganisationAuthenticator, Principal
+from gateway.auth.organisations import Organisation, OrganisationRegistry, _public_key
 from gateway.errors import ServiceUnavailable, TokenReplayed
-from gateway.keys import jwk_thumbprint
-from gateway.org_auth import OrganisationAuthenticator, Principal
-from gateway.organisations import Organisation, OrganisationRegistry, _public_key
-from gateway.tables import replay_cache
+from gateway.storage.db import create_engine, dispose, write_runner
+from gateway.storage.tables import replay_cache
 
 AUD = "jeugd-gateway-test"
 N = 40
@@ -190,7 +190,7 @@ async def test_unreachable_database_refuses_every_caller(
     """No connection at all (no such file directory / nothing listening): every caller
     of the batch gets 503, none is let in, and the next batch fails the same way."""
     if database_url.startswith("sqlite"):
-        url = f"sqlite+aiosqlite:///{tmp_path / 'missing-dir' / 'gateway.db'}"
+        url = f"sqlite+aiosqlite:///{tmp_path / 'missing-dir' / 'gateway.storage.db'}"
     else:
         url = f"postgresql+asyncpg://127.0.0.1:{free_port()}/nowhere"
     engine = create_engine(url)

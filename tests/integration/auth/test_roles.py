@@ -25,7 +25,7 @@ from consent.tables import households
 from gateway.app import create_app
 from gateway.appkeys import AUDIT, ENGINE
 from gateway.audit.tables import audit_entries
-from gateway.tables import replay_cache
+from gateway.storage.tables import replay_cache
 
 Client = TestClient[web.Request, web.Application]
 WIJKTEAM = "wijkteam-utrecht"

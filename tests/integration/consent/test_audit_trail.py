@@ -9,7 +9,7 @@ from sqlalchemy import select
 from support import GatewayFixture
 
 from gateway.audit.tables import audit_entries
-from gateway.db import create_engine
+from gateway.storage.db import create_engine
 
 WIJKTEAM, GI = "wijkteam-utrecht", "gi-jeugdbescherming-demo"
 

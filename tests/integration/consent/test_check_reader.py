@@ -22,7 +22,7 @@ from support import migrate
 
 from consent._fastread import CheckReader
 from consent.tables import consents
-from gateway.db import create_engine, dispose
+from gateway.storage.db import create_engine, dispose
 
 BY_SUBJECT = select(consents.c.id).where(consents.c.subject == bindparam("subject"))
 T0 = datetime(2026, 1, 10, 9, tzinfo=UTC)

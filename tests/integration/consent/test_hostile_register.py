@@ -26,7 +26,7 @@ from adapters.reference.jwks import StaticJwks
 from consent.tables import custody
 from gateway.app import create_app
 from gateway.appkeys import ENGINE, PSEUDONYMISER
-from gateway.keys import KeyStore
+from gateway.auth.keys import KeyStore
 
 Client = TestClient[web.Request, web.Application]
 WIJKTEAM = "wijkteam-utrecht"

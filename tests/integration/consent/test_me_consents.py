@@ -13,7 +13,7 @@ from support import GatewayFixture
 
 from consent import Actor
 from gateway.appkeys import CONSENTS, HOUSEHOLD_SESSIONS, HOUSEHOLDS, PSEUDONYMISER
-from gateway.sessions import COOKIE_NAME, set_session_cookie
+from gateway.auth.sessions import COOKIE_NAME, set_session_cookie
 
 pytestmark = pytest.mark.usefixtures("household")
 

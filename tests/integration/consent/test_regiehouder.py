@@ -19,7 +19,7 @@ from sqlalchemy import select
 from support import GatewayFixture
 
 from gateway.audit.tables import audit_entries
-from gateway.db import create_engine
+from gateway.storage.db import create_engine
 
 WIJKTEAM, VT, GI = "wijkteam-utrecht", "veilig-thuis-utrecht", "gi-jeugdbescherming-demo"
 

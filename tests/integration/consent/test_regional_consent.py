@@ -16,7 +16,7 @@ from consent_support import MOTHER, Client, assert_problem, consent_body, househ
 from support import REPO, GatewayFixture
 
 from gateway.app import create_app
-from gateway.demo_keys import ensure_demo_key
+from gateway.demo.keys import ensure_demo_key
 
 HOME = "wijkteam-utrecht"  # the regiehouder, region utrecht
 AWAY = "wijkteam-amersfoort-test"  # the same type, region amersfoort (tests only)

@@ -24,7 +24,7 @@ from consent import (
 )
 from gateway.app import create_app
 from gateway.appkeys import CONSENTS, PSEUDONYMISER
-from gateway.db import create_engine
+from gateway.storage.db import create_engine
 
 
 def new_consent(subject: str, given_by: str, **changes: Any) -> NewConsent:

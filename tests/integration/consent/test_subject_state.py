@@ -37,7 +37,7 @@ from consent import (
     SubjectSummary,
 )
 from consent.tables import household_members
-from gateway.db import create_engine, dispose
+from gateway.storage.db import create_engine, dispose
 
 KID_BIRTH = date(2018, 5, 1)  # 7 at T0: the custody holders decide
 ITEMS = [

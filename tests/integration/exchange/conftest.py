@@ -30,7 +30,7 @@ from gateway.appkeys import (
     POLICIES,
     PSEUDONYMISER,
 )
-from gateway.demo import demo_population, seed_demo
+from gateway.demo.seed import demo_population, seed_demo
 
 Client = TestClient[web.Request, web.Application]
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from gateway.appkeys import ENGINE, HOUSEHOLDS, PSEUDONYMISER
 from gateway.audit.tables import audit_entries
-from gateway.demo import DEMO_CASES
+from gateway.demo.seed import DEMO_CASES
 
 GI = "gi-jeugdbescherming-demo"
 RVDK = "rvdk-midden-nederland"

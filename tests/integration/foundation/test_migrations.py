@@ -11,8 +11,8 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 from support import REPO
 
-from gateway.db import create_engine
-from gateway.schema import downgrade, schema_state, upgrade
+from gateway.storage.db import create_engine
+from gateway.storage.schema import downgrade, schema_state, upgrade
 
 
 def _tables(conn: Connection) -> set[str]:
@@ -64,7 +64,7 @@ def test_cli_migrate_then_schema_is_current(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "schema up to date" in result.stdout
-    assert (tmp_path / "gateway.db").exists()
+    assert (tmp_path / "gateway.storage.db").exists()
 
 
 @pytest.mark.parametrize(

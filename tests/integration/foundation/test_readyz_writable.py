@@ -19,8 +19,8 @@ from sqlalchemy import func, select, text
 
 from gateway.appkeys import ENGINE
 from gateway.audit.tables import audit_chain_head, audit_checkpoints, audit_entries
-from gateway.db import create_engine, dispose
-from gateway.writable import unwritable_reason
+from gateway.storage.db import create_engine, dispose
+from gateway.storage.writable import unwritable_reason
 
 Client = TestClient[web.Request, web.Application]
 
@@ -146,7 +146,7 @@ def tiny_file_system(path: Path) -> Iterator[Path]:
 
 async def test_a_full_disk_makes_the_sqlite_database_unwritable(tmp_path: Path) -> None:
     with tiny_file_system(tmp_path / "small") as folder:
-        url = f"sqlite+aiosqlite:///{folder / 'gateway.db'}"
+        url = f"sqlite+aiosqlite:///{folder / 'gateway.storage.db'}"
         engine = create_engine(url)
         try:
             async with engine.begin() as conn:

@@ -11,9 +11,9 @@ from aiohttp.test_utils import TestClient
 from openapi_spec_validator import validate
 from support import GatewayFixture
 
-from gateway import routes
+from gateway import api as routes
 from gateway.app import create_app
-from gateway.bodies import json_response, read_json_object
+from gateway.http.bodies import json_response, read_json_object
 
 Client = TestClient[web.Request, web.Application]
 

@@ -16,9 +16,9 @@ from aiohttp.test_utils import TestClient
 from support import REPO, GatewayFixture, free_port, make_gateway_fixture
 
 from gateway.app import create_app
-from gateway.db import create_engine
 from gateway.errors import SettingsError
-from gateway.schema import upgrade
+from gateway.storage.db import create_engine
+from gateway.storage.schema import upgrade
 
 Client = TestClient[web.Request, web.Application]
 
@@ -41,7 +41,7 @@ async def test_app_refuses_to_start_on_out_of_date_schema(
 @pytest.fixture
 async def dead_db_client(tmp_path: Path, aiohttp_client: Any) -> Client:
     # A SQLite file in a folder that does not exist: every connection attempt fails.
-    url = f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'dir' / 'gateway.db'}"
+    url = f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'dir' / 'gateway.storage.db'}"
     fixture: GatewayFixture = make_gateway_fixture(tmp_path / "data", url)
     client: Client = await aiohttp_client(create_app(fixture.settings))
     return client
@@ -122,7 +122,7 @@ def test_serve_exits_2_on_unmigrated_database(tmp_path: Path) -> None:
 async def test_api_call_is_503_when_database_is_down(
     dead_db_client: Client, tmp_path: Path
 ) -> None:
-    from gateway.demo_keys import load_demo_key
+    from gateway.demo.keys import load_demo_key
 
     token = load_demo_key("wijkteam-utrecht", tmp_path / "data").token(
         "jeugd-gateway", role="hulpverlener"

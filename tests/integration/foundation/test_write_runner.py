@@ -19,8 +19,8 @@ from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, ins
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-import gateway.db
-from gateway.db import create_engine, dispose, write_runner
+import gateway.storage.db
+from gateway.storage.db import create_engine, dispose, write_runner
 
 probe_metadata = MetaData()
 probe = Table(
@@ -228,7 +228,7 @@ async def test_a_lock_never_released_fails_after_the_busy_timeout_and_writes_not
 ) -> None:
     """The caller gets the OperationalError after about the busy timeout (fails closed),
     not after blocking; once the lock is gone the runner writes again."""
-    monkeypatch.setattr(gateway.db, "SQLITE_BUSY_TIMEOUT_MS", 300)
+    monkeypatch.setattr(gateway.storage.db, "SQLITE_BUSY_TIMEOUT_MS", 300)
     runner = write_runner(sqlite_engine)
     calls: list[int] = []
     locker = write_lock(sqlite_engine)
@@ -253,7 +253,7 @@ async def test_every_nth_commit_checkpoints_the_wal_on_a_worker_thread(
     """The runner's connection never checkpoints in a commit (the main file stays as it
     was), but every `_CHECKPOINT_EVERY` commits a worker copies the WAL into the main
     file, and does so again for the next round."""
-    monkeypatch.setattr(gateway.db, "_CHECKPOINT_EVERY", 5)
+    monkeypatch.setattr(gateway.storage.db, "_CHECKPOINT_EVERY", 5)
     runner = write_runner(sqlite_engine)
     written: list[str] = []
     for round_ in range(2):

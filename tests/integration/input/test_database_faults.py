@@ -16,7 +16,7 @@ from consent_support import MOTHER, Client, consent_body
 from sqlalchemy import text
 from support import GatewayFixture
 
-from gateway.db import create_engine
+from gateway.storage.db import create_engine
 
 WIJKTEAM = "wijkteam-utrecht"
 OUTAGE = {(503, "service_unavailable"), (503, "audit_unavailable")}

@@ -34,7 +34,7 @@ from adapters.reference.custody_register import create_custody_register_app
 from adapters.reference.jwks import StaticJwks
 from gateway.app import create_app
 from gateway.appkeys import HOUSEHOLD_SESSIONS, PSEUDONYMISER
-from gateway.keys import KeyStore
+from gateway.auth.keys import KeyStore
 
 WIJKTEAM = "wijkteam-utrecht"
 FUZZ = settings(

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from hypothesis import given
 from strategies import audit_events
 
+from gateway.api.officer.audit import _ENTRY, CSV_COLUMNS
 from gateway.audit.canonical import entry_hash
 from gateway.audit.fields import CSV_FIELDS, FIELD_NAMES, FIELDS, VIEW_FIELDS
 from gateway.audit.model import (
@@ -20,7 +21,6 @@ from gateway.audit.model import (
 )
 from gateway.audit.storage import entry_from_row, entry_row
 from gateway.audit.tables import audit_entries
-from gateway.routes.audit import _ENTRY, CSV_COLUMNS
 
 
 def _entry(event: AuditEvent) -> AuditEntry:

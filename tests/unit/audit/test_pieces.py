@@ -10,7 +10,7 @@ from gateway.audit.crypto import JustificationBox
 from gateway.audit.model import AuditEvent
 from gateway.audit.query import CursorCodec, parse_filters, parse_limit
 from gateway.errors import InvalidCursor, InvalidFilter
-from gateway.subjects import Pseudonymiser
+from gateway.http.subjects import Pseudonymiser
 
 ORGS = frozenset({"wijkteam-utrecht", "veilig-thuis-utrecht"})
 

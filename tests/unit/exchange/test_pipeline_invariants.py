@@ -28,11 +28,11 @@ from pipeline_support import (
     pseudonym,
 )
 
+from gateway.auth.organisation_tokens import Principal
+from gateway.auth.organisations import Organisation
 from gateway.errors import AuditUnavailable
 from gateway.exchange.model import ExchangeRequest, ExchangeResult, ItemResult
 from gateway.exchange.pipeline import ExchangeDeps, RequestMeta, run_exchange
-from gateway.org_auth import Principal
-from gateway.organisations import Organisation
 from policies import PolicyEngine
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)

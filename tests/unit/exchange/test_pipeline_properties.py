@@ -22,9 +22,9 @@ from pipeline_support import (
     pseudonym,
 )
 
+from gateway.auth.organisation_tokens import Principal
 from gateway.exchange.model import ExchangeRequest, ExchangeResult
 from gateway.exchange.pipeline import RequestMeta, run_exchange
-from gateway.org_auth import Principal
 from policies import load_vocabulary
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway import eventloop
 from gateway.errors import SettingsError
+from gateway.http import eventloop
 from gateway.settings import Settings
 
 

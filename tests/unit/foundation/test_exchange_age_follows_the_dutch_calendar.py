@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime
 
 from support import CONFIG_DIR
 
+from gateway.auth.organisation_tokens import Principal
+from gateway.auth.organisations import Organisation, OrganisationRegistry
 from gateway.exchange.model import AccessRecord, ExchangeRequest, SubjectInfo
 from gateway.exchange.pipeline import (
     ConsentView,
@@ -21,8 +23,6 @@ from gateway.exchange.pipeline import (
     SubjectRecord,
     run_exchange,
 )
-from gateway.org_auth import Principal
-from gateway.organisations import Organisation, OrganisationRegistry
 from policies import Conditions, PolicyEngine, PolicySet, Rule, load_vocabulary
 
 BIRTH = date(2014, 3, 5)

@@ -14,7 +14,7 @@ from typing import TypeVar
 
 import pytest
 
-from gateway.group_commit import GroupCommit
+from gateway.storage.group_commit import GroupCommit
 
 NAME = "test_group_commit"
 T = TypeVar("T")

@@ -9,8 +9,8 @@ from pathlib import Path
 import jwt
 import pytest
 
+from gateway.auth.keys import KeyStore, init_keys, rotate_signing_key
 from gateway.errors import SettingsError
-from gateway.keys import KeyStore, init_keys, rotate_signing_key
 
 
 def _mode(path: Path) -> int:

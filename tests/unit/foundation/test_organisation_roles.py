@@ -9,10 +9,10 @@ import jwt
 import pytest
 from support import CONFIG_DIR
 
+from gateway.auth.organisations import OrganisationRegistry
 from gateway.cli import main
-from gateway.demo_keys import ensure_demo_key
+from gateway.demo.keys import ensure_demo_key
 from gateway.errors import SettingsError
-from gateway.organisations import OrganisationRegistry
 from policies import PolicyLoadError, load_vocabulary
 
 REGIONAL = "regional_privacy_officer"

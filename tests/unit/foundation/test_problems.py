@@ -13,7 +13,7 @@ from aiohttp import web
 from sqlalchemy import exc as sa
 
 from gateway.errors import AuditUnavailable, NotFound, ServiceUnavailable
-from gateway.problems import as_gateway_error
+from gateway.http.problems import as_gateway_error
 
 BSN = "999990019"
 

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.errors import InvalidBsn
-from gateway.subjects import Pseudonymiser, is_valid_bsn, validate_bsn
+from gateway.http.subjects import Pseudonymiser, is_valid_bsn, validate_bsn
 
 SECRET = b"k" * 32
 

@@ -1,0 +1,1 @@
+"""Routes for households, authenticated by a household session (`gw_session` cookie)."""

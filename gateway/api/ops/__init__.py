@@ -1,0 +1,1 @@
+"""Routes without a caller identity: health and readiness, JWKS, the OpenAPI document."""

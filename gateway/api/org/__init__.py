@@ -1,0 +1,1 @@
+"""Routes for organisation systems, authenticated by a signed organisation token per call."""

@@ -1,0 +1,434 @@
+"""Consents recorded by professionals (on paper, with an evidence reference), read and
+withdrawn through the organisations' API; each grant, refusal and withdrawal yields
+a receipt signed by the gateway, and commits with its audit entry or not at all.
+
+Who may withdraw (`SqlConsentStore.withdraw`): the organisation that recorded the
+consent, or a professional acting on paper for the person it is about or a custody
+holder of that person (`withdrawn_by`; custody older than the freshness is re-read
+from the register, which needs the `subject`'s BSN, else 422 `custody_not_confirmed`).
+Any other organisation that may see the
+consent gets 403 `withdrawal_not_permitted`; one that may not see it, 404.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from consent import Actor, ConsentRecord, NewConsent
+from gateway.appkeys import AUTHENTICATOR, CONSENTS, CUSTODY, POLICIES
+from gateway.auth.organisation_tokens import Principal
+from gateway.consent_http import (
+    audit,
+    bsn_of,
+    consent_audit_step,
+    consent_errors,
+    consent_json,
+    optional_datetime,
+    parse_scope,
+    pseudonym,
+    query_purpose,
+    receipt_json,
+    require_fresh_custody,
+    string,
+    visible_household_of,
+)
+from gateway.errors import InvalidValidity, NotFound, ValidationFailed
+from gateway.http.bodies import json_response, read_json_object
+
+__all__ = ["CONSENT_SCHEMA", "NEW_CONSENT_SCHEMA", "OPENAPI", "RECEIPTS_SCHEMA", "setup"]
+
+
+def _actor(principal: Principal) -> Actor:
+    return Actor(
+        "professional", organisation=principal.organisation.id, professional=principal.subject
+    )
+
+
+def decision_of(body: dict[str, Any]) -> str:
+    decision = body.get("decision", "grant")
+    if decision not in ("grant", "refuse"):
+        raise ValidationFailed("`decision` must be grant or refuse")
+    return str(decision)
+
+
+async def _visible_consent(request: web.Request, principal: Principal) -> ConsentRecord:
+    with consent_errors():
+        record = await request.app[CONSENTS].get(request.match_info["consent_id"])
+    purpose = query_purpose(request)
+    if await visible_household_of(request, principal, record.subject, purpose) is None:
+        raise NotFound("Not found")
+    return record
+
+
+async def record_consent(request: web.Request) -> web.Response:
+    principal = await request.app[AUTHENTICATOR].authenticate_request(request)
+    body = await read_json_object(request)
+    subject = pseudonym(request, bsn_of(body, "subject"))
+    given_by = pseudonym(request, bsn_of(body, "given_by")) if "given_by" in body else subject
+    decision = decision_of(body)
+    scope = parse_scope(request, body)
+    evidence = string(body, "evidence_reference", limit=200)
+    now = datetime.now(UTC)
+    given_at = optional_datetime(body, "given_at") or now
+    valid_from = optional_datetime(body, "valid_from") or given_at
+    valid_until = optional_datetime(body, "valid_until")
+    if valid_until is not None and valid_until <= valid_from:
+        raise InvalidValidity("`valid_until` must be after `valid_from`")
+    if await visible_household_of(request, principal, subject, query_purpose(request)) is None:
+        raise NotFound("Not found")
+    with consent_errors():
+        if given_by != subject:
+            # Someone acting for the subject: only a custody holder the register stands
+            # behind now (a stale relation is re-read; register down means 503).
+            custody = request.app[CUSTODY]
+            state = await request.app[CONSENTS].subject_state(subject, now)
+            if custody.is_stale(state):
+                await custody.reconfirm(str(bsn_of(body, "subject")), subject, now)
+        record = await request.app[CONSENTS].record(
+            NewConsent(
+                subject=subject,
+                given_by=given_by,
+                decision="grant" if decision == "grant" else "refuse",
+                scope=scope,
+                recorded_via="paper",
+                recorded_by=_actor(principal),
+                given_at=given_at,
+                valid_from=valid_from,
+                valid_until=valid_until,
+                evidence_reference=evidence,
+                policy_version=request.app[POLICIES].version,
+            ),
+            audit=consent_audit_step(
+                request,
+                principal,
+                subject=subject,
+                decision=decision,
+                recorded_via="paper",
+                event="granted" if decision == "grant" else "refused",
+            ),
+        )
+    return json_response(consent_json(record), status=201)
+
+
+async def list_consents(request: web.Request) -> web.Response:
+    principal = await request.app[AUTHENTICATOR].authenticate_request(request)
+    subject = pseudonym(request, request.query.get("subject"))
+    purpose = query_purpose(request)
+    household = await visible_household_of(request, principal, subject, purpose)
+    # Reading someone's consents is a data access: logged (permit or deny) first.
+    await audit(
+        request,
+        principal,
+        "consent.listed",
+        subject=subject,
+        household=household.id if household is not None else None,
+        purpose=purpose,
+        decision="permit" if household is not None else "deny",
+        reason="household_visible" if household is not None else "household_not_visible",
+        outcome="returned" if household is not None else "denied",
+    )
+    if household is None:
+        raise NotFound("Not found")
+    records = await request.app[CONSENTS].for_subject(subject)
+    return json_response({"subject": subject, "consents": [consent_json(r) for r in records]})
+
+
+async def withdraw_consent(request: web.Request) -> web.Response:
+    principal = await request.app[AUTHENTICATOR].authenticate_request(request)
+    body = await read_json_object(request)
+    evidence = string(body, "evidence_reference", limit=200)
+    withdrawn_by = (
+        pseudonym(request, bsn_of(body, "withdrawn_by")) if "withdrawn_by" in body else None
+    )
+    record = await _visible_consent(request, principal)
+    if withdrawn_by is not None and withdrawn_by != record.subject:
+        # For a custody holder: only on custody the register stands behind now.
+        await require_fresh_custody(request, record.subject, bsn_of(body, "subject"))
+    with consent_errors():
+        updated = await request.app[CONSENTS].withdraw(
+            record.id,
+            actor=_actor(principal),
+            evidence_reference=evidence,
+            withdrawn_by=withdrawn_by,
+            audit=consent_audit_step(
+                request,
+                principal,
+                subject=record.subject,
+                decision=record.decision,
+                recorded_via=record.recorded_via,
+                event="withdrawn",
+                details={"withdrawn_for": "person" if withdrawn_by else "recorder"},
+            ),
+        )
+    return json_response(consent_json(updated))
+
+
+async def receipts(request: web.Request) -> web.Response:
+    principal = await request.app[AUTHENTICATOR].authenticate_request(request)
+    record = await _visible_consent(request, principal)
+    found = await request.app[CONSENTS].receipts(record.id)
+    return json_response({"consent_id": record.id, "receipts": [receipt_json(r) for r in found]})
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_post("/api/v1/consents", record_consent)
+    app.router.add_get("/api/v1/consents", list_consents)
+    app.router.add_post("/api/v1/consents/{consent_id}/withdraw", withdraw_consent)
+    app.router.add_get("/api/v1/consents/{consent_id}/receipts", receipts)
+
+
+_NAMES = {"type": "array", "items": {"type": "string"}}
+_PARTIES = {
+    "type": "object",
+    "properties": {"organisations": _NAMES, "types": _NAMES},
+    "additionalProperties": False,
+}
+_REGIONS = {
+    **_NAMES,
+    "description": "Regions where `recipients.types` count; without it, the household's "
+    "region only. Each must be the region of a configured organisation.",
+}
+_RECIPIENTS = {
+    "type": "object",
+    "properties": {"organisations": _NAMES, "types": _NAMES, "regions": _REGIONS},
+    "additionalProperties": False,
+}
+_BSN_REF = {
+    "oneOf": [
+        {"type": "string", "pattern": "^[0-9]{9}$"},
+        {"type": "object", "required": ["bsn"], "properties": {"bsn": {"type": "string"}}},
+    ]
+}
+NEW_CONSENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["purposes", "categories", "recipients"],
+    "properties": {
+        "decision": {"type": "string", "enum": ["grant", "refuse"], "default": "grant"},
+        "purposes": {**_NAMES, "minItems": 1},
+        "categories": {**_NAMES, "minItems": 1},
+        "recipients": _PARTIES,
+        "sources": _PARTIES,
+        "regions": _REGIONS,
+        "given_at": {"type": "string", "format": "date-time"},
+        "valid_from": {"type": "string", "format": "date-time"},
+        "valid_until": {"type": "string", "format": "date-time"},
+    },
+}
+_HISTORY = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {
+            "event": {
+                "type": "string",
+                "enum": ["granted", "refused", "withdrawn", "expired", "superseded"],
+            },
+            "at": {"type": "string", "format": "date-time"},
+            "actor": {"type": "object"},
+            "detail": {"type": "object"},
+        },
+    },
+}
+_TIME_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
+CONSENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "subject", "given_by", "decision", "status", "history"],
+    "properties": {
+        "id": {"type": "string"},
+        "subject": {"type": "string", "description": "pseudonym"},
+        "given_by": {
+            "type": "object",
+            "properties": {
+                "person": {"type": "string"},
+                "role": {"type": "string", "enum": ["self", "custody_holder"]},
+            },
+        },
+        "decision": {"type": "string", "enum": ["grant", "refuse"]},
+        "status": {
+            "type": "string",
+            "enum": ["active", "refused", "withdrawn", "expired", "superseded"],
+        },
+        "purposes": _NAMES,
+        "categories": _NAMES,
+        "recipients": _RECIPIENTS,
+        "sources": _PARTIES,
+        "given_at": {"type": "string", "format": "date-time"},
+        "valid_from": {"type": "string", "format": "date-time"},
+        "valid_until": _TIME_OR_NULL,
+        "withdrawn_at": _TIME_OR_NULL,
+        "superseded_by": {"type": ["string", "null"]},
+        "recorded_via": {"type": "string", "enum": ["portal", "paper"]},
+        "recorded_by": {"type": "object"},
+        "evidence_reference": {"type": ["string", "null"]},
+        "policy_version": {"type": "string"},
+        "history": _HISTORY,
+    },
+}
+RECEIPTS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["consent_id", "receipts"],
+    "properties": {
+        "consent_id": {"type": "string"},
+        "receipts": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "event", "jws"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "consent_id": {"type": "string"},
+                    "event": {"type": "string"},
+                    "issued_at": {"type": "string", "format": "date-time"},
+                    "jws": {
+                        "type": "string",
+                        "description": "Compact JWS (EdDSA); verify with /.well-known/jwks.json",
+                    },
+                },
+            },
+        },
+    },
+}
+_PROBLEM = {"$ref": "#/components/responses/Problem"}
+_ID = {"name": "consent_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_PURPOSE = {
+    "name": "purpose",
+    "in": "query",
+    "description": "For organisations that are not the household's regiehouder",
+    "schema": {"type": "string"},
+}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+OPENAPI: dict[str, dict[str, Any]] = {
+    "/api/v1/consents": {
+        "post": {
+            "operationId": "recordConsent",
+            "summary": "Record a consent or refusal given on paper (with an evidence reference)",
+            "tags": ["consent"],
+            "parameters": [_PURPOSE],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            **NEW_CONSENT_SCHEMA,
+                            "required": [
+                                *NEW_CONSENT_SCHEMA["required"],
+                                "subject",
+                                "evidence_reference",
+                            ],
+                            "properties": {
+                                **NEW_CONSENT_SCHEMA["properties"],
+                                "subject": _BSN_REF,
+                                "given_by": _BSN_REF,
+                                "evidence_reference": {"type": "string", "maxLength": 200},
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "201": _json(CONSENT_SCHEMA, "Recorded"),
+                "400": _PROBLEM,
+                "401": _PROBLEM,
+                "403": _PROBLEM,
+                "404": _PROBLEM,
+                "503": _PROBLEM,
+            },
+        },
+        "get": {
+            "operationId": "listConsents",
+            "summary": "Every consent and refusal about a person, with history",
+            "tags": ["consent"],
+            "parameters": [
+                {
+                    "name": "subject",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "string", "pattern": "^[0-9]{9}$"},
+                },
+                _PURPOSE,
+            ],
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "subject": {"type": "string"},
+                            "consents": {"type": "array", "items": CONSENT_SCHEMA},
+                        },
+                    },
+                    "Consents",
+                ),
+                "400": _PROBLEM,
+                "401": _PROBLEM,
+                "404": _PROBLEM,
+            },
+        },
+    },
+    "/api/v1/consents/{consent_id}/withdraw": {
+        "post": {
+            "operationId": "withdrawConsent",
+            "summary": "Withdraw a consent (honoured on the very next request)",
+            "tags": ["consent"],
+            "parameters": [_ID, _PURPOSE],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["evidence_reference"],
+                            "properties": {
+                                "evidence_reference": {"type": "string"},
+                                "withdrawn_by": {
+                                    **_BSN_REF,
+                                    "description": "Who withdraws on paper: the person the "
+                                    "consent is about or a custody holder of that person. "
+                                    "Without it, only the organisation that recorded the "
+                                    "consent may withdraw it.",
+                                },
+                                "subject": {
+                                    **_BSN_REF,
+                                    "description": "The person the consent is about. Needed "
+                                    "when a custody holder withdraws and their custody is "
+                                    "older than the freshness: the register is asked again "
+                                    "(without it: 422 `custody_not_confirmed`).",
+                                },
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": _json(CONSENT_SCHEMA, "Withdrawn"),
+                "400": _PROBLEM,
+                "401": _PROBLEM,
+                "403": _PROBLEM,
+                "404": _PROBLEM,
+                "409": _PROBLEM,
+                "422": _PROBLEM,
+                "503": _PROBLEM,
+            },
+        }
+    },
+    "/api/v1/consents/{consent_id}/receipts": {
+        "get": {
+            "operationId": "consentReceipts",
+            "summary": "The signed receipts of a consent's grant, refusal and withdrawal",
+            "tags": ["consent"],
+            "parameters": [_ID, _PURPOSE],
+            "responses": {
+                "200": _json(RECEIPTS_SCHEMA, "Receipts"),
+                "401": _PROBLEM,
+                "404": _PROBLEM,
+            },
+        }
+    },
+}

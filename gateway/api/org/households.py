@@ -1,0 +1,531 @@
+"""Households: registered by their regiehouder, read by it and by organisations whose
+purpose the policy permits; every change kept as history, never overwritten.
+
+A person's regiehouder is not self-assigned: registering or adding a person who is a
+current member of another organisation's household is refused (409
+`regiehouder_exists`) until that regiehouder hands its household over (`transfer`).
+Every write commits with its audit entry in one transaction, or not at all.
+
+Nothing about people is taken on the caller's word: every member's birth date and
+every custody relation is checked against the custody register before anything is
+written (422 `person_not_confirmed` / `custody_not_confirmed`; register down: 503
+`custody_register_unavailable`), and each relation is stored with when it was confirmed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from consent import Actor, AuditStep, Household, NewMember, confirm_claims
+from consent.households import check_household
+from gateway.appkeys import AUTHENTICATOR, CUSTODY, HOUSEHOLDS, ORGANISATIONS
+from gateway.auth.organisation_tokens import Principal
+from gateway.consent_http import (
+    HOUSEHOLD_CATEGORY,
+    audit,
+    audit_step,
+    birth_date,
+    bsn_of,
+    consent_errors,
+    household_json,
+    may_see_household,
+    optional_datetime,
+    pseudonym,
+    query_purpose,
+    string,
+)
+from gateway.errors import (
+    CustodyNotConfirmed,
+    NotFound,
+    NotRegiehouder,
+    UnknownOrganisation,
+    ValidationFailed,
+)
+from gateway.http.bodies import json_response, read_json_object
+
+__all__ = ["OPENAPI", "setup"]
+
+CHANGES = (
+    "member_joined",
+    "member_moved_out",
+    "custody_granted",
+    "custody_ended",
+    "contact_person_changed",
+)
+
+
+def _actor(principal: Principal) -> Actor:
+    return Actor(
+        "professional", organisation=principal.organisation.id, professional=principal.subject
+    )
+
+
+def _household_audit(
+    request: web.Request, principal: Principal, event: str, event_type: str
+) -> AuditStep:
+    """The audit step of a household write (its id is known once the store wrote it)."""
+    return audit_step(
+        request,
+        principal,
+        event_type,
+        lambda household_id: {"household": household_id, "details": {"event": event}},
+    )
+
+
+def _contact(
+    request: web.Request, body: dict[str, Any], principal: Principal, default: str | None = None
+) -> tuple[str, str]:
+    contact = body.get("contact_person")
+    if not isinstance(contact, dict):
+        raise ValidationFailed("`contact_person` must be an object with `professional`")
+    organisation = contact.get("organisation", default or principal.organisation.id)
+    if not isinstance(organisation, str) or request.app[ORGANISATIONS].get(organisation) is None:
+        raise UnknownOrganisation("`contact_person.organisation` is not a known organisation")
+    return organisation, string(contact, "professional", limit=128)
+
+
+def _member(request: web.Request, raw: Any) -> tuple[str, NewMember]:
+    """The member's (checked) BSN, to ask the register, and the member to store."""
+    if not isinstance(raw, dict):
+        raise ValidationFailed("each member must be an object with bsn, birth_date and role")
+    member = NewMember(
+        person=pseudonym(request, raw.get("bsn")),
+        birth_date=birth_date(raw.get("birth_date")),
+        role=string(raw, "role", limit=32),
+    )
+    return str(raw["bsn"]), member
+
+
+def _bsn(request: web.Request, body: dict[str, Any], name: str) -> tuple[str, str]:
+    """A BSN named in the body (`invalid_bsn` unless it passes) and its pseudonym."""
+    value = bsn_of(body, name)
+    return str(value), pseudonym(request, value)
+
+
+async def register(request: web.Request) -> web.Response:
+    principal = await request.app[AUTHENTICATOR].authenticate_request(request)
+    body = await read_json_object(request)
+    members_raw = body.get("members")
+    if not isinstance(members_raw, list) or not 0 < len(members_raw) <= 30:
+        raise ValidationFailed("`members` must be a list of 1 to 30 members")
+    claimed = [_member(request, m) for m in members_raw]
+    custody_raw = body.get("custody", [])
+    if not isinstance(custody_raw, list) or not all(isinstance(c, dict) for c in custody_raw):
+        raise ValidationFailed("`custody` must be a list of {parent, child} objects")
+    pairs = [(_bsn(request, c, "parent"), _bsn(request, c, "child")) for c in custody_raw]
+    organisation, professional = _contact(request, body, principal)
+    with consent_errors():
+        now = datetime.now(UTC)
+        check_household([member for _, member in claimed], [(p[1], c[1]) for p, c in pairs], now)
+        # The register decides who these people are and who holds custody; nothing before.
+        known = await confirm_claims(
+            request.app[CUSTODY].source,
+            [(bsn, member.birth_date) for bsn, member in claimed],
+            [(parent[0], child[0]) for parent, child in pairs],
+        )
+        # Every holder the register names counts (the claims are a subset, just checked):
+        # leaving a parent with custody out gives nobody more say over the child.
+        relations = sorted(
+            {
+                (pseudonym(request, holder), member.person)
+                for bsn, member in claimed
+                for holder in known[bsn].custody_holders
+            }
+        )
+        household = await request.app[HOUSEHOLDS].register(
+            regiehouder=principal.organisation.id,
+            members=[member for _, member in claimed],
+            custody_pairs=relations,
+            contact_organisation=organisation,
+            contact_professional=professional,
+            actor=_actor(principal),
+            region=principal.organisation.region,
+            audit=_household_audit(request, principal, "registered", "household.registered"),
+            custody_confirmed_at=now,
+        )
+    return json_response(household_json(household), status=201)
+
+
+async def read(request: web.Request) -> web.Response:
+    principal = await request.app[AUTHENTICATOR].authenticate_request(request)
+    purpose = query_purpose(request)
+    case_reference = request.query.get("case_reference") or None
+    with consent_errors():
+        household = await request.app[HOUSEHOLDS].get(request.match_info["household_id"])
+    access = await may_see_household(
+        request, principal, household, purpose, case_reference=case_reference
+    )
+    # Every read is a data access: logged (permit or deny) before anything is returned.
+    await audit(
+        request,
+        principal,
+        "household.read_by_organisation",
+        household=household.id,
+        purpose=purpose,
+        source=household.regiehouder,
+        category=HOUSEHOLD_CATEGORY,
+        decision="permit" if access.allowed else "deny",
+        reason=access.reason,
+        rule_ids=access.rule_ids,
+        legal_basis=access.legal_basis,
+        consent_ids=access.consent_ids,
+        outcome="returned" if access.allowed else "denied",
+        details={} if access.case_id is None else {"case_id": access.case_id},
+    )
+    if not access.allowed:
+        raise NotFound("Not found")
+    return json_response(household_json(household))
+
+
+async def change(request: web.Request) -> web.Response:
+    principal = await request.app[AUTHENTICATOR].authenticate_request(request)
+    body = await read_json_object(request)
+    household = await _as_regiehouder(request, principal)
+    store = request.app[HOUSEHOLDS]
+    kind = body.get("change")
+    if kind not in CHANGES:
+        raise ValidationFailed(f"`change` must be one of {', '.join(CHANGES)}")
+    at = optional_datetime(body, "at")
+    actor = _actor(principal)
+    step = _household_audit(request, principal, str(kind), "household.changed")
+    source = request.app[CUSTODY].source
+    with consent_errors():
+        if kind == "member_joined":
+            bsn, member = _member(request, body.get("member"))
+            known = await confirm_claims(source, [(bsn, member.birth_date)], [])
+            updated = await store.member_joined(
+                household.id,
+                member,
+                actor=actor,
+                at=at,
+                custody_holders=[pseudonym(request, h) for h in known[bsn].custody_holders],
+                confirmed_at=datetime.now(UTC),
+                audit=step,
+            )
+        elif kind == "member_moved_out":
+            person = pseudonym(request, bsn_of(body, "member"))
+            updated = await store.member_moved_out(
+                household.id, person, actor=actor, at=at, audit=step
+            )
+        elif kind == "custody_granted":
+            (parent_bsn, parent), (child_bsn, child) = (
+                _bsn(request, body, "parent"),
+                _bsn(request, body, "child"),
+            )
+            await confirm_claims(source, [], [(parent_bsn, child_bsn)])
+            updated = await store.custody_granted(
+                household.id,
+                parent,
+                child,
+                actor=actor,
+                at=at,
+                confirmed_at=datetime.now(UTC),
+                audit=step,
+            )
+        elif kind == "custody_ended":
+            (parent_bsn, parent), (child_bsn, child) = (
+                _bsn(request, body, "parent"),
+                _bsn(request, body, "child"),
+            )
+            # Ending a holder's custody changes who decides for the child: only as the
+            # register says (a relation it still records stays).
+            found = (await source.persons([child_bsn])).get(child_bsn)
+            if found is not None and parent_bsn in found.custody_holders:
+                raise CustodyNotConfirmed("The custody register still records this custody")
+            updated = await store.custody_ended(
+                household.id, parent, child, actor=actor, at=at, audit=step
+            )
+        else:
+            organisation, professional = _contact(request, body, principal)
+            updated = await store.contact_changed(
+                household.id, organisation, professional, actor=actor, at=at, audit=step
+            )
+    return json_response(household_json(updated))
+
+
+async def transfer(request: web.Request) -> web.Response:
+    """The regiehouder hands the household over to another organisation (audited)."""
+    principal = await request.app[AUTHENTICATOR].authenticate_request(request)
+    body = await read_json_object(request)
+    household = await _as_regiehouder(request, principal)
+    to = body.get("to")
+    if not isinstance(to, str) or request.app[ORGANISATIONS].get(to) is None:
+        raise UnknownOrganisation("`to` is not a known organisation")
+    if to == household.regiehouder:
+        raise ValidationFailed("`to` is already the household's regiehouder")
+    organisation, professional = _contact(request, body, principal, default=to)
+    old = household.regiehouder
+    step = audit_step(
+        request,
+        principal,
+        "household.regiehouder_transferred",
+        lambda household_id: {
+            "household": household_id,
+            "details": {"event": "regiehouder_transferred", "from": old, "to": to},
+        },
+    )
+    with consent_errors():
+        updated = await request.app[HOUSEHOLDS].transfer(
+            household.id,
+            to,
+            contact_organisation=organisation,
+            contact_professional=professional,
+            actor=_actor(principal),
+            expected_regiehouder=principal.organisation.id,
+            audit=step,
+        )
+    return json_response(household_json(updated))
+
+
+async def _as_regiehouder(request: web.Request, principal: Principal) -> Household:
+    """The household of the path, if the caller is its regiehouder: 403 `not_regiehouder`
+    if the caller may see it (a permitted `purpose`) but is not, 404 if it may not even
+    see it."""
+    with consent_errors():
+        household = await request.app[HOUSEHOLDS].get(request.match_info["household_id"])
+    if household.regiehouder != principal.organisation.id:
+        purpose = query_purpose(request)
+        if (await may_see_household(request, principal, household, purpose)).allowed:
+            raise NotRegiehouder("Only the household's regiehouder may do this")
+        raise NotFound("Not found")
+    return household
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_post("/api/v1/households", register)
+    app.router.add_get("/api/v1/households/{household_id}", read)
+    app.router.add_post("/api/v1/households/{household_id}/changes", change)
+    app.router.add_post("/api/v1/households/{household_id}/transfer", transfer)
+
+
+_BSN = {"type": "string", "pattern": "^[0-9]{9}$", "description": "BSN (elfproef-checked)"}
+_BSN_REF = {"oneOf": [_BSN, {"type": "object", "required": ["bsn"], "properties": {"bsn": _BSN}}]}
+_MEMBER_IN = {
+    "type": "object",
+    "required": ["bsn", "birth_date", "role"],
+    "properties": {
+        "bsn": _BSN,
+        "birth_date": {"type": "string", "format": "date"},
+        "role": {"type": "string", "enum": ["parent", "child", "adult", "foster_parent", "other"]},
+    },
+}
+_CONTACT = {
+    "type": "object",
+    "required": ["professional"],
+    "properties": {"organisation": {"type": "string"}, "professional": {"type": "string"}},
+}
+_PERIOD = {
+    "since": {"type": "string", "format": "date-time"},
+    "until": {"type": ["string", "null"], "format": "date-time"},
+}
+_EVENT = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string"},
+        "at": {"type": "string", "format": "date-time"},
+        "actor": {"type": "object"},
+        "detail": {"type": "object"},
+    },
+}
+HOUSEHOLD_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "regiehouder", "contact_person", "members", "custody", "history"],
+    "properties": {
+        "id": {"type": "string"},
+        "regiehouder": {"type": "string"},
+        "region": {
+            "type": ["string", "null"],
+            "description": "The regiehouder's region at registration (where consent to an "
+            "organisation type counts)",
+        },
+        "contact_person": _CONTACT,
+        "created_at": {"type": "string", "format": "date-time"},
+        "members": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "person": {"type": "string", "description": "pseudonym"},
+                    "birth_date": {"type": "string", "format": "date"},
+                    "role": {"type": "string"},
+                    "current": {"type": "boolean"},
+                    **_PERIOD,
+                },
+            },
+        },
+        "custody": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "parent": {"type": "string"},
+                    "child": {"type": "string"},
+                    "confirmed_at": {
+                        "type": ["string", "null"],
+                        "format": "date-time",
+                        "description": "When the custody register last confirmed it",
+                    },
+                    **_PERIOD,
+                },
+            },
+        },
+        "history": {"type": "array", "items": _EVENT},
+    },
+}
+_PROBLEM = {"$ref": "#/components/responses/Problem"}
+_HOUSEHOLD_OK = {"content": {"application/json": {"schema": HOUSEHOLD_SCHEMA}}}
+_ID_PARAM = {"name": "household_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_PURPOSE_PARAM = {
+    "name": "purpose",
+    "in": "query",
+    "required": False,
+    "description": "Required for organisations that are not the regiehouder",
+    "schema": {"type": "string"},
+}
+
+OPENAPI: dict[str, dict[str, Any]] = {
+    "/api/v1/households": {
+        "post": {
+            "operationId": "registerHousehold",
+            "summary": "Register a household (the caller becomes its regiehouder)",
+            "tags": ["households"],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["members", "contact_person"],
+                            "properties": {
+                                "members": {"type": "array", "items": _MEMBER_IN, "minItems": 1},
+                                "custody": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "required": ["parent", "child"],
+                                        "properties": {"parent": _BSN_REF, "child": _BSN_REF},
+                                    },
+                                },
+                                "contact_person": _CONTACT,
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "201": {"description": "Registered", **_HOUSEHOLD_OK},
+                "400": _PROBLEM,
+                "401": _PROBLEM,
+                "409": _PROBLEM,
+                "415": _PROBLEM,
+                "422": _PROBLEM,
+                "503": _PROBLEM,
+            },
+        }
+    },
+    "/api/v1/households/{household_id}": {
+        "get": {
+            "operationId": "readHousehold",
+            "summary": "A household with members, custody and full history (pseudonyms only)",
+            "tags": ["households"],
+            "parameters": [
+                _ID_PARAM,
+                _PURPOSE_PARAM,
+                {
+                    "name": "case_reference",
+                    "in": "query",
+                    "description": (
+                        "The reference of the caller's open registered case covering a "
+                        "current member; any other reference satisfies no rule."
+                    ),
+                    "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$"},
+                },
+            ],
+            "responses": {
+                "200": {"description": "The household", **_HOUSEHOLD_OK},
+                "400": _PROBLEM,
+                "401": _PROBLEM,
+                "404": _PROBLEM,
+            },
+        }
+    },
+    "/api/v1/households/{household_id}/changes": {
+        "post": {
+            "operationId": "changeHousehold",
+            "summary": "Record a change: a member joins or moves out, custody, contact person",
+            "tags": ["households"],
+            "parameters": [_ID_PARAM],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["change"],
+                            "properties": {
+                                "change": {"type": "string", "enum": list(CHANGES)},
+                                "at": {"type": "string", "format": "date-time"},
+                                "member": {"oneOf": [_MEMBER_IN, _BSN_REF]},
+                                "parent": _BSN_REF,
+                                "child": _BSN_REF,
+                                "contact_person": _CONTACT,
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": {"description": "The household after the change", **_HOUSEHOLD_OK},
+                "400": _PROBLEM,
+                "401": _PROBLEM,
+                "403": _PROBLEM,
+                "404": _PROBLEM,
+                "409": _PROBLEM,
+                "422": _PROBLEM,
+                "503": _PROBLEM,
+            },
+        }
+    },
+    "/api/v1/households/{household_id}/transfer": {
+        "post": {
+            "operationId": "transferHousehold",
+            "summary": "Hand the household over to another regiehouder (only by the current one)",
+            "tags": ["households"],
+            "parameters": [_ID_PARAM],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["to", "contact_person"],
+                            "properties": {
+                                "to": {
+                                    "type": "string",
+                                    "description": "Organisation id of the new regiehouder",
+                                },
+                                "contact_person": {
+                                    **_CONTACT,
+                                    "description": "The new fixed contact person "
+                                    "(organisation defaults to `to`)",
+                                },
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": {"description": "The household after the hand-over", **_HOUSEHOLD_OK},
+                "400": _PROBLEM,
+                "401": _PROBLEM,
+                "403": _PROBLEM,
+                "404": _PROBLEM,
+                "415": _PROBLEM,
+                "503": _PROBLEM,
+            },
+        }
+    },
+}

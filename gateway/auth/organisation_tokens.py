@@ -1,0 +1,291 @@
+"""Authenticating organisation systems: a signed JWT per call, exactly as the contract says.
+
+Checks, in order: a bearer token; an allowed asymmetric `alg` (ES256, EdDSA,
+RS256); `iss` a registered organisation; `kid` one of its keys; signature;
+`aud` this gateway; `exp`, `iat`, `nbf` with a small leeway; a lifetime of at
+most five minutes; `sub` and `role` codes in the audit log's grammar (so whatever
+passes here can be audited: no spaces, no leading `=`/`+`/`-`/`@`, ASCII only, at
+most 128 characters); with mutual TLS, a client certificate the issuer pinned
+(`gateway/auth/tls.py`); a role the organisation may assert (its type's roles from the
+vocabulary, `regional_privacy_officer` only for a configured privacy office; a
+refusal is audited as `auth.role_refused`); and `jti` never seen before, held in the
+database so every gateway instance refuses a replay. Nothing is written before the
+last check but the audit entry of a role refusal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+from aiohttp import web
+from sqlalchemy import Connection, delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gateway.appkeys import AUDIT, REQUEST_ID, TRACE_ID
+from gateway.audit.model import AuditEvent, is_code
+from gateway.auth.organisations import ALLOWED_ALGORITHMS, Organisation, OrganisationRegistry
+from gateway.auth.tls import client_certificate_sha256
+from gateway.errors import (
+    ClientCertificateMismatch,
+    RoleNotAllowed,
+    RoleRequired,
+    ServiceUnavailable,
+    TokenExpired,
+    TokenInvalid,
+    TokenMissing,
+    TokenReplayed,
+    UnknownIssuer,
+    UnknownKey,
+)
+from gateway.storage.db import write_runner
+from gateway.storage.group_commit import GroupCommit
+from gateway.storage.tables import replay_cache
+
+__all__ = ["OrganisationAuthenticator", "Principal", "RoleRefusalLog", "bearer_token"]
+
+_REQUIRED_CLAIMS = ["iss", "sub", "aud", "exp", "iat", "jti"]
+#: `sub` and `role` are stored in columns of 128 characters (consent, households).
+MAX_CLAIM = 128
+_CLAIM_GRAMMAR = (
+    f"1 to {MAX_CLAIM} characters: ASCII letters, digits and ._:/+=@-, "
+    "starting with a letter or digit"
+)
+#: Records a refused role (organisation, professional, role) before the refusal answers.
+RoleRefusalLog = Callable[[Organisation, str, str], Awaitable[None]]
+_MAX_REPLAY_BATCH = 500
+# PostgreSQL: the whole batch in one statement and one round trip (arrays, unnested).
+_PG_INSERT_NEW = (
+    "INSERT INTO replay_cache (issuer, jti, expires_at) "
+    "SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::timestamptz[]) "
+    "ON CONFLICT DO NOTHING RETURNING issuer, jti"
+)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: an organisation's system on behalf of one professional."""
+
+    organisation: Organisation
+    subject: str  # the professional (an identifier of the organisation's, not a name)
+    role: str
+    jti: str
+
+    def require_role(self, *roles: str) -> None:
+        if self.role not in roles:
+            raise RoleRequired(f"This needs role {' or '.join(roles)}")
+
+
+def bearer_token(authorization: str | None) -> str:
+    if not authorization:
+        raise TokenMissing("Send Authorization: Bearer <JWT>")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise TokenMissing("Send Authorization: Bearer <JWT>")
+    return token.strip()
+
+
+class OrganisationAuthenticator:
+    def __init__(
+        self,
+        registry: OrganisationRegistry,
+        engine: AsyncEngine,
+        *,
+        audience: str,
+        leeway_seconds: int = 10,
+        max_lifetime_seconds: int = 300,
+        require_client_certificate: bool = False,
+    ) -> None:
+        self._registry = registry
+        self._engine = engine
+        self._audience = audience
+        self._leeway = leeway_seconds
+        self._max_lifetime = max_lifetime_seconds
+        self._require_client_certificate = require_client_certificate
+        dialect_insert = sqlite_insert if engine.dialect.name == "sqlite" else pg_insert
+        self._insert = (
+            dialect_insert(replay_cache)
+            .on_conflict_do_nothing()
+            .returning(replay_cache.c.issuer, replay_cache.c.jti)
+        )
+        # Concurrent requests share one INSERT per batch instead of a transaction each.
+        self._seen: GroupCommit[tuple[str, str, datetime], bool] = GroupCommit(
+            self._remember_batch,
+            failure=lambda _exc: ServiceUnavailable("Database unavailable; no data released"),
+            name="replay_check",
+            max_batch=_MAX_REPLAY_BATCH,
+        )
+
+    async def authenticate_request(self, request: web.Request) -> Principal:
+        """`authenticate` with the request's bearer token and client certificate."""
+
+        async def audit_refusal(org: Organisation, professional: str, role: str) -> None:
+            event = AuditEvent(
+                event_type="auth.role_refused",
+                request_id=request[REQUEST_ID],
+                trace_id=request.get(TRACE_ID),
+                requester_org=org.id,
+                professional=professional,
+                role=role,
+                decision="deny",
+                reason=RoleNotAllowed.code,
+            )
+            await request.app[AUDIT].append([event])  # AuditUnavailable (503) if it fails
+
+        return await self.authenticate(
+            request.headers.get("Authorization"),
+            client_certificate_sha256(request),
+            refusals=audit_refusal,
+        )
+
+    async def authenticate(
+        self,
+        authorization: str | None,
+        client_certificate: str | None = None,
+        *,
+        refusals: RoleRefusalLog | None = None,
+    ) -> Principal:
+        """Who is calling; raises an `Unauthenticated` error with a precise code.
+
+        With mutual TLS the connection's certificate (`client_certificate`, its
+        SHA-256) must be one the token's issuer pinned; then the role must be one the
+        organisation may assert (else 403 `role_not_allowed`, recorded through
+        `refusals` first). Both are checked before the token id is recorded, so a
+        refused request uses up nothing.
+        """
+        claims, org = self.verify(bearer_token(authorization))
+        if self._require_client_certificate and (
+            client_certificate is None or client_certificate not in org.client_cert_sha256
+        ):
+            raise ClientCertificateMismatch(
+                "The connection's client certificate is not one the token's issuer registered"
+            )
+        subject, role = str(claims["sub"]), str(claims["role"])
+        if role not in org.roles:
+            if refusals is not None:
+                await refusals(org, subject, role)
+            allowed = ", ".join(sorted(org.roles)) or "none"
+            raise RoleNotAllowed(
+                f"Role `{role}` is not one organisation {org.id} may assert (allowed: {allowed})"
+            )
+        await self._remember_jti(org.id, str(claims["jti"]), int(claims["exp"]))
+        return Principal(org, subject, role, str(claims["jti"]))
+
+    def verify(
+        self, token: str, *, now: datetime | None = None
+    ) -> tuple[dict[str, Any], Organisation]:
+        """Every check but the replay check (which needs the database)."""
+        try:
+            # One unverified parse gives both the header and the claims that pick the
+            # key (`iss`, `kid`); nothing from it is trusted before the signature check.
+            parsed = jwt.decode_complete(token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            raise TokenInvalid("Token is not a well-formed JWT") from None
+        header, unverified = parsed["header"], parsed["payload"]
+        if not isinstance(header, dict) or not isinstance(unverified, dict):
+            raise TokenInvalid("Token is not a well-formed JWT")
+        alg = header.get("alg")
+        if alg not in ALLOWED_ALGORITHMS:
+            raise TokenInvalid("Token algorithm is not allowed (use ES256, EdDSA or RS256)")
+        issuer = unverified.get("iss")
+        org = self._registry.get(issuer) if isinstance(issuer, str) else None
+        if org is None:
+            raise UnknownIssuer("Token issuer is not a registered organisation")
+        kid = header.get("kid")
+        key = org.keys.get(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise UnknownKey("Token `kid` is not one of the issuer's registered keys")
+        if key.algorithm_name != alg:
+            raise TokenInvalid("Token algorithm does not match the registered key")
+        current = now or datetime.now(UTC)
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key.key,
+                algorithms=[alg],
+                audience=self._audience,
+                issuer=org.id,
+                leeway=self._leeway,
+                # `sub` and `jti` are checked below, with the audit log's grammar.
+                options={
+                    "require": _REQUIRED_CLAIMS,
+                    "verify_iat": True,
+                    "verify_sub": False,
+                    "verify_jti": False,
+                },
+            )
+        except jwt.ExpiredSignatureError:
+            raise TokenExpired("Token has expired") from None
+        except jwt.ImmatureSignatureError:
+            raise TokenInvalid("Token is not valid yet (iat or nbf in the future)") from None
+        except jwt.InvalidAudienceError:
+            raise TokenInvalid("Token audience is not this gateway") from None
+        except jwt.MissingRequiredClaimError as exc:
+            raise TokenInvalid(f"Token lacks the `{exc.claim}` claim") from None
+        except jwt.PyJWTError:
+            raise TokenInvalid("Token signature or claims are not valid") from None
+        iat, exp = claims["iat"], claims["exp"]
+        if not isinstance(iat, int | float) or not isinstance(exp, int | float):
+            raise TokenInvalid("Token iat and exp must be numbers")
+        if iat > current.timestamp() + self._leeway:
+            raise TokenInvalid("Token is not valid yet (iat in the future)")
+        if exp - iat > self._max_lifetime:
+            raise TokenInvalid(f"Token lifetime exceeds {self._max_lifetime} seconds")
+        jti = claims.get("jti")
+        if not isinstance(jti, str) or not jti or len(jti) > MAX_CLAIM:
+            raise TokenInvalid(f"Token `jti` must be a string of 1 to {MAX_CLAIM} characters")
+        for name in ("sub", "role"):
+            # The audit log's own grammar: whatever passes here, the log accepts.
+            if not is_code(claims.get(name), max_length=MAX_CLAIM):
+                raise TokenInvalid(f"Token `{name}` must be {_CLAIM_GRAMMAR}")
+        return claims, org
+
+    async def _remember_jti(self, issuer: str, jti: str, exp: int) -> None:
+        expires = datetime.fromtimestamp(exp, UTC) + timedelta(seconds=self._leeway)
+        if not await self._seen.submit((issuer, jti, expires)):
+            raise TokenReplayed("This token (jti) was already used")
+
+    async def _remember_batch(self, batch: Sequence[tuple[str, str, datetime]]) -> list[bool]:
+        """Record a batch of token ids in one transaction; True for each one seen first.
+
+        `INSERT ... ON CONFLICT DO NOTHING RETURNING` reports the rows it inserted, so
+        a token id already in the table (from any instance) comes back as a replay; a
+        token id twice in one batch counts for its first caller only.
+        """
+        first: dict[tuple[str, str], int] = {}
+        rows: list[dict[str, Any]] = []
+        for index, (issuer, jti, expires) in enumerate(batch):
+            if (issuer, jti) not in first:
+                first[(issuer, jti)] = index
+                rows.append({"issuer": issuer, "jti": jti, "expires_at": expires})
+
+        def insert_new(conn: Connection) -> set[tuple[str, str]]:
+            return {(row.issuer, row.jti) for row in conn.execute(self._insert, rows)}
+
+        async def insert_new_asyncpg(driver: Any) -> set[tuple[str, str]]:
+            found = await driver.fetch(
+                _PG_INSERT_NEW,
+                [r["issuer"] for r in rows],
+                [r["jti"] for r in rows],
+                [r["expires_at"] for r in rows],
+            )
+            return {(str(r["issuer"]), str(r["jti"])) for r in found}
+
+        inserted = await write_runner(self._engine).run(insert_new, on_asyncpg=insert_new_asyncpg)
+        return [
+            first[(issuer, jti)] == index and (issuer, jti) in inserted
+            for index, (issuer, jti, _expires) in enumerate(batch)
+        ]
+
+    async def prune(self, now: datetime | None = None) -> int:
+        """Forget token ids whose tokens have expired anyway."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                delete(replay_cache).where(replay_cache.c.expires_at < (now or datetime.now(UTC)))
+            )
+        return int(result.rowcount or 0)
