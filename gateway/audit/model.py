@@ -4,6 +4,10 @@ An `AuditEvent` is what a caller hands to `AuditLog.append`: one decision or one
 access, with pseudonyms and codes only (no BSN, no names, no payloads). The log
 encrypts the break-the-glass justification, numbers the event, stamps the time
 and chains it; the result is an `AuditEntry`, exactly what is stored and hashed.
+
+Why one module of this size: the event, the entry and the catalogues of event types and
+claim grammar are validated together at construction, so what may enter the log is
+readable in one place.
 """
 
 from __future__ import annotations

@@ -17,6 +17,10 @@ not at all. A review or a lift (`ONCE_EVENT_TYPES`) is allowed once per target: 
 claims `(event_type, target_seq)` in `audit_once` in its own transaction
 (`append_alone`), so a second one fails only that request (409), never a group
 commit of other callers.
+
+Why one module of this size: the three append paths share the head lock, the hashing
+and the failure mapping; split apart, a change to one would silently diverge from the
+others, and that divergence is exactly what would break the chain.
 """
 
 from __future__ import annotations
