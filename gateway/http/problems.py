@@ -28,6 +28,7 @@ parameters, and so personal data.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Callable, Iterator
 
@@ -35,18 +36,50 @@ import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type informat
 from aiohttp import web
 from sqlalchemy import exc as sa
 
+from consent import (
+    CaseAlreadyClosedError,
+    CaseNotFoundError,
+    CaseReferenceInUseError,
+    ConsentAlreadyWithdrawnError,
+    ConsentNotActiveError,
+    ConsentNotFoundError,
+    CustodyNotConfirmedError,
+    CustodyRegisterUnavailableError,
+    HouseholdNotFoundError,
+    InvalidCaseError,
+    InvalidHouseholdError,
+    InvalidValidityError,
+    NoCustodyError,
+    NotRegiehouderError,
+    PersonNotConfirmedError,
+    RegiehouderExistsError,
+    WithdrawalNotPermittedError,
+)
 from gateway.errors import (
     AuditEntryUnreadable,
     AuditUnavailable,
     BadRequest,
+    CaseAlreadyClosed,
+    CaseReferenceInUse,
+    Conflict,
+    ConsentAlreadyWithdrawn,
+    CustodyNotConfirmed,
+    CustodyRegisterUnavailable,
     GatewayError,
+    InvalidValidity,
     MethodNotAllowed,
+    NoCustody,
     NotFound,
+    NotRegiehouder,
     PayloadTooLarge,
+    PersonNotConfirmed,
+    RegiehouderExists,
     ServiceUnavailable,
+    ValidationFailed,
+    WithdrawalNotPermitted,
 )
 
-__all__ = ["FOREIGN_EXCEPTIONS", "as_gateway_error"]
+__all__ = ["FOREIGN_EXCEPTIONS", "as_gateway_error", "consent_errors"]
 
 _UNAVAILABLE = "Database unavailable; no data released"
 
@@ -146,3 +179,47 @@ def as_gateway_error(exc: BaseException, *, audit: bool = False) -> GatewayError
             if _matches(row, current):
                 return mapper(current, audit)
     return None
+
+
+@contextlib.contextmanager
+def consent_errors() -> Iterator[None]:
+    """Turn the consent package's errors into the gateway's problems."""
+    try:
+        yield
+    except (HouseholdNotFoundError, ConsentNotFoundError, CaseNotFoundError):
+        raise NotFound("Not found") from None
+    except ConsentAlreadyWithdrawnError:
+        raise ConsentAlreadyWithdrawn("This consent was already withdrawn") from None
+    except ConsentNotActiveError as exc:
+        raise Conflict(str(exc)) from None
+    except NoCustodyError:
+        raise NoCustody("The person acting for the child has no custody of it") from None
+    except InvalidValidityError as exc:
+        raise InvalidValidity(str(exc)) from None
+    except (InvalidHouseholdError, InvalidCaseError) as exc:
+        raise ValidationFailed(str(exc)) from None
+    except CaseAlreadyClosedError:
+        raise CaseAlreadyClosed("This case was already closed") from None
+    except CaseReferenceInUseError:
+        raise CaseReferenceInUse("An open case of this organisation has this reference") from None
+    except RegiehouderExistsError:
+        # Never says which organisation or household: that is itself personal data.
+        raise RegiehouderExists(
+            "A person in this request already has a regiehouder; only a hand-over by that "
+            "regiehouder changes it"
+        ) from None
+    except NotRegiehouderError:
+        raise NotRegiehouder("Only the household's regiehouder may do this") from None
+    except WithdrawalNotPermittedError:
+        raise WithdrawalNotPermitted(
+            "Only the person it is about, a custody holder of that person, or the "
+            "organisation that recorded it may withdraw this consent"
+        ) from None
+    except CustodyNotConfirmedError as exc:
+        raise CustodyNotConfirmed(str(exc)) from None
+    except PersonNotConfirmedError as exc:
+        raise PersonNotConfirmed(str(exc)) from None
+    except CustodyRegisterUnavailableError:
+        raise CustodyRegisterUnavailable(
+            "The custody register cannot be reached; nothing was written"
+        ) from None

@@ -20,25 +20,22 @@ from typing import Any
 from aiohttp import web
 
 from consent import Actor, ConsentRecord, NewConsent
+from gateway.access.households import require_fresh_custody
+from gateway.api.auditing import consent_audit_step
 from gateway.api.org.consents import (
     CONSENT_SCHEMA,
     NEW_CONSENT_SCHEMA,
     RECEIPTS_SCHEMA,
     decision_of,
 )
+from gateway.api.parsing import optional_datetime, parse_scope
+from gateway.api.ports import household_ports
+from gateway.api.views import consent_json, receipt_json
 from gateway.appkeys import CONSENTS, HOUSEHOLD_SESSIONS, HOUSEHOLDS, POLICIES
 from gateway.auth.sessions import HouseholdSession, session_token
-from gateway.consent_http import (
-    consent_audit_step,
-    consent_errors,
-    consent_json,
-    optional_datetime,
-    parse_scope,
-    receipt_json,
-    require_fresh_custody,
-)
 from gateway.errors import InvalidValidity, NotFound, Unauthenticated, ValidationFailed
 from gateway.http.bodies import json_response, read_json_object
+from gateway.http.problems import consent_errors
 
 __all__ = ["OPENAPI", "current_session", "setup"]
 
@@ -135,7 +132,7 @@ async def withdraw(request: web.Request) -> web.Response:
     if session.person != record.subject:
         # A parent's withdrawal counts only on custody the register stands behind now;
         # the portal has no BSN to re-read stale custody with, so that is refused.
-        await require_fresh_custody(request, record.subject, None)
+        await require_fresh_custody(household_ports(request), record.subject, None)
     with consent_errors():
         updated = await request.app[CONSENTS].withdraw(
             record.id,

@@ -20,12 +20,13 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from consent import MAX_CASE_SUBJECTS, Actor, Case
+from gateway.api.parsing import pseudonym
 from gateway.appkeys import AUDIT, AUTHENTICATOR, CASES, POLICIES, REQUEST_ID, TRACE_ID
 from gateway.audit.model import AuditEvent
 from gateway.auth.organisation_tokens import Principal
-from gateway.consent_http import consent_errors, pseudonym
 from gateway.errors import ValidationFailed
 from gateway.http.bodies import json_response, read_json_object
+from gateway.http.problems import consent_errors
 
 __all__ = ["CASE_SCHEMA", "OPENAPI", "setup"]
 

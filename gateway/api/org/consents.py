@@ -18,25 +18,23 @@ from typing import Any
 from aiohttp import web
 
 from consent import Actor, ConsentRecord, NewConsent
-from gateway.appkeys import AUTHENTICATOR, CONSENTS, CUSTODY, POLICIES
-from gateway.auth.organisation_tokens import Principal
-from gateway.consent_http import (
-    audit,
+from gateway.access.households import require_fresh_custody, visible_household_of
+from gateway.api.auditing import audit, consent_audit_step
+from gateway.api.parsing import (
     bsn_of,
-    consent_audit_step,
-    consent_errors,
-    consent_json,
     optional_datetime,
     parse_scope,
     pseudonym,
     query_purpose,
-    receipt_json,
-    require_fresh_custody,
     string,
-    visible_household_of,
 )
+from gateway.api.ports import household_ports
+from gateway.api.views import consent_json, receipt_json
+from gateway.appkeys import AUTHENTICATOR, CONSENTS, CUSTODY, POLICIES
+from gateway.auth.organisation_tokens import Principal
 from gateway.errors import InvalidValidity, NotFound, ValidationFailed
 from gateway.http.bodies import json_response, read_json_object
+from gateway.http.problems import consent_errors
 
 __all__ = ["CONSENT_SCHEMA", "NEW_CONSENT_SCHEMA", "OPENAPI", "RECEIPTS_SCHEMA", "setup"]
 
@@ -58,7 +56,10 @@ async def _visible_consent(request: web.Request, principal: Principal) -> Consen
     with consent_errors():
         record = await request.app[CONSENTS].get(request.match_info["consent_id"])
     purpose = query_purpose(request)
-    if await visible_household_of(request, principal, record.subject, purpose) is None:
+    if (
+        await visible_household_of(household_ports(request), principal, record.subject, purpose)
+        is None
+    ):
         raise NotFound("Not found")
     return record
 
@@ -77,7 +78,12 @@ async def record_consent(request: web.Request) -> web.Response:
     valid_until = optional_datetime(body, "valid_until")
     if valid_until is not None and valid_until <= valid_from:
         raise InvalidValidity("`valid_until` must be after `valid_from`")
-    if await visible_household_of(request, principal, subject, query_purpose(request)) is None:
+    if (
+        await visible_household_of(
+            household_ports(request), principal, subject, query_purpose(request)
+        )
+        is None
+    ):
         raise NotFound("Not found")
     with consent_errors():
         if given_by != subject:
@@ -117,7 +123,7 @@ async def list_consents(request: web.Request) -> web.Response:
     principal = await request.app[AUTHENTICATOR].authenticate_request(request)
     subject = pseudonym(request, request.query.get("subject"))
     purpose = query_purpose(request)
-    household = await visible_household_of(request, principal, subject, purpose)
+    household = await visible_household_of(household_ports(request), principal, subject, purpose)
     # Reading someone's consents is a data access: logged (permit or deny) first.
     await audit(
         request,
@@ -146,7 +152,9 @@ async def withdraw_consent(request: web.Request) -> web.Response:
     record = await _visible_consent(request, principal)
     if withdrawn_by is not None and withdrawn_by != record.subject:
         # For a custody holder: only on custody the register stands behind now.
-        await require_fresh_custody(request, record.subject, bsn_of(body, "subject"))
+        await require_fresh_custody(
+            household_ports(request), record.subject, bsn_of(body, "subject")
+        )
     with consent_errors():
         updated = await request.app[CONSENTS].withdraw(
             record.id,

@@ -21,22 +21,20 @@ from aiohttp import web
 
 from consent import Actor, AuditStep, Household, NewMember, confirm_claims
 from consent.households import check_household
-from gateway.appkeys import AUTHENTICATOR, CUSTODY, HOUSEHOLDS, ORGANISATIONS
-from gateway.auth.organisation_tokens import Principal
-from gateway.consent_http import (
-    HOUSEHOLD_CATEGORY,
-    audit,
-    audit_step,
+from gateway.access.households import HOUSEHOLD_CATEGORY, may_see_household
+from gateway.api.auditing import audit, audit_step
+from gateway.api.parsing import (
     birth_date,
     bsn_of,
-    consent_errors,
-    household_json,
-    may_see_household,
     optional_datetime,
     pseudonym,
     query_purpose,
     string,
 )
+from gateway.api.ports import household_ports
+from gateway.api.views import household_json
+from gateway.appkeys import AUTHENTICATOR, CUSTODY, HOUSEHOLDS, ORGANISATIONS
+from gateway.auth.organisation_tokens import Principal
 from gateway.errors import (
     CustodyNotConfirmed,
     NotFound,
@@ -45,6 +43,7 @@ from gateway.errors import (
     ValidationFailed,
 )
 from gateway.http.bodies import json_response, read_json_object
+from gateway.http.problems import consent_errors
 
 __all__ = ["OPENAPI", "setup"]
 
@@ -156,7 +155,7 @@ async def read(request: web.Request) -> web.Response:
     with consent_errors():
         household = await request.app[HOUSEHOLDS].get(request.match_info["household_id"])
     access = await may_see_household(
-        request, principal, household, purpose, case_reference=case_reference
+        household_ports(request), principal, household, purpose, case_reference=case_reference
     )
     # Every read is a data access: logged (permit or deny) before anything is returned.
     await audit(
@@ -288,7 +287,9 @@ async def _as_regiehouder(request: web.Request, principal: Principal) -> Househo
         household = await request.app[HOUSEHOLDS].get(request.match_info["household_id"])
     if household.regiehouder != principal.organisation.id:
         purpose = query_purpose(request)
-        if (await may_see_household(request, principal, household, purpose)).allowed:
+        if (
+            await may_see_household(household_ports(request), principal, household, purpose)
+        ).allowed:
             raise NotRegiehouder("Only the household's regiehouder may do this")
         raise NotFound("Not found")
     return household
