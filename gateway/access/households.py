@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 from consent import CASE_REFERENCE, Household, RequesterRef, SourceRef
 from gateway.errors import CustodyNotConfirmed, UnknownPurpose
-from gateway.http.problems import consent_errors
 from policies import DecisionRequest, PolicyStore, Vocabulary
 
 if TYPE_CHECKING:
@@ -148,8 +147,7 @@ async def require_fresh_custody(ports: HouseholdPorts, subject: str, bsn: Any) -
             "The custody register must confirm this custody again first: "
             "name the person it is about (`subject`)"
         )
-    with consent_errors():
-        await custody.reconfirm(bsn, subject, state.at)
+    await custody.reconfirm(bsn, subject, state.at)
 
 
 async def visible_household_of(

@@ -35,7 +35,6 @@ from gateway.appkeys import CONSENTS, HOUSEHOLD_SESSIONS, HOUSEHOLDS, POLICIES
 from gateway.auth.sessions import HouseholdSession, session_token
 from gateway.errors import InvalidValidity, NotFound, Unauthenticated, ValidationFailed
 from gateway.http.bodies import json_response, read_json_object
-from gateway.http.problems import consent_errors
 
 __all__ = ["OPENAPI", "current_session", "setup"]
 
@@ -56,8 +55,7 @@ async def _may_act_on(request: web.Request, person: str, record: ConsentRecord) 
 
 
 async def _own_consent(request: web.Request, person: str) -> ConsentRecord:
-    with consent_errors():
-        record = await request.app[CONSENTS].get(request.match_info["consent_id"])
+    record = await request.app[CONSENTS].get(request.match_info["consent_id"])
     if not await _may_act_on(request, person, record):
         raise NotFound("Not found")
     return record
@@ -100,29 +98,28 @@ async def give_consent(request: web.Request) -> web.Response:
     if valid_from and valid_until and valid_until <= valid_from:
         raise InvalidValidity("`valid_until` must be after `valid_from`")
     now = datetime.now(UTC)
-    with consent_errors():
-        record = await request.app[CONSENTS].record(
-            NewConsent(
-                subject=subject,
-                given_by=session.person,
-                decision="grant" if decision == "grant" else "refuse",
-                scope=scope,
-                recorded_via="portal",
-                recorded_by=Actor("person", person=session.person),
-                given_at=now,
-                valid_from=valid_from or now,
-                valid_until=valid_until,
-                policy_version=request.app[POLICIES].version,
-            ),
-            audit=consent_audit_step(
-                request,
-                None,
-                subject=subject,
-                decision=decision,
-                recorded_via="portal",
-                event="granted" if decision == "grant" else "refused",
-            ),
-        )
+    record = await request.app[CONSENTS].record(
+        NewConsent(
+            subject=subject,
+            given_by=session.person,
+            decision="grant" if decision == "grant" else "refuse",
+            scope=scope,
+            recorded_via="portal",
+            recorded_by=Actor("person", person=session.person),
+            given_at=now,
+            valid_from=valid_from or now,
+            valid_until=valid_until,
+            policy_version=request.app[POLICIES].version,
+        ),
+        audit=consent_audit_step(
+            request,
+            None,
+            subject=subject,
+            decision=decision,
+            recorded_via="portal",
+            event="granted" if decision == "grant" else "refused",
+        ),
+    )
     return json_response(consent_json(record), status=201)
 
 
@@ -133,19 +130,18 @@ async def withdraw(request: web.Request) -> web.Response:
         # A parent's withdrawal counts only on custody the register stands behind now;
         # the portal has no BSN to re-read stale custody with, so that is refused.
         await require_fresh_custody(household_ports(request), record.subject, None)
-    with consent_errors():
-        updated = await request.app[CONSENTS].withdraw(
-            record.id,
-            actor=Actor("person", person=session.person),
-            audit=consent_audit_step(
-                request,
-                None,
-                subject=record.subject,
-                decision=record.decision,
-                recorded_via=record.recorded_via,
-                event="withdrawn",
-            ),
-        )
+    updated = await request.app[CONSENTS].withdraw(
+        record.id,
+        actor=Actor("person", person=session.person),
+        audit=consent_audit_step(
+            request,
+            None,
+            subject=record.subject,
+            decision=record.decision,
+            recorded_via=record.recorded_via,
+            event="withdrawn",
+        ),
+    )
     return json_response(consent_json(updated))
 
 

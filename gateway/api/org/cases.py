@@ -26,7 +26,6 @@ from gateway.audit.model import AuditEvent
 from gateway.auth.organisation_tokens import Principal
 from gateway.errors import ValidationFailed
 from gateway.http.bodies import json_response, read_json_object
-from gateway.http.problems import consent_errors
 
 __all__ = ["CASE_SCHEMA", "OPENAPI", "setup"]
 
@@ -92,18 +91,17 @@ async def open_case(request: web.Request) -> web.Response:
         )
     subjects = [pseudonym(request, s["bsn"]) for s in raw]
     store = request.app[CASES]
-    with consent_errors():
-        case = store.prepare(
-            organisation=principal.organisation.id,
-            reference=reference,
-            subjects=subjects,
-            actor=_actor(principal),
-        )
-        # The case and its entries commit in one transaction, or neither does
-        # (`AuditUnavailable`, a 503, rolls the case back).
-        stored = await store.open(
-            case, within=_audit_within(request, _events(request, principal, case, "case.opened"))
-        )
+    case = store.prepare(
+        organisation=principal.organisation.id,
+        reference=reference,
+        subjects=subjects,
+        actor=_actor(principal),
+    )
+    # The case and its entries commit in one transaction, or neither does
+    # (`AuditUnavailable`, a 503, rolls the case back).
+    stored = await store.open(
+        case, within=_audit_within(request, _events(request, principal, case, "case.opened"))
+    )
     return json_response(case_json(stored), status=201)
 
 
@@ -121,24 +119,21 @@ def _audit_within(
 async def close_case(request: web.Request) -> web.Response:
     principal = await request.app[AUTHENTICATOR].authenticate_request(request)
     store = request.app[CASES]
-    with consent_errors():
-        # Another organisation's case is not found (404), before anything is written.
-        current = await store.get(request.match_info["case_id"], principal.organisation.id)
-        case = await store.close(
-            current.id,
-            organisation=principal.organisation.id,
-            actor=_actor(principal),
-            within=_audit_within(request, _events(request, principal, current, "case.closed")),
-        )
+    # Another organisation's case is not found (404), before anything is written.
+    current = await store.get(request.match_info["case_id"], principal.organisation.id)
+    case = await store.close(
+        current.id,
+        organisation=principal.organisation.id,
+        actor=_actor(principal),
+        within=_audit_within(request, _events(request, principal, current, "case.closed")),
+    )
     return json_response(case_json(case))
 
 
 async def read_case(request: web.Request) -> web.Response:
     principal = await request.app[AUTHENTICATOR].authenticate_request(request)
-    with consent_errors():  # another organisation's case is not found: no existence leak
-        case = await request.app[CASES].get(
-            request.match_info["case_id"], principal.organisation.id
-        )
+    # Another organisation's case is not found: no existence leak
+    case = await request.app[CASES].get(request.match_info["case_id"], principal.organisation.id)
     return json_response(case_json(case))
 
 

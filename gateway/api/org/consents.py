@@ -34,7 +34,6 @@ from gateway.appkeys import AUTHENTICATOR, CONSENTS, CUSTODY, POLICIES
 from gateway.auth.organisation_tokens import Principal
 from gateway.errors import InvalidValidity, NotFound, ValidationFailed
 from gateway.http.bodies import json_response, read_json_object
-from gateway.http.problems import consent_errors
 
 __all__ = ["CONSENT_SCHEMA", "NEW_CONSENT_SCHEMA", "OPENAPI", "RECEIPTS_SCHEMA", "setup"]
 
@@ -53,8 +52,7 @@ def decision_of(body: dict[str, Any]) -> str:
 
 
 async def _visible_consent(request: web.Request, principal: Principal) -> ConsentRecord:
-    with consent_errors():
-        record = await request.app[CONSENTS].get(request.match_info["consent_id"])
+    record = await request.app[CONSENTS].get(request.match_info["consent_id"])
     purpose = query_purpose(request)
     if (
         await visible_household_of(household_ports(request), principal, record.subject, purpose)
@@ -85,37 +83,36 @@ async def record_consent(request: web.Request) -> web.Response:
         is None
     ):
         raise NotFound("Not found")
-    with consent_errors():
-        if given_by != subject:
-            # Someone acting for the subject: only a custody holder the register stands
-            # behind now (a stale relation is re-read; register down means 503).
-            custody = request.app[CUSTODY]
-            state = await request.app[CONSENTS].subject_state(subject, now)
-            if custody.is_stale(state):
-                await custody.reconfirm(str(bsn_of(body, "subject")), subject, now)
-        record = await request.app[CONSENTS].record(
-            NewConsent(
-                subject=subject,
-                given_by=given_by,
-                decision="grant" if decision == "grant" else "refuse",
-                scope=scope,
-                recorded_via="paper",
-                recorded_by=_actor(principal),
-                given_at=given_at,
-                valid_from=valid_from,
-                valid_until=valid_until,
-                evidence_reference=evidence,
-                policy_version=request.app[POLICIES].version,
-            ),
-            audit=consent_audit_step(
-                request,
-                principal,
-                subject=subject,
-                decision=decision,
-                recorded_via="paper",
-                event="granted" if decision == "grant" else "refused",
-            ),
-        )
+    if given_by != subject:
+        # Someone acting for the subject: only a custody holder the register stands
+        # behind now (a stale relation is re-read; register down means 503).
+        custody = request.app[CUSTODY]
+        state = await request.app[CONSENTS].subject_state(subject, now)
+        if custody.is_stale(state):
+            await custody.reconfirm(str(bsn_of(body, "subject")), subject, now)
+    record = await request.app[CONSENTS].record(
+        NewConsent(
+            subject=subject,
+            given_by=given_by,
+            decision="grant" if decision == "grant" else "refuse",
+            scope=scope,
+            recorded_via="paper",
+            recorded_by=_actor(principal),
+            given_at=given_at,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            evidence_reference=evidence,
+            policy_version=request.app[POLICIES].version,
+        ),
+        audit=consent_audit_step(
+            request,
+            principal,
+            subject=subject,
+            decision=decision,
+            recorded_via="paper",
+            event="granted" if decision == "grant" else "refused",
+        ),
+    )
     return json_response(consent_json(record), status=201)
 
 
@@ -155,22 +152,21 @@ async def withdraw_consent(request: web.Request) -> web.Response:
         await require_fresh_custody(
             household_ports(request), record.subject, bsn_of(body, "subject")
         )
-    with consent_errors():
-        updated = await request.app[CONSENTS].withdraw(
-            record.id,
-            actor=_actor(principal),
-            evidence_reference=evidence,
-            withdrawn_by=withdrawn_by,
-            audit=consent_audit_step(
-                request,
-                principal,
-                subject=record.subject,
-                decision=record.decision,
-                recorded_via=record.recorded_via,
-                event="withdrawn",
-                details={"withdrawn_for": "person" if withdrawn_by else "recorder"},
-            ),
-        )
+    updated = await request.app[CONSENTS].withdraw(
+        record.id,
+        actor=_actor(principal),
+        evidence_reference=evidence,
+        withdrawn_by=withdrawn_by,
+        audit=consent_audit_step(
+            request,
+            principal,
+            subject=record.subject,
+            decision=record.decision,
+            recorded_via=record.recorded_via,
+            event="withdrawn",
+            details={"withdrawn_for": "person" if withdrawn_by else "recorder"},
+        ),
+    )
     return json_response(consent_json(updated))
 
 
