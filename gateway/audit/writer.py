@@ -40,7 +40,6 @@ from gateway.audit.checkpoints import sign_checkpoint
 from gateway.audit.crypto import JustificationBox
 from gateway.audit.fields import EVENT_FIELDS, FIELDS
 from gateway.audit.model import AuditEntry, AuditEvent, Checkpoint, format_time
-from gateway.audit.query import AuditPage, CursorCodec, entries_for_subject
 from gateway.audit.storage import (
     CHECKPOINT_COLUMNS,
     checkpoint_from_row,
@@ -180,7 +179,6 @@ class AuditLog:
         self._interval = checkpoint_seconds
         self._clock = clock
         self._box = JustificationBox(keys.audit_keys, keys.current_audit_kid)
-        self._cursors = CursorCodec.from_secret(keys.pseudonym_secret)
         self._writer: GroupCommit[_Pending, list[int]] = GroupCommit(
             self._commit,
             failure=lambda _exc: AuditUnavailable("Audit log unavailable; no data released"),
@@ -194,10 +192,6 @@ class AuditLog:
     @property
     def engine(self) -> AsyncEngine:
         return self._engine
-
-    @property
-    def cursors(self) -> CursorCodec:
-        return self._cursors
 
     @property
     def issuer(self) -> str:
@@ -326,30 +320,6 @@ class AuditLog:
         if entry.justification_ct is None or entry.justification_kid is None:
             return None
         return self._box.open(entry.justification_ct, entry.justification_kid, entry.request_id)
-
-    async def entries_for_subject(
-        self,
-        subject_pseudonyms: Sequence[str],
-        *,
-        include_confidential: bool = False,
-        limit: int = 50,
-        cursor: str | None = None,
-    ) -> AuditPage:
-        """What a household may read about these subjects, newest first.
-
-        Confidential entries stay hidden until a privacy officer lifts them
-        (then they appear with confidentiality `lifted`), unless
-        `include_confidential`. Raises `InvalidCursor` for a foreign cursor.
-        """
-        async with self._engine.connect() as conn:
-            return await entries_for_subject(
-                conn,
-                self._cursors,
-                subject_pseudonyms,
-                include_confidential=include_confidential,
-                limit=limit,
-                cursor=cursor,
-            )
 
     # --- the writer -------------------------------------------------------------------
 
