@@ -7,7 +7,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from consent import AuditStep
 from gateway.appkeys import AUDIT, POLICIES, REQUEST_ID, TRACE_ID
@@ -58,16 +57,15 @@ def audit_step(
     `AuditUnavailable` (503) and the store's transaction rolls back: nothing is kept.
     """
 
-    async def step(conn: AsyncConnection, written_id: str) -> None:
+    def events(written_id: str) -> list[AuditEvent]:
         try:
-            event = _event(request, principal, event_type, **fields(written_id))
+            return [_event(request, principal, event_type, **fields(written_id))]
         except ValueError:  # an identifier the audit log would refuse
             raise AuditUnavailable(
                 "Audit entry could not be written; nothing was changed"
             ) from None
-        await request.app[AUDIT].append_with(conn, [event])
 
-    return step
+    return request.app[AUDIT].step(events)
 
 
 def consent_audit_step(

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -267,6 +267,25 @@ class AuditLog:
         except Exception as exc:
             log.error("audit_append_failed", error_type=type(exc).__name__)
             raise AuditUnavailable("Audit log unavailable; nothing was changed") from None
+
+    def step(
+        self, events: Callable[[str], Sequence[AuditEvent]]
+    ) -> Callable[[AsyncConnection, str], Awaitable[None]]:
+        """A store's audit step (`consent.AuditStep`): `events(written_id)`, appended with
+        `append_with` inside the store's own write once it knows what it wrote."""
+
+        async def step(conn: AsyncConnection, written_id: str) -> None:
+            await self.append_with(conn, events(written_id))
+
+        return step
+
+    def within(self, events: Sequence[AuditEvent]) -> Callable[[AsyncConnection], Awaitable[None]]:
+        """`events`, appended with `append_with` as a step of a store's write transaction."""
+
+        async def within(conn: AsyncConnection) -> None:
+            await self.append_with(conn, events)
+
+        return within
 
     async def append_alone(self, events: Sequence[AuditEvent]) -> list[int]:
         """Append `events` in a transaction of their own (not the group commit)."""

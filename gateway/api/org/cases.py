@@ -13,11 +13,9 @@ more is never kept open by a failing log).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from consent import MAX_CASE_SUBJECTS, Actor, Case
 from gateway.api.parsing import pseudonym
@@ -100,20 +98,9 @@ async def open_case(request: web.Request) -> web.Response:
     # The case and its entries commit in one transaction, or neither does
     # (`AuditUnavailable`, a 503, rolls the case back).
     stored = await store.open(
-        case, within=_audit_within(request, _events(request, principal, case, "case.opened"))
+        case, within=request.app[AUDIT].within(_events(request, principal, case, "case.opened"))
     )
     return json_response(case_json(stored), status=201)
-
-
-def _audit_within(
-    request: web.Request, events: list[AuditEvent]
-) -> Callable[[AsyncConnection], Awaitable[None]]:
-    """The audit append as a step of the store's own write transaction."""
-
-    async def within(conn: AsyncConnection) -> None:
-        await request.app[AUDIT].append_with(conn, events)
-
-    return within
 
 
 async def close_case(request: web.Request) -> web.Response:
@@ -125,7 +112,7 @@ async def close_case(request: web.Request) -> web.Response:
         current.id,
         organisation=principal.organisation.id,
         actor=_actor(principal),
-        within=_audit_within(request, _events(request, principal, current, "case.closed")),
+        within=request.app[AUDIT].within(_events(request, principal, current, "case.closed")),
     )
     return json_response(case_json(case))
 
