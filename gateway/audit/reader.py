@@ -9,6 +9,8 @@ verifier and retention read the tables otherwise.
 
 `Scope(None)` means every organisation (CLI, tests); an officer's scope names the
 organisations whose entries it may see (requested by, or the source of, one of them).
+Longer than most modules on purpose: the port and every query's SQL in one place, so no
+other module has to build any.
 """
 
 from __future__ import annotations
