@@ -36,13 +36,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 
 from gateway.audit.canonical import hash_fields  # noqa: E402
 from gateway.audit.model import GENESIS_HASH, AuditEvent, format_time  # noqa: E402
-from gateway.audit.query import (  # noqa: E402
-    AuditFilters,
-    CursorCodec,
-    Scope,
-    search_page,
-    unreviewed_break_glass,
-)
+from gateway.audit.query import AuditFilters, CursorCodec, Scope  # noqa: E402
+from gateway.audit.reader import search_page, unreviewed_break_glass  # noqa: E402
 from gateway.audit.storage import json_list, json_object  # noqa: E402
 from gateway.audit.tables import audit_chain_head, audit_entries  # noqa: E402
 from gateway.audit.writer import AuditLog  # noqa: E402

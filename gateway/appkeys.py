@@ -16,6 +16,7 @@ from policies import PolicyStore, Vocabulary
 if TYPE_CHECKING:
     from consent import SqlCaseStore, SqlConsentStore, SqlHouseholdStore
     from gateway.access.custody import CustodyFreshness
+    from gateway.audit.reader import AuditReader
     from gateway.audit.writer import AuditLog
     from gateway.auth.organisation_tokens import OrganisationAuthenticator
     from gateway.auth.organisations import OrganisationRegistry
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AUDIT",
+    "AUDIT_READER",
     "AUTHENTICATOR",
     "CASES",
     "CONSENTS",
@@ -57,6 +59,7 @@ VOCABULARY = web.AppKey("vocabulary", Vocabulary)
 ORGANISATIONS: web.AppKey[OrganisationRegistry] = web.AppKey("organisations")
 AUTHENTICATOR: web.AppKey[OrganisationAuthenticator] = web.AppKey("authenticator")
 AUDIT: web.AppKey[AuditLog] = web.AppKey("audit")  # the tamper-evident audit log
+AUDIT_READER: web.AppKey[AuditReader] = web.AppKey("audit_reader")  # every query of it
 EXCHANGE_DEPS: web.AppKey[ExchangeDeps] = web.AppKey("exchange_deps")
 HOUSEHOLDS: web.AppKey[SqlHouseholdStore] = web.AppKey("households")
 CONSENTS: web.AppKey[SqlConsentStore] = web.AppKey("consents")

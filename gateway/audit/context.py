@@ -1,4 +1,5 @@
-"""The audit log's place in the app: created on start (after the engine), closed on shutdown."""
+"""The audit log's place in the app: created on start (after the engine), closed on shutdown;
+its reader (every query of the log) beside it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from gateway.appkeys import AUDIT, ENGINE, KEYS, SETTINGS
+from gateway.appkeys import AUDIT, AUDIT_READER, ENGINE, KEYS, SETTINGS
+from gateway.audit.reader import SqlAuditReader
 from gateway.audit.writer import AuditLog
 
 __all__ = ["audit_context"]
@@ -23,6 +25,7 @@ async def audit_context(app: web.Application) -> AsyncIterator[None]:
     )
     await audit.start()
     app[AUDIT] = audit
+    app[AUDIT_READER] = SqlAuditReader(app[ENGINE], app[KEYS])
     try:
         yield
     finally:

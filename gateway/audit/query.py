@@ -1,4 +1,5 @@
-"""Searching the log: filters, the caller's scope, and opaque cursors bound to the query.
+"""What a search of the log is: filters, the caller's scope, pages, and opaque cursors
+bound to the query. The queries themselves run in `gateway.audit.reader`.
 
 Results come newest first (descending seq) in keyset pages. A cursor is
 `base64url({"s": last seq, "q": query digest}) . HMAC`: it only works for the
@@ -12,41 +13,25 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from gateway.audit.model import (
-    DECISIONS,
-    EVENT_TYPES,
-    LEGACY_SHAPES,
-    AuditEntry,
-    LegacyShape,
-    format_time,
-)
-from gateway.audit.storage import ENTRY_COLUMNS, entry_from_row, json_object
-from gateway.audit.tables import audit_entries
+from gateway.audit.model import DECISIONS, EVENT_TYPES, AuditEntry, format_time
 from gateway.errors import GatewayError, InvalidCursor, InvalidFilter
 from gateway.http.inputs import EARLIEST, LATEST, parse_datetime
 
 __all__ = [
+    "DEFAULT_LIMIT",
     "FILTER_PARAMS",
+    "MAX_LIMIT",
     "AuditFilters",
     "AuditPage",
     "CursorCodec",
     "Scope",
-    "break_glass_reviews",
-    "entries_for_subject",
-    "event_type_condition",
-    "lifted_seqs",
     "parse_filters",
     "parse_limit",
-    "search_page",
-    "unreviewed_break_glass",
 ]
 
 FILTER_PARAMS = (
@@ -56,9 +41,6 @@ FILTER_PARAMS = (
 MAX_LIMIT = 500
 MAX_CURSOR = 512  # an issued cursor is under 150 characters
 DEFAULT_LIMIT = 50
-_E = audit_entries.c
-_LIFT = "audit.confidentiality_lifted"
-_REVIEW = "audit.break_glass_review"
 
 
 @dataclass(frozen=True)
@@ -227,149 +209,6 @@ def _bool(params: Mapping[str, str], name: str) -> bool | None:
     if text in ("true", "false"):
         return text == "true"
     raise InvalidFilter(f"`{name}` must be true or false")
-
-
-def _conditions(filters: AuditFilters, scope: Scope) -> list[ColumnElement[bool]]:
-    conds: list[ColumnElement[bool]] = []
-    if scope.organisations is not None:
-        orgs = sorted(scope.organisations)
-        conds.append(or_(_E.requester_org.in_(orgs), _E.source.in_(orgs)) if orgs else false())
-    if filters.since is not None:
-        conds.append(_E.time >= filters.since)
-    if filters.until is not None:
-        conds.append(_E.time < filters.until)
-    if filters.organisation is not None:
-        conds.append(
-            or_(_E.requester_org == filters.organisation, _E.source == filters.organisation)
-        )
-    for column, value in (
-        (_E.purpose, filters.purpose),
-        (_E.subject, filters.subject),
-        (_E.decision, filters.decision),
-        (_E.source, filters.source),
-    ):
-        if value is not None:
-            conds.append(column == value)
-    if filters.event_type is not None:
-        conds.append(event_type_condition(filters.event_type))
-    if filters.break_glass is not None:  # plain column: matches the partial index predicate
-        conds.append(_E.break_glass if filters.break_glass else ~_E.break_glass)
-    return conds
-
-
-def _shape(shape: LegacyShape) -> ColumnElement[bool]:
-    """Entries stored in `shape` (`details` is canonical JSON: sorted keys, no spaces)."""
-    detail = _E.details.contains(json_object({shape.key: shape.value})[1:-1], autoescape=True)
-    return and_(_E.event_type == shape.stored_as, detail if shape.present else ~detail)
-
-
-def event_type_condition(event_type: str) -> ColumnElement[bool]:
-    """Entries that stand for `event_type` (`what_happened`): its own entries, but not
-    older ones standing for a newer type, and the older entries standing for it."""
-    own: ColumnElement[bool] = _E.event_type == event_type
-    for shape in LEGACY_SHAPES:
-        if shape.stored_as == event_type:
-            own = and_(own, ~_shape(shape))
-    old = [_shape(shape) for shape in LEGACY_SHAPES if shape.event_type == event_type]
-    return or_(own, *old) if old else own
-
-
-async def _page(
-    conn: AsyncConnection,
-    query: Select[Any],
-    codec: CursorCodec,
-    binding: str,
-    *,
-    limit: int,
-    cursor: str | None,
-) -> tuple[list[AuditEntry], str | None]:
-    if cursor is not None:
-        query = query.where(_E.seq < codec.decode(cursor, binding))
-    rows = (await conn.execute(query.order_by(_E.seq.desc()).limit(limit + 1))).mappings().all()
-    entries = [entry_from_row(row) for row in rows[:limit]]
-    more = len(rows) > limit
-    return entries, codec.encode(binding, entries[-1].seq) if more and entries else None
-
-
-async def search_page(
-    conn: AsyncConnection,
-    codec: CursorCodec,
-    filters: AuditFilters,
-    scope: Scope,
-    *,
-    limit: int = DEFAULT_LIMIT,
-    cursor: str | None = None,
-) -> AuditPage:
-    """One page of the entries matching `filters` within `scope`, newest first."""
-    binding = codec.binding("search", filters.to_json(), scope.key())
-    query = select(*ENTRY_COLUMNS).where(and_(*_conditions(filters, scope)))
-    entries, next_cursor = await _page(conn, query, codec, binding, limit=limit, cursor=cursor)
-    return AuditPage(tuple(entries), await lifted_seqs(conn, entries), next_cursor)
-
-
-async def entries_for_subject(
-    conn: AsyncConnection,
-    codec: CursorCodec,
-    subjects: Sequence[str],
-    *,
-    include_confidential: bool = False,
-    limit: int = DEFAULT_LIMIT,
-    cursor: str | None = None,
-) -> AuditPage:
-    """The household view: entries about `subjects`, confidential ones only once lifted."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidFilter(f"`limit` must be a whole number from 1 to {MAX_LIMIT}")
-    binding = codec.binding("subject", sorted(subjects), include_confidential)
-    query = select(*ENTRY_COLUMNS).where(_E.subject.in_(sorted(subjects)))
-    if not include_confidential:
-        lift = audit_entries.alias("lift")
-        lifted = exists().where(lift.c.event_type == _LIFT, lift.c.target_seq == _E.seq)
-        query = query.where(or_(_E.confidentiality != "confidential", lifted))
-    entries, next_cursor = await _page(conn, query, codec, binding, limit=limit, cursor=cursor)
-    return AuditPage(tuple(entries), await lifted_seqs(conn, entries), next_cursor)
-
-
-async def lifted_seqs(conn: AsyncConnection, entries: Sequence[AuditEntry]) -> frozenset[int]:
-    confidential = [e.seq for e in entries if e.confidentiality == "confidential"]
-    if not confidential:
-        return frozenset()
-    result = await conn.execute(
-        select(_E.target_seq).where(_E.event_type == _LIFT, _E.target_seq.in_(confidential))
-    )
-    return frozenset(int(seq) for seq in result.scalars())
-
-
-async def break_glass_reviews(conn: AsyncConnection, seqs: Sequence[int]) -> dict[int, AuditEntry]:
-    """The review entry of each break-the-glass entry in `seqs` that has one."""
-    if not seqs:
-        return {}
-    result = await conn.execute(
-        select(*ENTRY_COLUMNS).where(_E.event_type == _REVIEW, _E.target_seq.in_(list(seqs)))
-    )
-    reviews = [entry_from_row(row) for row in result.mappings()]
-    return {r.target_seq: r for r in reviews if r.target_seq is not None}
-
-
-async def unreviewed_break_glass(
-    conn: AsyncConnection,
-    codec: CursorCodec,
-    scope: Scope,
-    *,
-    limit: int = DEFAULT_LIMIT,
-    cursor: str | None = None,
-) -> AuditPage:
-    """Break-the-glass decisions no privacy officer has reviewed yet, newest first."""
-    binding = codec.binding("unreviewed", scope.key())
-    review = audit_entries.alias("review")
-    reviewed = exists().where(review.c.event_type == _REVIEW, review.c.target_seq == _E.seq)
-    query = select(*ENTRY_COLUMNS).where(
-        _E.break_glass,
-        _E.event_type == "exchange.decision",
-        ~reviewed,
-        *_conditions(AuditFilters(), scope),
-    )
-    entries, next_cursor = await _page(conn, query, codec, binding, limit=limit, cursor=cursor)
-    return AuditPage(tuple(entries), await lifted_seqs(conn, entries), next_cursor)
 
 
 def _b64(data: bytes) -> str:

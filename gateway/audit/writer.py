@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -44,7 +44,6 @@ from gateway.audit.checkpoints import sign_checkpoint
 from gateway.audit.crypto import JustificationBox
 from gateway.audit.fields import EVENT_FIELDS, FIELDS
 from gateway.audit.model import AuditEntry, AuditEvent, Checkpoint, format_time
-from gateway.audit.query import AuditPage, CursorCodec, entries_for_subject
 from gateway.audit.storage import (
     CHECKPOINT_COLUMNS,
     checkpoint_from_row,
@@ -184,7 +183,6 @@ class AuditLog:
         self._interval = checkpoint_seconds
         self._clock = clock
         self._box = JustificationBox(keys.audit_keys, keys.current_audit_kid)
-        self._cursors = CursorCodec.from_secret(keys.pseudonym_secret)
         self._writer: GroupCommit[_Pending, list[int]] = GroupCommit(
             self._commit,
             failure=lambda _exc: AuditUnavailable("Audit log unavailable; no data released"),
@@ -198,10 +196,6 @@ class AuditLog:
     @property
     def engine(self) -> AsyncEngine:
         return self._engine
-
-    @property
-    def cursors(self) -> CursorCodec:
-        return self._cursors
 
     @property
     def issuer(self) -> str:
@@ -278,6 +272,25 @@ class AuditLog:
             log.error("audit_append_failed", error_type=type(exc).__name__)
             raise AuditUnavailable("Audit log unavailable; nothing was changed") from None
 
+    def step(
+        self, events: Callable[[str], Sequence[AuditEvent]]
+    ) -> Callable[[AsyncConnection, str], Awaitable[None]]:
+        """A store's audit step (`consent.AuditStep`): `events(written_id)`, appended with
+        `append_with` inside the store's own write once it knows what it wrote."""
+
+        async def step(conn: AsyncConnection, written_id: str) -> None:
+            await self.append_with(conn, events(written_id))
+
+        return step
+
+    def within(self, events: Sequence[AuditEvent]) -> Callable[[AsyncConnection], Awaitable[None]]:
+        """`events`, appended with `append_with` as a step of a store's write transaction."""
+
+        async def within(conn: AsyncConnection) -> None:
+            await self.append_with(conn, events)
+
+        return within
+
     async def append_alone(self, events: Sequence[AuditEvent]) -> list[int]:
         """Append `events` in a transaction of their own (not the group commit)."""
         if not events:
@@ -330,30 +343,6 @@ class AuditLog:
         if entry.justification_ct is None or entry.justification_kid is None:
             return None
         return self._box.open(entry.justification_ct, entry.justification_kid, entry.request_id)
-
-    async def entries_for_subject(
-        self,
-        subject_pseudonyms: Sequence[str],
-        *,
-        include_confidential: bool = False,
-        limit: int = 50,
-        cursor: str | None = None,
-    ) -> AuditPage:
-        """What a household may read about these subjects, newest first.
-
-        Confidential entries stay hidden until a privacy officer lifts them
-        (then they appear with confidentiality `lifted`), unless
-        `include_confidential`. Raises `InvalidCursor` for a foreign cursor.
-        """
-        async with self._engine.connect() as conn:
-            return await entries_for_subject(
-                conn,
-                self._cursors,
-                subject_pseudonyms,
-                include_confidential=include_confidential,
-                limit=limit,
-                cursor=cursor,
-            )
 
     # --- the writer -------------------------------------------------------------------
 

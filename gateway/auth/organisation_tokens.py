@@ -16,7 +16,6 @@ last check but the audit entry of a role refusal.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,11 +29,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gateway.appkeys import AUDIT, REQUEST_ID, TRACE_ID
 from gateway.audit.model import AuditEvent, is_code
 from gateway.auth.organisations import ALLOWED_ALGORITHMS, Organisation, OrganisationRegistry
+from gateway.auth.principal import Principal
 from gateway.auth.tls import client_certificate_sha256
 from gateway.errors import (
     ClientCertificateMismatch,
     RoleNotAllowed,
-    RoleRequired,
     ServiceUnavailable,
     TokenExpired,
     TokenInvalid,
@@ -65,20 +64,6 @@ _PG_INSERT_NEW = (
     "SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::timestamptz[]) "
     "ON CONFLICT DO NOTHING RETURNING issuer, jti"
 )
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: an organisation's system on behalf of one professional."""
-
-    organisation: Organisation
-    subject: str  # the professional (an identifier of the organisation's, not a name)
-    role: str
-    jti: str
-
-    def require_role(self, *roles: str) -> None:
-        if self.role not in roles:
-            raise RoleRequired(f"This needs role {' or '.join(roles)}")
 
 
 def bearer_token(authorization: str | None) -> str:

@@ -17,10 +17,10 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from gateway.audit.export import ExportError, export_log, load_jwks, load_witness, verify_export
+from gateway.audit.export import ExportError, load_jwks, load_witness, verify_export
 from gateway.audit.model import AuditEvent, Checkpoint, format_time
+from gateway.audit.reader import SqlAuditReader
 from gateway.audit.retention import prune_before
-from gateway.audit.storage import verify_stored
 from gateway.audit.verify import VerifyReport
 from gateway.audit.writer import AuditLog
 from gateway.auth.keys import KeyStore
@@ -119,7 +119,7 @@ def _verify(args: argparse.Namespace) -> int:
 async def _verify_db(url: str, keys: KeyStore, witness: list[Checkpoint]) -> VerifyReport:
     engine = create_engine(url)
     try:
-        return await verify_stored(engine, keys.jwks(), witness)
+        return await SqlAuditReader(engine, keys).verify(witness)
     finally:
         await dispose(engine)
 
@@ -146,7 +146,7 @@ async def _export_db(settings: Settings, keys: KeyStore, out: Path) -> int:
         finally:
             await audit.close()
         try:
-            summary = await export_log(engine, out)
+            summary = await SqlAuditReader(engine, keys).export(out)
         except ExportError as exc:
             print(f"gateway: {exc}", file=sys.stderr)
             return 1
@@ -172,7 +172,7 @@ async def _prune_db(settings: Settings, keys: KeyStore, before: datetime) -> int
     engine = create_engine(settings.database_url)
     issuer = f"{settings.audience}/audit"
     try:
-        report = await verify_stored(engine, keys.jwks())
+        report = await SqlAuditReader(engine, keys).verify()
         if not report.ok:
             print(
                 f"gateway: not pruning, the chain does not verify: {report.summary()}",

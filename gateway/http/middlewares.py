@@ -31,7 +31,7 @@ from gateway.appkeys import (
 )
 from gateway.errors import BadRequest, GatewayError, InternalError
 from gateway.http.inputs import clean_text
-from gateway.http.problems import as_gateway_error
+from gateway.http.problems import DOMAIN_ERRORS, as_gateway_error
 
 __all__ = ["SERVER_NAME", "middlewares", "problem_response"]
 
@@ -119,7 +119,7 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
         if error is None:
             log.error("unhandled_error", error_type=type(exc).__name__)
             error = InternalError("An unexpected error occurred; no data released")
-        elif error.status >= 500 or not isinstance(exc, GatewayError | web.HTTPException):
+        elif error.status >= 500 or not isinstance(exc, _ANSWERS):
             log.warning("service_error", code=error.code, error_type=type(exc).__name__)
         request[ERROR_CODE] = error.code
         response = problem_response(error, request.get(REQUEST_ID))
@@ -129,6 +129,8 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
 
 
 _AUDIT_PREFIX = "/api/v1/audit"
+#: Exceptions whose 4xx problem is an answer, not an incident (no `service_error` line).
+_ANSWERS = (GatewayError, web.HTTPException, *DOMAIN_ERRORS)
 #: Request headers the gateway reads; each must be clean text (the parser already
 #: refuses control characters in headers, but undecodable bytes arrive as surrogates).
 _READ_HEADERS = ("Authorization", "Cookie", "Content-Type", "X-Request-Id", "traceparent")

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from strategies import HOSTILE_CHARACTERS, any_json, date_time_texts
 
+from gateway.api.parsing import birth_date, optional_datetime
 from gateway.audit.query import CursorCodec, parse_filters
-from gateway.consent_http import birth_date, optional_datetime
 from gateway.errors import GatewayError, InvalidCursor, InvalidFilter, ValidationFailed
 from gateway.http.inputs import EARLIEST, LATEST, clean_text
 

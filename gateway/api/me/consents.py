@@ -20,23 +20,19 @@ from typing import Any
 from aiohttp import web
 
 from consent import Actor, ConsentRecord, NewConsent
+from gateway.access.households import require_fresh_custody
+from gateway.api.auditing import consent_audit_step
 from gateway.api.org.consents import (
     CONSENT_SCHEMA,
     NEW_CONSENT_SCHEMA,
     RECEIPTS_SCHEMA,
     decision_of,
 )
+from gateway.api.parsing import optional_datetime, parse_scope
+from gateway.api.ports import household_ports
+from gateway.api.views import consent_json, receipt_json
 from gateway.appkeys import CONSENTS, HOUSEHOLD_SESSIONS, HOUSEHOLDS, POLICIES
 from gateway.auth.sessions import HouseholdSession, session_token
-from gateway.consent_http import (
-    consent_audit_step,
-    consent_errors,
-    consent_json,
-    optional_datetime,
-    parse_scope,
-    receipt_json,
-    require_fresh_custody,
-)
 from gateway.errors import InvalidValidity, NotFound, Unauthenticated, ValidationFailed
 from gateway.http.bodies import json_response, read_json_object
 
@@ -59,8 +55,7 @@ async def _may_act_on(request: web.Request, person: str, record: ConsentRecord) 
 
 
 async def _own_consent(request: web.Request, person: str) -> ConsentRecord:
-    with consent_errors():
-        record = await request.app[CONSENTS].get(request.match_info["consent_id"])
+    record = await request.app[CONSENTS].get(request.match_info["consent_id"])
     if not await _may_act_on(request, person, record):
         raise NotFound("Not found")
     return record
@@ -103,29 +98,28 @@ async def give_consent(request: web.Request) -> web.Response:
     if valid_from and valid_until and valid_until <= valid_from:
         raise InvalidValidity("`valid_until` must be after `valid_from`")
     now = datetime.now(UTC)
-    with consent_errors():
-        record = await request.app[CONSENTS].record(
-            NewConsent(
-                subject=subject,
-                given_by=session.person,
-                decision="grant" if decision == "grant" else "refuse",
-                scope=scope,
-                recorded_via="portal",
-                recorded_by=Actor("person", person=session.person),
-                given_at=now,
-                valid_from=valid_from or now,
-                valid_until=valid_until,
-                policy_version=request.app[POLICIES].version,
-            ),
-            audit=consent_audit_step(
-                request,
-                None,
-                subject=subject,
-                decision=decision,
-                recorded_via="portal",
-                event="granted" if decision == "grant" else "refused",
-            ),
-        )
+    record = await request.app[CONSENTS].record(
+        NewConsent(
+            subject=subject,
+            given_by=session.person,
+            decision="grant" if decision == "grant" else "refuse",
+            scope=scope,
+            recorded_via="portal",
+            recorded_by=Actor("person", person=session.person),
+            given_at=now,
+            valid_from=valid_from or now,
+            valid_until=valid_until,
+            policy_version=request.app[POLICIES].version,
+        ),
+        audit=consent_audit_step(
+            request,
+            None,
+            subject=subject,
+            decision=decision,
+            recorded_via="portal",
+            event="granted" if decision == "grant" else "refused",
+        ),
+    )
     return json_response(consent_json(record), status=201)
 
 
@@ -135,20 +129,19 @@ async def withdraw(request: web.Request) -> web.Response:
     if session.person != record.subject:
         # A parent's withdrawal counts only on custody the register stands behind now;
         # the portal has no BSN to re-read stale custody with, so that is refused.
-        await require_fresh_custody(request, record.subject, None)
-    with consent_errors():
-        updated = await request.app[CONSENTS].withdraw(
-            record.id,
-            actor=Actor("person", person=session.person),
-            audit=consent_audit_step(
-                request,
-                None,
-                subject=record.subject,
-                decision=record.decision,
-                recorded_via=record.recorded_via,
-                event="withdrawn",
-            ),
-        )
+        await require_fresh_custody(household_ports(request), record.subject, None)
+    updated = await request.app[CONSENTS].withdraw(
+        record.id,
+        actor=Actor("person", person=session.person),
+        audit=consent_audit_step(
+            request,
+            None,
+            subject=record.subject,
+            decision=record.decision,
+            recorded_via=record.recorded_via,
+            event="withdrawn",
+        ),
+    )
     return json_response(consent_json(updated))
 
 

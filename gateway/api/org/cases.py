@@ -13,17 +13,15 @@ more is never kept open by a failing log).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from consent import MAX_CASE_SUBJECTS, Actor, Case
+from gateway.api.parsing import pseudonym
 from gateway.appkeys import AUDIT, AUTHENTICATOR, CASES, POLICIES, REQUEST_ID, TRACE_ID
 from gateway.audit.model import AuditEvent
 from gateway.auth.organisation_tokens import Principal
-from gateway.consent_http import consent_errors, pseudonym
 from gateway.errors import ValidationFailed
 from gateway.http.bodies import json_response, read_json_object
 
@@ -91,53 +89,38 @@ async def open_case(request: web.Request) -> web.Response:
         )
     subjects = [pseudonym(request, s["bsn"]) for s in raw]
     store = request.app[CASES]
-    with consent_errors():
-        case = store.prepare(
-            organisation=principal.organisation.id,
-            reference=reference,
-            subjects=subjects,
-            actor=_actor(principal),
-        )
-        # The case and its entries commit in one transaction, or neither does
-        # (`AuditUnavailable`, a 503, rolls the case back).
-        stored = await store.open(
-            case, within=_audit_within(request, _events(request, principal, case, "case.opened"))
-        )
+    case = store.prepare(
+        organisation=principal.organisation.id,
+        reference=reference,
+        subjects=subjects,
+        actor=_actor(principal),
+    )
+    # The case and its entries commit in one transaction, or neither does
+    # (`AuditUnavailable`, a 503, rolls the case back).
+    stored = await store.open(
+        case, within=request.app[AUDIT].within(_events(request, principal, case, "case.opened"))
+    )
     return json_response(case_json(stored), status=201)
-
-
-def _audit_within(
-    request: web.Request, events: list[AuditEvent]
-) -> Callable[[AsyncConnection], Awaitable[None]]:
-    """The audit append as a step of the store's own write transaction."""
-
-    async def within(conn: AsyncConnection) -> None:
-        await request.app[AUDIT].append_with(conn, events)
-
-    return within
 
 
 async def close_case(request: web.Request) -> web.Response:
     principal = await request.app[AUTHENTICATOR].authenticate_request(request)
     store = request.app[CASES]
-    with consent_errors():
-        # Another organisation's case is not found (404), before anything is written.
-        current = await store.get(request.match_info["case_id"], principal.organisation.id)
-        case = await store.close(
-            current.id,
-            organisation=principal.organisation.id,
-            actor=_actor(principal),
-            within=_audit_within(request, _events(request, principal, current, "case.closed")),
-        )
+    # Another organisation's case is not found (404), before anything is written.
+    current = await store.get(request.match_info["case_id"], principal.organisation.id)
+    case = await store.close(
+        current.id,
+        organisation=principal.organisation.id,
+        actor=_actor(principal),
+        within=request.app[AUDIT].within(_events(request, principal, current, "case.closed")),
+    )
     return json_response(case_json(case))
 
 
 async def read_case(request: web.Request) -> web.Response:
     principal = await request.app[AUTHENTICATOR].authenticate_request(request)
-    with consent_errors():  # another organisation's case is not found: no existence leak
-        case = await request.app[CASES].get(
-            request.match_info["case_id"], principal.organisation.id
-        )
+    # Another organisation's case is not found: no existence leak
+    case = await request.app[CASES].get(request.match_info["case_id"], principal.organisation.id)
     return json_response(case_json(case))
 
 

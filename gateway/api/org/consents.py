@@ -18,23 +18,20 @@ from typing import Any
 from aiohttp import web
 
 from consent import Actor, ConsentRecord, NewConsent
-from gateway.appkeys import AUTHENTICATOR, CONSENTS, CUSTODY, POLICIES
-from gateway.auth.organisation_tokens import Principal
-from gateway.consent_http import (
-    audit,
+from gateway.access.households import require_fresh_custody, visible_household_of
+from gateway.api.auditing import audit, consent_audit_step
+from gateway.api.parsing import (
     bsn_of,
-    consent_audit_step,
-    consent_errors,
-    consent_json,
     optional_datetime,
     parse_scope,
     pseudonym,
     query_purpose,
-    receipt_json,
-    require_fresh_custody,
     string,
-    visible_household_of,
 )
+from gateway.api.ports import household_ports
+from gateway.api.views import consent_json, receipt_json
+from gateway.appkeys import AUTHENTICATOR, CONSENTS, CUSTODY, POLICIES
+from gateway.auth.organisation_tokens import Principal
 from gateway.errors import InvalidValidity, NotFound, ValidationFailed
 from gateway.http.bodies import json_response, read_json_object
 
@@ -55,10 +52,12 @@ def decision_of(body: dict[str, Any]) -> str:
 
 
 async def _visible_consent(request: web.Request, principal: Principal) -> ConsentRecord:
-    with consent_errors():
-        record = await request.app[CONSENTS].get(request.match_info["consent_id"])
+    record = await request.app[CONSENTS].get(request.match_info["consent_id"])
     purpose = query_purpose(request)
-    if await visible_household_of(request, principal, record.subject, purpose) is None:
+    if (
+        await visible_household_of(household_ports(request), principal, record.subject, purpose)
+        is None
+    ):
         raise NotFound("Not found")
     return record
 
@@ -77,39 +76,43 @@ async def record_consent(request: web.Request) -> web.Response:
     valid_until = optional_datetime(body, "valid_until")
     if valid_until is not None and valid_until <= valid_from:
         raise InvalidValidity("`valid_until` must be after `valid_from`")
-    if await visible_household_of(request, principal, subject, query_purpose(request)) is None:
-        raise NotFound("Not found")
-    with consent_errors():
-        if given_by != subject:
-            # Someone acting for the subject: only a custody holder the register stands
-            # behind now (a stale relation is re-read; register down means 503).
-            custody = request.app[CUSTODY]
-            state = await request.app[CONSENTS].subject_state(subject, now)
-            if custody.is_stale(state):
-                await custody.reconfirm(str(bsn_of(body, "subject")), subject, now)
-        record = await request.app[CONSENTS].record(
-            NewConsent(
-                subject=subject,
-                given_by=given_by,
-                decision="grant" if decision == "grant" else "refuse",
-                scope=scope,
-                recorded_via="paper",
-                recorded_by=_actor(principal),
-                given_at=given_at,
-                valid_from=valid_from,
-                valid_until=valid_until,
-                evidence_reference=evidence,
-                policy_version=request.app[POLICIES].version,
-            ),
-            audit=consent_audit_step(
-                request,
-                principal,
-                subject=subject,
-                decision=decision,
-                recorded_via="paper",
-                event="granted" if decision == "grant" else "refused",
-            ),
+    if (
+        await visible_household_of(
+            household_ports(request), principal, subject, query_purpose(request)
         )
+        is None
+    ):
+        raise NotFound("Not found")
+    if given_by != subject:
+        # Someone acting for the subject: only a custody holder the register stands
+        # behind now (a stale relation is re-read; register down means 503).
+        custody = request.app[CUSTODY]
+        state = await request.app[CONSENTS].subject_state(subject, now)
+        if custody.is_stale(state):
+            await custody.reconfirm(str(bsn_of(body, "subject")), subject, now)
+    record = await request.app[CONSENTS].record(
+        NewConsent(
+            subject=subject,
+            given_by=given_by,
+            decision="grant" if decision == "grant" else "refuse",
+            scope=scope,
+            recorded_via="paper",
+            recorded_by=_actor(principal),
+            given_at=given_at,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            evidence_reference=evidence,
+            policy_version=request.app[POLICIES].version,
+        ),
+        audit=consent_audit_step(
+            request,
+            principal,
+            subject=subject,
+            decision=decision,
+            recorded_via="paper",
+            event="granted" if decision == "grant" else "refused",
+        ),
+    )
     return json_response(consent_json(record), status=201)
 
 
@@ -117,7 +120,7 @@ async def list_consents(request: web.Request) -> web.Response:
     principal = await request.app[AUTHENTICATOR].authenticate_request(request)
     subject = pseudonym(request, request.query.get("subject"))
     purpose = query_purpose(request)
-    household = await visible_household_of(request, principal, subject, purpose)
+    household = await visible_household_of(household_ports(request), principal, subject, purpose)
     # Reading someone's consents is a data access: logged (permit or deny) first.
     await audit(
         request,
@@ -146,23 +149,24 @@ async def withdraw_consent(request: web.Request) -> web.Response:
     record = await _visible_consent(request, principal)
     if withdrawn_by is not None and withdrawn_by != record.subject:
         # For a custody holder: only on custody the register stands behind now.
-        await require_fresh_custody(request, record.subject, bsn_of(body, "subject"))
-    with consent_errors():
-        updated = await request.app[CONSENTS].withdraw(
-            record.id,
-            actor=_actor(principal),
-            evidence_reference=evidence,
-            withdrawn_by=withdrawn_by,
-            audit=consent_audit_step(
-                request,
-                principal,
-                subject=record.subject,
-                decision=record.decision,
-                recorded_via=record.recorded_via,
-                event="withdrawn",
-                details={"withdrawn_for": "person" if withdrawn_by else "recorder"},
-            ),
+        await require_fresh_custody(
+            household_ports(request), record.subject, bsn_of(body, "subject")
         )
+    updated = await request.app[CONSENTS].withdraw(
+        record.id,
+        actor=_actor(principal),
+        evidence_reference=evidence,
+        withdrawn_by=withdrawn_by,
+        audit=consent_audit_step(
+            request,
+            principal,
+            subject=record.subject,
+            decision=record.decision,
+            recorded_via=record.recorded_via,
+            event="withdrawn",
+            details={"withdrawn_for": "person" if withdrawn_by else "recorder"},
+        ),
+    )
     return json_response(consent_json(updated))
 
 

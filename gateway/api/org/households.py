@@ -21,22 +21,20 @@ from aiohttp import web
 
 from consent import Actor, AuditStep, Household, NewMember, confirm_claims
 from consent.households import check_household
-from gateway.appkeys import AUTHENTICATOR, CUSTODY, HOUSEHOLDS, ORGANISATIONS
-from gateway.auth.organisation_tokens import Principal
-from gateway.consent_http import (
-    HOUSEHOLD_CATEGORY,
-    audit,
-    audit_step,
+from gateway.access.households import HOUSEHOLD_CATEGORY, may_see_household
+from gateway.api.auditing import audit, audit_step
+from gateway.api.parsing import (
     birth_date,
     bsn_of,
-    consent_errors,
-    household_json,
-    may_see_household,
     optional_datetime,
     pseudonym,
     query_purpose,
     string,
 )
+from gateway.api.ports import household_ports
+from gateway.api.views import household_json
+from gateway.appkeys import AUTHENTICATOR, CUSTODY, HOUSEHOLDS, ORGANISATIONS
+from gateway.auth.organisation_tokens import Principal
 from gateway.errors import (
     CustodyNotConfirmed,
     NotFound,
@@ -117,35 +115,34 @@ async def register(request: web.Request) -> web.Response:
         raise ValidationFailed("`custody` must be a list of {parent, child} objects")
     pairs = [(_bsn(request, c, "parent"), _bsn(request, c, "child")) for c in custody_raw]
     organisation, professional = _contact(request, body, principal)
-    with consent_errors():
-        now = datetime.now(UTC)
-        check_household([member for _, member in claimed], [(p[1], c[1]) for p, c in pairs], now)
-        # The register decides who these people are and who holds custody; nothing before.
-        known = await confirm_claims(
-            request.app[CUSTODY].source,
-            [(bsn, member.birth_date) for bsn, member in claimed],
-            [(parent[0], child[0]) for parent, child in pairs],
-        )
-        # Every holder the register names counts (the claims are a subset, just checked):
-        # leaving a parent with custody out gives nobody more say over the child.
-        relations = sorted(
-            {
-                (pseudonym(request, holder), member.person)
-                for bsn, member in claimed
-                for holder in known[bsn].custody_holders
-            }
-        )
-        household = await request.app[HOUSEHOLDS].register(
-            regiehouder=principal.organisation.id,
-            members=[member for _, member in claimed],
-            custody_pairs=relations,
-            contact_organisation=organisation,
-            contact_professional=professional,
-            actor=_actor(principal),
-            region=principal.organisation.region,
-            audit=_household_audit(request, principal, "registered", "household.registered"),
-            custody_confirmed_at=now,
-        )
+    now = datetime.now(UTC)
+    check_household([member for _, member in claimed], [(p[1], c[1]) for p, c in pairs], now)
+    # The register decides who these people are and who holds custody; nothing before.
+    known = await confirm_claims(
+        request.app[CUSTODY].source,
+        [(bsn, member.birth_date) for bsn, member in claimed],
+        [(parent[0], child[0]) for parent, child in pairs],
+    )
+    # Every holder the register names counts (the claims are a subset, just checked):
+    # leaving a parent with custody out gives nobody more say over the child.
+    relations = sorted(
+        {
+            (pseudonym(request, holder), member.person)
+            for bsn, member in claimed
+            for holder in known[bsn].custody_holders
+        }
+    )
+    household = await request.app[HOUSEHOLDS].register(
+        regiehouder=principal.organisation.id,
+        members=[member for _, member in claimed],
+        custody_pairs=relations,
+        contact_organisation=organisation,
+        contact_professional=professional,
+        actor=_actor(principal),
+        region=principal.organisation.region,
+        audit=_household_audit(request, principal, "registered", "household.registered"),
+        custody_confirmed_at=now,
+    )
     return json_response(household_json(household), status=201)
 
 
@@ -153,10 +150,9 @@ async def read(request: web.Request) -> web.Response:
     principal = await request.app[AUTHENTICATOR].authenticate_request(request)
     purpose = query_purpose(request)
     case_reference = request.query.get("case_reference") or None
-    with consent_errors():
-        household = await request.app[HOUSEHOLDS].get(request.match_info["household_id"])
+    household = await request.app[HOUSEHOLDS].get(request.match_info["household_id"])
     access = await may_see_household(
-        request, principal, household, purpose, case_reference=case_reference
+        household_ports(request), principal, household, purpose, case_reference=case_reference
     )
     # Every read is a data access: logged (permit or deny) before anything is returned.
     await audit(
@@ -192,57 +188,54 @@ async def change(request: web.Request) -> web.Response:
     actor = _actor(principal)
     step = _household_audit(request, principal, str(kind), "household.changed")
     source = request.app[CUSTODY].source
-    with consent_errors():
-        if kind == "member_joined":
-            bsn, member = _member(request, body.get("member"))
-            known = await confirm_claims(source, [(bsn, member.birth_date)], [])
-            updated = await store.member_joined(
-                household.id,
-                member,
-                actor=actor,
-                at=at,
-                custody_holders=[pseudonym(request, h) for h in known[bsn].custody_holders],
-                confirmed_at=datetime.now(UTC),
-                audit=step,
-            )
-        elif kind == "member_moved_out":
-            person = pseudonym(request, bsn_of(body, "member"))
-            updated = await store.member_moved_out(
-                household.id, person, actor=actor, at=at, audit=step
-            )
-        elif kind == "custody_granted":
-            (parent_bsn, parent), (child_bsn, child) = (
-                _bsn(request, body, "parent"),
-                _bsn(request, body, "child"),
-            )
-            await confirm_claims(source, [], [(parent_bsn, child_bsn)])
-            updated = await store.custody_granted(
-                household.id,
-                parent,
-                child,
-                actor=actor,
-                at=at,
-                confirmed_at=datetime.now(UTC),
-                audit=step,
-            )
-        elif kind == "custody_ended":
-            (parent_bsn, parent), (child_bsn, child) = (
-                _bsn(request, body, "parent"),
-                _bsn(request, body, "child"),
-            )
-            # Ending a holder's custody changes who decides for the child: only as the
-            # register says (a relation it still records stays).
-            found = (await source.persons([child_bsn])).get(child_bsn)
-            if found is not None and parent_bsn in found.custody_holders:
-                raise CustodyNotConfirmed("The custody register still records this custody")
-            updated = await store.custody_ended(
-                household.id, parent, child, actor=actor, at=at, audit=step
-            )
-        else:
-            organisation, professional = _contact(request, body, principal)
-            updated = await store.contact_changed(
-                household.id, organisation, professional, actor=actor, at=at, audit=step
-            )
+    if kind == "member_joined":
+        bsn, member = _member(request, body.get("member"))
+        known = await confirm_claims(source, [(bsn, member.birth_date)], [])
+        updated = await store.member_joined(
+            household.id,
+            member,
+            actor=actor,
+            at=at,
+            custody_holders=[pseudonym(request, h) for h in known[bsn].custody_holders],
+            confirmed_at=datetime.now(UTC),
+            audit=step,
+        )
+    elif kind == "member_moved_out":
+        person = pseudonym(request, bsn_of(body, "member"))
+        updated = await store.member_moved_out(household.id, person, actor=actor, at=at, audit=step)
+    elif kind == "custody_granted":
+        (parent_bsn, parent), (child_bsn, child) = (
+            _bsn(request, body, "parent"),
+            _bsn(request, body, "child"),
+        )
+        await confirm_claims(source, [], [(parent_bsn, child_bsn)])
+        updated = await store.custody_granted(
+            household.id,
+            parent,
+            child,
+            actor=actor,
+            at=at,
+            confirmed_at=datetime.now(UTC),
+            audit=step,
+        )
+    elif kind == "custody_ended":
+        (parent_bsn, parent), (child_bsn, child) = (
+            _bsn(request, body, "parent"),
+            _bsn(request, body, "child"),
+        )
+        # Ending a holder's custody changes who decides for the child: only as the
+        # register says (a relation it still records stays).
+        found = (await source.persons([child_bsn])).get(child_bsn)
+        if found is not None and parent_bsn in found.custody_holders:
+            raise CustodyNotConfirmed("The custody register still records this custody")
+        updated = await store.custody_ended(
+            household.id, parent, child, actor=actor, at=at, audit=step
+        )
+    else:
+        organisation, professional = _contact(request, body, principal)
+        updated = await store.contact_changed(
+            household.id, organisation, professional, actor=actor, at=at, audit=step
+        )
     return json_response(household_json(updated))
 
 
@@ -267,16 +260,15 @@ async def transfer(request: web.Request) -> web.Response:
             "details": {"event": "regiehouder_transferred", "from": old, "to": to},
         },
     )
-    with consent_errors():
-        updated = await request.app[HOUSEHOLDS].transfer(
-            household.id,
-            to,
-            contact_organisation=organisation,
-            contact_professional=professional,
-            actor=_actor(principal),
-            expected_regiehouder=principal.organisation.id,
-            audit=step,
-        )
+    updated = await request.app[HOUSEHOLDS].transfer(
+        household.id,
+        to,
+        contact_organisation=organisation,
+        contact_professional=professional,
+        actor=_actor(principal),
+        expected_regiehouder=principal.organisation.id,
+        audit=step,
+    )
     return json_response(household_json(updated))
 
 
@@ -284,11 +276,12 @@ async def _as_regiehouder(request: web.Request, principal: Principal) -> Househo
     """The household of the path, if the caller is its regiehouder: 403 `not_regiehouder`
     if the caller may see it (a permitted `purpose`) but is not, 404 if it may not even
     see it."""
-    with consent_errors():
-        household = await request.app[HOUSEHOLDS].get(request.match_info["household_id"])
+    household = await request.app[HOUSEHOLDS].get(request.match_info["household_id"])
     if household.regiehouder != principal.organisation.id:
         purpose = query_purpose(request)
-        if (await may_see_household(request, principal, household, purpose)).allowed:
+        if (
+            await may_see_household(household_ports(request), principal, household, purpose)
+        ).allowed:
             raise NotRegiehouder("Only the household's regiehouder may do this")
         raise NotFound("Not found")
     return household

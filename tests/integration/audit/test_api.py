@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 from audit_support import decision, fail_inserts
 from support import GatewayFixture
 
-from gateway.appkeys import AUDIT, PSEUDONYMISER
+from gateway.appkeys import AUDIT, AUDIT_READER, PSEUDONYMISER
 
 Client = TestClient[web.Request, web.Application]
 BSN = "111222333"
@@ -213,7 +213,7 @@ async def test_break_glass_review_is_listed_then_recorded_once(
 async def test_lifting_confidentiality_shows_the_entry_to_the_household(
     seeded: Client, gateway: GatewayFixture
 ) -> None:
-    audit = seeded.app[AUDIT]
+    audit = seeded.app[AUDIT_READER]
     subject = seeded.app[PSEUDONYMISER].pseudonym(BSN)
     before = await audit.entries_for_subject([subject])
     assert [e.seq for e in before.entries] == [7]
