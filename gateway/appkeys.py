@@ -16,6 +16,7 @@ from policies import PolicyStore, Vocabulary
 if TYPE_CHECKING:
     from consent import SqlCaseStore, SqlConsentStore, SqlHouseholdStore
     from gateway.access.custody import CustodyFreshness
+    from gateway.access.visible import PortalRules
     from gateway.audit.reader import AuditReader
     from gateway.audit.writer import AuditLog
     from gateway.auth.organisation_tokens import OrganisationAuthenticator
@@ -41,6 +42,7 @@ __all__ = [
     "LOG_PURPOSE",
     "ORGANISATIONS",
     "POLICIES",
+    "PORTAL_RULES",
     "PSEUDONYMISER",
     "REQUEST_ID",
     "SETTINGS",
@@ -66,6 +68,7 @@ CONSENTS: web.AppKey[SqlConsentStore] = web.AppKey("consents")
 CASES: web.AppKey[SqlCaseStore] = web.AppKey("cases")  # registered cases
 CUSTODY: web.AppKey[CustodyFreshness] = web.AppKey("custody")  # the custody register
 HOUSEHOLD_SESSIONS: web.AppKey[HouseholdSessionStore] = web.AppKey("household_sessions")
+PORTAL_RULES: web.AppKey[PortalRules] = web.AppKey("portal_rules")  # consent.toml [portal]
 
 # Per-request values (typed request storage).
 REQUEST_ID = web.RequestKey("request_id", str)

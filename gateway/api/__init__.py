@@ -34,6 +34,9 @@ ROUTE_MODULES = (
     "gateway.api.org.consents",
     "gateway.api.org.cases",
     "gateway.api.me.consents",
+    "gateway.api.me.dossier",
+    "gateway.api.me.access_log",
+    "gateway.api.me.export",
     "gateway.api.officer.audit",
 )
 

@@ -8,12 +8,17 @@ Sessions live in the database, so every gateway instance honours (and forgets) t
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -38,10 +43,36 @@ class HouseholdSession:
     person: str  # pseudonym of the household member who logged in
     household_id: str
     expires_at: datetime
+    # The member's BSN as the login gave it (None for a session created without one),
+    # so the portal can ask the sources about them; never in a repr, log or table.
+    bsn: str | None = field(default=None, repr=False)
 
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _bsn_key(token: str) -> bytes:
+    """The key that seals a session's BSN: derived from the token, which is never stored."""
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"gw-session-bsn")
+    return hkdf.derive(token.encode())
+
+
+def _seal(token: str, bsn: str) -> str:
+    nonce = secrets.token_bytes(12)
+    sealed = AESGCM(_bsn_key(token)).encrypt(nonce, bsn.encode(), _hash(token).encode())
+    return base64.urlsafe_b64encode(nonce + sealed).decode()
+
+
+def _unseal(token: str, sealed: str | None) -> str | None:
+    if not sealed:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(sealed.encode())
+        plain = AESGCM(_bsn_key(token)).decrypt(raw[:12], raw[12:], _hash(token).encode())
+    except (InvalidTag, ValueError):
+        return None
+    return plain.decode()
 
 
 def _aware(value: datetime) -> datetime:
@@ -59,8 +90,10 @@ class HouseholdSessionStore:
         *,
         ttl: timedelta = DEFAULT_TTL,
         now: datetime | None = None,
+        bsn: str | None = None,
     ) -> str:
-        """A new session; returns the token (shown once, never stored in clear)."""
+        """A new session; returns the token (shown once, never stored in clear). `bsn`,
+        the member's BSN from the login, is kept sealed with a key derived from the token."""
         token = secrets.token_urlsafe(32)
         created = (now or datetime.now(UTC)).astimezone(UTC)
         async with self._engine.begin() as conn:
@@ -71,6 +104,7 @@ class HouseholdSessionStore:
                     household_id=household_id,
                     created_at=created,
                     expires_at=created + ttl,
+                    bsn_sealed=None if bsn is None else _seal(token, bsn),
                 )
             )
         return token
@@ -92,7 +126,9 @@ class HouseholdSessionStore:
         expires = _aware(row.expires_at)
         if expires <= (now or datetime.now(UTC)):
             return None
-        return HouseholdSession(row.person, row.household_id, expires)
+        return HouseholdSession(
+            row.person, row.household_id, expires, _unseal(token, row.bsn_sealed)
+        )
 
     async def revoke(self, token: str) -> None:
         async with self._engine.begin() as conn:

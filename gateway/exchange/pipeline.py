@@ -34,11 +34,32 @@ __all__ = [
     "ConsentView",
     "ExchangeDeps",
     "ExchangeMeta",
+    "HouseholdRequester",
     "RequestMeta",
+    "Requester",
     "SubjectReader",
     "SubjectRecord",
     "run_exchange",
 ]
+
+
+HOUSEHOLD_PORTAL = "household-portal"  # who a source is told asks, for a household member
+
+
+@dataclass(frozen=True)
+class HouseholdRequester:
+    """A household member reading their own (or a child's) dossier on the portal: the
+    portal requester type `household` (config/organisation_types.toml), on the
+    `household_portal` channel. Which subjects they may ask about is decided before
+    (`gateway.access.visible`); the policy still decides every item (restricted data only
+    `about_self`), and the audit entries name the member's pseudonym, no organisation."""
+
+    person: str  # pseudonym of the signed-in member
+    household_id: str | None
+    requester_type: str = "household"
+
+
+Requester = Principal | HouseholdRequester
 
 
 @dataclass(frozen=True)
@@ -80,7 +101,7 @@ class ExchangeMeta:
     exchange_id: str
     request_id: str
     trace_id: str
-    requester: Principal
+    requester: Requester
     subject: SubjectInfo
     purpose: str
     policy_version: str
@@ -117,36 +138,49 @@ class RequestMeta:
 
 
 async def run_exchange(
-    request: ExchangeRequest, principal: Principal, meta: RequestMeta, deps: ExchangeDeps
+    request: ExchangeRequest, principal: Requester, meta: RequestMeta, deps: ExchangeDeps
 ) -> ExchangeResult:
     now = deps.clock()
     engine = deps.engine()
     record = await deps.subjects.read(deps.pseudonymise(request.bsn), now, request.bsn)
     subject = record.info
+    org = principal.organisation if isinstance(principal, Principal) else None
     # A case reference counts only as the requester's open case covering this subject.
     case_id = (
         None
-        if request.case_reference is None
-        else record.open_case(principal.organisation.id, request.case_reference)
+        if request.case_reference is None or org is None
+        else record.open_case(org.id, request.case_reference)
     )
-    sources = _sources(request, principal.organisation, deps)
-    context = DecisionContext(
-        requester_type=principal.organisation.type,
-        purpose=request.purpose,
-        at=now,
-        requester_role=principal.role,
-        requester_region=principal.organisation.region,
-        subject_age=(
-            None if subject.birth_date is None else deps.age_rules.age_at(subject.birth_date, now)
-        ),
-        requester_is_regiehouder=subject.regiehouder_org_id == principal.organisation.id,
-        has_case_reference=case_id is not None,
-        justification_length=len(request.justification or ""),
+    sources = _sources(request, org, deps)
+    subject_age = (
+        None if subject.birth_date is None else deps.age_rules.age_at(subject.birth_date, now)
     )
+    if isinstance(principal, HouseholdRequester):
+        context = DecisionContext(
+            requester_type=principal.requester_type,
+            purpose=request.purpose,
+            at=now,
+            subject_age=subject_age,
+            channel="household_portal",
+            about_self=subject.pseudonym == principal.person,
+        )
+    else:
+        org = principal.organisation
+        context = DecisionContext(
+            requester_type=org.type,
+            purpose=request.purpose,
+            at=now,
+            requester_role=principal.role,
+            requester_region=org.region,
+            subject_age=subject_age,
+            requester_is_regiehouder=subject.regiehouder_org_id == org.id,
+            has_case_reference=case_id is not None,
+            justification_length=len(request.justification or ""),
+        )
     pairs = [(source, category) for source in sources for category in request.categories]
     decisions = engine.decide_all(context, [(source.type, category) for source, category in pairs])
-    items = _apply_consent(pairs, decisions, record, principal, request.purpose)
-    items = await _fetch(items, request, principal, meta, deps)
+    items = _apply_consent(pairs, decisions, record, org, request.purpose)
+    items = await _fetch(items, request, org, meta, deps)
     exchange = ExchangeMeta(
         exchange_id="ex_" + secrets.token_hex(12),
         request_id=meta.request_id,
@@ -164,14 +198,14 @@ async def run_exchange(
 
 
 def _sources(
-    request: ExchangeRequest, requester: Organisation, deps: ExchangeDeps
+    request: ExchangeRequest, requester: Organisation | None, deps: ExchangeDeps
 ) -> list[Organisation]:
     if request.sources is not None:
         return [deps.organisations[source_id] for source_id in request.sources]
     return [
         org
         for org_id, org in sorted(deps.organisations.items())
-        if org_id in deps.adapters and org_id != requester.id
+        if org_id in deps.adapters and (requester is None or org_id != requester.id)
     ]
 
 
@@ -179,13 +213,17 @@ def _apply_consent(
     pairs: Sequence[tuple[Organisation, str]],
     decisions: Sequence[Decision],
     record: SubjectRecord,
-    principal: Principal,
+    requester: Organisation | None,
     purpose: str,
 ) -> list[ItemResult]:
-    """Items after the consent check: a permit that needs consent holds only if one covers it."""
+    """Items after the consent check: a permit that needs consent holds only if one covers it.
+    Consent names recipient organisations, so for a household requester (`None`) a permit
+    that needs consent never holds (fail closed; the portal's rules need none)."""
     needing = [i for i, d in enumerate(decisions) if d.permitted and d.consent_required]
-    views = record.consent(
-        principal.organisation, purpose, [(pairs[i][1], pairs[i][0]) for i in needing]
+    views = (
+        record.consent(requester, purpose, [(pairs[i][1], pairs[i][0]) for i in needing])
+        if requester is not None
+        else [ConsentView(False, (), ()) for _ in needing]
     )
     by_index = dict(zip(needing, views, strict=True))
     items: list[ItemResult] = []
@@ -230,7 +268,7 @@ def _apply_consent(
 async def _fetch(
     items: list[ItemResult],
     request: ExchangeRequest,
-    principal: Principal,
+    requester: Organisation | None,
     meta: RequestMeta,
     deps: ExchangeDeps,
 ) -> list[ItemResult]:
@@ -244,7 +282,7 @@ async def _fetch(
             bsn=request.bsn,
             categories=tuple(categories),
             purpose=request.purpose,
-            requester_id=principal.organisation.id,
+            requester_id=HOUSEHOLD_PORTAL if requester is None else requester.id,
             request_id=meta.request_id,
             traceparent=meta.traceparent,
         )

@@ -42,7 +42,13 @@ from gateway.auth.keys import KeyStore
 from gateway.auth.organisations import Organisation, OrganisationRegistry
 from gateway.errors import AuditUnavailable, SettingsError
 from gateway.exchange.model import AccessRecord, SubjectInfo
-from gateway.exchange.pipeline import ConsentView, ExchangeDeps, ExchangeMeta, SubjectRecord
+from gateway.exchange.pipeline import (
+    ConsentView,
+    ExchangeDeps,
+    ExchangeMeta,
+    HouseholdRequester,
+    SubjectRecord,
+)
 
 if TYPE_CHECKING:
     from gateway.access.custody import CustodyFreshness  # it builds on this module's token factory
@@ -116,14 +122,21 @@ class AuditAccessLog:
     @staticmethod
     def _events(meta: ExchangeMeta, records: Sequence[AccessRecord]) -> list[AuditEvent]:
         principal = meta.requester
+        # A household member's own read on the portal is `household.read`, attributed to
+        # their pseudonym (`professional`) with role `household`, never to an organisation.
+        if isinstance(principal, HouseholdRequester):
+            event_type, org, who, role = "household.read", None, principal.person, "household"
+        else:
+            event_type = "exchange.decision"
+            org, who, role = principal.organisation.id, principal.subject, principal.role
         return [
             AuditEvent(
-                event_type="exchange.decision",
+                event_type=event_type,
                 request_id=meta.request_id,
                 trace_id=meta.trace_id,
-                requester_org=principal.organisation.id,
-                professional=principal.subject,
-                role=principal.role,
+                requester_org=org,
+                professional=who,
+                role=role,
                 subject=meta.subject.pseudonym,
                 household=meta.subject.household_id,
                 purpose=meta.purpose,

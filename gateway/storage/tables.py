@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table
 
-__all__ = ["NAMING_CONVENTION", "household_sessions", "metadata", "replay_cache"]
+__all__ = [
+    "NAMING_CONVENTION",
+    "household_sessions",
+    "metadata",
+    "portal_visits",
+    "replay_cache",
+]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -29,6 +35,19 @@ replay_cache = Table(
     Column("issuer", String(128), primary_key=True),
     Column("jti", String(128), primary_key=True),
     Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+    # The member's BSN (from the login), AES-GCM under a key derived from the token
+    # itself: without the cookie nobody, not even a database administrator, reads it.
+    Column("bsn_sealed", String(128), nullable=True),
+)
+
+# When each household member last opened their access log ("new since your last visit"):
+# entries newer than `previous_visit_at` are new to them. Pseudonyms only.
+portal_visits = Table(
+    "portal_visits",
+    metadata,
+    Column("person", String(64), primary_key=True),
+    Column("previous_visit_at", DateTime(timezone=True), nullable=True),
+    Column("last_visit_at", DateTime(timezone=True), nullable=False),
 )
 
 # Household portal sessions: only a SHA-256 hash of the random token is stored, so a
