@@ -35,6 +35,18 @@ replay_cache = Table(
     Column("issuer", String(128), primary_key=True),
     Column("jti", String(128), primary_key=True),
     Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+# Household portal sessions: only a SHA-256 hash of the random token is stored, so a
+# copy of the database cannot be used to log in. Shared by every gateway instance.
+household_sessions = Table(
+    "household_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("person", String(64), nullable=False, index=True),
+    Column("household_id", String(40), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
     # The member's BSN (from the login), AES-GCM under a key derived from the token
     # itself: without the cookie nobody, not even a database administrator, reads it.
     Column("bsn_sealed", String(128), nullable=True),
@@ -48,16 +60,4 @@ portal_visits = Table(
     Column("person", String(64), primary_key=True),
     Column("previous_visit_at", DateTime(timezone=True), nullable=True),
     Column("last_visit_at", DateTime(timezone=True), nullable=False),
-)
-
-# Household portal sessions: only a SHA-256 hash of the random token is stored, so a
-# copy of the database cannot be used to log in. Shared by every gateway instance.
-household_sessions = Table(
-    "household_sessions",
-    metadata,
-    Column("token_hash", String(64), primary_key=True),
-    Column("person", String(64), nullable=False, index=True),
-    Column("household_id", String(40), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
 )
