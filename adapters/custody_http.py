@@ -32,11 +32,18 @@ from adapters.errors import (
 )
 from adapters.http import post_json
 
-__all__ = ["PERSONEN_PATH", "REGISTER_ID", "HttpCustodySource", "RegisterEntry", "gezag_holders"]
+__all__ = [
+    "PERSONEN_PATH",
+    "REGISTER_ID",
+    "HttpCustodySource",
+    "RegisterEntry",
+    "gezag_holders",
+]
 
 PERSONEN_PATH = "/haalcentraal/api/brp/personen"
 REGISTER_ID = "custody-register"
 FIELDS = ("burgerservicenummer", "geboorte.datum", "gezag")
+CHILDREN_FIELDS = ("burgerservicenummer", "kinderen.burgerservicenummer")
 MAX_RESPONSE_BYTES = 256 * 1024
 MAX_PERSONS = 30  # one household at most
 
@@ -130,6 +137,23 @@ class HttpCustodySource:
             return {}
         if len(asked) > MAX_PERSONS:
             raise SourceUnavailable(REGISTER_ID, REASON_BAD_RESPONSE)
+        document = await self._ask(asked, FIELDS)
+        try:
+            return _entries(document, frozenset(asked))
+        except (ValueError, TypeError) as exc:
+            raise SourceUnavailable(REGISTER_ID, REASON_BAD_RESPONSE) from exc
+
+    async def children(self, bsn: str) -> tuple[str, ...]:
+        """The BSNs of `bsn`'s children (`kinderen`) as the register knows them (the
+        household portal asks the sources about a child by this; custody is decided
+        apart, on `gezag`). An unknown person has none."""
+        document = await self._ask([bsn], CHILDREN_FIELDS)
+        try:
+            return _children(document, bsn)
+        except (ValueError, TypeError) as exc:
+            raise SourceUnavailable(REGISTER_ID, REASON_BAD_RESPONSE) from exc
+
+    async def _ask(self, asked: list[str], fields: Sequence[str]) -> Any:
         try:
             token = self._token_factory(self.audience)
         except Exception as exc:  # the gateway's signer failed: no call without a token
@@ -137,18 +161,14 @@ class HttpCustodySource:
         body = {
             "type": "RaadpleegMetBurgerservicenummer",
             "burgerservicenummer": asked,
-            "fields": list(FIELDS),
+            "fields": list(fields),
         }
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         try:
             async with asyncio.timeout(self.timeout):
-                document = await self._post(body, headers)
+                return await self._post(body, headers)
         except TimeoutError as exc:
             raise SourceUnavailable(REGISTER_ID, REASON_TIMEOUT) from exc
-        try:
-            return _entries(document, frozenset(asked))
-        except (ValueError, TypeError) as exc:
-            raise SourceUnavailable(REGISTER_ID, REASON_BAD_RESPONSE) from exc
 
     async def _post(self, body: dict[str, Any], headers: dict[str, str]) -> Any:
         return await post_json(
@@ -160,6 +180,25 @@ class HttpCustodySource:
             source=REGISTER_ID,
             limit=MAX_RESPONSE_BYTES,
         )
+
+
+def _children(document: Any, bsn: str) -> tuple[str, ...]:
+    if not isinstance(document, dict) or not isinstance(document.get("personen"), list):
+        raise ValueError("personen missing")
+    children: list[str] = []
+    for person in document["personen"]:
+        if not isinstance(person, dict) or person.get("burgerservicenummer") != bsn:
+            raise ValueError("an answer about a person the gateway did not ask about")
+        kinderen = person.get("kinderen", [])
+        if not isinstance(kinderen, list):
+            raise ValueError("kinderen must be a list")
+        for kind in kinderen:
+            value = kind.get("burgerservicenummer") if isinstance(kind, dict) else None
+            if not _valid_bsn(value):
+                raise ValueError("a child without a valid burgerservicenummer")
+            assert isinstance(value, str)
+            children.append(value)
+    return tuple(dict.fromkeys(children))
 
 
 def _entries(document: Any, asked: frozenset[str]) -> dict[str, RegisterEntry]:

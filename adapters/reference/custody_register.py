@@ -102,6 +102,11 @@ class CustodyRegister:
             "burgerservicenummer": bsn,
             "geboorte": {"datum": {"type": "Datum", "datum": entry.birth_date.isoformat()}},
             "ouders": [{"burgerservicenummer": p} for p in sorted(entry.parents)],
+            "kinderen": [
+                {"burgerservicenummer": child}
+                for child, other in sorted(self._people.items())
+                if bsn in other.parents
+            ],
             "gezag": gezag,
         }
 

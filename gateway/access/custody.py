@@ -55,6 +55,14 @@ class RegisterCustodySource:
             for bsn, e in entries.items()
         }
 
+    async def children(self, bsn: str) -> tuple[str, ...]:
+        """The BSNs of `bsn`'s children as the register knows them (for the portal)."""
+        try:
+            return await self._client.children(bsn)
+        except SourceUnavailable as exc:
+            log.warning("custody_register_unavailable", reason=exc.reason_code)
+            raise CustodyRegisterUnavailableError(exc.reason_code) from exc
+
 
 class CustodyFreshness:
     """Custody holders as of now: as read while fresh, re-read from the register when not."""

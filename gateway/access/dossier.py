@@ -7,9 +7,10 @@ channel, so every view is the pipeline's own audit entries (`household.read`,
 attributed to the member's pseudonym) written before anything is answered, and the
 policy decides every item (config/policies/household_portal.toml; restricted data only
 about oneself). A child is never asked for restricted categories at all. Sources are
-asked by BSN: the member's own from the login (sealed in the session); a child's only
-where an `Identities` port knows it; otherwise that person's part says `unavailable`
-and nothing is fetched. Answers are grouped by organisation and category with the
+asked by BSN: the member's own from the login (sealed in the session); a child's from
+the custody register's `kinderen` of that BSN (`RegisterIdentities`); where no BSN is
+known (register down, a session without one) that person's part says
+`available: false` and nothing is fetched. Answers are grouped by organisation and category with the
 vocabulary's labels (nl/en).
 """
 
@@ -18,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
-from consent import AgeRules
+from consent import AgeRules, CustodyRegisterUnavailableError
 from gateway.access.visible import CustodyView, PortalRules, Visible, shows_to, visible_subjects
 from gateway.exchange.model import ExchangeRequest, ItemResult
 from gateway.exchange.pipeline import ExchangeDeps, HouseholdRequester, RequestMeta, run_exchange
@@ -28,8 +29,11 @@ from policies import Vocabulary
 
 __all__ = [
     "CLIENT_ACCESS",
+    "ChildRegister",
     "DossierPorts",
     "Identities",
+    "NoChildRegister",
+    "RegisterIdentities",
     "SessionIdentities",
     "my_dossier",
 ]
@@ -53,6 +57,55 @@ class SessionIdentities:
 
     async def bsn_of(self, person: str) -> str | None:
         return self._bsn if person == self._person else None
+
+
+@runtime_checkable
+class ChildRegister(Protocol):
+    async def children(self, bsn: str) -> tuple[str, ...]:
+        """The BSNs of `bsn`'s children as the register knows them; raises
+        `CustodyRegisterUnavailableError` if it cannot be asked."""
+        ...
+
+
+class NoChildRegister:
+    """A custody source that cannot name children: no child's sources are asked."""
+
+    async def children(self, bsn: str) -> tuple[str, ...]:
+        return ()
+
+
+class RegisterIdentities:
+    """The member's own BSN from the session; a child's from the register's `kinderen` of
+    that BSN, matched by pseudonym (custody itself is decided apart, by `visible`). The
+    register is asked at most once; if it cannot be, no child's sources are asked."""
+
+    def __init__(
+        self,
+        person: str,
+        bsn: str | None,
+        pseudonym: Callable[[str], str],
+        register: ChildRegister,
+    ) -> None:
+        self._own = SessionIdentities(person, bsn, pseudonym)
+        self._person = person
+        self._bsn = bsn
+        self._pseudonym = pseudonym
+        self._register = register
+        self._children: dict[str, str] | None = None
+
+    async def bsn_of(self, person: str) -> str | None:
+        if person == self._person:
+            return await self._own.bsn_of(person)
+        own = await self._own.bsn_of(self._person)
+        if own is None:
+            return None
+        if self._children is None:
+            try:
+                found = await self._register.children(own)
+            except CustodyRegisterUnavailableError:
+                found = ()
+            self._children = {self._pseudonym(child): child for child in found}
+        return self._children.get(person)
 
 
 @dataclass(frozen=True, slots=True)

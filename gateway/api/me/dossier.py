@@ -13,7 +13,13 @@ from typing import Any
 from aiohttp import web
 
 from gateway.access.access_log import AccessLogPorts
-from gateway.access.dossier import DossierPorts, SessionIdentities, my_dossier
+from gateway.access.dossier import (
+    ChildRegister,
+    DossierPorts,
+    NoChildRegister,
+    RegisterIdentities,
+    my_dossier,
+)
 from gateway.access.visible import PortalRules, StoreCustodyView
 from gateway.api.me.consents import current_session
 from gateway.appkeys import (
@@ -87,8 +93,11 @@ def access_log_ports(app: web.Application) -> AccessLogPorts:
     )
 
 
-def identities(request: web.Request, session: HouseholdSession) -> SessionIdentities:
-    return SessionIdentities(session.person, session.bsn, request.app[PSEUDONYMISER].pseudonym)
+def identities(request: web.Request, session: HouseholdSession) -> RegisterIdentities:
+    app = request.app
+    source = app[CUSTODY].source
+    register = source if isinstance(source, ChildRegister) else NoChildRegister()
+    return RegisterIdentities(session.person, session.bsn, app[PSEUDONYMISER].pseudonym, register)
 
 
 async def dossier(request: web.Request) -> web.Response:

@@ -192,3 +192,41 @@ def test_gezag_kinds_name_their_holders_and_unknown_kinds_name_nobody() -> None:
     assert gezag_holders([{"type": "TijdelijkGeenGezag"}]) == frozenset()
     with pytest.raises(ValueError, match="must be a list"):
         gezag_holders({"type": "Voogdij"})
+
+
+async def test_the_register_names_a_parents_children_for_the_portal(
+    aiohttp_server: Any,
+    population: Population,
+    gateway_key: GatewayKey,
+    session: aiohttp.ClientSession,
+    tokens: Callable[[str], str],
+) -> None:
+    server, _ = await _register(aiohttp_server, population, gateway_key)
+    source = HttpCustodySource(_url(server), session, tokens)
+    for household in population.households:
+        for link in household.custody:  # with or without custody: kinderen is parentage
+            assert link.child_bsn in await source.children(link.parent_bsn)
+    assert await source.children(population.scenario("adult").bsn) == ()
+    assert await source.children("999999990") == ()  # unknown: nobody
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"personen": [{"burgerservicenummer": OTHER, "kinderen": []}]},
+        {"personen": [{"burgerservicenummer": ASKED, "kinderen": "x"}]},
+        {"personen": [{"burgerservicenummer": ASKED, "kinderen": [{"burgerservicenummer": 1}]}]},
+        {"personen": [{"burgerservicenummer": ASKED, "kinderen": [{"burgerservicenummer": "1"}]}]},
+    ],
+)
+async def test_a_malformed_children_answer_is_source_unavailable(
+    aiohttp_server: Any,
+    session: aiohttp.ClientSession,
+    tokens: Callable[[str], str],
+    answer: dict[str, Any],
+) -> None:
+    server = await aiohttp_server(_answering(answer))
+    source = HttpCustodySource(_url(server), session, tokens, timeout=0.3)
+    with pytest.raises(SourceUnavailable) as raised:
+        await source.children(ASKED)
+    assert raised.value.reason_code == "bad_response"

@@ -9,6 +9,7 @@ from typing import Any
 
 import jwt
 import pytest
+from aiohttp.test_utils import TestServer
 from audit_support import decision, fail_inserts
 from deployment import Deployment
 
@@ -168,23 +169,16 @@ async def test_restricted_data_about_a_child_never_reaches_the_parent(
     mum_bsn = parent_with_custody_of(dep, "vt_report_subject")
     child = ps(dep, toddler.bsn)
     headers = await login_bsn(dep, mum_bsn)
-    # The portal holds no BSN of the child: the child's part is listed, nothing fetched.
+    # The child's BSN comes from the register's `kinderen` of hers: fetched live.
     body = await get(dep, "/api/v1/me/dossier", headers)
     (part,) = [p for p in body["people"] if p["person"] == child]
-    assert part["available"] is False and part["organisations"] == []
-    # Where the child's BSN is known (an `Identities` port that knows it), the live
-    # dossier still holds nothing restricted about the child.
-
-    class Known:
-        async def bsn_of(self, person: str) -> str | None:
-            return {ps(dep, mum_bsn): mum_bsn, child: toddler.bsn}.get(person)
-
-    meta = RequestMeta("req_portal_test", "0" * 32, "")
-    ports = dossier_ports(dep.app)
-    full = await my_dossier(ports, ps(dep, mum_bsn), None, Known(), meta)
-    (part,) = [p for p in full["people"] if p["person"] == child]
-    assert part["available"] and part["organisations"]
+    assert part["relation"] == "child" and part["available"] and part["organisations"]
+    assert "reports" in categories(part)  # the VT report about the child, without its reporter
     assert not categories(part) & RESTRICTED
+    reads = await dep.app[AUDIT_READER].entries_for_subject([child], limit=500)
+    assert {e.professional for e in reads.entries if e.event_type == "household.read"} == {
+        ps(dep, mum_bsn)
+    }
     await dep.app[AUDIT].append(
         [
             decision(4, subject=child, category="reporter_identity", decision="deny"),
@@ -326,6 +320,22 @@ async def test_no_data_leaves_when_the_audit_log_is_unavailable(
     assert "organisations" not in body and "entries" not in body and "jws" not in body
 
 
+async def test_with_the_register_down_no_childs_sources_are_asked(
+    deployment: Deployment, custody_server: TestServer
+) -> None:
+    dep = deployment
+    mum_bsn = parent_with_custody_of(dep, "vt_report_subject")
+    child = ps(dep, dep.population.scenario("vt_report_subject").bsn)
+    headers = await login_bsn(dep, mum_bsn)
+    await custody_server.close()
+    body = await get(dep, "/api/v1/me/dossier", headers)
+    parts = {p["person"]: p for p in body["people"]}
+    assert parts[ps(dep, mum_bsn)]["available"] and parts[ps(dep, mum_bsn)]["organisations"]
+    assert parts[child]["available"] is False and parts[child]["organisations"] == []
+    reads = await dep.app[AUDIT_READER].entries_for_subject([child], limit=500)
+    assert not [e for e in reads.entries if e.event_type == "household.read"]
+
+
 async def test_a_session_without_a_bsn_fetches_nothing(deployment: Deployment) -> None:
     dep = deployment
     headers = await login(dep, "adult", with_bsn=False)
@@ -335,3 +345,30 @@ async def test_a_session_without_a_bsn_fetches_nothing(deployment: Deployment) -
 
 def SessionIdentities(person: str) -> _Identities:  # noqa: N802 - reads like the class
     return _Identities(person, None, lambda bsn: bsn)
+
+
+async def test_one_members_restricted_data_never_appears_for_another_member(
+    deployment: Deployment,
+) -> None:
+    dep = deployment
+    mum = await get(dep, "/api/v1/me/dossier", await login(dep, "shelter_address"))
+    (own,) = [p for p in mum["people"] if p["relation"] == "self"]
+    shelter = [
+        value
+        for org in own["organisations"]
+        for category in org["categories"]
+        if category["category"] == "shelter_address"
+        for record in category["records"]
+        for value in record.values()
+        if isinstance(value, str) and len(value) > 3
+    ]
+    assert shelter, "the synthetic mother lives in a shelter"
+    for scenario in ("parent_without_custody", "child_16_17"):  # the same household
+        headers = await login(dep, scenario)
+        for path in ("/api/v1/me/dossier", "/api/v1/me/export"):
+            text = await (await dep.client.get(path, headers=headers)).text()
+            assert not [value for value in shelter if value in text], (scenario, path)
+            if path.endswith("dossier"):
+                assert "reporter_identity" not in text
+    for part in mum["people"]:
+        assert "reporter_identity" not in categories(part)  # nobody's, not even about oneself
