@@ -29,11 +29,17 @@ from gateway.errors import InvalidFilter
 from policies import PolicySet, Vocabulary
 
 __all__ = [
+    "PAGE_LIMIT",
     "WITHHELD_NOTICE",
     "AccessAudit",
     "AccessLogPorts",
+    "Page",
     "VisitLog",
+    "access_log_page",
+    "entry_json",
     "my_access_log",
+    "portal_event",
+    "render_page",
 ]
 
 PAGE_LIMIT = min(100, MAX_LIMIT)  # bounded: at most this many entries per page
@@ -184,34 +190,76 @@ async def my_access_log(
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
 ) -> dict[str, Any]:
-    """One page (newest first) of the entries about the member and their visible children."""
+    """One page (newest first) of the entries about the member and their visible
+    children; the read is audited first, and a first page counts as a new visit."""
     if not 1 <= limit <= PAGE_LIMIT:
         raise InvalidFilter(f"`limit` must be a whole number from 1 to {PAGE_LIMIT}")
     now = ports.clock()
     visible = await visible_subjects(ports.custody, ports.ages, ports.portal, person, now)
-    relation = {v.person: v.relation for v in visible}
-    page = await ports.reader.entries_for_subject(sorted(relation), limit=limit, cursor=cursor)
-    shown = [e for e in page.entries if _shown(ports, e, relation.get(e.subject or "", "child"))]
-    reviews = await ports.reader.break_glass_reviews([e.seq for e in shown if e.break_glass])
-    await ports.audit.append(
-        [
-            AuditEvent(
-                event_type="household.access_log_read",
-                request_id=request_id,
-                trace_id=trace_id,
-                professional=person,
-                role="household",
-                subject=person,
-                household=household_id,
-                decision="permit",
-                outcome="returned",
-            )
-        ]
-    )
+    page = await access_log_page(ports, person, visible, limit=limit, cursor=cursor)
+    await ports.audit.append([portal_event("household.access_log_read", person, household_id,
+                                           request_id, trace_id)])  # fmt: skip
     if cursor is None:
         previous = await ports.visits.visit(person, now)
     else:
         previous = await ports.visits.previous(person)
+    return render_page(ports, person, visible, page, previous)
+
+
+def portal_event(
+    event_type: str,
+    person: str,
+    household_id: str | None,
+    request_id: str,
+    trace_id: str | None,
+) -> AuditEvent:
+    """A member's own portal act (`household.access_log_read`, `household.export`)."""
+    return AuditEvent(
+        event_type=event_type,
+        request_id=request_id,
+        trace_id=trace_id,
+        professional=person,
+        role="household",
+        subject=person,
+        household=household_id,
+        decision="permit",
+        outcome="returned",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    entries: tuple[AuditEntry, ...]
+    reviews: Mapping[int, AuditEntry]
+    next_cursor: str | None
+
+
+async def access_log_page(
+    ports: AccessLogPorts,
+    person: str,
+    visible: Sequence[Visible],
+    *,
+    limit: int,
+    cursor: str | None,
+) -> Page:
+    """The entries of one page that the member may see (nothing audited or recorded)."""
+    relation = {v.person: v.relation for v in visible}
+    page = await ports.reader.entries_for_subject(sorted(relation), limit=limit, cursor=cursor)
+    shown = tuple(
+        e for e in page.entries if _shown(ports, e, relation.get(e.subject or "", "child"))
+    )
+    reviews = await ports.reader.break_glass_reviews([e.seq for e in shown if e.break_glass])
+    return Page(shown, reviews, page.next_cursor)
+
+
+def render_page(
+    ports: AccessLogPorts,
+    person: str,
+    visible: Sequence[Visible],
+    page: Page,
+    previous: datetime | None,
+) -> dict[str, Any]:
+    relation = {v.person: v.relation for v in visible}
     policies = ports.policies()
     return {
         "person": person,
@@ -226,9 +274,9 @@ async def my_access_log(
                 person,
                 relation.get(entry.subject or "", "child"),
                 previous,
-                reviews.get(entry.seq),
+                page.reviews.get(entry.seq),
             )
-            for entry in shown
+            for entry in page.entries
         ],
         "next_cursor": page.next_cursor,
     }

@@ -2,10 +2,11 @@
 consents as one JSON document, signed by the gateway as a compact JWS (EdDSA, `typ`
 `household-export+jwt`, `kid` of a key in `/.well-known/jwks.json`), so anyone can
 check it was not altered. It is built from the same use-cases as the portal's pages
-(`my_dossier`, `my_access_log`), so it holds nothing restricted about anyone else. The
-access log part is bounded (`MAX_PAGES` pages); `access_log_complete` says whether it
-all fitted. The download is itself an audit entry (`household.export`), written before
-the answer.
+(`my_dossier`, and the access log's `access_log_page`/`render_page`), so it holds
+nothing restricted about anyone else. The access log part is bounded (`MAX_PAGES`
+pages of 100); `access_log_complete` says whether it all fitted. A download is not a
+visit (the "new" marker stays); it is itself an audit entry (`household.export`),
+written before the answer, after the dossier's own `household.read` entries.
 """
 
 from __future__ import annotations
@@ -15,9 +16,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from gateway.access.access_log import AccessLogPorts, my_access_log
+from gateway.access.access_log import (
+    WITHHELD_NOTICE,
+    AccessLogPorts,
+    access_log_page,
+    portal_event,
+    render_page,
+)
 from gateway.access.dossier import DossierPorts, Identities, my_dossier
-from gateway.audit.model import AuditEvent
+from gateway.access.visible import visible_subjects
 from gateway.exchange.pipeline import RequestMeta
 
 __all__ = ["EXPORT_TYP", "MAX_PAGES", "ConsentsOf", "ExportPorts", "my_export"]
@@ -52,25 +59,20 @@ async def my_export(
 ) -> dict[str, Any]:
     """`{"export": document, "jws": compact JWS whose payload's `export` is document}`."""
     dossier = await my_dossier(ports.dossier, person, household_id, identities, meta)
+    log_ports = ports.access_log
+    now = ports.clock()
+    visible = await visible_subjects(
+        log_ports.custody, log_ports.ages, log_ports.portal, person, now
+    )
     entries: list[dict[str, Any]] = []
     cursor: str | None = None
-    log: dict[str, Any] = {}
+    previous = await log_ports.visits.previous(person)  # a download is not a visit
     for _ in range(MAX_PAGES):
-        log = await my_access_log(
-            ports.access_log,
-            person,
-            household_id,
-            request_id=meta.request_id,
-            trace_id=meta.trace_id,
-            limit=_PAGE,
-            cursor=cursor,
-        )
-        entries.extend(log["entries"])
-        cursor = log["next_cursor"]
+        page = await access_log_page(log_ports, person, visible, limit=_PAGE, cursor=cursor)
+        entries.extend(render_page(log_ports, person, visible, page, previous)["entries"])
+        cursor = page.next_cursor
         if cursor is None:
             break
-    people = [p["person"] for p in dossier["people"]]
-    now = ports.clock()
     document = {
         "format": "gateway-household-export/1",
         "person": person,
@@ -78,23 +80,10 @@ async def my_export(
         "dossier": dossier["people"],
         "access_log": entries,
         "access_log_complete": cursor is None,
-        "withheld_notice": log.get("withheld_notice"),
-        "consents": await ports.consents(people),
+        "withheld_notice": WITHHELD_NOTICE,
+        "consents": await ports.consents([v.person for v in visible]),
     }
-    await ports.access_log.audit.append(
-        [
-            AuditEvent(
-                event_type="household.export",
-                request_id=meta.request_id,
-                trace_id=meta.trace_id,
-                professional=person,
-                role="household",
-                subject=person,
-                household=household_id,
-                decision="permit",
-                outcome="returned",
-            )
-        ]
-    )
+    event = portal_event("household.export", person, household_id, meta.request_id, meta.trace_id)
+    await log_ports.audit.append([event])
     claims = {"iss": ports.issuer, "sub": person, "iat": int(now.timestamp()), "export": document}
     return {"export": document, "jws": ports.sign(claims, EXPORT_TYP)}

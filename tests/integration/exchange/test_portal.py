@@ -287,7 +287,11 @@ async def test_the_export_is_signed_with_a_key_from_the_served_jwks(deployment: 
     with pytest.raises(jwt.InvalidSignatureError):
         jwt.decode(".".join(tampered), jwt.PyJWK(key).key, algorithms=["EdDSA"])
     page = await dep.app[AUDIT_READER].entries_for_subject([me], limit=500)
-    assert "household.export" in {e.event_type for e in page.entries}
+    kinds = [e.event_type for e in page.entries]
+    assert "household.export" in kinds and "household.read" in kinds
+    assert "household.access_log_read" not in kinds  # a download is not a visit
+    log = await get(dep, "/api/v1/me/access-log", headers)
+    assert log["previous_visit_at"] is None
 
 
 @pytest.mark.parametrize(
