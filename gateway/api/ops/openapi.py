@@ -1,25 +1,60 @@
-"""The OpenAPI 3.1 document, assembled from the routes that exist (see `gateway.api`)."""
+"""The OpenAPI 3.1 document, assembled from the routes that exist (see `gateway.api`).
+
+Each route module names its bodies by their declarations (`msgspec.Struct` types,
+`gateway.api.describe`); here they become `$ref`s to named `components/schemas`, drawn
+from the declarations by `msgspec.json.schema_components` (JSON Schema 2020-12, the
+dialect of OpenAPI 3.1), and example instances become JSON. Fields marked with a
+vocabulary (`gateway.http.vocabulary`) become `$ref`s to enum schemas built from the
+loaded configuration: `Purpose`, `Category`, `Organisation`, `OrganisationType`,
+`LegalBasis`, `Role` and `Reason`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
+import msgspec
 from aiohttp import web
 
 from gateway import api as routes
-from gateway.appkeys import ORGANISATIONS
+from gateway.appkeys import ORGANISATIONS, VOCABULARY
 from gateway.errors import all_error_classes
 from gateway.http.bodies import json_response
+from gateway.http.vocabulary import MARK
+from policies.model import REASONS
 
-__all__ = ["OPENAPI", "build_document", "setup"]
+__all__ = ["OPENAPI", "VOCABULARIES", "build_document", "setup"]
 
 API_VERSION = "1.0.0"
+_REF = "#/components/schemas/{name}"
+
+#: The enum schemas the declarations may name, with what each is.
+VOCABULARIES: dict[str, str] = {
+    "Purpose": "A purpose code (config/purposes.toml)",
+    "Category": "A data category code (config/categories.toml)",
+    "Organisation": "An organisation id (config/organisations.toml)",
+    "OrganisationType": "An organisation type (config/organisation_types.toml)",
+    "LegalBasis": "A legal basis code (config/legal_bases.toml)",
+    "Reason": "A decision reason code (stable once published)",
+}
 
 
-def build_document(roles: Sequence[str] = ()) -> dict[str, Any]:
-    """The document; `roles` (every role some organisation may assert) is the `Role` enum."""
+def build_document(
+    roles: Sequence[str] = (), vocabularies: Mapping[str, Collection[str]] | None = None
+) -> dict[str, Any]:
+    """The document; `roles` (every role some organisation may assert) is the `Role` enum,
+    `vocabularies` the values of the other enums (by name, see `VOCABULARIES`)."""
     codes = sorted({cls.code for cls in all_error_classes()})
+    kinds: list[type[msgspec.Struct]] = []
+    paths = _resolve(_with_role_refusal(routes.openapi_paths()), kinds)
+    _, bodies = msgspec.json.schema_components(kinds, ref_template=_REF)
+    values = {"Reason": list(REASONS), **(vocabularies or {})}
+    enums: dict[str, Any] = {}
+    for name, description in VOCABULARIES.items():
+        enums[name] = {"type": "string", "description": description}
+        if values.get(name):
+            enums[name]["enum"] = sorted(set(values[name]))
     role: dict[str, Any] = {
         "type": "string",
         "description": "The `role` claim of an organisation token. Each organisation may "
@@ -41,7 +76,7 @@ def build_document(roles: Sequence[str] = ()) -> dict[str, Any]:
         },
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
         "security": [{"organisationToken": []}],
-        "paths": _with_role_refusal(routes.openapi_paths()),
+        "paths": paths,
         "components": {
             "securitySchemes": {
                 "organisationToken": {
@@ -68,6 +103,8 @@ def build_document(roles: Sequence[str] = ()) -> dict[str, Any]:
                         "request_id": {"type": ["string", "null"]},
                     },
                 },
+                **_unmark(bodies),
+                **enums,
                 "Role": role,
                 "Status": {
                     "type": "object",
@@ -116,8 +153,46 @@ def _with_role_refusal(paths: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def _resolve(value: Any, kinds: list[type[msgspec.Struct]]) -> Any:
+    """`value` with declarations as `$ref`s (collected in `kinds`) and examples as JSON."""
+    if isinstance(value, type) and issubclass(value, msgspec.Struct):
+        if value not in kinds:
+            kinds.append(value)
+        return {"$ref": _REF.format(name=value.__name__)}
+    if isinstance(value, msgspec.Struct):
+        return msgspec.to_builtins(value)
+    if isinstance(value, dict):
+        return {key: _resolve(item, kinds) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_resolve(item, kinds) for item in value]
+    return value
+
+
+def _unmark(value: Any) -> Any:
+    """Each vocabulary mark replaced by a `$ref` to its enum schema."""
+    if isinstance(value, dict):
+        if MARK in value:
+            ref: dict[str, Any] = {"$ref": _REF.format(name=value[MARK])}
+            if "description" in value:
+                ref["description"] = value["description"]
+            return ref
+        return {key: _unmark(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unmark(item) for item in value]
+    return value
+
+
 async def openapi(request: web.Request) -> web.Response:
-    return json_response(build_document(request.app[ORGANISATIONS].roles()))
+    app = request.app
+    vocabulary, organisations = app[VOCABULARY], app[ORGANISATIONS]
+    vocabularies = {
+        "Purpose": list(vocabulary.purposes),
+        "Category": list(vocabulary.categories),
+        "Organisation": organisations.ids(),
+        "OrganisationType": list(vocabulary.organisation_types),
+        "LegalBasis": list(vocabulary.legal_bases),
+    }
+    return json_response(build_document(organisations.roles(), vocabularies))
 
 
 def setup(app: web.Application) -> None:
