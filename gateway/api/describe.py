@@ -12,13 +12,15 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["PROBLEM", "answer", "body", "problems"]
+__all__ = ["PROBLEM", "answer", "problems", "request_body"]
 
 #: The shared RFC 9457 answer (`components/responses/Problem`).
 PROBLEM: dict[str, str] = {"$ref": "#/components/responses/Problem"}
 
 
-def body(kind: type[msgspec.Struct], example: msgspec.Struct | None = None) -> dict[str, Any]:
+def request_body(
+    kind: type[msgspec.Struct], example: msgspec.Struct | None = None
+) -> dict[str, Any]:
     """A required JSON request body declared by `kind`."""
     media: dict[str, Any] = {"schema": kind}
     if example is not None:

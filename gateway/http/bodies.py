@@ -77,7 +77,8 @@ def decode_body(raw: bytes, kind: type[S]) -> S:
     """Bytes of a JSON body as a `kind`, or the problem `read_body` would answer."""
     if b"\\u" not in raw:
         try:
-            return _decoder(kind).decode(raw)
+            decoder: msgspec.json.Decoder[S] = _decoder(kind)
+            return decoder.decode(raw)
         except (msgspec.DecodeError, msgspec.ValidationError):
             pass  # the full way below decides which problem it is
     return convert_body(_parse_tree(raw), kind)

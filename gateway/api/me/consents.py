@@ -20,12 +20,10 @@ from typing import Any
 from aiohttp import web
 
 from consent import Actor, ConsentRecord, NewConsent
-from gateway.api.org.consents import (
-    CONSENT_SCHEMA,
-    NEW_CONSENT_SCHEMA,
-    RECEIPTS_SCHEMA,
-    decision_of,
-)
+from gateway.api.describe import answer, problems, request_body
+from gateway.api.me import schema
+from gateway.api.org import schema as org_schema
+from gateway.api.org.consents import decision_of
 from gateway.appkeys import CONSENTS, HOUSEHOLD_SESSIONS, HOUSEHOLDS, POLICIES
 from gateway.auth.sessions import HouseholdSession, session_token
 from gateway.consent_http import (
@@ -167,13 +165,7 @@ def setup(app: web.Application) -> None:
 
 
 _SESSION: list[dict[str, list[str]]] = [{"householdSession": []}]
-_PROBLEM = {"$ref": "#/components/responses/Problem"}
 _ID = {"name": "consent_id", "in": "path", "required": True, "schema": {"type": "string"}}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
 
 OPENAPI: dict[str, dict[str, Any]] = {
     "/api/v1/me/consents": {
@@ -183,18 +175,8 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "tags": ["household"],
             "security": _SESSION,
             "responses": {
-                "200": _json(
-                    {
-                        "type": "object",
-                        "properties": {
-                            "person": {"type": "string"},
-                            "consents": {"type": "array", "items": CONSENT_SCHEMA},
-                            "notifications": {"type": "array", "items": {"type": "object"}},
-                        },
-                    },
-                    "Consents",
-                ),
-                "401": _PROBLEM,
+                "200": answer(schema.MyConsents, "Consents", schema.EXAMPLE_MY_CONSENTS),
+                **problems(401),
             },
         },
         "post": {
@@ -202,29 +184,10 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "summary": "Give or refuse consent, for myself or a child in my custody",
             "tags": ["household"],
             "security": _SESSION,
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            **NEW_CONSENT_SCHEMA,
-                            "properties": {
-                                **NEW_CONSENT_SCHEMA["properties"],
-                                "subject": {
-                                    "type": "string",
-                                    "description": "pseudonym; default: myself",
-                                },
-                            },
-                        }
-                    }
-                },
-            },
+            "requestBody": request_body(schema.PortalConsent, schema.EXAMPLE_PORTAL_CONSENT),
             "responses": {
-                "201": _json(CONSENT_SCHEMA, "Recorded"),
-                "400": _PROBLEM,
-                "401": _PROBLEM,
-                "403": _PROBLEM,
-                "503": _PROBLEM,
+                "201": answer(org_schema.Consent, "Recorded", org_schema.EXAMPLE_CONSENT),
+                **problems(400, 401, 403, 503),
             },
         },
     },
@@ -236,13 +199,8 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "security": _SESSION,
             "parameters": [_ID],
             "responses": {
-                "200": _json(CONSENT_SCHEMA, "Withdrawn"),
-                "401": _PROBLEM,
-                "403": _PROBLEM,
-                "404": _PROBLEM,
-                "409": _PROBLEM,
-                "422": _PROBLEM,
-                "503": _PROBLEM,
+                "200": answer(org_schema.Consent, "Withdrawn", org_schema.EXAMPLE_CONSENT),
+                **problems(401, 403, 404, 409, 422, 503),
             },
         }
     },
@@ -254,9 +212,8 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "security": _SESSION,
             "parameters": [_ID],
             "responses": {
-                "200": _json(RECEIPTS_SCHEMA, "Receipts"),
-                "401": _PROBLEM,
-                "404": _PROBLEM,
+                "200": answer(org_schema.ReceiptList, "Receipts", org_schema.EXAMPLE_RECEIPTS),
+                **problems(401, 404),
             },
         }
     },

@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from gateway.api.describe import answer, problems, request_body
 from gateway.appkeys import (
     AUTHENTICATOR,
     EXCHANGE_DEPS,
@@ -18,7 +19,6 @@ from gateway.appkeys import (
     TRACEPARENT,
     VOCABULARY,
 )
-from gateway.api.describe import answer, body, problems
 from gateway.exchange import schema
 from gateway.exchange.pipeline import RequestMeta, run_exchange
 from gateway.exchange.validate import exchange_request
@@ -60,7 +60,7 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "consent check; permitted items are fetched live and minimised; every item is "
             "written to the audit log before the answer leaves.",
             "tags": ["exchange"],
-            "requestBody": body(schema.ExchangeRequest, schema.EXAMPLE_REQUEST),
+            "requestBody": request_body(schema.ExchangeRequest, schema.EXAMPLE_REQUEST),
             "responses": {
                 "200": answer(
                     schema.ExchangeResponse,
