@@ -33,7 +33,19 @@ OPENAPI: dict[str, dict[str, Any]] = {
                 "200": {
                     "description": "JWK Set (RFC 7517)",
                     "content": {
-                        "application/json": {"schema": {"$ref": "#/components/schemas/Jwks"}}
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/Jwks"},
+                            "example": {
+                                "keys": [
+                                    {
+                                        "kty": "OKP",
+                                        "crv": "Ed25519",
+                                        "kid": "gw-2026-01",
+                                        "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+                                    }
+                                ]
+                            },
+                        }
                     },
                 }
             },
