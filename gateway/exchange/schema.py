@@ -23,12 +23,14 @@ from gateway.http.vocabulary import (
     Organisation,
     Purpose,
     Reason,
+    component,
 )
 
 __all__ = [
     "EXAMPLE_REQUEST",
     "EXAMPLE_RESPONSE",
     "BreakGlass",
+    "Decision",
     "ExchangeItem",
     "ExchangeRequest",
     "ExchangeResponse",
@@ -39,20 +41,26 @@ __all__ = [
 #: `break_glass.justification` and other free text: at most this many characters.
 MAX_TEXT = 2000
 
+Decision = Annotated[Literal["permit", "deny"], component("Decision")]
+Record = Annotated[
+    dict[str, Any], component("Record", "One record from a source, minimised to its category")
+]
+ItemError = Annotated[Literal["source_unavailable"], component("ItemError")]
 
-class Subject(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+
+class Subject(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True, frozen=True):
     """The one person the exchange is about."""
 
     bsn: Bsn
 
 
-class BreakGlass(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+class BreakGlass(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True, frozen=True):
     """Only with a break-the-glass purpose; reviewed by a privacy officer afterwards."""
 
     justification: Annotated[str, msgspec.Meta(max_length=MAX_TEXT)]
 
 
-class ExchangeRequest(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+class ExchangeRequest(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True, frozen=True):
     """Ask for data about one person, for one declared purpose."""
 
     __errors__: ClassVar[dict[str, type[GatewayError]]] = {"$.subject.bsn": InvalidBsn}
@@ -81,17 +89,17 @@ class ExchangeRequest(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     break_glass: BreakGlass | None = None
 
 
-class Explanation(msgspec.Struct, frozen=True):
+class Explanation(msgspec.Struct, omit_defaults=True, frozen=True):
     nl: str
     en: str
 
 
-class ExchangeItem(msgspec.Struct, frozen=True):
+class ExchangeItem(msgspec.Struct, omit_defaults=True, frozen=True):
     """The decision for one source x category, with the records where permitted."""
 
     source: Organisation
     category: Category
-    decision: Literal["permit", "deny"]
+    decision: Decision
     reason: Reason
     rule_ids: list[str]
     legal_basis: str | None
@@ -102,11 +110,11 @@ class ExchangeItem(msgspec.Struct, frozen=True):
         list[str],
         msgspec.Meta(description="Pseudonyms of the people whose consent is still needed"),
     ] = []
-    records: list[dict[str, Any]] | None = None
-    error: Literal["source_unavailable"] | None = None
+    records: list[Record] | None = None
+    error: ItemError | None = None
 
 
-class ExchangeResponse(msgspec.Struct, frozen=True):
+class ExchangeResponse(msgspec.Struct, omit_defaults=True, frozen=True):
     """Per-item decisions; every item was written to the audit log before this answer."""
 
     exchange_id: str

@@ -17,11 +17,13 @@ import msgspec
 from consent import CASE_REFERENCE
 
 __all__ = [
+    "COMPONENT",
     "EXAMPLE_BSN",
     "MARK",
     "Bsn",
     "CaseReference",
     "Category",
+    "ErrorCode",
     "LegalBasis",
     "Organisation",
     "OrganisationType",
@@ -29,13 +31,24 @@ __all__ = [
     "Reason",
     "Role",
     "Time",
+    "component",
     "vocabulary",
 ]
 
 #: The key of the mark in a field's JSON Schema.
 MARK: Final = "x-vocabulary"
+#: The key naming a schema the document lifts into `components/schemas` (so a shared
+#: closed set such as `Decision` has one name, not one per field that holds it).
+COMPONENT: Final = "x-component"
 #: A synthetic BSN that passes the elfproef (the examples use it; no real person has it).
 EXAMPLE_BSN: Final = "999990019"
+
+
+def component(name: str, description: str | None = None) -> msgspec.Meta:
+    """Names the annotated type's schema `name` in `components/schemas`."""
+    if description is None:
+        return msgspec.Meta(extra_json_schema={COMPONENT: name})
+    return msgspec.Meta(extra_json_schema={COMPONENT: name}, description=description)
 
 
 def vocabulary(name: str, description: str | None = None) -> msgspec.Meta:
@@ -51,6 +64,7 @@ Organisation = Annotated[str, vocabulary("Organisation", "An organisation id")]
 OrganisationType = Annotated[str, vocabulary("OrganisationType")]
 Role = Annotated[str, vocabulary("Role")]
 Reason = Annotated[str, vocabulary("Reason", "Machine-readable reason code")]
+ErrorCode = Annotated[str, vocabulary("ErrorCode", "A stable error code (ARCHITECTURE.md)")]
 LegalBasis = Annotated[str, vocabulary("LegalBasis")]
 
 Bsn = Annotated[

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 import msgspec
 
@@ -11,6 +11,7 @@ from gateway.api.org.schema import (
     EXAMPLE_CONSENT,
     Actor,
     Consent,
+    ConsentDecision,
     Parties,
     Recipients,
 )
@@ -25,21 +26,21 @@ __all__ = [
 ]
 
 
-class PortalConsent(msgspec.Struct):
+class PortalConsent(msgspec.Struct, omit_defaults=True):
     """A consent or refusal the person gives in the portal, for themselves or a child."""
 
     purposes: Annotated[list[Purpose], msgspec.Meta(min_length=1)]
     categories: Annotated[list[Category], msgspec.Meta(min_length=1)]
     recipients: Recipients
     subject: Annotated[str | None, msgspec.Meta(description="pseudonym; default: myself")] = None
-    decision: Literal["grant", "refuse"] = "grant"
+    decision: ConsentDecision = "grant"
     sources: Parties | None = None
     regions: list[str] | None = None
     valid_from: Time | None = None
     valid_until: Time | None = None
 
 
-class Notification(msgspec.Struct):
+class Notification(msgspec.Struct, omit_defaults=True):
     id: str
     consent_id: str
     event: str
@@ -47,7 +48,7 @@ class Notification(msgspec.Struct):
     actor: Actor
 
 
-class MyConsents(msgspec.Struct):
+class MyConsents(msgspec.Struct, omit_defaults=True):
     """My consents and refusals, my children's, and notifications about them."""
 
     person: str

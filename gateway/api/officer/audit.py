@@ -348,7 +348,7 @@ _FILTERS = [
     _query("organisation", "Requested by, or was the source: organisation id"),
     _query("purpose", "Purpose code"),
     _query("bsn", "Subject by BSN (pseudonymised at once; never stored)"),
-    _query("decision", "permit or deny", {"enum": ["permit", "deny"]}),
+    _query("decision", "permit or deny", {"$ref": "#/components/schemas/Decision"}),
     _query("break_glass", "Only break-the-glass (true) or only not (false)", {"type": "boolean"}),
     _query("source", "Source organisation id"),
     _query("event_type", "An event type from the catalogue"),

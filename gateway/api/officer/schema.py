@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from gateway.http.vocabulary import Time
+from gateway.exchange.schema import Decision
+from gateway.http.vocabulary import Time, component
 
 __all__ = [
     "AuditEntry",
@@ -26,9 +27,15 @@ __all__ = [
 MAX_NOTE = 2000
 Hash = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
 Note = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NOTE)]
+Verdict = Annotated[Literal["justified", "unjustified"], component("Verdict")]
+Outcome = Annotated[Literal["returned", "denied", "source_error"], component("Outcome")]
+Confidentiality = Annotated[
+    Literal["normal", "confidential", "lifted"], component("Confidentiality")
+]
+Details = Annotated[dict[str, str], component("AuditDetails", "Codes and counts, never text")]
 
 
-class AuditEntry(msgspec.Struct):
+class AuditEntry(msgspec.Struct, omit_defaults=True):
     """An audit entry (docs/audit.md); `hash` covers every stored field."""
 
     seq: Annotated[int, msgspec.Meta(ge=1)]
@@ -48,7 +55,7 @@ class AuditEntry(msgspec.Struct):
     purpose: str | None = None
     source: str | None = None
     category: str | None = None
-    decision: Literal["permit", "deny"] | None = None
+    decision: Decision | None = None
     reason: str | None = None
     rule_ids: list[str] = []
     legal_basis: str | None = None
@@ -60,20 +67,20 @@ class AuditEntry(msgspec.Struct):
         msgspec.Meta(description="Decrypted break-the-glass justification or officer's note"),
     ] = None
     justification_kid: str | None = None
-    outcome: Literal["returned", "denied", "source_error"] | None = None
-    confidentiality: Literal["normal", "confidential", "lifted"] = "normal"
+    outcome: Outcome | None = None
+    confidentiality: Confidentiality = "normal"
     target_seq: int | None = None
-    details: dict[str, str] = {}
+    details: Details = {}
 
 
-class AuditPage(msgspec.Struct):
+class AuditPage(msgspec.Struct, omit_defaults=True):
     entries: list[AuditEntry]
     next_cursor: Annotated[
         str | None, msgspec.Meta(description="Pass as `cursor` for the next page")
     ]
 
 
-class Checkpoint(msgspec.Struct):
+class Checkpoint(msgspec.Struct, omit_defaults=True):
     seq: int
     hash: str
     time: Time
@@ -84,19 +91,19 @@ class Checkpoint(msgspec.Struct):
     ]
 
 
-class CheckpointList(msgspec.Struct):
+class CheckpointList(msgspec.Struct, omit_defaults=True):
     checkpoints: list[Checkpoint]
     jwks_uri: str
 
 
-class ChainHead(msgspec.Struct):
+class ChainHead(msgspec.Struct, omit_defaults=True):
     """The chain head row the entries were compared with."""
 
     seq: Annotated[int, msgspec.Meta(ge=0)]
     hash: Hash
 
 
-class VerifyProblem(msgspec.Struct):
+class VerifyProblem(msgspec.Struct, omit_defaults=True):
     seq: int
     kind: Annotated[
         str,
@@ -109,7 +116,7 @@ class VerifyProblem(msgspec.Struct):
     message: str
 
 
-class VerifyReport(msgspec.Struct):
+class VerifyReport(msgspec.Struct, omit_defaults=True):
     ok: bool
     entries: int
     checkpoints: int
@@ -122,24 +129,24 @@ class VerifyReport(msgspec.Struct):
     problems: list[VerifyProblem]
 
 
-class BreakGlassReview(msgspec.Struct):
+class BreakGlassReview(msgspec.Struct, omit_defaults=True):
     """Judge one break-the-glass use."""
 
-    verdict: Literal["justified", "unjustified"]
+    verdict: Verdict
     note: Note
 
 
-class ConfidentialityLift(msgspec.Struct):
+class ConfidentialityLift(msgspec.Struct, omit_defaults=True):
     note: Note
 
 
-class BreakGlassReviewed(msgspec.Struct):
+class BreakGlassReviewed(msgspec.Struct, omit_defaults=True):
     seq: Annotated[int, msgspec.Meta(description="The new audit entry recording this action")]
     target_seq: int
-    verdict: Literal["justified", "unjustified"]
+    verdict: Verdict
 
 
-class ConfidentialityLifted(msgspec.Struct):
+class ConfidentialityLifted(msgspec.Struct, omit_defaults=True):
     seq: Annotated[int, msgspec.Meta(description="The new audit entry recording this action")]
     target_seq: int
     confidentiality: Literal["lifted"]

@@ -18,10 +18,11 @@ import msgspec
 from aiohttp import web
 
 from gateway import api as routes
+from gateway.api.ops import schema
 from gateway.appkeys import ORGANISATIONS, VOCABULARY
 from gateway.errors import all_error_classes
 from gateway.http.bodies import json_response
-from gateway.http.vocabulary import MARK
+from gateway.http.vocabulary import COMPONENT, MARK
 from policies.model import REASONS
 
 __all__ = ["OPENAPI", "VOCABULARIES", "build_document", "setup"]
@@ -37,6 +38,7 @@ VOCABULARIES: dict[str, str] = {
     "OrganisationType": "An organisation type (config/organisation_types.toml)",
     "LegalBasis": "A legal basis code (config/legal_bases.toml)",
     "Reason": "A decision reason code (stable once published)",
+    "ErrorCode": "A problem's stable code (ARCHITECTURE.md lists them)",
 }
 
 
@@ -46,10 +48,12 @@ def build_document(
     """The document; `roles` (every role some organisation may assert) is the `Role` enum,
     `vocabularies` the values of the other enums (by name, see `VOCABULARIES`)."""
     codes = sorted({cls.code for cls in all_error_classes()})
-    kinds: list[type[msgspec.Struct]] = []
+    kinds: list[type[msgspec.Struct]] = [schema.Problem, schema.Status]
     paths = _resolve(_with_role_refusal(routes.openapi_paths()), kinds)
     _, bodies = msgspec.json.schema_components(kinds, ref_template=_REF)
-    values = {"Reason": list(REASONS), **(vocabularies or {})}
+    lifted: dict[str, Any] = {}
+    bodies = _unmark(bodies, lifted)
+    values = {"Reason": list(REASONS), "ErrorCode": codes, **(vocabularies or {})}
     enums: dict[str, Any] = {}
     for name, description in VOCABULARIES.items():
         enums[name] = {"type": "string", "description": description}
@@ -90,32 +94,10 @@ def build_document(
                 "householdSession": {"type": "apiKey", "in": "cookie", "name": "gw_session"},
             },
             "schemas": {
-                "Problem": {
-                    "type": "object",
-                    "description": "RFC 9457 problem details with a stable machine-readable code.",
-                    "required": ["type", "title", "status", "code"],
-                    "properties": {
-                        "type": {"type": "string", "format": "uri"},
-                        "title": {"type": "string"},
-                        "status": {"type": "integer"},
-                        "detail": {"type": "string"},
-                        "code": {"type": "string", "enum": codes},
-                        "request_id": {"type": ["string", "null"]},
-                    },
-                },
-                **_unmark(bodies),
+                **bodies,
+                **lifted,
                 **enums,
                 "Role": role,
-                "Status": {
-                    "type": "object",
-                    "required": ["status"],
-                    "properties": {"status": {"type": "string"}},
-                },
-                "Jwks": {
-                    "type": "object",
-                    "required": ["keys"],
-                    "properties": {"keys": {"type": "array", "items": {"type": "object"}}},
-                },
             },
             "responses": {
                 "Problem": {
@@ -168,17 +150,22 @@ def _resolve(value: Any, kinds: list[type[msgspec.Struct]]) -> Any:
     return value
 
 
-def _unmark(value: Any) -> Any:
-    """Each vocabulary mark replaced by a `$ref` to its enum schema."""
+def _unmark(value: Any, lifted: dict[str, Any]) -> Any:
+    """Each vocabulary mark replaced by a `$ref` to its enum schema, and each named
+    component lifted into `lifted` and replaced by a `$ref` to it."""
     if isinstance(value, dict):
         if MARK in value:
             ref: dict[str, Any] = {"$ref": _REF.format(name=value[MARK])}
             if "description" in value:
                 ref["description"] = value["description"]
             return ref
-        return {key: _unmark(item) for key, item in value.items()}
+        if COMPONENT in value:
+            name = value[COMPONENT]
+            lifted[name] = _unmark({k: v for k, v in value.items() if k != COMPONENT}, lifted)
+            return {"$ref": _REF.format(name=name)}
+        return {key: _unmark(item, lifted) for key, item in value.items()}
     if isinstance(value, list):
-        return [_unmark(item) for item in value]
+        return [_unmark(item, lifted) for item in value]
     return value
 
 

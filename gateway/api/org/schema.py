@@ -27,6 +27,7 @@ from gateway.http.vocabulary import (
     OrganisationType,
     Purpose,
     Time,
+    component,
 )
 
 __all__ = [
@@ -56,7 +57,14 @@ __all__ = [
 
 Date = Annotated[str, msgspec.Meta(extra_json_schema={"format": "date"})]
 Pseudonym = Annotated[str, msgspec.Meta(description="pseudonym")]
-MemberRole = Literal["parent", "child", "adult", "foster_parent", "other"]
+MemberRole = Annotated[
+    Literal["parent", "child", "adult", "foster_parent", "other"], component("MemberRole")
+]
+ConsentDecision = Annotated[Literal["grant", "refuse"], component("ConsentDecision")]
+ConsentStatus = Annotated[
+    Literal["active", "refused", "withdrawn", "expired", "superseded"], component("ConsentStatus")
+]
+EventDetail = Annotated[dict[str, Any], component("EventDetail", "What the event changed")]
 Change = Literal[
     "member_joined",
     "member_moved_out",
@@ -66,7 +74,7 @@ Change = Literal[
 ]
 
 
-class PersonBsn(msgspec.Struct, forbid_unknown_fields=True):
+class PersonBsn(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
     bsn: Bsn
 
 
@@ -74,7 +82,7 @@ class PersonBsn(msgspec.Struct, forbid_unknown_fields=True):
 PersonRef = Bsn | PersonBsn
 
 
-class Actor(msgspec.Struct):
+class Actor(msgspec.Struct, omit_defaults=True):
     """Who did it: `kind` (professional, person, system) and whichever ids apply."""
 
     kind: str
@@ -83,18 +91,18 @@ class Actor(msgspec.Struct):
     person: str | None = None
 
 
-class ContactPerson(msgspec.Struct):
+class ContactPerson(msgspec.Struct, omit_defaults=True):
     professional: str
     organisation: Organisation | None = None
 
 
-class NewMember(msgspec.Struct):
+class NewMember(msgspec.Struct, omit_defaults=True):
     bsn: Bsn
     birth_date: Date
     role: MemberRole
 
 
-class ChangedMember(msgspec.Struct):
+class ChangedMember(msgspec.Struct, omit_defaults=True):
     """The member who joins (all three) or moves out (`bsn` only)."""
 
     bsn: Bsn
@@ -102,12 +110,12 @@ class ChangedMember(msgspec.Struct):
     role: MemberRole | None = None
 
 
-class CustodyClaim(msgspec.Struct):
+class CustodyClaim(msgspec.Struct, omit_defaults=True):
     parent: PersonRef
     child: PersonRef
 
 
-class HouseholdRegistration(msgspec.Struct):
+class HouseholdRegistration(msgspec.Struct, omit_defaults=True):
     """Register a household; the caller becomes its regiehouder."""
 
     members: Annotated[list[NewMember], msgspec.Meta(min_length=1, max_length=30)]
@@ -115,10 +123,10 @@ class HouseholdRegistration(msgspec.Struct):
     custody: list[CustodyClaim] = []
 
 
-class HouseholdChange(msgspec.Struct):
+class HouseholdChange(msgspec.Struct, omit_defaults=True):
     """A member joins or moves out, custody is granted or ends, the contact person changes."""
 
-    change: Change
+    change: Annotated[Change, component("HouseholdChangeKind")]
     at: Time | None = None
     member: ChangedMember | Bsn | None = None
     parent: PersonRef | None = None
@@ -126,7 +134,7 @@ class HouseholdChange(msgspec.Struct):
     contact_person: ContactPerson | None = None
 
 
-class HouseholdTransfer(msgspec.Struct):
+class HouseholdTransfer(msgspec.Struct, omit_defaults=True):
     to: Annotated[Organisation, msgspec.Meta(description="The new regiehouder")]
     contact_person: Annotated[
         ContactPerson,
@@ -134,7 +142,7 @@ class HouseholdTransfer(msgspec.Struct):
     ]
 
 
-class Member(msgspec.Struct):
+class Member(msgspec.Struct, omit_defaults=True):
     person: Pseudonym
     birth_date: Date
     role: str
@@ -143,7 +151,7 @@ class Member(msgspec.Struct):
     current: bool
 
 
-class Custody(msgspec.Struct):
+class Custody(msgspec.Struct, omit_defaults=True):
     parent: Pseudonym
     child: Pseudonym
     since: Time
@@ -153,14 +161,14 @@ class Custody(msgspec.Struct):
     ]
 
 
-class HouseholdEvent(msgspec.Struct):
+class HouseholdEvent(msgspec.Struct, omit_defaults=True):
     event: str
     at: Time
     actor: Actor
-    detail: dict[str, Any]
+    detail: EventDetail
 
 
-class Household(msgspec.Struct):
+class Household(msgspec.Struct, omit_defaults=True):
     """A household: members, custody and full history, pseudonyms only."""
 
     id: str
@@ -179,12 +187,12 @@ class Household(msgspec.Struct):
     history: list[HouseholdEvent]
 
 
-class Parties(msgspec.Struct, forbid_unknown_fields=True):
+class Parties(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
     organisations: list[Organisation] = []
     types: list[OrganisationType] = []
 
 
-class Recipients(msgspec.Struct, forbid_unknown_fields=True):
+class Recipients(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
     organisations: list[Organisation] = []
     types: list[OrganisationType] = []
     regions: Annotated[
@@ -196,7 +204,7 @@ class Recipients(msgspec.Struct, forbid_unknown_fields=True):
     ] = []
 
 
-class PaperConsent(msgspec.Struct):
+class PaperConsent(msgspec.Struct, omit_defaults=True):
     """A consent or refusal given on paper, recorded by a professional."""
 
     subject: PersonRef
@@ -205,7 +213,7 @@ class PaperConsent(msgspec.Struct):
     recipients: Recipients
     evidence_reference: Annotated[str, msgspec.Meta(max_length=200)]
     given_by: PersonRef | None = None
-    decision: Literal["grant", "refuse"] = "grant"
+    decision: ConsentDecision = "grant"
     sources: Parties | None = None
     regions: list[str] | None = None
     given_at: Time | None = None
@@ -213,7 +221,7 @@ class PaperConsent(msgspec.Struct):
     valid_until: Time | None = None
 
 
-class ConsentWithdrawal(msgspec.Struct):
+class ConsentWithdrawal(msgspec.Struct, omit_defaults=True):
     evidence_reference: str
     withdrawn_by: Annotated[
         PersonRef | None,
@@ -233,26 +241,29 @@ class ConsentWithdrawal(msgspec.Struct):
     ] = None
 
 
-class GivenBy(msgspec.Struct):
+class GivenBy(msgspec.Struct, omit_defaults=True):
     person: Pseudonym
     role: Literal["self", "custody_holder"]
 
 
-class ConsentEvent(msgspec.Struct):
-    event: Literal["granted", "refused", "withdrawn", "expired", "superseded"]
+class ConsentEvent(msgspec.Struct, omit_defaults=True):
+    event: Annotated[
+        Literal["granted", "refused", "withdrawn", "expired", "superseded"],
+        component("ConsentEventKind"),
+    ]
     at: Time
     actor: Actor
-    detail: dict[str, Any]
+    detail: EventDetail
 
 
-class Consent(msgspec.Struct):
+class Consent(msgspec.Struct, omit_defaults=True):
     """A consent or refusal with its history."""
 
     id: str
     subject: Pseudonym
     given_by: GivenBy
-    decision: Literal["grant", "refuse"]
-    status: Literal["active", "refused", "withdrawn", "expired", "superseded"]
+    decision: ConsentDecision
+    status: ConsentStatus
     purposes: list[Purpose]
     categories: list[Category]
     recipients: Recipients
@@ -269,12 +280,12 @@ class Consent(msgspec.Struct):
     history: list[ConsentEvent]
 
 
-class ConsentList(msgspec.Struct):
+class ConsentList(msgspec.Struct, omit_defaults=True):
     subject: Pseudonym
     consents: list[Consent]
 
 
-class ConsentReceipt(msgspec.Struct):
+class ConsentReceipt(msgspec.Struct, omit_defaults=True):
     id: str
     consent_id: str
     event: str
@@ -284,12 +295,12 @@ class ConsentReceipt(msgspec.Struct):
     ]
 
 
-class ReceiptList(msgspec.Struct):
+class ReceiptList(msgspec.Struct, omit_defaults=True):
     consent_id: str
     receipts: list[ConsentReceipt]
 
 
-class NewCase(msgspec.Struct, forbid_unknown_fields=True):
+class NewCase(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
     """A case: the organisation's own reference and the people it covers."""
 
     __errors__: ClassVar[dict[str, type[GatewayError]]] = {"$.subjects[].bsn": InvalidBsn}
@@ -301,7 +312,7 @@ class NewCase(msgspec.Struct, forbid_unknown_fields=True):
     subjects: Annotated[list[Subject], msgspec.Meta(min_length=1, max_length=MAX_CASE_SUBJECTS)]
 
 
-class Case(msgspec.Struct):
+class Case(msgspec.Struct, omit_defaults=True):
     id: str
     organisation: Organisation
     reference: str
