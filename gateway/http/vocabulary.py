@@ -67,10 +67,14 @@ Reason = Annotated[str, vocabulary("Reason", "Machine-readable reason code")]
 ErrorCode = Annotated[str, vocabulary("ErrorCode", "A stable error code (ARCHITECTURE.md)")]
 LegalBasis = Annotated[str, vocabulary("LegalBasis")]
 
+#: Documented, checked by the route (`validate_bsn`, `invalid_bsn`) once the body's shape
+#: holds, as before the declarations: a malformed BSN never hides a malformed body.
 Bsn = Annotated[
     str,
     msgspec.Meta(
-        pattern="^[0-9]{9}$", description="BSN (elfproef-checked)", examples=[EXAMPLE_BSN]
+        extra_json_schema={"pattern": "^[0-9]{9}$"},
+        description="BSN (elfproef-checked)",
+        examples=[EXAMPLE_BSN],
     ),
 ]
 #: Documented, not enforced here: the route or the store answers a bad one with its code.
