@@ -13,10 +13,12 @@ another code for the member at fault in its `__errors__` class variable (for exa
 `{"$.subject.bsn": InvalidBsn}`); the detail names the member (`$.purpose`), never
 its value.
 
-Fast path: a body without a `\\u` escape is decoded straight from bytes into the
-Struct (msgspec, in C). Such bytes cannot hold NUL or a lone surrogate (raw ones are
-not JSON, resp. not UTF-8), and a Struct's nesting is bounded by its declaration;
-anything the fast decoder refuses is read again the full way (`json.loads`, the tree
+Fast path: a body without a `\\u` escape, for a Struct that refuses unknown members
+(the exchange's), is decoded straight from bytes into the Struct (msgspec, in C).
+Such bytes cannot hold NUL or a lone surrogate (raw ones are not JSON, resp. not
+UTF-8), and such a Struct's nesting is bounded by its declaration (one that ignores
+unknown members would skip a too deeply nested one unchecked: those take the full
+way); anything the fast decoder refuses is read again the full way (`json.loads`, the tree
 check, then conversion), so the answer is the same either way.
 """
 
@@ -75,11 +77,11 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
 
 def decode_body(raw: bytes, kind: type[S]) -> S:
     """Bytes of a JSON body as a `kind`, or the problem `read_body` would answer."""
-    if b"\\u" not in raw:
+    if b"\\u" not in raw and kind.__struct_config__.forbid_unknown_fields:
         try:
             decoder: msgspec.json.Decoder[S] = _decoder(kind)
             return decoder.decode(raw)
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
             pass  # the full way below decides which problem it is
     return convert_body(_parse_tree(raw), kind)
 

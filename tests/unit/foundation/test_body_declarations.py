@@ -94,6 +94,12 @@ def test_the_limits_of_every_body_hold_before_the_declaration(raw: bytes, code: 
     assert _code(raw) == code
 
 
+@pytest.mark.parametrize("depth", [40, 100_000])
+def test_deep_nesting_in_an_ignored_member_is_validation_failed(depth: int) -> None:
+    raw = b'{"verdict": "justified", "note": "x", "x": ' + b"[" * depth + b"]" * depth + b"}"
+    assert _code(raw, BreakGlassReview) == "validation_failed"
+
+
 def test_a_member_may_name_its_own_code() -> None:
     case = {"reference": "zaak-1", "subjects": [{"bsn": BSN}, {"bsn": 1}]}
     assert _code(json.dumps(case).encode(), NewCase) == "invalid_bsn"
