@@ -21,6 +21,8 @@ from gateway.access.dossier import (
     my_dossier,
 )
 from gateway.access.visible import PortalRules, StoreCustodyView
+from gateway.api.describe import answer, problems
+from gateway.api.me import schema
 from gateway.api.me.consents import current_session
 from gateway.appkeys import (
     AUDIT,
@@ -117,107 +119,6 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/api/v1/me/dossier", dossier)
 
 
-_SESSION: list[dict[str, list[str]]] = [{"householdSession": []}]
-_PROBLEM = {"$ref": "#/components/responses/Problem"}
-_LABEL = {
-    "type": "object",
-    "required": ["nl", "en"],
-    "properties": {"nl": {"type": "string"}, "en": {"type": "string"}},
-}
-_ORG = {
-    "type": "object",
-    "properties": {k: {"type": "string"} for k in ("id", "type", "name", "region")},
-}
-_EXAMPLE: dict[str, Any] = {
-    "person": "ps_3f1c0a",
-    "generated_at": "2026-12-02T09:00:00+00:00",
-    "people": [
-        {
-            "person": "ps_3f1c0a",
-            "relation": "self",
-            "available": True,
-            "exchange_id": "ex_4b2e9c0d1a2b3c4d5e6f7a8b",
-            "organisations": [
-                {
-                    "organisation": {
-                        "id": "wijkteam-utrecht",
-                        "type": "wijkteam",
-                        "name": "Wijkteam Utrecht",
-                        "region": "utrecht",
-                    },
-                    "categories": [
-                        {
-                            "category": "support_plan",
-                            "label": {
-                                "nl": "Het plan met de hulp die het gezin krijgt",
-                                "en": "The plan with the support the family receives",
-                            },
-                            "records": [{"goal": "Rust in huis"}],
-                            "legal_basis": {
-                                "code": "legal_obligation",
-                                "label": {"nl": "Wettelijke plicht", "en": "Legal obligation"},
-                                "article": "AVG art. 6 lid 1 sub c",
-                            },
-                            "statutory_reference": "AVG art. 15",
-                        }
-                    ],
-                }
-            ],
-            "unavailable_sources": [],
-        }
-    ],
-}
-DOSSIER_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["person", "generated_at", "people"],
-    "properties": {
-        "person": {"type": "string"},
-        "generated_at": {"type": "string", "format": "date-time"},
-        "people": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["person", "relation", "available", "organisations"],
-                "properties": {
-                    "person": {"type": "string"},
-                    "relation": {"type": "string", "enum": ["self", "child"]},
-                    "available": {
-                        "type": "boolean",
-                        "description": "false: the sources could not be asked (no BSN known)",
-                    },
-                    "exchange_id": {"type": ["string", "null"]},
-                    "organisations": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "properties": {
-                                "organisation": _ORG,
-                                "categories": {
-                                    "type": "array",
-                                    "items": {
-                                        "type": "object",
-                                        "properties": {
-                                            "category": {"type": "string"},
-                                            "label": _LABEL,
-                                            "records": {
-                                                "type": "array",
-                                                "items": {"type": "object"},
-                                            },
-                                            "legal_basis": {"type": ["object", "null"]},
-                                            "statutory_reference": {"type": ["string", "null"]},
-                                        },
-                                    },
-                                },
-                            },
-                        },
-                    },
-                    "unavailable_sources": {"type": "array", "items": _ORG},
-                },
-            },
-        },
-    },
-}
-
 OPENAPI: dict[str, dict[str, Any]] = {
     "/api/v1/me/dossier": {
         "get": {
@@ -228,16 +129,10 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "(household.read) before the answer. Restricted data is shown only to the "
             "person it is about.",
             "tags": ["household"],
-            "security": _SESSION,
+            "security": [{"householdSession": []}],
             "responses": {
-                "200": {
-                    "description": "My dossier",
-                    "content": {
-                        "application/json": {"schema": DOSSIER_SCHEMA, "example": _EXAMPLE}
-                    },
-                },
-                "401": _PROBLEM,
-                "503": _PROBLEM,
+                "200": answer(schema.MyDossier, "My dossier", schema.EXAMPLE_MY_DOSSIER),
+                **problems(401, 503),
             },
         }
     }

@@ -9,7 +9,9 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.access.export import EXPORT_TYP, ExportPorts, my_export
+from gateway.access.export import ExportPorts, my_export
+from gateway.api.describe import answer, problems
+from gateway.api.me import schema
 from gateway.api.me.consents import current_session
 from gateway.api.me.dossier import access_log_ports, dossier_ports, identities, request_meta
 from gateway.api.views import consent_json
@@ -56,64 +58,19 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/api/v1/me/export", export)
 
 
-_PROBLEM = {"$ref": "#/components/responses/Problem"}
-EXPORT_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["export", "jws"],
-    "properties": {
-        "export": {
-            "type": "object",
-            "required": ["format", "person", "generated_at", "dossier", "access_log", "consents"],
-            "properties": {
-                "format": {"type": "string", "const": "gateway-household-export/1"},
-                "person": {"type": "string"},
-                "generated_at": {"type": "string", "format": "date-time"},
-                "dossier": {"type": "array", "items": {"type": "object"}},
-                "access_log": {"type": "array", "items": {"type": "object"}},
-                "access_log_complete": {"type": "boolean"},
-                "withheld_notice": {"type": "object"},
-                "consents": {"type": "array", "items": {"type": "object"}},
-            },
-        },
-        "jws": {
-            "type": "string",
-            "description": f"Compact JWS (EdDSA, typ {EXPORT_TYP}, kid of a key in "
-            "/.well-known/jwks.json) whose payload holds iss, sub, iat and `export`",
-        },
-    },
-}
-
 OPENAPI: dict[str, dict[str, Any]] = {
     "/api/v1/me/export": {
         "get": {
             "operationId": "myExport",
             "summary": "Download my data (dossier, access log, consents), signed by the gateway",
+            "description": "AVG art. 15 and 20. `jws` is a compact JWS over the same "
+            "document; verify it with /.well-known/jwks.json. The download is itself an "
+            "audit entry (household.export).",
             "tags": ["household"],
             "security": [{"householdSession": []}],
             "responses": {
-                "200": {
-                    "description": "The signed export",
-                    "content": {
-                        "application/json": {
-                            "schema": EXPORT_SCHEMA,
-                            "example": {
-                                "export": {
-                                    "format": "gateway-household-export/1",
-                                    "person": "ps_3f1c0a",
-                                    "generated_at": "2026-12-02T09:00:00+00:00",
-                                    "dossier": [],
-                                    "access_log": [],
-                                    "access_log_complete": True,
-                                    "withheld_notice": {"nl": "…", "en": "…"},
-                                    "consents": [],
-                                },
-                                "jws": "eyJhbGciOiJFZERTQSJ9.eyJleHBvcnQiOnt9fQ.c2ln",
-                            },
-                        }
-                    },
-                },
-                "401": _PROBLEM,
-                "503": _PROBLEM,
+                "200": answer(schema.MyExport, "The signed export", schema.EXAMPLE_MY_EXPORT),
+                **problems(401, 503),
             },
         }
     }

@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 import jwt
+import msgspec
 import pytest
 from aiohttp.test_utils import TestServer
 from audit_support import decision, fail_inserts
@@ -16,6 +17,7 @@ from deployment import Deployment
 from gateway.access.dossier import SessionIdentities as _Identities
 from gateway.access.dossier import my_dossier
 from gateway.access.visible import PortalRules
+from gateway.api.me import schema as me
 from gateway.api.me.dossier import dossier_ports
 from gateway.appkeys import (
     AUDIT,
@@ -79,19 +81,20 @@ async def test_a_member_sees_their_own_dossier_live_and_the_view_is_audited(
     dep = deployment
     mum = dep.population.scenario("shelter_address")
     body = await get(dep, "/api/v1/me/dossier", await login(dep, "shelter_address"))
-    me = body["people"][0]
-    assert me["relation"] == "self" and me["person"] == ps(dep, mum.bsn) and me["available"]
-    assert me["organisations"], "the reference sources hold data about her"
-    for org in me["organisations"]:
+    msgspec.convert(body, me.MyDossier)  # the answer is its declaration
+    own = body["people"][0]
+    assert own["relation"] == "self" and own["person"] == ps(dep, mum.bsn) and own["available"]
+    assert own["organisations"], "the reference sources hold data about her"
+    for org in own["organisations"]:
         assert {"id", "name", "type"} <= set(org["organisation"])
         for category in org["categories"]:
             assert category["label"]["nl"] and category["label"]["en"] and category["records"]
-    assert "shelter_address" in categories(me)  # her own restricted data: shown to her
+    assert "shelter_address" in categories(own)  # her own restricted data: shown to her
     page = await dep.app[AUDIT_READER].entries_for_subject([ps(dep, mum.bsn)], limit=500)
     reads = [e for e in page.entries if e.event_type == "household.read"]
     assert reads and all(e.requester_org is None for e in reads)
     assert {e.professional for e in reads} == {ps(dep, mum.bsn)}
-    assert {e.details.get("exchange_id") for e in reads} == {me["exchange_id"]}
+    assert {e.details.get("exchange_id") for e in reads} == {own["exchange_id"]}
     assert all(e.purpose == "client_access" for e in reads)
 
 
@@ -214,26 +217,27 @@ async def test_the_access_log_explains_marks_break_glass_and_hides_confidential_
     deployment: Deployment,
 ) -> None:
     dep = deployment
-    me = ps(dep, dep.population.scenario("adult").bsn)
+    adult = ps(dep, dep.population.scenario("adult").bsn)
     headers = await login(dep, "adult")
     first = await get(dep, "/api/v1/me/access-log", headers)
     assert first["previous_visit_at"] is None
     assert "Veilig Thuis" in first["withheld_notice"]["nl"] and first["withheld_notice"]["en"]
     seqs = await dep.app[AUDIT].append(
         [
-            decision(7, subject=me, legal_basis="consent", rule_ids=("wijkteam-support-1",)),
+            decision(7, subject=adult, legal_basis="consent", rule_ids=("wijkteam-support-1",)),
             decision(
                 8,
-                subject=me,
+                subject=adult,
                 purpose="acute_safety",
                 break_glass=True,
                 justification="Acuut",
                 requester_org="gi-jeugdbescherming-demo",
             ),
-            decision(9, subject=me, confidentiality="confidential"),
+            decision(9, subject=adult, confidentiality="confidential"),
         ]
     )
     second = await get(dep, "/api/v1/me/access-log", headers)
+    msgspec.convert(second, me.MyAccessLog)  # the answer is its declaration
     assert second["previous_visit_at"] is not None
     assert "Veilig Thuis" in second["withheld_notice"]["nl"]  # always there, same words
     assert second["withheld_notice"] == first["withheld_notice"]
@@ -270,6 +274,7 @@ async def test_the_export_is_signed_with_a_key_from_the_served_jwks(deployment: 
     dep = deployment
     headers = await login(dep, "criminal_record")
     body = await get(dep, "/api/v1/me/export", headers)
+    msgspec.convert(body, me.MyExport)  # the answer is its declaration
     jwks = await (await dep.client.get("/.well-known/jwks.json")).json()
     header = jwt.get_unverified_header(body["jws"])
     (key,) = [k for k in jwks["keys"] if k["kid"] == header["kid"]]
@@ -279,14 +284,14 @@ async def test_the_export_is_signed_with_a_key_from_the_served_jwks(deployment: 
     assert header["typ"] == "household-export+jwt"
     assert claims["export"] == body["export"]
     document = body["export"]
-    me = ps(dep, dep.population.scenario("criminal_record").bsn)
-    assert document["person"] == me and document["dossier"][0]["person"] == me
+    mine = ps(dep, dep.population.scenario("criminal_record").bsn)
+    assert document["person"] == mine and document["dossier"][0]["person"] == mine
     assert document["access_log"] and isinstance(document["consents"], list)
     tampered = body["jws"].split(".")
     tampered[1] = tampered[1][:-2] + ("AA" if tampered[1][-2:] != "AA" else "BB")
     with pytest.raises(jwt.InvalidSignatureError):
         jwt.decode(".".join(tampered), jwt.PyJWK(key).key, algorithms=["EdDSA"])
-    page = await dep.app[AUDIT_READER].entries_for_subject([me], limit=500)
+    page = await dep.app[AUDIT_READER].entries_for_subject([mine], limit=500)
     kinds = [e.event_type for e in page.entries]
     assert "household.export" in kinds and "household.read" in kinds
     assert "household.access_log_read" not in kinds  # a download is not a visit
