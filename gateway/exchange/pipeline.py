@@ -4,6 +4,11 @@ authenticate (done by the route) → validate → pseudonymise → read the
 subject (household, custody, live consents: one read) → decide every source x
 category → consent → fetch the permitted items concurrently → minimise →
 audit (durably, before anything leaves) → answer.
+
+The requester is an organisation's `Principal` or, for the household portal, a
+`HouseholdRequester` (requester type `household`, channel `household_portal`,
+`about_self` when the subject is the member): no case reference, no consent (a permit
+that needs one is denied), every source asked, entries `household.read`.
 """
 
 from __future__ import annotations

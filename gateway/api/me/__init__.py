@@ -1,1 +1,3 @@
-"""Routes for households, authenticated by a household session (`gw_session` cookie)."""
+"""Routes for households, authenticated by a household session (`gw_session` cookie):
+consents (`consents.py`), dossier, access log and signed export (`dossier.py`,
+`access_log.py`, `export.py`, thin callers of `gateway.access`)."""
