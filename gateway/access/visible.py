@@ -20,9 +20,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from consent import AgeRules
+
+if TYPE_CHECKING:
+    from consent import SqlConsentStore, SqlHouseholdStore
+    from gateway.access.custody import CustodyFreshness
 
 __all__ = [
     "CustodyView",
@@ -119,14 +123,18 @@ def shows_to(sensitivity: str, relation: Relation) -> bool:
 class StoreCustodyView:
     """`CustodyView` on the household and consent stores and the custody freshness."""
 
-    def __init__(self, households: Any, consents: Any, custody: Any) -> None:
+    def __init__(
+        self,
+        households: SqlHouseholdStore,
+        consents: SqlConsentStore,
+        custody: CustodyFreshness,
+    ) -> None:
         self._households = households
         self._consents = consents
         self._custody = custody
 
     async def children_in_custody(self, parent: str, at: datetime) -> Sequence[str]:
-        children: list[str] = await self._households.children_in_custody(parent, at)
-        return children
+        return await self._households.children_in_custody(parent, at)
 
     async def custody_holders_now(self, child: str, at: datetime) -> frozenset[str]:
         # No BSN here to re-read stale custody with: stale counts as unknown (fail closed).
@@ -134,5 +142,4 @@ class StoreCustodyView:
         return frozenset(state.custody_holders)
 
     async def birth_date(self, person: str) -> date | None:
-        born: date | None = await self._households.birth_date(person)
-        return born
+        return await self._households.birth_date(person)
