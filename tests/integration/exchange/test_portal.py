@@ -258,9 +258,16 @@ async def test_the_access_log_explains_marks_break_glass_and_hides_confidential_
         headers=dep.gateway.auth("wijkteam-utrecht", OFFICER),
     )
     assert lifted.status == 201, await lifted.text()
+    reviewed = await dep.client.post(
+        f"/api/v1/audit/break-glass/{seqs[1]}/review",
+        json={"verdict": "justified", "note": "Terecht"},
+        headers=dep.gateway.auth("gi-jeugdbescherming-demo", OFFICER),
+    )
+    assert reviewed.status == 201, await reviewed.text()
     third = await get(dep, "/api/v1/me/access-log", headers)
     by_seq = {e["seq"]: e for e in third["entries"]}
     assert seqs[2] in by_seq and by_seq[seqs[0]]["new"] is False
+    assert by_seq[seqs[1]]["break_glass"] == {"review_status": "reviewed", "verdict": "justified"}
     page = await get(dep, "/api/v1/me/access-log?limit=1", headers)
     assert len(page["entries"]) == 1 and page["next_cursor"]
     rest = await get(dep, f"/api/v1/me/access-log?limit=1&cursor={page['next_cursor']}", headers)
