@@ -33,6 +33,7 @@ ROUTE_MODULES = (
     "gateway.api.org.households",
     "gateway.api.org.consents",
     "gateway.api.org.cases",
+    "gateway.api.me.login",
     "gateway.api.me.consents",
     "gateway.api.officer.audit",
 )
