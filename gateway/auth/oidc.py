@@ -18,6 +18,7 @@ goes through the app's aiohttp client session with a timeout. Every refusal is a
 
 from __future__ import annotations
 
+import base64
 import hmac
 import secrets
 import time
@@ -161,10 +162,11 @@ class OidcRelyingParty:
             "code_verifier": verifier,
         }
         # client_secret_basic: id and secret form-encoded before base64 (RFC 6749 2.3.1)
-        auth = aiohttp.BasicAuth(
-            quote(self.config.client_id, safe=""), quote(self.config.client_secret, safe="")
+        pair = (
+            f"{quote(self.config.client_id, safe='')}:{quote(self.config.client_secret, safe='')}"
         )
-        status, body = await self._call("POST", provider.token_endpoint, data=form, auth=auth)
+        headers = {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
+        status, body = await self._call("POST", provider.token_endpoint, data=form, headers=headers)
         if status in (400, 401):
             raise LoginRefused("code_refused", after_state=True)
         id_token = body.get("id_token") if status == 200 else None

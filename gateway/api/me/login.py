@@ -47,7 +47,7 @@ async def login_start(request: web.Request) -> web.StreamResponse:
         url, login_id = await relying_party.start()
     except LoginRefused as refused:
         return _refused(request, refused)
-    response = web.HTTPFound(url)
+    response = _found(url)
     set_login_cookie(response, login_id)
     return response
 
@@ -70,7 +70,12 @@ async def oidc_callback(request: web.Request) -> web.StreamResponse:
         return _refused(request, refused)
     household = households[0]
     event = _event(
-        request, "auth.login", subject=person, decision="permit", details={"method": "oidc"}
+        request,
+        "auth.login",
+        subject=person,
+        household=household,
+        decision="permit",
+        details={"method": "oidc"},
     )
     token = await request.app[HOUSEHOLD_SESSIONS].create(
         person,
@@ -79,7 +84,7 @@ async def oidc_callback(request: web.Request) -> web.StreamResponse:
         audit=request.app[AUDIT].within([event]),
     )
     log.info("portal_login")
-    response = web.HTTPFound("/")
+    response = _found("/")
     clear_login_cookie(response)
     set_session_cookie(response, token, request.app[SETTINGS])
     return response
@@ -88,9 +93,13 @@ async def oidc_callback(request: web.Request) -> web.StreamResponse:
 def _refused(request: web.Request, refused: LoginRefused) -> web.StreamResponse:
     request[ERROR_CODE] = refused.code
     log.info("portal_login_refused", code=refused.code)
-    response = web.HTTPFound(f"/login?error={refused.code}")
+    response = _found(f"/login?error={refused.code}")
     clear_login_cookie(response)
     return response
+
+
+def _found(location: str) -> web.Response:
+    return web.Response(status=302, headers={"Location": location})
 
 
 def _event(request: web.Request, event_type: str, **fields: Any) -> AuditEvent:
