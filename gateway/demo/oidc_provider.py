@@ -41,6 +41,8 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import OpenIDCode
 from joserfc.jwk import ECKey
 
+from gateway.errors import GatewayError
+from gateway.http.bodies import read_form
 from gateway.storage.files import private_dir
 
 __all__ = [
@@ -302,8 +304,8 @@ def create_provider_app(
 
     async def authorize(request: web.Request) -> web.StreamResponse:
         query = list(request.query.items())
-        form = list((await request.post()).items()) if request.method == "POST" else []
-        oauth_fields = [(k, str(v)) for k, v in form if k not in ("person", "action")]
+        form = await _form(request) if request.method == "POST" else []
+        oauth_fields = [(k, v) for k, v in form if k not in ("person", "action")]
         oauth = _Request(request, query, oauth_fields)
         try:
             grant = server.get_consent_grant(oauth)
@@ -320,7 +322,7 @@ def create_provider_app(
         return server.create_authorization_response(oauth, grant_user=user, grant=grant)  # type: ignore[no-any-return]
 
     async def token(request: web.Request) -> web.StreamResponse:
-        form = [(k, str(v)) for k, v in (await request.post()).items()]
+        form = await _form(request)
         return server.create_token_response(_Request(request, [], form))  # type: ignore[no-any-return]
 
     async def discovery(request: web.Request) -> web.Response:
@@ -356,6 +358,13 @@ def create_provider_app(
     app.router.add_post("/token", token)
     app.router.add_get("/static/provider.css", styles)
     return app
+
+
+async def _form(request: web.Request) -> list[tuple[str, str]]:
+    try:
+        return await read_form(request, limit=16 * 1024, within_seconds=10.0)
+    except GatewayError as error:
+        raise web.HTTPBadRequest(text=error.code) from None
 
 
 def _sweep(codes: dict[str, _Code]) -> None:

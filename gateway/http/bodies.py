@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import Any
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 
@@ -23,9 +24,9 @@ from gateway.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from gateway.http.inputs import has_forbidden_text
+from gateway.http.inputs import clean_text, has_forbidden_text
 
-__all__ = ["MAX_JSON_DEPTH", "json_response", "read_json_object"]
+__all__ = ["MAX_JSON_DEPTH", "json_response", "read_form", "read_json_object"]
 
 #: The deepest nesting any request schema needs is 4; 32 leaves room and stays far
 #: from the recursion limit of every consumer (policy, audit canonical form).
@@ -56,6 +57,31 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
         raise ValidationFailed("Request body must be a JSON object")
     _check_tree(body)
     return body
+
+
+async def read_form(
+    request: web.Request, *, limit: int = 64 * 1024, within_seconds: float = 30.0
+) -> list[tuple[str, str]]:
+    """An `application/x-www-form-urlencoded` body as (name, value) pairs, in order (a
+    name may repeat): 415 for another content type, 413 over `limit` bytes, 400 for a
+    body that is slow, not UTF-8, or holds a NUL or control character."""
+    if request.content_type != "application/x-www-form-urlencoded":
+        raise UnsupportedMediaType("Content-Type must be application/x-www-form-urlencoded")
+    try:
+        async with asyncio.timeout(within_seconds):
+            raw = await request.content.read(limit + 1)
+    except TimeoutError:
+        raise BadRequest(f"Request body did not arrive within {within_seconds:g} seconds") from None
+    if len(raw) > limit:
+        raise PayloadTooLarge(f"Request body exceeds {limit} bytes")
+    try:
+        pairs = parse_qsl(raw.decode("ascii"), keep_blank_values=True, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise BadRequest("The form is not valid URL-encoded UTF-8") from None
+    for name, value in pairs:
+        if not clean_text(name, 256) or not clean_text(value, limit):
+            raise BadRequest("A form field is not valid text")
+    return pairs
 
 
 def _no_constant(name: str) -> Any:
