@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlsplit
 import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from consent_support import MOTHER, OUTSIDER
+from consent_support import CHILD_8, CHILD_13, MOTHER, OUTSIDER
 
 from gateway.auth.login_states import LOGIN_COOKIE
 from gateway.auth.sessions import COOKIE_NAME
@@ -21,6 +21,8 @@ PEOPLE = (
     DemoPerson("mother", MOTHER, "Moeder Test", "ouder"),
     DemoPerson("outsider", OUTSIDER, "Buiten Staander", "niet in een huishouden"),
     DemoPerson("badbsn", "123456789", "Fout Nummer", "BSN zonder elfproef"),
+    DemoPerson("child8", CHILD_8, "Kind Acht", "kind, 8 jaar"),
+    DemoPerson("child13", CHILD_13, "Kind Dertien", "kind, 13 jaar"),
 )
 
 

@@ -68,6 +68,7 @@ LOGIN_ERRORS: dict[str, str] = {
     "nonce_mismatch": "the ID token was not issued for this login",
     "invalid_bsn": "the BSN claim is missing or fails the elfproef",
     "unknown_person": "the person is not a member of a household the gateway knows",
+    "too_young": "children under the age of consent (12) are represented by their parents",
 }
 
 

@@ -2,15 +2,18 @@
 `GET /oidc/callback` brings it back (`gateway.auth.oidc` checks everything).
 
 Both answer with redirects only. A login succeeds for a member of a household the
-gateway knows: a new session (any session cookie the browser sent along is revoked:
-no fixation) whose `auth.login` audit entry commits with it, then `/`. Every refusal
-goes to `/login?error=<code>` (the codes of `gateway.auth.oidc.LOGIN_ERRORS`; the
-login page explains them), logged with that code; a refusal after the browser's own
-login state matched is also an `auth.login_refused` audit entry.
+gateway knows, 12 or older (younger children are represented by their parents with
+custody; `child_consents_from` in config/consent.toml): a new session (any session
+cookie the browser sent along is revoked: no fixation) whose `auth.login` audit entry
+commits with it, then `/`. Every refusal goes to `/login?error=<code>` (the codes of
+`gateway.auth.oidc.LOGIN_ERRORS`; the login page explains them), logged with that
+code; a refusal after the browser's own login state matched is also an
+`auth.login_refused` audit entry.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -18,6 +21,7 @@ from aiohttp import web
 
 from gateway.appkeys import (
     AUDIT,
+    CONSENTS,
     ERROR_CODE,
     HOUSEHOLD_SESSIONS,
     HOUSEHOLDS,
@@ -64,6 +68,8 @@ async def oidc_callback(request: web.Request) -> web.StreamResponse:
         households = await request.app[HOUSEHOLDS].households_of(person)
         if not households:
             raise LoginRefused("unknown_person", after_state=True)
+        if await _too_young(request, person):
+            raise LoginRefused("too_young", after_state=True)
     except LoginRefused as refused:
         if refused.after_state:
             await _audit(request, "auth.login_refused", decision="deny", reason=refused.code)
@@ -88,6 +94,15 @@ async def oidc_callback(request: web.Request) -> web.StreamResponse:
     clear_login_cookie(response)
     set_session_cookie(response, token, request.app[SETTINGS])
     return response
+
+
+async def _too_young(request: web.Request, person: str) -> bool:
+    """Under `child_consents_from` (12): the parents with custody act for the child."""
+    birth = await request.app[HOUSEHOLDS].birth_date(person)
+    if birth is None:
+        return False
+    rules = request.app[CONSENTS].rules
+    return rules.age_at(birth, datetime.now(UTC)) < rules.child_consents_from
 
 
 def _refused(request: web.Request, refused: LoginRefused) -> web.StreamResponse:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from consent_support import MOTHER
+from consent_support import CHILD_13, MOTHER
 from login_support import Client, callback, log_in, pick, start_login
 
 from gateway.appkeys import AUDIT_READER, HOUSEHOLD_SESSIONS, PSEUDONYMISER
@@ -123,3 +123,17 @@ async def test_a_provider_that_is_down_is_a_clear_error_not_a_500(
     await provider.server.close()
     response = await client.get("/login/start", allow_redirects=False)
     refused(response, "provider_unavailable")
+
+
+async def test_a_child_of_thirteen_logs_in_and_a_child_of_eight_does_not(
+    client: Client, household: dict[str, Any]
+) -> None:
+    teen = await log_in(client, "child13")
+    response = await callback(client, teen.callback_query, teen.login_id)
+    assert response.headers["Location"] == "/" and response.cookies[COOKIE_NAME].value
+    token = response.cookies[COOKIE_NAME].value
+    session = await client.app[HOUSEHOLD_SESSIONS].resolve(token)
+    assert session is not None
+    assert session.person == client.app[PSEUDONYMISER].pseudonym(CHILD_13)
+    young = await log_in(client, "child8")
+    refused(await callback(client, young.callback_query, young.login_id), "too_young")
