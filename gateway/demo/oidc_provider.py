@@ -41,18 +41,23 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import OpenIDCode
 from joserfc.jwk import ECKey
 
+from adapters.reference.synthetic import Population
 from gateway.errors import GatewayError
 from gateway.http.bodies import read_form
 from gateway.storage.files import private_dir
 
 __all__ = [
+    "DEMO_CLIENT_ID",
     "DemoClient",
     "DemoPerson",
     "client_for",
     "create_provider_app",
+    "demo_people",
     "ensure_provider_files",
+    "provider_for_population",
 ]
 
+DEMO_CLIENT_ID = "jeugd-gateway-portal"
 CODE_LIFETIME = 60.0
 ID_TOKEN_LIFETIME = 300
 _TEMPLATES = Path(__file__).parent / "templates"
@@ -397,3 +402,35 @@ def ensure_provider_files(data_dir: Path) -> tuple[ECKey, Path]:
 
 def client_for(client_id: str, secret: str, redirect_uri: str) -> DemoClient:
     return DemoClient(client_id, hashlib.sha256(secret.encode()).hexdigest(), redirect_uri)
+
+
+_ROLES_NL = {"parent": "ouder", "child": "kind", "adult": "volwassene"}
+
+
+def demo_people(population: Population) -> list[DemoPerson]:
+    """Every synthetic household member, as the picker lists them (household by household)."""
+    people: list[DemoPerson] = []
+    for household in population.households:
+        for bsn in household.members:
+            person = population.person(bsn)
+            if person is None:
+                continue
+            role = _ROLES_NL.get(person.role, person.role)
+            people.append(
+                DemoPerson(
+                    key=f"p{len(people) + 1}",
+                    bsn=person.bsn,
+                    name=person.name,
+                    description=f"{role}, {population.age(person)} jaar",
+                )
+            )
+    return people
+
+
+def provider_for_population(
+    issuer: str, redirect_uri: str, population: Population, data_dir: Path
+) -> web.Application:
+    """The demo's provider for `population`, its key and client secret under `data_dir`."""
+    key, secret_file = ensure_provider_files(data_dir)
+    client = client_for(DEMO_CLIENT_ID, secret_file.read_text().strip(), redirect_uri)
+    return create_provider_app(issuer, [client], demo_people(population), key)
