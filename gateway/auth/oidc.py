@@ -32,7 +32,7 @@ import structlog
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from authlib.oidc.core import CodeIDToken
-from joserfc import jwt
+from joserfc import jws, jwt
 from joserfc.errors import ExpiredTokenError, InvalidClaimError, JoseError, MissingClaimError
 from joserfc.jwk import KeySet
 
@@ -177,13 +177,10 @@ class OidcRelyingParty:
 
     async def _verified(self, id_token: str, nonce: str) -> dict[str, Any]:
         keys = await self._keys()
-        try:
-            return validate_id_token(id_token, keys, self.config, nonce)
-        except LoginRefused as refused:
-            if refused.code != "id_token_invalid":
-                raise
+        if not _has_key(keys, id_token):
             self._jwks = None  # the provider may have rotated its key: read the JWKS again
-            return validate_id_token(id_token, await self._keys(), self.config, nonce)
+            keys = await self._keys()
+        return validate_id_token(id_token, keys, self.config, nonce)
 
     async def _discover(self) -> _Provider:
         if self._provider is not None and time.monotonic() - self._provider[0] < DISCOVERY_TTL:
@@ -258,6 +255,15 @@ def validate_id_token(
     except (ExpiredTokenError, JoseError, ValueError, TypeError):
         raise LoginRefused("id_token_invalid", after_state=True) from None
     return dict(claims)
+
+
+def _has_key(keys: KeySet, id_token: str) -> bool:
+    """Whether the token's `kid` is one of `keys` (an unreadable token: let it fail later)."""
+    try:
+        kid = jws.extract_compact(id_token.encode()).headers().get("kid")
+    except (JoseError, ValueError, TypeError):
+        return True
+    return kid is None or any(key.kid == kid for key in keys.keys)
 
 
 def _https_or_local(url: Any) -> str:
