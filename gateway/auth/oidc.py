@@ -69,6 +69,7 @@ LOGIN_ERRORS: dict[str, str] = {
     "invalid_bsn": "the BSN claim is missing or fails the elfproef",
     "unknown_person": "the person is not a member of a household the gateway knows",
     "too_young": "children under the age of consent (12) are represented by their parents",
+    "service_unavailable": "the gateway could not record the login (database or audit log)",
 }
 
 

@@ -37,6 +37,7 @@ from gateway.auth.login_states import LOGIN_COOKIE, clear_login_cookie, set_logi
 from gateway.auth.oidc import LoginRefused
 from gateway.auth.sessions import COOKIE_NAME, set_session_cookie
 from gateway.errors import AuditUnavailable
+from gateway.http.problems import as_gateway_error
 
 __all__ = ["OPENAPI", "setup"]
 
@@ -57,11 +58,23 @@ async def login_start(request: web.Request) -> web.StreamResponse:
 
 
 async def oidc_callback(request: web.Request) -> web.StreamResponse:
+    try:
+        return await _callback(request)
+    except LoginRefused:
+        raise
+    except Exception as exc:  # an outage mid-login: a page the person can read, not JSON
+        error = as_gateway_error(exc)
+        if error is None or error.status != 503:
+            raise
+        log.warning("portal_login_unavailable", code=error.code)
+        return _refused(request, LoginRefused("service_unavailable"))
+
+
+async def _callback(request: web.Request) -> web.StreamResponse:
     relying_party = request.app[OIDC]
     if relying_party is None:
         return _refused(request, LoginRefused("login_unavailable"))
-    query = {key: request.query.get(key, "") for key in ("state", "code", "error")}
-    query = {key: value for key, value in query.items() if key in request.query}
+    query = {key: request.query[key] for key in ("state", "code", "error") if key in request.query}
     try:
         bsn = await relying_party.finish(request.cookies.get(LOGIN_COOKIE, ""), query)
         person = request.app[PSEUDONYMISER].pseudonym(bsn)
@@ -74,7 +87,7 @@ async def oidc_callback(request: web.Request) -> web.StreamResponse:
         if refused.after_state:
             await _audit(request, "auth.login_refused", decision="deny", reason=refused.code)
         return _refused(request, refused)
-    household = households[0]
+    household = households[0]  # a person in two households: the one they joined first
     event = _event(
         request,
         "auth.login",

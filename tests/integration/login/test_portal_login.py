@@ -7,10 +7,12 @@ from typing import Any
 
 from consent_support import CHILD_13, MOTHER
 from login_support import Client, callback, log_in, pick, start_login
+from sqlalchemy import func, select
 
-from gateway.appkeys import AUDIT_READER, HOUSEHOLD_SESSIONS, PSEUDONYMISER
+from gateway.appkeys import AUDIT, AUDIT_READER, ENGINE, HOUSEHOLD_SESSIONS, PSEUDONYMISER
 from gateway.audit.query import AuditFilters, Scope
 from gateway.auth.sessions import COOKIE_NAME
+from gateway.storage.tables import household_sessions
 
 
 def refused(response: Any, code: str) -> None:
@@ -137,3 +139,15 @@ async def test_a_child_of_thirteen_logs_in_and_a_child_of_eight_does_not(
     assert session.person == client.app[PSEUDONYMISER].pseudonym(CHILD_13)
     young = await log_in(client, "child8")
     refused(await callback(client, young.callback_query, young.login_id), "too_young")
+
+
+async def test_no_session_without_its_audit_entry(
+    client: Client, household: dict[str, Any]
+) -> None:
+    login = await log_in(client)
+    await client.app[AUDIT].close()  # the audit log stops accepting entries
+    response = await callback(client, login.callback_query, login.login_id)
+    refused(response, "service_unavailable")
+    async with client.app[ENGINE].connect() as conn:
+        count = (await conn.execute(select(func.count()).select_from(household_sessions))).scalar()
+    assert count == 0
