@@ -128,7 +128,7 @@ class Settings:
         data_dir = Path(raw("data_dir") or Path.cwd() / "var").absolute()
         values: dict[str, Any] = {"data_dir": data_dir, "config_dir": cfg_dir.absolute()}
         values["database_url"] = _database_url(
-            raw("database_url") or f"sqlite+aiosqlite:///{data_dir / 'gateway.storage.db'}"
+            raw("database_url") or f"sqlite+aiosqlite:///{data_dir / 'gateway.db'}"
         )
         parsers: dict[str, Callable[[str, Any], Any]] = {
             "host": _str,
