@@ -6,13 +6,15 @@ integration tests convert real answers into these types, so a view and its
 declaration cannot drift apart. Requests are decoded into their declarations
 (`gateway.http.bodies.read_body`): the shape, and the code of a member that breaks it
 (`__errors__`: `invalid_bsn` for a BSN that is not even a string, `unknown_organisation`
-for an organisation that is not one). What the configuration decides (known purposes,
-categories, organisations, regions) and what a type cannot say (text without control
-characters, a date in range, a BSN's elfproef) the route checks after decoding, with
-the codes of `gateway.api.parsing`.
+for an organisation that is not one; `__absent__`: the same codes for a required BSN or
+organisation left out, as the routes answered before their declarations). What the
+configuration decides (known purposes, categories, organisations, regions) and what a
+type cannot say (text without control characters, a date in range, a BSN's elfproef)
+the route checks after decoding, with the codes of `gateway.api.parsing`.
 
 A member that may be left out but not sent as `null` (`given_by`, `withdrawn_by`,
-`sources`, `contact_person.organisation`) defaults to `msgspec.UNSET`, so `null` stays a fault.
+`sources`, `contact_person.organisation`) defaults to `msgspec.UNSET`, so `null` stays
+a fault.
 
 Over 300 lines because three resources' bodies and their OpenAPI examples (the last
 third) belong together: a field added to a declaration shows at once in its example.
@@ -147,6 +149,11 @@ class HouseholdRegistration(msgspec.Struct, omit_defaults=True):
         **_bsn_errors("$.custody[].parent", "$.custody[].child"),
         "$.contact_person.organisation": UnknownOrganisation,
     }
+    __absent__: ClassVar[dict[str, type[GatewayError]]] = {
+        "$.members[].bsn": InvalidBsn,
+        "$.custody[].parent": InvalidBsn,
+        "$.custody[].child": InvalidBsn,
+    }
 
     members: Annotated[list[NewMember], msgspec.Meta(min_length=1, max_length=30)]
     contact_person: ContactPerson
@@ -174,6 +181,7 @@ class HouseholdTransfer(msgspec.Struct, omit_defaults=True):
         "$.to": UnknownOrganisation,
         "$.contact_person.organisation": UnknownOrganisation,
     }
+    __absent__: ClassVar[dict[str, type[GatewayError]]] = {"$.to": UnknownOrganisation}
 
     to: Annotated[Organisation, msgspec.Meta(description="The new regiehouder")]
     contact_person: Annotated[
@@ -248,6 +256,7 @@ class PaperConsent(msgspec.Struct, omit_defaults=True):
     """A consent or refusal given on paper, recorded by a professional."""
 
     __errors__: ClassVar[dict[str, type[GatewayError]]] = _bsn_errors("$.subject", "$.given_by")
+    __absent__: ClassVar[dict[str, type[GatewayError]]] = {"$.subject": InvalidBsn}
 
     subject: PersonRef
     purposes: Annotated[list[Purpose], msgspec.Meta(min_length=1, max_length=MAX_NAMES)]
