@@ -10,8 +10,10 @@ to arrive (`bad_request`).
 
 A body that breaks its declaration is `validation_failed`, unless the Struct names
 another code for the member at fault in its `__errors__` class variable (for example
-`{"$.subject.bsn": InvalidBsn}`); the detail names the member (`$.purpose`), never
-its value.
+`{"$.subject.bsn": InvalidBsn}`: the member holds the wrong type), or, for a required
+member that is absent, in `__absent__` (`{"$.subject": InvalidBsn}`; an absent member
+is otherwise the fault of the object that lacks it); the detail names the member
+(`$.purpose`), never its value.
 
 Fast path: a body without a `\\u` escape, for a Struct that refuses unknown members
 (the exchange's), is decoded straight from bytes into the Struct (msgspec, in C).
@@ -65,6 +67,7 @@ S = TypeVar("S", bound=msgspec.Struct)
 
 _AT = re.compile(r" - at `(\$[^`]*)`$")
 _INDEX = re.compile(r"\[\d+\]")
+_ABSENT = re.compile(r"^Object missing required field `([^`]+)`$")
 
 
 async def read_body(request: web.Request, kind: type[S]) -> S:
@@ -104,6 +107,10 @@ def body_error(kind: type[msgspec.Struct], exc: msgspec.ValidationError) -> Gate
     text = message[: found.start()] if found else message
     errors: Mapping[str, type[GatewayError]] = getattr(kind, "__errors__", {})
     error = errors.get(_INDEX.sub("[]", path), ValidationFailed)
+    absent = _ABSENT.match(text)
+    if absent is not None:
+        absences: Mapping[str, type[GatewayError]] = getattr(kind, "__absent__", {})
+        error = absences.get(_INDEX.sub("[]", f"{path}.{absent.group(1)}"), error)
     return error(f"`{path}`: {text}")
 
 
