@@ -10,6 +10,9 @@ Nothing about people is taken on the caller's word: every member's birth date an
 every custody relation is checked against the custody register before anything is
 written (422 `person_not_confirmed` / `custody_not_confirmed`; register down: 503
 `custody_register_unavailable`), and each relation is stored with when it was confirmed.
+
+Longer than most route modules because register, change and hand-over each check the
+register, the regiehouder rule and the audit entry of one write; apart they would drift.
 """
 
 from __future__ import annotations
