@@ -10,8 +10,10 @@ to arrive (`bad_request`).
 
 A body that breaks its declaration is `validation_failed`, unless the Struct names
 another code for the member at fault in its `__errors__` class variable (for example
-`{"$.subject.bsn": InvalidBsn}`); the detail names the member (`$.purpose`), never
-its value.
+`{"$.subject.bsn": InvalidBsn}`: the member holds the wrong type), or, for a required
+member that is absent, in `__absent__` (`{"$.subject": InvalidBsn}`; an absent member
+is otherwise the fault of the object that lacks it); the detail names the member
+(`$.purpose`), never its value.
 
 Fast path: a body without a `\\u` escape, for a Struct that refuses unknown members
 (the exchange's), is decoded straight from bytes into the Struct (msgspec, in C).
@@ -30,6 +32,7 @@ import json
 import re
 from collections.abc import Mapping
 from typing import Any, TypeVar
+from urllib.parse import parse_qsl
 
 import msgspec
 from aiohttp import web
@@ -43,7 +46,7 @@ from gateway.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from gateway.http.inputs import has_forbidden_text
+from gateway.http.inputs import clean_text, has_forbidden_text
 
 __all__ = [
     "MAX_JSON_DEPTH",
@@ -52,6 +55,7 @@ __all__ = [
     "decode_body",
     "json_response",
     "read_body",
+    "read_form",
     "read_json_object",
 ]
 
@@ -63,6 +67,7 @@ S = TypeVar("S", bound=msgspec.Struct)
 
 _AT = re.compile(r" - at `(\$[^`]*)`$")
 _INDEX = re.compile(r"\[\d+\]")
+_ABSENT = re.compile(r"^Object missing required field `([^`]+)`$")
 
 
 async def read_body(request: web.Request, kind: type[S]) -> S:
@@ -102,6 +107,10 @@ def body_error(kind: type[msgspec.Struct], exc: msgspec.ValidationError) -> Gate
     text = message[: found.start()] if found else message
     errors: Mapping[str, type[GatewayError]] = getattr(kind, "__errors__", {})
     error = errors.get(_INDEX.sub("[]", path), ValidationFailed)
+    absent = _ABSENT.match(text)
+    if absent is not None:
+        absences: Mapping[str, type[GatewayError]] = getattr(kind, "__absent__", {})
+        error = absences.get(_INDEX.sub("[]", f"{path}.{absent.group(1)}"), error)
     return error(f"`{path}`: {text}")
 
 
@@ -136,6 +145,31 @@ def _parse_tree(raw: bytes) -> dict[str, Any]:
         raise ValidationFailed("Request body must be a JSON object")
     _check_tree(body)
     return body
+
+
+async def read_form(
+    request: web.Request, *, limit: int = 64 * 1024, within_seconds: float = 30.0
+) -> list[tuple[str, str]]:
+    """An `application/x-www-form-urlencoded` body as (name, value) pairs, in order (a
+    name may repeat): 415 for another content type, 413 over `limit` bytes, 400 for a
+    body that is slow, not UTF-8, or holds a NUL or control character."""
+    if request.content_type != "application/x-www-form-urlencoded":
+        raise UnsupportedMediaType("Content-Type must be application/x-www-form-urlencoded")
+    try:
+        async with asyncio.timeout(within_seconds):
+            raw = await request.content.read(limit + 1)
+    except TimeoutError:
+        raise BadRequest(f"Request body did not arrive within {within_seconds:g} seconds") from None
+    if len(raw) > limit:
+        raise PayloadTooLarge(f"Request body exceeds {limit} bytes")
+    try:
+        pairs = parse_qsl(raw.decode("ascii"), keep_blank_values=True, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise BadRequest("The form is not valid URL-encoded UTF-8") from None
+    for name, value in pairs:
+        if not clean_text(name, 256) or not clean_text(value, limit):
+            raise BadRequest("A form field is not valid text")
+    return pairs
 
 
 def _no_constant(name: str) -> Any:

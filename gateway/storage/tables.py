@@ -12,6 +12,7 @@ from sqlalchemy import Column, DateTime, MetaData, String, Table
 __all__ = [
     "NAMING_CONVENTION",
     "household_sessions",
+    "login_states",
     "metadata",
     "portal_visits",
     "replay_cache",
@@ -46,10 +47,25 @@ household_sessions = Table(
     Column("person", String(64), nullable=False, index=True),
     Column("household_id", String(40), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),  # absolute
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),  # idle timeout from here
     # The member's BSN (from the login), AES-GCM under a key derived from the token
     # itself: without the cookie nobody, not even a database administrator, reads it.
     Column("bsn_sealed", String(128), nullable=True),
+)
+
+# An OIDC login in progress: what the callback must match, keyed by the SHA-256 hash of
+# the random id in the browser's login cookie. Single-use (deleted when the callback
+# reads it) and short-lived, shared by every instance (the callback may reach another).
+login_states = Table(
+    "login_states",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("state", String(128), nullable=False),
+    Column("nonce", String(128), nullable=False),
+    Column("code_verifier", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
 )
 
 # When each household member last opened their access log ("new since your last visit"):

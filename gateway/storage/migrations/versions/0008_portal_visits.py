@@ -3,7 +3,7 @@ last visit"), and the session's BSN, sealed with a key derived from the session 
 (which is never stored), so that the portal can ask the sources about the person.
 
 Revision ID: 0008_portal_visits
-Revises: 0006 (re-chained by the lead at merge time, after 0007_portal_sessions)
+Revises: 0007_portal_sessions
 Create Date: 2026-12-02
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_portal_visits"
-down_revision = "0006"  # 0006_cases
+down_revision = "0007_portal_sessions"
 branch_labels = None
 depends_on = None
 
