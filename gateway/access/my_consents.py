@@ -24,7 +24,7 @@ which builds the entry's step (it knows the request id; this module knows no HTT
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Literal
@@ -34,6 +34,7 @@ from consent import (
     AgeRules,
     ConsentRecord,
     ConsentScope,
+    Household,
     NewConsent,
     Notification,
     Receipt,
@@ -45,6 +46,7 @@ from gateway.errors import InvalidValidity, NotFound
 if TYPE_CHECKING:
     from consent import AuditStep
     from consent.model import Decision
+    from gateway.auth.organisations import Organisation
 
 __all__ = [
     "Agreement",
@@ -52,10 +54,13 @@ __all__ = [
     "ConsentReceipts",
     "MyConsents",
     "Party",
+    "PurposeChoice",
     "agreement",
+    "consent_choices",
     "consent_receipts",
     "give_consent",
     "my_consents",
+    "relation",
     "visible_consent",
     "withdraw_consent",
 ]
@@ -64,8 +69,10 @@ __all__ = [
 AuditFor = Callable[[str, str, str, str], "AuditStep"]
 
 #: Where someone stands towards the viewer: themselves, their child (in their custody),
-#: a parent with custody of the child the consent is about, or another custody holder.
-Party = Literal["you", "your_child", "parent_with_custody", "other_custody_holder"]
+#: their parent, the other parent, another member of the household, or someone else.
+Party = Literal[
+    "you", "your_child", "your_parent", "other_parent", "household_member", "someone_else"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,9 +169,7 @@ async def withdraw_consent(
     )
 
 
-async def consent_receipts(
-    ports: HouseholdPorts, person: str, consent_id: str
-) -> ConsentReceipts:
+async def consent_receipts(ports: HouseholdPorts, person: str, consent_id: str) -> ConsentReceipts:
     """The signed receipts of a visible consent (each a JWS anyone can verify)."""
     record = await visible_consent(ports, person, consent_id)
     return ConsentReceipts(record, tuple(await ports.consents.receipts(record.id)))
@@ -190,10 +195,31 @@ def _covers(wider: ConsentScope, narrower: ConsentScope) -> bool:
     )
 
 
+def relation(person: str, viewer: str, household: Household | None, at: datetime) -> Party:
+    """Where `person` stands towards `viewer` in `viewer`'s household, as the portal says
+    it ("you", "your child", "your parent"): never a pseudonym on a page."""
+    if person == viewer:
+        return "you"
+    if household is None:
+        return "someone_else"
+    custody = {(c.parent, c.child) for c in household.custody_at(at)}
+    if (viewer, person) in custody:
+        return "your_child"
+    if (person, viewer) in custody:
+        return "your_parent"
+    roles = {m.person: m.role for m in household.members_at(at)}
+    if person not in roles:
+        return "someone_else"
+    if roles[person] in _PARENT_ROLES:
+        return "your_parent" if roles.get(viewer) == "child" else "other_parent"
+    return "household_member"
+
+
 def agreement(
     record: ConsentRecord,
     viewer: str,
     *,
+    household: Household | None,
     birth_date: date | None,
     custody_holders: Sequence[str],
     declarations: Sequence[ConsentRecord],
@@ -220,18 +246,55 @@ def agreement(
     waiting: list[Party] = []
     for group in need.groups:
         if not group:  # nobody known who holds custody
-            waiting.append("parent_with_custody")
+            waiting.append("your_parent" if viewer == record.subject else "other_parent")
             continue
-        party = _party(sorted(group)[0], viewer, record.subject)
+        party = relation(sorted(group)[0], viewer, household, at)
         (agreed if group & agreeing else waiting).append(party)
     return Agreement(tuple(agreed), tuple(waiting))
 
 
-def _party(person: str, viewer: str, subject: str) -> Party:
-    if person == viewer:
-        return "you"
-    if person == subject:
-        return "your_child"
-    if viewer == subject:
-        return "parent_with_custody"
-    return "other_custody_holder"
+@dataclass(frozen=True, slots=True)
+class PurposeChoice:
+    """What a household member may consent to for one purpose: the organisations (of
+    the types whose rules need consent for it) and, per type, the categories."""
+
+    purpose: str
+    organisations: tuple[Organisation, ...]
+    categories_by_type: Mapping[str, frozenset[str]]
+
+    @property
+    def categories(self) -> frozenset[str]:
+        return frozenset().union(*self.categories_by_type.values())
+
+
+def consent_choices(ports: HouseholdPorts) -> tuple[PurposeChoice, ...]:
+    """What the rules in force let a person consent to: every permit rule that needs
+    consent, by purpose, requester type and category (a `*` category: every category of
+    sensitivity `normal`), with the configured organisations of those types."""
+    vocabulary = ports.vocabulary
+    normal = frozenset(c for c, v in vocabulary.categories.items() if v.sensitivity == "normal")
+    found: dict[str, dict[str, set[str]]] = {}
+    for rule in ports.policies.policy_set.rules:
+        if rule.effect != "permit" or not rule.consent_required:
+            continue
+        categories = normal if "*" in rule.categories else rule.categories
+        types = (
+            set(vocabulary.organisation_types)
+            if "*" in rule.requester_types
+            else rule.requester_types & set(vocabulary.organisation_types)
+        )
+        for purpose in rule.purposes:
+            for org_type in types:
+                found.setdefault(purpose, {}).setdefault(org_type, set()).update(categories)
+    choices = []
+    for purpose in sorted(found):
+        by_type = {t: frozenset(c) for t, c in found[purpose].items()}
+        organisations = tuple(
+            sorted((o for o in ports.organisations if o.type in by_type), key=lambda o: o.name)
+        )
+        if organisations:
+            choices.append(PurposeChoice(purpose, organisations, by_type))
+    return tuple(choices)
+
+
+_PARENT_ROLES = frozenset({"parent", "foster_parent"})
