@@ -15,10 +15,11 @@ import hashlib
 import hmac
 
 from aiohttp import web
-from multidict import MultiDict, MultiDictProxy
+from multidict import MultiDictProxy
 
 from gateway.auth.keys import KeyStore
 from gateway.errors import CsrfTokenInvalid
+from gateway.http.bodies import read_form
 
 __all__ = ["CSRF_FIELD", "CSRF_KEY", "csrf_key", "csrf_token", "require_csrf"]
 
@@ -39,10 +40,9 @@ def csrf_token(key: bytes, session_token: str) -> str:
 
 async def require_csrf(request: web.Request, session_token: str) -> MultiDictProxy[str]:
     """The posted form, once its CSRF token is this session's; else 403."""
-    form = await request.post()
+    form = await read_form(request)
     sent = form.get(CSRF_FIELD)
     expected = csrf_token(request.app[CSRF_KEY], session_token)
     if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise CsrfTokenInvalid("The form has expired or did not come from this site")
-    # Text fields only: the portal's forms upload no files.
-    return MultiDictProxy(MultiDict((k, v) for k, v in form.items() if isinstance(v, str)))
+    return form
