@@ -194,7 +194,9 @@ def _step2(
         {
             "choice": choice,
             "subject": subject,
-            "subject_party": people.party(subject),
+            "subject_party": (
+                ("party.yourself", {}) if subject == people.viewer else people.party(subject)
+            ),
             "errors": errors,
             "chosen": chosen,
             "categories": sorted(choice.categories),
