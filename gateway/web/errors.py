@@ -53,17 +53,17 @@ async def html_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         request[ERROR_CODE] = code
         if status == 401:
             raise web.HTTPSeeOther("/login") from None
-        return _error_page(request, status, code)
+        response = _error_page(request, status, code)
+        if isinstance(exc, web.HTTPMethodNotAllowed):  # RFC 9110: a 405 names what is allowed
+            response.headers["Allow"] = ", ".join(sorted(exc.allowed_methods))
+        return response
 
 
 def _error_page(request: web.Request, status: int, code: str) -> web.Response:
     shown = status if status in _PAGES else (500 if status >= 500 else 400)
-    response = render(
+    return render(
         request,
         "error.html",
         {"status": shown, "code": code, "request_id": request.get(REQUEST_ID)},
         status=status,
     )
-    if status == 405:
-        response.headers["Allow"] = "GET, POST"
-    return response

@@ -366,3 +366,12 @@ async def test_an_outsider_session_for_another_household_sees_no_contact(
     response = await page(client, "/mijn-contactpersoon", token)
     assert response.status == 404
     assert "prof-0042" not in await response.text()
+
+
+async def test_a_wrong_method_on_a_page_is_a_405_page_naming_what_is_allowed(
+    client: Client,
+) -> None:
+    response = await page(client, "/logout")
+    assert response.status == 405
+    assert response.headers["Allow"] == "POST"
+    assert response.content_type == "text/html"
