@@ -43,7 +43,9 @@ class LivePortal:
         return self.run(self.app[HOUSEHOLD_SESSIONS].create(person, self.household["id"]))
 
     def cookie(self, token: str) -> dict[str, Any]:
-        return {"name": COOKIE_NAME, "value": token, "url": self.url}
+        # A `__Host-` cookie must be Secure (Chromium keeps Secure cookies for 127.0.0.1).
+        secure = COOKIE_NAME.startswith("__Host-")
+        return {"name": COOKIE_NAME, "value": token, "url": self.url, "secure": secure}
 
     def api(self, method: str, path: str, org: str = WIJKTEAM, **kwargs: Any) -> tuple[int, Any]:
         """(status, JSON body) of one organisation call over HTTP."""

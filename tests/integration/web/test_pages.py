@@ -375,3 +375,17 @@ async def test_a_wrong_method_on_a_page_is_a_405_page_naming_what_is_allowed(
     assert response.status == 405
     assert response.headers["Allow"] == "POST"
     assert response.content_type == "text/html"
+
+
+async def test_a_parent_cannot_withdraw_a_17_year_olds_own_consent_and_is_told_why(
+    client: Client, gateway: GatewayFixture, household: dict[str, Any]
+) -> None:
+    consent_id = await paper_consent(client, gateway, TEEN_17)
+    mother = await login(client, household, MOTHER)  # custody, but 17 decides alone
+    csrf = await csrf_of(client, mother)
+    response = await post(
+        client, f"/mijn-toestemmingen/{consent_id}/intrekken", mother, {"csrf_token": csrf}
+    )
+    assert response.status == 403
+    assert "Een kind vanaf 16 jaar beslist zelf." in await response.text()
+    assert (await client.app[CONSENTS].get(consent_id)).status == "active"
