@@ -571,3 +571,25 @@ def json_from_schema(
     else:
         shaped = any_json()
     return _st.one_of(shaped, shaped, shaped, any_json(max_leaves=3))
+
+
+def exchange_bodies() -> _st.SearchStrategy[dict[str, _Any]]:
+    """`POST /api/v1/exchanges` bodies: each member often well-formed, else any JSON,
+    sometimes an unknown member."""
+
+    def member(shaped: _st.SearchStrategy[_Any]) -> _st.SearchStrategy[_Any]:
+        return _st.one_of(shaped, shaped, any_json(max_leaves=3))
+
+    names = _st.lists(_st.sampled_from(["health", "contact_details", "horoscope", "wijkteam"]))
+    return _st.fixed_dictionaries(
+        {},
+        optional={
+            "subject": member(_st.fixed_dictionaries({"bsn": synthetic_bsns() | invalid_bsns()})),
+            "purpose": member(_st.sampled_from(["support_planning", "acute_safety", "gossip"])),
+            "categories": member(names),
+            "sources": member(names),
+            "case_reference": member(_st.from_regex(r"[A-Za-z0-9._:/ -]{0,70}", fullmatch=True)),
+            "break_glass": member(_st.fixed_dictionaries({"justification": _st.text(max_size=20)})),
+            "extra": any_json(max_leaves=2),
+        },
+    )

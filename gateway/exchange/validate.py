@@ -1,4 +1,11 @@
-"""Turning a JSON body into an `ExchangeRequest`, or a precise 4xx before anything is read.
+"""Turning a decoded `ExchangeRequest` body into the pipeline's `ExchangeRequest`, or a
+precise 4xx before anything is read.
+
+The body's shape is its declaration (`gateway.exchange.schema`, checked while decoding);
+here come the checks the configuration decides, in this order: the BSN's elfproef
+(`invalid_bsn`), the purpose (`unknown_purpose`), the categories (`unknown_category`,
+at most `max_categories`, no duplicates), the sources (`unknown_source`), the case
+reference's form, and break-the-glass (`justification_required`).
 
 An exchange is always about one person, so a purpose that yields aggregate figures only
 (`aggregates_only` in the vocabulary, e.g. `monitoring`) is refused here (422
@@ -7,8 +14,7 @@ An exchange is always about one person, so a purpose that yields aggregate figur
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from typing import Any
+from collections.abc import Collection
 
 from consent import CASE_REFERENCE
 from gateway.errors import (
@@ -19,17 +25,17 @@ from gateway.errors import (
     UnknownSource,
     ValidationFailed,
 )
+from gateway.exchange import schema
 from gateway.exchange.model import ExchangeRequest
 from gateway.http.subjects import validate_bsn
 
-__all__ = ["parse_exchange_request"]
+__all__ = ["MAX_SOURCES", "exchange_request"]
 
-_KEYS = {"subject", "purpose", "categories", "sources", "case_reference", "break_glass"}
-MAX_TEXT = 2000
+MAX_SOURCES = 50
 
 
-def parse_exchange_request(
-    body: Mapping[str, Any],
+def exchange_request(
+    body: schema.ExchangeRequest,
     *,
     purposes: Collection[str],
     break_glass_purposes: Collection[str],
@@ -38,16 +44,8 @@ def parse_exchange_request(
     sources: Collection[str],
     max_categories: int,
 ) -> ExchangeRequest:
-    unknown = sorted(set(body) - _KEYS)
-    if unknown:
-        raise ValidationFailed(f"Unknown field(s): {', '.join(unknown)}")
-    subject = body.get("subject")
-    if not isinstance(subject, dict) or set(subject) != {"bsn"}:
-        raise ValidationFailed('`subject` must be {"bsn": "<nine digits>"}')
-    bsn = validate_bsn(subject["bsn"])
-    purpose = body.get("purpose")
-    if not isinstance(purpose, str):
-        raise ValidationFailed("`purpose` must be a string")
+    bsn = validate_bsn(body.subject.bsn)
+    purpose = body.purpose
     if purpose not in purposes:
         raise UnknownPurpose("`purpose` is not a known purpose")
     if purpose in aggregates_only_purposes:
@@ -55,25 +53,21 @@ def parse_exchange_request(
             f"Purpose {purpose} yields aggregate figures only, never an exchange about one "
             "person; ask GET /api/v1/statistics for them"
         )
-    wanted = _names(body.get("categories"), "categories", max_categories)
-    if wanted is None:
-        raise ValidationFailed("`categories` is required")
+    wanted = _names(body.categories, "categories", max_categories)
     bad = [c for c in wanted if c not in categories]
     if bad:
         raise UnknownCategory(f"Unknown categor{'y' if len(bad) == 1 else 'ies'}: {', '.join(bad)}")
-    chosen = _names(body.get("sources"), "sources", 50)
+    chosen = None if body.sources is None else _names(body.sources, "sources", MAX_SOURCES)
     if chosen is not None:
         missing = [s for s in chosen if s not in sources]
         if missing:
             raise UnknownSource(f"Unknown source(s): {', '.join(missing)}")
-    case_reference = body.get("case_reference")
-    if case_reference is not None and (
-        not isinstance(case_reference, str) or not CASE_REFERENCE.match(case_reference)
-    ):
+    case_reference = body.case_reference
+    if case_reference is not None and not CASE_REFERENCE.match(case_reference):
         raise ValidationFailed(
             "`case_reference` must be 1-64 letters, digits or -_./: (a registered case's reference)"
         )
-    justification = _justification(body.get("break_glass"))
+    justification = _justification(body.break_glass)
     if purpose in break_glass_purposes and justification is None:
         raise JustificationRequired(
             f"Purpose {purpose} is break-the-glass: send break_glass.justification"
@@ -85,17 +79,13 @@ def parse_exchange_request(
         purpose=purpose,
         categories=wanted,
         sources=chosen,
-        case_reference=case_reference if isinstance(case_reference, str) else None,
+        case_reference=case_reference,
         justification=justification,
     )
 
 
-def _names(value: Any, field_name: str, limit: int) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValidationFailed(f"`{field_name}` must be a list of strings")
-    if not value:
+def _names(value: list[str], field_name: str, limit: int) -> tuple[str, ...]:
+    if not value:  # the declaration says so too; kept for a caller that built the body
         raise ValidationFailed(f"`{field_name}` must not be empty")
     if len(value) > limit:
         raise ValidationFailed(f"`{field_name}` may hold at most {limit} entries")
@@ -104,15 +94,10 @@ def _names(value: Any, field_name: str, limit: int) -> tuple[str, ...] | None:
     return tuple(value)
 
 
-def _justification(value: Any) -> str | None:
+def _justification(value: schema.BreakGlass | None) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, dict) or set(value) != {"justification"}:
-        raise ValidationFailed('`break_glass` must be {"justification": "..."}')
-    text = value["justification"]
-    if not isinstance(text, str) or len(text) > MAX_TEXT:
-        raise ValidationFailed(f"`break_glass.justification` must be text of at most {MAX_TEXT}")
-    text = text.strip()
+    text = value.justification.strip()
     if not text:
         raise JustificationRequired("`break_glass.justification` is empty")
     return text

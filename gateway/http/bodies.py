@@ -1,25 +1,45 @@
 """Reading JSON bodies and writing JSON answers the same way everywhere.
 
-Every route that takes a body reads it through `read_json_object`, and every page's
-form through `read_form` (a test keeps it so), so the limits are enforced once: size
-(413), content type (415), syntax (`invalid_json`; also `NaN`/`Infinity`, which are not
-JSON), nesting depth, and text no store can hold (NUL, lone surrogates)
-(`validation_failed`), and the time the body may take to arrive (`bad_request`).
+Every route that takes a body reads it through `read_body(request, Type)` (a typed
+`msgspec.Struct`, declared once, from which the OpenAPI schema also comes) or, for a
+body with no declaration yet, `read_json_object`; a page's form comes through
+`read_form`; a test keeps it so. The limits are enforced once, for all: size (413), content type (415), syntax (`invalid_json`;
+also `NaN`/`Infinity`, which are not JSON), nesting depth, and text no store can
+hold (NUL, lone surrogates) (`validation_failed`), and the time the body may take
+to arrive (`bad_request`).
+
+A body that breaks its declaration is `validation_failed`, unless the Struct names
+another code for the member at fault in its `__errors__` class variable (for example
+`{"$.subject.bsn": InvalidBsn}`); the detail names the member (`$.purpose`), never
+its value.
+
+Fast path: a body without a `\\u` escape, for a Struct that refuses unknown members
+(the exchange's), is decoded straight from bytes into the Struct (msgspec, in C).
+Such bytes cannot hold NUL or a lone surrogate (raw ones are not JSON, resp. not
+UTF-8), and such a Struct's nesting is bounded by its declaration (one that ignores
+unknown members would skip a too deeply nested one unchecked: those take the full
+way); anything the fast decoder refuses is read again the full way (`json.loads`, the tree
+check, then conversion), so the answer is the same either way.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
-from typing import Any
+import re
+from collections.abc import Mapping
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
+import msgspec
 from aiohttp import web
 from multidict import MultiDict, MultiDictProxy
 
 from gateway.appkeys import SETTINGS
 from gateway.errors import (
     BadRequest,
+    GatewayError,
     InvalidJson,
     PayloadTooLarge,
     UnsupportedMediaType,
@@ -27,28 +47,71 @@ from gateway.errors import (
 )
 from gateway.http.inputs import has_forbidden_text
 
-__all__ = ["MAX_FORM_FIELDS", "MAX_JSON_DEPTH", "json_response", "read_form", "read_json_object"]
+__all__ = [
+    "MAX_FORM_FIELDS",
+    "MAX_JSON_DEPTH",
+    "body_error",
+    "convert_body",
+    "decode_body",
+    "json_response",
+    "read_body",
+    "read_form",
+    "read_json_object",
+]
 
 #: The deepest nesting any request schema needs is 4; 32 leaves room and stays far
 #: from the recursion limit of every consumer (policy, audit canonical form).
 MAX_JSON_DEPTH = 32
 
+S = TypeVar("S", bound=msgspec.Struct)
+
+_AT = re.compile(r" - at `(\$[^`]*)`$")
+_INDEX = re.compile(r"\[\d+\]")
+
+
+async def read_body(request: web.Request, kind: type[S]) -> S:
+    """The body as a `kind`: the limits of `read_json_object`, then the declaration."""
+    return decode_body(await _read_raw(request), kind)
+
 
 async def read_json_object(request: web.Request) -> dict[str, Any]:
     """The body as a JSON object: 415 for another content type, 400 for bad JSON, 413 if too big."""
-    if request.content_type != "application/json":
-        raise UnsupportedMediaType("Content-Type must be application/json")
-    raw = await _read(request)
+    return _parse_tree(await _read_raw(request))
+
+
+def decode_body(raw: bytes, kind: type[S]) -> S:
+    """Bytes of a JSON body as a `kind`, or the problem `read_body` would answer."""
+    if b"\\u" not in raw and kind.__struct_config__.forbid_unknown_fields:
+        try:
+            decoder: msgspec.json.Decoder[S] = _decoder(kind)
+            return decoder.decode(raw)
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+            pass  # the full way below decides which problem it is
+    return convert_body(_parse_tree(raw), kind)
+
+
+def convert_body(body: Mapping[str, Any], kind: type[S]) -> S:
+    """A checked JSON object (from `read_json_object`) as a `kind`."""
     try:
-        body = json.loads(raw, parse_constant=_no_constant)
-    except RecursionError:  # the C scanner stops itself before the stack does
-        raise ValidationFailed(f"Request body nests deeper than {MAX_JSON_DEPTH} levels") from None
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidJson("Request body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise ValidationFailed("Request body must be a JSON object")
-    _check_tree(body)
-    return body
+        return msgspec.convert(body, kind)
+    except msgspec.ValidationError as exc:
+        raise body_error(kind, exc) from None
+
+
+def body_error(kind: type[msgspec.Struct], exc: msgspec.ValidationError) -> GatewayError:
+    """The problem for a body that breaks its declaration (see the module docstring)."""
+    message = str(exc)
+    found = _AT.search(message)
+    path = found.group(1) if found else "$"
+    text = message[: found.start()] if found else message
+    errors: Mapping[str, type[GatewayError]] = getattr(kind, "__errors__", {})
+    error = errors.get(_INDEX.sub("[]", path), ValidationFailed)
+    return error(f"`{path}`: {text}")
+
+
+@functools.cache
+def _decoder(kind: type[S]) -> msgspec.json.Decoder[S]:
+    return msgspec.json.Decoder(kind)
 
 
 #: The portal's forms have a handful of fields; a checkbox list stays far below this.
@@ -61,7 +124,7 @@ async def read_form(request: web.Request) -> MultiDictProxy[str]:
     or holding text no store can hold."""
     if request.content_type != "application/x-www-form-urlencoded":
         raise UnsupportedMediaType("Content-Type must be application/x-www-form-urlencoded")
-    raw = await _read(request)
+    raw = await _read_bytes(request)
     try:
         fields = parse_qsl(
             raw.decode("utf-8"),
@@ -77,7 +140,13 @@ async def read_form(request: web.Request) -> MultiDictProxy[str]:
     return MultiDictProxy(MultiDict(fields))
 
 
-async def _read(request: web.Request) -> bytes:
+async def _read_raw(request: web.Request) -> bytes:
+    if request.content_type != "application/json":
+        raise UnsupportedMediaType("Content-Type must be application/json")
+    return await _read_bytes(request)
+
+
+async def _read_bytes(request: web.Request) -> bytes:
     settings = request.app[SETTINGS]
     try:
         async with asyncio.timeout(settings.body_timeout_seconds):
@@ -88,6 +157,19 @@ async def _read(request: web.Request) -> bytes:
         raise BadRequest(
             f"Request body did not arrive within {settings.body_timeout_seconds:g} seconds"
         ) from None
+
+
+def _parse_tree(raw: bytes) -> dict[str, Any]:
+    try:
+        body = json.loads(raw, parse_constant=_no_constant)
+    except RecursionError:  # the C scanner stops itself before the stack does
+        raise ValidationFailed(f"Request body nests deeper than {MAX_JSON_DEPTH} levels") from None
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidJson("Request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise ValidationFailed("Request body must be a JSON object")
+    _check_tree(body)
+    return body
 
 
 def _no_constant(name: str) -> Any:

@@ -15,12 +15,10 @@ from aiohttp import web
 from consent import AuditStep
 from gateway.access import my_consents as use_cases
 from gateway.api.auditing import consent_audit_step
-from gateway.api.org.consents import (
-    CONSENT_SCHEMA,
-    NEW_CONSENT_SCHEMA,
-    RECEIPTS_SCHEMA,
-    decision_of,
-)
+from gateway.api.describe import answer, problems, request_body
+from gateway.api.me import schema
+from gateway.api.org import schema as org_schema
+from gateway.api.org.consents import decision_of
 from gateway.api.parsing import optional_datetime, parse_scope
 from gateway.api.ports import household_ports
 from gateway.api.views import consent_json, receipt_json
@@ -126,13 +124,7 @@ def setup(app: web.Application) -> None:
 
 
 _SESSION: list[dict[str, list[str]]] = [{"householdSession": []}]
-_PROBLEM = {"$ref": "#/components/responses/Problem"}
 _ID = {"name": "consent_id", "in": "path", "required": True, "schema": {"type": "string"}}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
 
 OPENAPI: dict[str, dict[str, Any]] = {
     "/api/v1/me/consents": {
@@ -142,18 +134,8 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "tags": ["household"],
             "security": _SESSION,
             "responses": {
-                "200": _json(
-                    {
-                        "type": "object",
-                        "properties": {
-                            "person": {"type": "string"},
-                            "consents": {"type": "array", "items": CONSENT_SCHEMA},
-                            "notifications": {"type": "array", "items": {"type": "object"}},
-                        },
-                    },
-                    "Consents",
-                ),
-                "401": _PROBLEM,
+                "200": answer(schema.MyConsents, "Consents", schema.EXAMPLE_MY_CONSENTS),
+                **problems(401),
             },
         },
         "post": {
@@ -161,29 +143,10 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "summary": "Give or refuse consent, for myself or a child in my custody",
             "tags": ["household"],
             "security": _SESSION,
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            **NEW_CONSENT_SCHEMA,
-                            "properties": {
-                                **NEW_CONSENT_SCHEMA["properties"],
-                                "subject": {
-                                    "type": "string",
-                                    "description": "pseudonym; default: myself",
-                                },
-                            },
-                        }
-                    }
-                },
-            },
+            "requestBody": request_body(schema.PortalConsent, schema.EXAMPLE_PORTAL_CONSENT),
             "responses": {
-                "201": _json(CONSENT_SCHEMA, "Recorded"),
-                "400": _PROBLEM,
-                "401": _PROBLEM,
-                "403": _PROBLEM,
-                "503": _PROBLEM,
+                "201": answer(org_schema.Consent, "Recorded", org_schema.EXAMPLE_CONSENT),
+                **problems(400, 401, 403, 503),
             },
         },
     },
@@ -195,13 +158,8 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "security": _SESSION,
             "parameters": [_ID],
             "responses": {
-                "200": _json(CONSENT_SCHEMA, "Withdrawn"),
-                "401": _PROBLEM,
-                "403": _PROBLEM,
-                "404": _PROBLEM,
-                "409": _PROBLEM,
-                "422": _PROBLEM,
-                "503": _PROBLEM,
+                "200": answer(org_schema.Consent, "Withdrawn", org_schema.EXAMPLE_CONSENT),
+                **problems(401, 403, 404, 409, 422, 503),
             },
         }
     },
@@ -213,9 +171,8 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "security": _SESSION,
             "parameters": [_ID],
             "responses": {
-                "200": _json(RECEIPTS_SCHEMA, "Receipts"),
-                "401": _PROBLEM,
-                "404": _PROBLEM,
+                "200": answer(org_schema.ReceiptList, "Receipts", org_schema.EXAMPLE_RECEIPTS),
+                **problems(401, 404),
             },
         }
     },

@@ -15,6 +15,8 @@ from typing import Any
 
 from aiohttp import web
 
+from gateway.api.describe import answer, problems, request_body
+from gateway.api.officer import schema
 from gateway.appkeys import (
     AUDIT,
     AUDIT_READER,
@@ -31,7 +33,7 @@ from gateway.audit.query import AuditFilters, AuditPage, Scope, parse_filters, p
 from gateway.audit.writer import AuditLog
 from gateway.auth.organisation_tokens import Principal
 from gateway.errors import Conflict, InvalidFilter, NotFound, ValidationFailed
-from gateway.http.bodies import json_response, read_json_object
+from gateway.http.bodies import json_response, read_body
 from policies.vocabulary import PRIVACY_OFFICER, REGIONAL_PRIVACY_OFFICER
 
 __all__ = ["OPENAPI", "setup"]
@@ -39,8 +41,7 @@ __all__ = ["OPENAPI", "setup"]
 OFFICER_ROLES = (PRIVACY_OFFICER, REGIONAL_PRIVACY_OFFICER)
 CSV_MAX_LIMIT = 10_000
 CSV_COLUMNS = tuple(f.name for f in CSV_FIELDS)  # gateway.audit.fields declares them
-VERDICTS = ("justified", "unjustified")
-MAX_NOTE = 2000
+MAX_NOTE = schema.MAX_NOTE
 
 
 async def _officer(request: web.Request) -> tuple[Principal, Scope]:
@@ -214,22 +215,18 @@ async def _target(request: web.Request, scope: Scope) -> AuditEntry:
     return entry
 
 
-def _note(body: dict[str, Any], *, required: bool) -> str | None:
-    note = body.get("note")
-    if note is None and not required:
-        return None
-    if not isinstance(note, str) or not note.strip() or len(note) > MAX_NOTE:
+def _note(text: str) -> str:
+    """The officer's note, trimmed (its length is the declaration's: `schema.Note`)."""
+    note = text.strip()
+    if not note:
         raise ValidationFailed(f"`note` must be text of 1 to {MAX_NOTE} characters")
-    return note.strip()
+    return note
 
 
 async def review_break_glass(request: web.Request) -> web.Response:
     principal, scope = await _officer(request)
-    body = await read_json_object(request)
-    verdict = body.get("verdict")
-    if verdict not in VERDICTS:
-        raise ValidationFailed("`verdict` must be justified or unjustified")
-    note = _note(body, required=True)
+    review = await read_body(request, schema.BreakGlassReview)
+    verdict, note = review.verdict, _note(review.note)
     target = await _target(request, scope)
     if not target.break_glass or target.event_type != "exchange.decision":
         raise NotFound("That entry is not a break-the-glass decision")
@@ -253,8 +250,7 @@ async def review_break_glass(request: web.Request) -> web.Response:
 
 async def lift_confidentiality(request: web.Request) -> web.Response:
     principal, scope = await _officer(request)
-    body = await read_json_object(request)
-    note = _note(body, required=True)
+    note = _note((await read_body(request, schema.ConfidentialityLift)).note)
     target = await _target(request, scope)
     if target.confidentiality != "confidential":
         raise NotFound("That entry is not confidential")
@@ -287,135 +283,16 @@ def setup(app: web.Application) -> None:
 
 # --- OpenAPI ------------------------------------------------------------------------------
 
-_NULLABLE_STRING: dict[str, Any] = {"type": ["string", "null"]}
-_ENTRY: dict[str, Any] = {
-    "type": "object",
-    "description": "An audit entry (docs/audit.md); `hash` covers every stored field.",
-    "required": ["seq", "time", "event_type", "request_id", "prev_hash", "hash"],
-    "properties": {
-        "seq": {"type": "integer", "minimum": 1},
-        "time": {"type": "string", "format": "date-time"},
-        "event_type": {"type": "string"},
-        "request_id": {"type": "string"},
-        "trace_id": _NULLABLE_STRING,
-        "requester_org": _NULLABLE_STRING,
-        "professional": _NULLABLE_STRING,
-        "role": _NULLABLE_STRING,
-        "subject": {**_NULLABLE_STRING, "description": "Subject pseudonym (never a BSN)"},
-        "household": _NULLABLE_STRING,
-        "purpose": _NULLABLE_STRING,
-        "source": _NULLABLE_STRING,
-        "category": _NULLABLE_STRING,
-        "decision": {"enum": ["permit", "deny", None]},
-        "reason": _NULLABLE_STRING,
-        "rule_ids": {"type": "array", "items": {"type": "string"}},
-        "legal_basis": _NULLABLE_STRING,
-        "consent_ids": {"type": "array", "items": {"type": "string"}},
-        "policy_version": _NULLABLE_STRING,
-        "break_glass": {"type": "boolean"},
-        "justification": {
-            **_NULLABLE_STRING,
-            "description": "Decrypted break-the-glass justification or officer's note",
-        },
-        "justification_kid": _NULLABLE_STRING,
-        "outcome": {"enum": ["returned", "denied", "source_error", None]},
-        "confidentiality": {"enum": ["normal", "confidential", "lifted"]},
-        "target_seq": {"type": ["integer", "null"]},
-        "details": {"type": "object", "additionalProperties": {"type": "string"}},
-        "prev_hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-        "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-    },
-}
-_PAGE: dict[str, Any] = {
-    "type": "object",
-    "required": ["entries", "next_cursor"],
-    "properties": {
-        "entries": {"type": "array", "items": _ENTRY},
-        "next_cursor": {**_NULLABLE_STRING, "description": "Pass as `cursor` for the next page"},
-    },
-}
-_CHECKPOINT: dict[str, Any] = {
-    "type": "object",
-    "required": ["seq", "hash", "time", "kind", "kid", "jws"],
-    "properties": {
-        "seq": {"type": "integer"},
-        "hash": {"type": "string"},
-        "time": {"type": "string", "format": "date-time"},
-        "kind": {"enum": ["checkpoint", "anchor"]},
-        "kid": {"type": "string"},
-        "jws": {
-            "type": "string",
-            "description": "Compact EdDSA JWS over {iss, seq, hash, time, kind}",
-        },
-    },
-}
-_REPORT: dict[str, Any] = {
-    "type": "object",
-    "required": [
-        "ok",
-        "entries",
-        "checkpoints",
-        "first_seq",
-        "last_seq",
-        "last_hash",
-        "last_checkpoint",
-        "head",
-        "first_bad_seq",
-        "problems",
-    ],
-    "properties": {
-        "ok": {"type": "boolean"},
-        "entries": {"type": "integer"},
-        "checkpoints": {"type": "integer"},
-        "first_seq": {"type": ["integer", "null"]},
-        "last_seq": {"type": ["integer", "null"]},
-        "last_hash": _NULLABLE_STRING,
-        "last_checkpoint": {"oneOf": [{"type": "null"}, _CHECKPOINT]},
-        "head": {
-            "description": "The chain head row the entries were compared with",
-            "oneOf": [
-                {"type": "null"},
-                {
-                    "type": "object",
-                    "required": ["seq", "hash"],
-                    "properties": {
-                        "seq": {"type": "integer", "minimum": 0},
-                        "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-                    },
-                },
-            ],
-        },
-        "first_bad_seq": {"type": ["integer", "null"]},
-        "problems": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["seq", "kind", "message"],
-                "properties": {
-                    "seq": {"type": "integer"},
-                    "kind": {
-                        "type": "string",
-                        "description": "hash_mismatch, prev_hash_mismatch, missing, "
-                        "out_of_order, truncated, tail_cut, beyond_head, head_mismatch, "
-                        "head_missing, checkpoint_invalid, checkpoint_mismatch or unreadable",
-                    },
-                    "message": {"type": "string"},
-                },
-            },
-        },
-    },
-}
-_PROBLEM = {"$ref": "#/components/responses/Problem"}
-_ERRORS = {"400": _PROBLEM, "401": _PROBLEM, "403": _PROBLEM, "503": _PROBLEM}
+_ERRORS = problems(400, 401, 403, 503)
 
 
-def _query(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+def _query(name: str, description: str, schema_: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "name": name,
         "in": "query",
         "required": False,
         "description": description,
-        "schema": schema or {"type": "string"},
+        "schema": schema_ or {"type": "string"},
     }
 
 
@@ -431,7 +308,7 @@ _FILTERS = [
     _query("organisation", "Requested by, or was the source: organisation id"),
     _query("purpose", "Purpose code"),
     _query("bsn", "Subject by BSN (pseudonymised at once; never stored)"),
-    _query("decision", "permit or deny", {"enum": ["permit", "deny"]}),
+    _query("decision", "permit or deny", {"$ref": "#/components/schemas/Decision"}),
     _query("break_glass", "Only break-the-glass (true) or only not (false)", {"type": "boolean"}),
     _query("source", "Source organisation id"),
     _query("event_type", "An event type from the catalogue"),
@@ -444,33 +321,6 @@ _SEQ = {
     "required": True,
     "schema": {"type": "string", "pattern": "^[0-9]+$"},
 }
-_NOTE_BODY: dict[str, Any] = {
-    "required": True,
-    "content": {
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "required": ["note"],
-                "properties": {"note": {"type": "string", "minLength": 1, "maxLength": MAX_NOTE}},
-            }
-        }
-    },
-}
-_CREATED: dict[str, Any] = {
-    "type": "object",
-    "required": ["seq", "target_seq"],
-    "properties": {
-        "seq": {"type": "integer", "description": "The new audit entry recording this action"},
-        "target_seq": {"type": "integer"},
-        "verdict": {"enum": list(VERDICTS)},
-        "confidentiality": {"const": "lifted"},
-    },
-}
-
-
-def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
 
 OPENAPI: dict[str, dict[str, Any]] = {
     "/api/v1/audit/entries": {
@@ -479,7 +329,10 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "summary": "Search the audit log (newest first, cursor paging); itself audited",
             "tags": ["audit"],
             "parameters": _FILTERS,
-            "responses": {"200": _json("A page of entries", _PAGE), **_ERRORS},
+            "responses": {
+                "200": answer(schema.AuditPage, "A page of entries", schema.EXAMPLE_PAGE),
+                **_ERRORS,
+            },
         }
     },
     "/api/v1/audit/entries.csv": {
@@ -504,12 +357,14 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "summary": "Let the household see a confidential entry from now on; itself audited",
             "tags": ["audit"],
             "parameters": [_SEQ],
-            "requestBody": _NOTE_BODY,
+            "requestBody": request_body(schema.ConfidentialityLift, schema.EXAMPLE_LIFT),
             "responses": {
-                "201": _json("Lifted", _CREATED),
-                "404": _PROBLEM,
-                "409": _PROBLEM,
-                "415": _PROBLEM,
+                "201": answer(
+                    schema.ConfidentialityLifted,
+                    "Lifted",
+                    schema.ConfidentialityLifted(seq=43, target_seq=42, confidentiality="lifted"),
+                ),
+                **problems(404, 409, 415),
                 **_ERRORS,
             },
         }
@@ -520,7 +375,10 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "summary": "Verify the hash chain, the signed checkpoints and the chain head in the "
             "database; itself audited",
             "tags": ["audit"],
-            "responses": {"200": _json("Verification report", _REPORT), **_ERRORS},
+            "responses": {
+                "200": answer(schema.VerifyReport, "Verification report", schema.EXAMPLE_REPORT),
+                **_ERRORS,
+            },
         }
     },
     "/api/v1/audit/checkpoints": {
@@ -531,16 +389,12 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "tags": ["audit"],
             "parameters": [_query("limit", "How many (1-500)", {"type": "integer"})],
             "responses": {
-                "200": _json(
+                "200": answer(
+                    schema.CheckpointList,
                     "Checkpoints",
-                    {
-                        "type": "object",
-                        "required": ["checkpoints", "jwks_uri"],
-                        "properties": {
-                            "checkpoints": {"type": "array", "items": _CHECKPOINT},
-                            "jwks_uri": {"type": "string"},
-                        },
-                    },
+                    schema.CheckpointList(
+                        checkpoints=[schema.EXAMPLE_CHECKPOINT], jwks_uri="/.well-known/jwks.json"
+                    ),
                 ),
                 **_ERRORS,
             },
@@ -552,7 +406,10 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "summary": "Break-the-glass decisions not reviewed yet; itself audited",
             "tags": ["audit"],
             "parameters": [_FILTERS[-2], _FILTERS[-1]],
-            "responses": {"200": _json("A page of entries", _PAGE), **_ERRORS},
+            "responses": {
+                "200": answer(schema.AuditPage, "A page of entries", schema.EXAMPLE_PAGE),
+                **_ERRORS,
+            },
         }
     },
     "/api/v1/audit/break-glass/{seq}/review": {
@@ -561,26 +418,14 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "summary": "Judge one break-the-glass use justified or unjustified; itself audited",
             "tags": ["audit"],
             "parameters": [_SEQ],
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["verdict", "note"],
-                            "properties": {
-                                "verdict": {"enum": list(VERDICTS)},
-                                "note": {"type": "string", "minLength": 1, "maxLength": MAX_NOTE},
-                            },
-                        }
-                    }
-                },
-            },
+            "requestBody": request_body(schema.BreakGlassReview, schema.EXAMPLE_REVIEW),
             "responses": {
-                "201": _json("Reviewed", _CREATED),
-                "404": _PROBLEM,
-                "409": _PROBLEM,
-                "415": _PROBLEM,
+                "201": answer(
+                    schema.BreakGlassReviewed,
+                    "Reviewed",
+                    schema.BreakGlassReviewed(seq=43, target_seq=42, verdict="justified"),
+                ),
+                **problems(404, 409, 415),
                 **_ERRORS,
             },
         }

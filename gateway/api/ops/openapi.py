@@ -1,25 +1,64 @@
-"""The OpenAPI 3.1 document, assembled from the routes that exist (see `gateway.api`)."""
+"""The OpenAPI 3.1 document, assembled from the routes that exist (see `gateway.api`).
+
+Each route module names its bodies by their declarations (`msgspec.Struct` types,
+`gateway.api.describe`); here they become `$ref`s to named `components/schemas`, drawn
+from the declarations by `msgspec.json.schema_components` (JSON Schema 2020-12, the
+dialect of OpenAPI 3.1), and example instances become JSON. Fields marked with a
+vocabulary (`gateway.http.vocabulary`) become `$ref`s to enum schemas built from the
+loaded configuration: `Purpose`, `Category`, `Organisation`, `OrganisationType`,
+`LegalBasis`, `Role` and `Reason`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
+import msgspec
 from aiohttp import web
 
 from gateway import api as routes
-from gateway.appkeys import ORGANISATIONS
+from gateway.api.ops import schema
+from gateway.appkeys import ORGANISATIONS, VOCABULARY
 from gateway.errors import all_error_classes
 from gateway.http.bodies import json_response
+from gateway.http.vocabulary import COMPONENT, MARK
+from policies.model import REASONS
 
-__all__ = ["OPENAPI", "build_document", "setup"]
+__all__ = ["OPENAPI", "VOCABULARIES", "build_document", "setup"]
 
 API_VERSION = "1.0.0"
+_REF = "#/components/schemas/{name}"
+
+#: The enum schemas the declarations may name, with what each is.
+VOCABULARIES: dict[str, str] = {
+    "Purpose": "A purpose code (config/purposes.toml)",
+    "Category": "A data category code (config/categories.toml)",
+    "Organisation": "An organisation id (config/organisations.toml)",
+    "OrganisationType": "An organisation type (config/organisation_types.toml)",
+    "LegalBasis": "A legal basis code (config/legal_bases.toml)",
+    "Reason": "A decision reason code (stable once published)",
+    "ErrorCode": "A problem's stable code (ARCHITECTURE.md lists them)",
+}
 
 
-def build_document(roles: Sequence[str] = ()) -> dict[str, Any]:
-    """The document; `roles` (every role some organisation may assert) is the `Role` enum."""
+def build_document(
+    roles: Sequence[str] = (), vocabularies: Mapping[str, Collection[str]] | None = None
+) -> dict[str, Any]:
+    """The document; `roles` (every role some organisation may assert) is the `Role` enum,
+    `vocabularies` the values of the other enums (by name, see `VOCABULARIES`)."""
     codes = sorted({cls.code for cls in all_error_classes()})
+    kinds: list[type[msgspec.Struct]] = [schema.Problem, schema.Status]
+    paths = _resolve(_with_role_refusal(routes.openapi_paths()), kinds)
+    _, bodies = msgspec.json.schema_components(kinds, ref_template=_REF)
+    lifted: dict[str, Any] = {}
+    bodies = _unmark(bodies, lifted)
+    values = {"Reason": list(REASONS), "ErrorCode": codes, **(vocabularies or {})}
+    enums: dict[str, Any] = {}
+    for name, description in VOCABULARIES.items():
+        enums[name] = {"type": "string", "description": description}
+        if values.get(name):
+            enums[name]["enum"] = sorted(set(values[name]))
     role: dict[str, Any] = {
         "type": "string",
         "description": "The `role` claim of an organisation token. Each organisation may "
@@ -41,7 +80,7 @@ def build_document(roles: Sequence[str] = ()) -> dict[str, Any]:
         },
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
         "security": [{"organisationToken": []}],
-        "paths": _with_role_refusal(routes.openapi_paths()),
+        "paths": paths,
         "components": {
             "securitySchemes": {
                 "organisationToken": {
@@ -55,30 +94,10 @@ def build_document(roles: Sequence[str] = ()) -> dict[str, Any]:
                 "householdSession": {"type": "apiKey", "in": "cookie", "name": "gw_session"},
             },
             "schemas": {
-                "Problem": {
-                    "type": "object",
-                    "description": "RFC 9457 problem details with a stable machine-readable code.",
-                    "required": ["type", "title", "status", "code"],
-                    "properties": {
-                        "type": {"type": "string", "format": "uri"},
-                        "title": {"type": "string"},
-                        "status": {"type": "integer"},
-                        "detail": {"type": "string"},
-                        "code": {"type": "string", "enum": codes},
-                        "request_id": {"type": ["string", "null"]},
-                    },
-                },
+                **bodies,
+                **lifted,
+                **enums,
                 "Role": role,
-                "Status": {
-                    "type": "object",
-                    "required": ["status"],
-                    "properties": {"status": {"type": "string"}},
-                },
-                "Jwks": {
-                    "type": "object",
-                    "required": ["keys"],
-                    "properties": {"keys": {"type": "array", "items": {"type": "object"}}},
-                },
             },
             "responses": {
                 "Problem": {
@@ -116,8 +135,51 @@ def _with_role_refusal(paths: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def _resolve(value: Any, kinds: list[type[msgspec.Struct]]) -> Any:
+    """`value` with declarations as `$ref`s (collected in `kinds`) and examples as JSON."""
+    if isinstance(value, type) and issubclass(value, msgspec.Struct):
+        if value not in kinds:
+            kinds.append(value)
+        return {"$ref": _REF.format(name=value.__name__)}
+    if isinstance(value, msgspec.Struct):
+        return msgspec.to_builtins(value)
+    if isinstance(value, dict):
+        return {key: _resolve(item, kinds) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_resolve(item, kinds) for item in value]
+    return value
+
+
+def _unmark(value: Any, lifted: dict[str, Any]) -> Any:
+    """Each vocabulary mark replaced by a `$ref` to its enum schema, and each named
+    component lifted into `lifted` and replaced by a `$ref` to it."""
+    if isinstance(value, dict):
+        if MARK in value:
+            ref: dict[str, Any] = {"$ref": _REF.format(name=value[MARK])}
+            if "description" in value:
+                ref["description"] = value["description"]
+            return ref
+        if COMPONENT in value:
+            name = value[COMPONENT]
+            lifted[name] = _unmark({k: v for k, v in value.items() if k != COMPONENT}, lifted)
+            return {"$ref": _REF.format(name=name)}
+        return {key: _unmark(item, lifted) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unmark(item, lifted) for item in value]
+    return value
+
+
 async def openapi(request: web.Request) -> web.Response:
-    return json_response(build_document(request.app[ORGANISATIONS].roles()))
+    app = request.app
+    vocabulary, organisations = app[VOCABULARY], app[ORGANISATIONS]
+    vocabularies = {
+        "Purpose": list(vocabulary.purposes),
+        "Category": list(vocabulary.categories),
+        "Organisation": organisations.ids(),
+        "OrganisationType": list(vocabulary.organisation_types),
+        "LegalBasis": list(vocabulary.legal_bases),
+    }
+    return json_response(build_document(organisations.roles(), vocabularies))
 
 
 def setup(app: web.Application) -> None:

@@ -6,6 +6,8 @@ from typing import Any
 
 from aiohttp import web
 
+from gateway.api.describe import answer
+from gateway.api.ops import schema
 from gateway.appkeys import KEYS
 from gateway.http.bodies import json_response
 
@@ -30,12 +32,7 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "tags": ["operations"],
             "security": [],
             "responses": {
-                "200": {
-                    "description": "JWK Set (RFC 7517)",
-                    "content": {
-                        "application/json": {"schema": {"$ref": "#/components/schemas/Jwks"}}
-                    },
-                }
+                "200": answer(schema.Jwks, "JWK Set (RFC 7517)", schema.EXAMPLE_JWKS),
             },
         }
     }

@@ -17,17 +17,16 @@ from typing import Any
 
 from aiohttp import web
 
-from consent import MAX_CASE_SUBJECTS, Actor, Case
+from consent import Actor, Case
+from gateway.api.describe import answer, problems, request_body
+from gateway.api.org import schema
 from gateway.api.parsing import pseudonym
 from gateway.appkeys import AUDIT, AUTHENTICATOR, CASES, POLICIES, REQUEST_ID, TRACE_ID
 from gateway.audit.model import AuditEvent
 from gateway.auth.organisation_tokens import Principal
-from gateway.errors import ValidationFailed
-from gateway.http.bodies import json_response, read_json_object
+from gateway.http.bodies import json_response, read_body
 
-__all__ = ["CASE_SCHEMA", "OPENAPI", "setup"]
-
-_KEYS = {"reference", "subjects"}
+__all__ = ["OPENAPI", "case_json", "setup"]
 
 
 def _actor(principal: Principal) -> Actor:
@@ -71,27 +70,12 @@ def case_json(case: Case) -> dict[str, Any]:
 
 async def open_case(request: web.Request) -> web.Response:
     principal = await request.app[AUTHENTICATOR].authenticate_request(request)
-    body = await read_json_object(request)
-    unknown = sorted(set(body) - _KEYS)
-    if unknown:
-        raise ValidationFailed(f"Unknown field(s): {', '.join(unknown)}")
-    reference = body.get("reference")
-    if not isinstance(reference, str):
-        raise ValidationFailed("`reference` must be a string")
-    raw = body.get("subjects")
-    if (
-        not isinstance(raw, list)
-        or not 0 < len(raw) <= MAX_CASE_SUBJECTS
-        or not all(isinstance(s, dict) and set(s) == {"bsn"} for s in raw)
-    ):
-        raise ValidationFailed(
-            f'`subjects` must be a list of 1 to {MAX_CASE_SUBJECTS} {{"bsn": "..."}} objects'
-        )
-    subjects = [pseudonym(request, s["bsn"]) for s in raw]
+    body = await read_body(request, schema.NewCase)
+    subjects = [pseudonym(request, s.bsn) for s in body.subjects]
     store = request.app[CASES]
     case = store.prepare(
         organisation=principal.organisation.id,
-        reference=reference,
+        reference=body.reference,
         subjects=subjects,
         actor=_actor(principal),
     )
@@ -130,51 +114,6 @@ def setup(app: web.Application) -> None:
     app.router.add_post("/api/v1/cases/{case_id}/close", close_case)
 
 
-_REFERENCE = {
-    "type": "string",
-    "pattern": "^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$",
-    "description": "The organisation's own case number; one open case per reference",
-}
-_ACTOR = {"type": "object", "properties": {"kind": {"type": "string"}}}
-CASE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["id", "organisation", "reference", "status", "subjects", "opened_at"],
-    "properties": {
-        "id": {"type": "string"},
-        "organisation": {"type": "string"},
-        "reference": _REFERENCE,
-        "status": {"type": "string", "enum": ["open", "closed"]},
-        "subjects": {
-            "type": "array",
-            "items": {"type": "string", "description": "pseudonym"},
-        },
-        "opened_at": {"type": "string", "format": "date-time"},
-        "opened_by": _ACTOR,
-        "closed_at": {"type": ["string", "null"], "format": "date-time"},
-        "closed_by": {"oneOf": [_ACTOR, {"type": "null"}]},
-    },
-}
-NEW_CASE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["reference", "subjects"],
-    "additionalProperties": False,
-    "properties": {
-        "reference": _REFERENCE,
-        "subjects": {
-            "type": "array",
-            "minItems": 1,
-            "maxItems": 50,
-            "items": {
-                "type": "object",
-                "required": ["bsn"],
-                "additionalProperties": False,
-                "properties": {"bsn": {"type": "string", "pattern": "^[0-9]{9}$"}},
-            },
-        },
-    },
-}
-_PROBLEM = {"$ref": "#/components/responses/Problem"}
-_CASE_OK = {"content": {"application/json": {"schema": CASE_SCHEMA}}}
 _ID = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"}}
 
 OPENAPI: dict[str, dict[str, Any]] = {
@@ -185,18 +124,10 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "description": "A rule with `case_reference_required` holds only for an open "
             "case of the requester, with the request's reference, covering the subject.",
             "tags": ["cases"],
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": NEW_CASE_SCHEMA}},
-            },
+            "requestBody": request_body(schema.NewCase, schema.EXAMPLE_NEW_CASE),
             "responses": {
-                "201": {"description": "Registered", **_CASE_OK},
-                "400": _PROBLEM,
-                "401": _PROBLEM,
-                "409": _PROBLEM,
-                "413": _PROBLEM,
-                "415": _PROBLEM,
-                "503": _PROBLEM,
+                "201": answer(schema.Case, "Registered", schema.EXAMPLE_CASE),
+                **problems(400, 401, 409, 413, 415, 503),
             },
         }
     },
@@ -207,9 +138,8 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "tags": ["cases"],
             "parameters": [_ID],
             "responses": {
-                "200": {"description": "The case", **_CASE_OK},
-                "401": _PROBLEM,
-                "404": _PROBLEM,
+                "200": answer(schema.Case, "The case", schema.EXAMPLE_CASE),
+                **problems(401, 404),
             },
         }
     },
@@ -220,11 +150,8 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "tags": ["cases"],
             "parameters": [_ID],
             "responses": {
-                "200": {"description": "Closed", **_CASE_OK},
-                "401": _PROBLEM,
-                "404": _PROBLEM,
-                "409": _PROBLEM,
-                "503": _PROBLEM,
+                "200": answer(schema.Case, "Closed", schema.EXAMPLE_CASE),
+                **problems(401, 404, 409, 503),
             },
         }
     },

@@ -20,6 +20,8 @@ from aiohttp import web
 from consent import Actor, ConsentRecord, NewConsent
 from gateway.access.households import require_fresh_custody, visible_household_of
 from gateway.api.auditing import audit, consent_audit_step
+from gateway.api.describe import answer, problems, request_body
+from gateway.api.org import schema
 from gateway.api.parsing import (
     bsn_of,
     optional_datetime,
@@ -35,7 +37,7 @@ from gateway.auth.organisation_tokens import Principal
 from gateway.errors import InvalidValidity, NotFound, ValidationFailed
 from gateway.http.bodies import json_response, read_json_object
 
-__all__ = ["CONSENT_SCHEMA", "NEW_CONSENT_SCHEMA", "OPENAPI", "RECEIPTS_SCHEMA", "setup"]
+__all__ = ["OPENAPI", "decision_of", "setup"]
 
 
 def _actor(principal: Principal) -> Actor:
@@ -184,130 +186,13 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/api/v1/consents/{consent_id}/receipts", receipts)
 
 
-_NAMES = {"type": "array", "items": {"type": "string"}}
-_PARTIES = {
-    "type": "object",
-    "properties": {"organisations": _NAMES, "types": _NAMES},
-    "additionalProperties": False,
-}
-_REGIONS = {
-    **_NAMES,
-    "description": "Regions where `recipients.types` count; without it, the household's "
-    "region only. Each must be the region of a configured organisation.",
-}
-_RECIPIENTS = {
-    "type": "object",
-    "properties": {"organisations": _NAMES, "types": _NAMES, "regions": _REGIONS},
-    "additionalProperties": False,
-}
-_BSN_REF = {
-    "oneOf": [
-        {"type": "string", "pattern": "^[0-9]{9}$"},
-        {"type": "object", "required": ["bsn"], "properties": {"bsn": {"type": "string"}}},
-    ]
-}
-NEW_CONSENT_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["purposes", "categories", "recipients"],
-    "properties": {
-        "decision": {"type": "string", "enum": ["grant", "refuse"], "default": "grant"},
-        "purposes": {**_NAMES, "minItems": 1},
-        "categories": {**_NAMES, "minItems": 1},
-        "recipients": _PARTIES,
-        "sources": _PARTIES,
-        "regions": _REGIONS,
-        "given_at": {"type": "string", "format": "date-time"},
-        "valid_from": {"type": "string", "format": "date-time"},
-        "valid_until": {"type": "string", "format": "date-time"},
-    },
-}
-_HISTORY = {
-    "type": "array",
-    "items": {
-        "type": "object",
-        "properties": {
-            "event": {
-                "type": "string",
-                "enum": ["granted", "refused", "withdrawn", "expired", "superseded"],
-            },
-            "at": {"type": "string", "format": "date-time"},
-            "actor": {"type": "object"},
-            "detail": {"type": "object"},
-        },
-    },
-}
-_TIME_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
-CONSENT_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["id", "subject", "given_by", "decision", "status", "history"],
-    "properties": {
-        "id": {"type": "string"},
-        "subject": {"type": "string", "description": "pseudonym"},
-        "given_by": {
-            "type": "object",
-            "properties": {
-                "person": {"type": "string"},
-                "role": {"type": "string", "enum": ["self", "custody_holder"]},
-            },
-        },
-        "decision": {"type": "string", "enum": ["grant", "refuse"]},
-        "status": {
-            "type": "string",
-            "enum": ["active", "refused", "withdrawn", "expired", "superseded"],
-        },
-        "purposes": _NAMES,
-        "categories": _NAMES,
-        "recipients": _RECIPIENTS,
-        "sources": _PARTIES,
-        "given_at": {"type": "string", "format": "date-time"},
-        "valid_from": {"type": "string", "format": "date-time"},
-        "valid_until": _TIME_OR_NULL,
-        "withdrawn_at": _TIME_OR_NULL,
-        "superseded_by": {"type": ["string", "null"]},
-        "recorded_via": {"type": "string", "enum": ["portal", "paper"]},
-        "recorded_by": {"type": "object"},
-        "evidence_reference": {"type": ["string", "null"]},
-        "policy_version": {"type": "string"},
-        "history": _HISTORY,
-    },
-}
-RECEIPTS_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["consent_id", "receipts"],
-    "properties": {
-        "consent_id": {"type": "string"},
-        "receipts": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["id", "event", "jws"],
-                "properties": {
-                    "id": {"type": "string"},
-                    "consent_id": {"type": "string"},
-                    "event": {"type": "string"},
-                    "issued_at": {"type": "string", "format": "date-time"},
-                    "jws": {
-                        "type": "string",
-                        "description": "Compact JWS (EdDSA); verify with /.well-known/jwks.json",
-                    },
-                },
-            },
-        },
-    },
-}
-_PROBLEM = {"$ref": "#/components/responses/Problem"}
 _ID = {"name": "consent_id", "in": "path", "required": True, "schema": {"type": "string"}}
 _PURPOSE = {
     "name": "purpose",
     "in": "query",
     "description": "For organisations that are not the household's regiehouder",
-    "schema": {"type": "string"},
+    "schema": {"$ref": "#/components/schemas/Purpose"},
 }
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
 
 OPENAPI: dict[str, dict[str, Any]] = {
     "/api/v1/consents": {
@@ -316,34 +201,10 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "summary": "Record a consent or refusal given on paper (with an evidence reference)",
             "tags": ["consent"],
             "parameters": [_PURPOSE],
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            **NEW_CONSENT_SCHEMA,
-                            "required": [
-                                *NEW_CONSENT_SCHEMA["required"],
-                                "subject",
-                                "evidence_reference",
-                            ],
-                            "properties": {
-                                **NEW_CONSENT_SCHEMA["properties"],
-                                "subject": _BSN_REF,
-                                "given_by": _BSN_REF,
-                                "evidence_reference": {"type": "string", "maxLength": 200},
-                            },
-                        }
-                    }
-                },
-            },
+            "requestBody": request_body(schema.PaperConsent, schema.EXAMPLE_PAPER_CONSENT),
             "responses": {
-                "201": _json(CONSENT_SCHEMA, "Recorded"),
-                "400": _PROBLEM,
-                "401": _PROBLEM,
-                "403": _PROBLEM,
-                "404": _PROBLEM,
-                "503": _PROBLEM,
+                "201": answer(schema.Consent, "Recorded", schema.EXAMPLE_CONSENT),
+                **problems(400, 401, 403, 404, 503),
             },
         },
         "get": {
@@ -360,19 +221,14 @@ OPENAPI: dict[str, dict[str, Any]] = {
                 _PURPOSE,
             ],
             "responses": {
-                "200": _json(
-                    {
-                        "type": "object",
-                        "properties": {
-                            "subject": {"type": "string"},
-                            "consents": {"type": "array", "items": CONSENT_SCHEMA},
-                        },
-                    },
+                "200": answer(
+                    schema.ConsentList,
                     "Consents",
+                    schema.ConsentList(
+                        subject=schema.EXAMPLE_CONSENT.subject, consents=[schema.EXAMPLE_CONSENT]
+                    ),
                 ),
-                "400": _PROBLEM,
-                "401": _PROBLEM,
-                "404": _PROBLEM,
+                **problems(400, 401, 404),
             },
         },
     },
@@ -382,43 +238,10 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "summary": "Withdraw a consent (honoured on the very next request)",
             "tags": ["consent"],
             "parameters": [_ID, _PURPOSE],
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["evidence_reference"],
-                            "properties": {
-                                "evidence_reference": {"type": "string"},
-                                "withdrawn_by": {
-                                    **_BSN_REF,
-                                    "description": "Who withdraws on paper: the person the "
-                                    "consent is about or a custody holder of that person. "
-                                    "Without it, only the organisation that recorded the "
-                                    "consent may withdraw it.",
-                                },
-                                "subject": {
-                                    **_BSN_REF,
-                                    "description": "The person the consent is about. Needed "
-                                    "when a custody holder withdraws and their custody is "
-                                    "older than the freshness: the register is asked again "
-                                    "(without it: 422 `custody_not_confirmed`).",
-                                },
-                            },
-                        }
-                    }
-                },
-            },
+            "requestBody": request_body(schema.ConsentWithdrawal, schema.EXAMPLE_WITHDRAWAL),
             "responses": {
-                "200": _json(CONSENT_SCHEMA, "Withdrawn"),
-                "400": _PROBLEM,
-                "401": _PROBLEM,
-                "403": _PROBLEM,
-                "404": _PROBLEM,
-                "409": _PROBLEM,
-                "422": _PROBLEM,
-                "503": _PROBLEM,
+                "200": answer(schema.Consent, "Withdrawn", schema.EXAMPLE_CONSENT),
+                **problems(400, 401, 403, 404, 409, 422, 503),
             },
         }
     },
@@ -429,9 +252,8 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "tags": ["consent"],
             "parameters": [_ID, _PURPOSE],
             "responses": {
-                "200": _json(RECEIPTS_SCHEMA, "Receipts"),
-                "401": _PROBLEM,
-                "404": _PROBLEM,
+                "200": answer(schema.ReceiptList, "Receipts", schema.EXAMPLE_RECEIPTS),
+                **problems(401, 404),
             },
         }
     },

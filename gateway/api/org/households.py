@@ -15,14 +15,16 @@ written (422 `person_not_confirmed` / `custody_not_confirmed`; register down: 50
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args
 
 from aiohttp import web
 
-from consent import Actor, AuditStep, Household, NewMember, confirm_claims
+from consent import CASE_REFERENCE, Actor, AuditStep, Household, NewMember, confirm_claims
 from consent.households import check_household
 from gateway.access.households import HOUSEHOLD_CATEGORY, may_see_household
 from gateway.api.auditing import audit, audit_step
+from gateway.api.describe import answer, problems, request_body
+from gateway.api.org import schema
 from gateway.api.parsing import (
     birth_date,
     bsn_of,
@@ -46,13 +48,7 @@ from gateway.http.bodies import json_response, read_json_object
 
 __all__ = ["OPENAPI", "setup"]
 
-CHANGES = (
-    "member_joined",
-    "member_moved_out",
-    "custody_granted",
-    "custody_ended",
-    "contact_person_changed",
-)
+CHANGES: tuple[str, ...] = get_args(schema.Change)
 
 
 def _actor(principal: Principal) -> Actor:
@@ -294,89 +290,13 @@ def setup(app: web.Application) -> None:
     app.router.add_post("/api/v1/households/{household_id}/transfer", transfer)
 
 
-_BSN = {"type": "string", "pattern": "^[0-9]{9}$", "description": "BSN (elfproef-checked)"}
-_BSN_REF = {"oneOf": [_BSN, {"type": "object", "required": ["bsn"], "properties": {"bsn": _BSN}}]}
-_MEMBER_IN = {
-    "type": "object",
-    "required": ["bsn", "birth_date", "role"],
-    "properties": {
-        "bsn": _BSN,
-        "birth_date": {"type": "string", "format": "date"},
-        "role": {"type": "string", "enum": ["parent", "child", "adult", "foster_parent", "other"]},
-    },
-}
-_CONTACT = {
-    "type": "object",
-    "required": ["professional"],
-    "properties": {"organisation": {"type": "string"}, "professional": {"type": "string"}},
-}
-_PERIOD = {
-    "since": {"type": "string", "format": "date-time"},
-    "until": {"type": ["string", "null"], "format": "date-time"},
-}
-_EVENT = {
-    "type": "object",
-    "properties": {
-        "event": {"type": "string"},
-        "at": {"type": "string", "format": "date-time"},
-        "actor": {"type": "object"},
-        "detail": {"type": "object"},
-    },
-}
-HOUSEHOLD_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["id", "regiehouder", "contact_person", "members", "custody", "history"],
-    "properties": {
-        "id": {"type": "string"},
-        "regiehouder": {"type": "string"},
-        "region": {
-            "type": ["string", "null"],
-            "description": "The regiehouder's region at registration (where consent to an "
-            "organisation type counts)",
-        },
-        "contact_person": _CONTACT,
-        "created_at": {"type": "string", "format": "date-time"},
-        "members": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "person": {"type": "string", "description": "pseudonym"},
-                    "birth_date": {"type": "string", "format": "date"},
-                    "role": {"type": "string"},
-                    "current": {"type": "boolean"},
-                    **_PERIOD,
-                },
-            },
-        },
-        "custody": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "parent": {"type": "string"},
-                    "child": {"type": "string"},
-                    "confirmed_at": {
-                        "type": ["string", "null"],
-                        "format": "date-time",
-                        "description": "When the custody register last confirmed it",
-                    },
-                    **_PERIOD,
-                },
-            },
-        },
-        "history": {"type": "array", "items": _EVENT},
-    },
-}
-_PROBLEM = {"$ref": "#/components/responses/Problem"}
-_HOUSEHOLD_OK = {"content": {"application/json": {"schema": HOUSEHOLD_SCHEMA}}}
 _ID_PARAM = {"name": "household_id", "in": "path", "required": True, "schema": {"type": "string"}}
 _PURPOSE_PARAM = {
     "name": "purpose",
     "in": "query",
     "required": False,
     "description": "Required for organisations that are not the regiehouder",
-    "schema": {"type": "string"},
+    "schema": {"$ref": "#/components/schemas/Purpose"},
 }
 
 OPENAPI: dict[str, dict[str, Any]] = {
@@ -385,37 +305,10 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "operationId": "registerHousehold",
             "summary": "Register a household (the caller becomes its regiehouder)",
             "tags": ["households"],
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["members", "contact_person"],
-                            "properties": {
-                                "members": {"type": "array", "items": _MEMBER_IN, "minItems": 1},
-                                "custody": {
-                                    "type": "array",
-                                    "items": {
-                                        "type": "object",
-                                        "required": ["parent", "child"],
-                                        "properties": {"parent": _BSN_REF, "child": _BSN_REF},
-                                    },
-                                },
-                                "contact_person": _CONTACT,
-                            },
-                        }
-                    }
-                },
-            },
+            "requestBody": request_body(schema.HouseholdRegistration, schema.EXAMPLE_REGISTRATION),
             "responses": {
-                "201": {"description": "Registered", **_HOUSEHOLD_OK},
-                "400": _PROBLEM,
-                "401": _PROBLEM,
-                "409": _PROBLEM,
-                "415": _PROBLEM,
-                "422": _PROBLEM,
-                "503": _PROBLEM,
+                "201": answer(schema.Household, "Registered", schema.EXAMPLE_HOUSEHOLD),
+                **problems(400, 401, 409, 415, 422, 503),
             },
         }
     },
@@ -434,14 +327,12 @@ OPENAPI: dict[str, dict[str, Any]] = {
                         "The reference of the caller's open registered case covering a "
                         "current member; any other reference satisfies no rule."
                     ),
-                    "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$"},
+                    "schema": {"type": "string", "pattern": CASE_REFERENCE.pattern},
                 },
             ],
             "responses": {
-                "200": {"description": "The household", **_HOUSEHOLD_OK},
-                "400": _PROBLEM,
-                "401": _PROBLEM,
-                "404": _PROBLEM,
+                "200": answer(schema.Household, "The household", schema.EXAMPLE_HOUSEHOLD),
+                **problems(400, 401, 404),
             },
         }
     },
@@ -451,34 +342,12 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "summary": "Record a change: a member joins or moves out, custody, contact person",
             "tags": ["households"],
             "parameters": [_ID_PARAM],
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["change"],
-                            "properties": {
-                                "change": {"type": "string", "enum": list(CHANGES)},
-                                "at": {"type": "string", "format": "date-time"},
-                                "member": {"oneOf": [_MEMBER_IN, _BSN_REF]},
-                                "parent": _BSN_REF,
-                                "child": _BSN_REF,
-                                "contact_person": _CONTACT,
-                            },
-                        }
-                    }
-                },
-            },
+            "requestBody": request_body(schema.HouseholdChange, schema.EXAMPLE_CHANGE),
             "responses": {
-                "200": {"description": "The household after the change", **_HOUSEHOLD_OK},
-                "400": _PROBLEM,
-                "401": _PROBLEM,
-                "403": _PROBLEM,
-                "404": _PROBLEM,
-                "409": _PROBLEM,
-                "422": _PROBLEM,
-                "503": _PROBLEM,
+                "200": answer(
+                    schema.Household, "The household after the change", schema.EXAMPLE_HOUSEHOLD
+                ),
+                **problems(400, 401, 403, 404, 409, 422, 503),
             },
         }
     },
@@ -488,36 +357,12 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "summary": "Hand the household over to another regiehouder (only by the current one)",
             "tags": ["households"],
             "parameters": [_ID_PARAM],
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["to", "contact_person"],
-                            "properties": {
-                                "to": {
-                                    "type": "string",
-                                    "description": "Organisation id of the new regiehouder",
-                                },
-                                "contact_person": {
-                                    **_CONTACT,
-                                    "description": "The new fixed contact person "
-                                    "(organisation defaults to `to`)",
-                                },
-                            },
-                        }
-                    }
-                },
-            },
+            "requestBody": request_body(schema.HouseholdTransfer, schema.EXAMPLE_TRANSFER),
             "responses": {
-                "200": {"description": "The household after the hand-over", **_HOUSEHOLD_OK},
-                "400": _PROBLEM,
-                "401": _PROBLEM,
-                "403": _PROBLEM,
-                "404": _PROBLEM,
-                "415": _PROBLEM,
-                "503": _PROBLEM,
+                "200": answer(
+                    schema.Household, "The household after the hand-over", schema.EXAMPLE_HOUSEHOLD
+                ),
+                **problems(400, 401, 403, 404, 415, 503),
             },
         }
     },

@@ -37,11 +37,12 @@ async def seeded(client: Client) -> Client:
 
 
 async def operation_schema(client: Client, path: str, method: str, status: str) -> dict[str, Any]:
-    """The JSON schema of one operation's response, from the live OpenAPI document."""
+    """The JSON schema of one operation's response, from the live OpenAPI document
+    (with the document's components beside it, where its `$ref`s point)."""
     document = await (await client.get("/api/v1/openapi.json")).json()
     response = document["paths"][path][method]["responses"][status]
     schema: dict[str, Any] = response["content"]["application/json"]["schema"]
-    return schema
+    return {**schema, "components": document["components"]}
 
 
 async def assert_matches(

@@ -69,8 +69,7 @@ def test_imports_point_one_way(folder: str, forbidden: tuple[str, ...], why: str
         f"{path.relative_to(REPO)} imports {name}"
         for path in _modules(folder)
         for name in set(_imports(path))
-        if _forbidden(name, forbidden)
-        and (str(path.relative_to(REPO)), name) not in EXCEPTIONS
+        if _forbidden(name, forbidden) and (str(path.relative_to(REPO)), name) not in EXCEPTIONS
     )
     assert not broken, f"{why}:\n  " + "\n  ".join(broken)
 

@@ -1,0 +1,416 @@
+"""The bodies of the organisations' household, consent and case routes, declared once.
+
+The OpenAPI document draws its schemas from these; answers are what the JSON views
+write (`household_json`, `consent_json`, `receipt_json`, `case_json`), and the
+integration tests convert real answers into these types, so a view and its
+declaration cannot drift apart. Requests: the exchange body is decoded into its
+declaration (`gateway.exchange.schema`), as are `NewCase`; the household and consent
+bodies are still read by the helpers of `gateway.consent_http` (to move to these
+declarations once that module is split).
+
+Over 300 lines because three resources' bodies and their OpenAPI examples (the last
+third) belong together: a field added to a declaration shows at once in its example.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal
+
+import msgspec
+
+from consent import MAX_CASE_SUBJECTS
+from gateway.errors import GatewayError, InvalidBsn
+from gateway.exchange.schema import Subject
+from gateway.http.vocabulary import (
+    EXAMPLE_BSN,
+    Bsn,
+    CaseReference,
+    Category,
+    Organisation,
+    OrganisationType,
+    Purpose,
+    Time,
+    component,
+)
+
+__all__ = [
+    "Actor",
+    "Case",
+    "ChangedMember",
+    "ConsentList",
+    "ConsentReceipt",
+    "ConsentWithdrawal",
+    "ContactPerson",
+    "Custody",
+    "CustodyClaim",
+    "Household",
+    "HouseholdChange",
+    "HouseholdEvent",
+    "HouseholdRegistration",
+    "HouseholdTransfer",
+    "Member",
+    "NewCase",
+    "NewMember",
+    "PaperConsent",
+    "Parties",
+    "PersonBsn",
+    "ReceiptList",
+    "Recipients",
+]
+
+Date = Annotated[str, msgspec.Meta(extra_json_schema={"format": "date"})]
+Pseudonym = Annotated[str, msgspec.Meta(description="pseudonym")]
+MemberRole = Annotated[
+    Literal["parent", "child", "adult", "foster_parent", "other"], component("MemberRole")
+]
+ConsentDecision = Annotated[Literal["grant", "refuse"], component("ConsentDecision")]
+ConsentStatus = Annotated[
+    Literal["active", "refused", "withdrawn", "expired", "superseded"], component("ConsentStatus")
+]
+EventDetail = Annotated[dict[str, Any], component("EventDetail", "What the event changed")]
+Change = Literal[
+    "member_joined",
+    "member_moved_out",
+    "custody_granted",
+    "custody_ended",
+    "contact_person_changed",
+]
+
+
+class PersonBsn(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
+    bsn: Bsn
+
+
+#: A person named by BSN: the bare string or `{"bsn": "..."}`.
+PersonRef = Bsn | PersonBsn
+
+
+class Actor(msgspec.Struct, omit_defaults=True):
+    """Who did it: `kind` (professional, person, system) and whichever ids apply."""
+
+    kind: str
+    organisation: str | None = None
+    professional: str | None = None
+    person: str | None = None
+
+
+class ContactPerson(msgspec.Struct, omit_defaults=True):
+    professional: str
+    organisation: Organisation | None = None
+
+
+class NewMember(msgspec.Struct, omit_defaults=True):
+    bsn: Bsn
+    birth_date: Date
+    role: MemberRole
+
+
+class ChangedMember(msgspec.Struct, omit_defaults=True):
+    """The member who joins (all three) or moves out (`bsn` only)."""
+
+    bsn: Bsn
+    birth_date: Date | None = None
+    role: MemberRole | None = None
+
+
+class CustodyClaim(msgspec.Struct, omit_defaults=True):
+    parent: PersonRef
+    child: PersonRef
+
+
+class HouseholdRegistration(msgspec.Struct, omit_defaults=True):
+    """Register a household; the caller becomes its regiehouder."""
+
+    members: Annotated[list[NewMember], msgspec.Meta(min_length=1, max_length=30)]
+    contact_person: ContactPerson
+    custody: list[CustodyClaim] = []
+
+
+class HouseholdChange(msgspec.Struct, omit_defaults=True):
+    """A member joins or moves out, custody is granted or ends, the contact person changes."""
+
+    change: Annotated[Change, component("HouseholdChangeKind")]
+    at: Time | None = None
+    member: ChangedMember | Bsn | None = None
+    parent: PersonRef | None = None
+    child: PersonRef | None = None
+    contact_person: ContactPerson | None = None
+
+
+class HouseholdTransfer(msgspec.Struct, omit_defaults=True):
+    to: Annotated[Organisation, msgspec.Meta(description="The new regiehouder")]
+    contact_person: Annotated[
+        ContactPerson,
+        msgspec.Meta(description="The new fixed contact person (organisation defaults to `to`)"),
+    ]
+
+
+class Member(msgspec.Struct, omit_defaults=True):
+    person: Pseudonym
+    birth_date: Date
+    role: str
+    since: Time
+    until: Time | None
+    current: bool
+
+
+class Custody(msgspec.Struct, omit_defaults=True):
+    parent: Pseudonym
+    child: Pseudonym
+    since: Time
+    until: Time | None
+    confirmed_at: Annotated[
+        Time | None, msgspec.Meta(description="When the custody register last confirmed it")
+    ]
+
+
+class HouseholdEvent(msgspec.Struct, omit_defaults=True):
+    event: str
+    at: Time
+    actor: Actor
+    detail: EventDetail
+
+
+class Household(msgspec.Struct, omit_defaults=True):
+    """A household: members, custody and full history, pseudonyms only."""
+
+    id: str
+    regiehouder: Organisation
+    region: Annotated[
+        str | None,
+        msgspec.Meta(
+            description="The regiehouder's region at registration (where consent to an "
+            "organisation type counts)"
+        ),
+    ]
+    contact_person: ContactPerson
+    created_at: Time
+    members: list[Member]
+    custody: list[Custody]
+    history: list[HouseholdEvent]
+
+
+class Parties(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
+    organisations: list[Organisation] = []
+    types: list[OrganisationType] = []
+
+
+class Recipients(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
+    organisations: list[Organisation] = []
+    types: list[OrganisationType] = []
+    regions: Annotated[
+        list[str],
+        msgspec.Meta(
+            description="Regions where `recipients.types` count; without it, the household's "
+            "region only. Each must be the region of a configured organisation."
+        ),
+    ] = []
+
+
+class PaperConsent(msgspec.Struct, omit_defaults=True):
+    """A consent or refusal given on paper, recorded by a professional."""
+
+    subject: PersonRef
+    purposes: Annotated[list[Purpose], msgspec.Meta(min_length=1)]
+    categories: Annotated[list[Category], msgspec.Meta(min_length=1)]
+    recipients: Recipients
+    evidence_reference: Annotated[str, msgspec.Meta(max_length=200)]
+    given_by: PersonRef | None = None
+    decision: ConsentDecision = "grant"
+    sources: Parties | None = None
+    regions: list[str] | None = None
+    given_at: Time | None = None
+    valid_from: Time | None = None
+    valid_until: Time | None = None
+
+
+class ConsentWithdrawal(msgspec.Struct, omit_defaults=True):
+    evidence_reference: str
+    withdrawn_by: Annotated[
+        PersonRef | None,
+        msgspec.Meta(
+            description="Who withdraws on paper: the person the consent is about or a custody "
+            "holder of that person. Without it, only the organisation that recorded the "
+            "consent may withdraw it."
+        ),
+    ] = None
+    subject: Annotated[
+        PersonRef | None,
+        msgspec.Meta(
+            description="The person the consent is about. Needed when a custody holder "
+            "withdraws and their custody is older than the freshness: the register is asked "
+            "again (without it: 422 `custody_not_confirmed`)."
+        ),
+    ] = None
+
+
+class GivenBy(msgspec.Struct, omit_defaults=True):
+    person: Pseudonym
+    role: Literal["self", "custody_holder"]
+
+
+class ConsentEvent(msgspec.Struct, omit_defaults=True):
+    event: Annotated[
+        Literal["granted", "refused", "withdrawn", "expired", "superseded"],
+        component("ConsentEventKind"),
+    ]
+    at: Time
+    actor: Actor
+    detail: EventDetail
+
+
+class Consent(msgspec.Struct, omit_defaults=True):
+    """A consent or refusal with its history."""
+
+    id: str
+    subject: Pseudonym
+    given_by: GivenBy
+    decision: ConsentDecision
+    status: ConsentStatus
+    purposes: list[Purpose]
+    categories: list[Category]
+    recipients: Recipients
+    sources: Parties
+    given_at: Time
+    valid_from: Time
+    valid_until: Time | None
+    withdrawn_at: Time | None
+    superseded_by: str | None
+    recorded_via: Literal["portal", "paper"]
+    recorded_by: Actor
+    evidence_reference: str | None
+    policy_version: str
+    history: list[ConsentEvent]
+
+
+class ConsentList(msgspec.Struct, omit_defaults=True):
+    subject: Pseudonym
+    consents: list[Consent]
+
+
+class ConsentReceipt(msgspec.Struct, omit_defaults=True):
+    id: str
+    consent_id: str
+    event: str
+    issued_at: Time
+    jws: Annotated[
+        str, msgspec.Meta(description="Compact JWS (EdDSA); verify with /.well-known/jwks.json")
+    ]
+
+
+class ReceiptList(msgspec.Struct, omit_defaults=True):
+    consent_id: str
+    receipts: list[ConsentReceipt]
+
+
+class NewCase(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
+    """A case: the organisation's own reference and the people it covers."""
+
+    __errors__: ClassVar[dict[str, type[GatewayError]]] = {"$.subjects[].bsn": InvalidBsn}
+
+    reference: Annotated[
+        CaseReference,
+        msgspec.Meta(description="The organisation's own case number; one open case per reference"),
+    ]
+    subjects: Annotated[list[Subject], msgspec.Meta(min_length=1, max_length=MAX_CASE_SUBJECTS)]
+
+
+class Case(msgspec.Struct, omit_defaults=True):
+    id: str
+    organisation: Organisation
+    reference: str
+    status: Literal["open", "closed"]
+    subjects: list[Pseudonym]
+    opened_at: Time
+    opened_by: Actor
+    closed_at: Time | None
+    closed_by: Actor | None
+
+
+_ACTOR = Actor("professional", organisation="wijkteam-utrecht", professional="prof-0042")
+EXAMPLE_REGISTRATION = HouseholdRegistration(
+    members=[NewMember(bsn=EXAMPLE_BSN, birth_date="1990-04-01", role="parent")],
+    contact_person=ContactPerson(professional="prof-0042"),
+)
+EXAMPLE_HOUSEHOLD = Household(
+    id="hh_5d2c1b0a",
+    regiehouder="wijkteam-utrecht",
+    region="utrecht",
+    contact_person=ContactPerson(professional="prof-0042", organisation="wijkteam-utrecht"),
+    created_at="2026-01-05T09:00:00+00:00",
+    members=[
+        Member(
+            person="ps_3b1f0c0d9a4e2b7c6d5e4f3a2b1c0d9e8f7a6b5c",
+            birth_date="1990-04-01",
+            role="parent",
+            since="2026-01-05T09:00:00+00:00",
+            until=None,
+            current=True,
+        )
+    ],
+    custody=[],
+    history=[
+        HouseholdEvent(event="registered", at="2026-01-05T09:00:00+00:00", actor=_ACTOR, detail={})
+    ],
+)
+EXAMPLE_CHANGE = HouseholdChange(
+    change="contact_person_changed", contact_person=ContactPerson(professional="prof-0043")
+)
+EXAMPLE_TRANSFER = HouseholdTransfer(
+    to="veilig-thuis-utrecht", contact_person=ContactPerson(professional="vt-0007")
+)
+EXAMPLE_PAPER_CONSENT = PaperConsent(
+    subject=EXAMPLE_BSN,
+    purposes=["support_planning"],
+    categories=["support_plan"],
+    recipients=Recipients(organisations=["wijkteam-utrecht"]),
+    evidence_reference="paper-form-2026-0001",
+)
+EXAMPLE_CONSENT = Consent(
+    id="c_7a6b5c4d",
+    subject="ps_3b1f0c0d9a4e2b7c6d5e4f3a2b1c0d9e8f7a6b5c",
+    given_by=GivenBy(person="ps_3b1f0c0d9a4e2b7c6d5e4f3a2b1c0d9e8f7a6b5c", role="self"),
+    decision="grant",
+    status="active",
+    purposes=["support_planning"],
+    categories=["support_plan"],
+    recipients=Recipients(organisations=["wijkteam-utrecht"]),
+    sources=Parties(),
+    given_at="2026-01-05T09:00:00+00:00",
+    valid_from="2026-01-05T09:00:00+00:00",
+    valid_until=None,
+    withdrawn_at=None,
+    superseded_by=None,
+    recorded_via="paper",
+    recorded_by=_ACTOR,
+    evidence_reference="paper-form-2026-0001",
+    policy_version="2026.1",
+    history=[
+        ConsentEvent(event="granted", at="2026-01-05T09:00:00+00:00", actor=_ACTOR, detail={})
+    ],
+)
+EXAMPLE_WITHDRAWAL = ConsentWithdrawal(evidence_reference="paper-form-2026-0002")
+EXAMPLE_RECEIPTS = ReceiptList(
+    consent_id="c_7a6b5c4d",
+    receipts=[
+        ConsentReceipt(
+            id="r_1a2b3c4d",
+            consent_id="c_7a6b5c4d",
+            event="granted",
+            issued_at="2026-01-05T09:00:00+00:00",
+            jws="eyJhbGciOiJFZERTQSJ9.e30.c2lnbmF0dXJl",
+        )
+    ],
+)
+EXAMPLE_NEW_CASE = NewCase(reference="zaak-2026-0001", subjects=[Subject(bsn=EXAMPLE_BSN)])
+EXAMPLE_CASE = Case(
+    id="case_4e3d2c1b",
+    organisation="wijkteam-utrecht",
+    reference="zaak-2026-0001",
+    status="open",
+    subjects=["ps_3b1f0c0d9a4e2b7c6d5e4f3a2b1c0d9e8f7a6b5c"],
+    opened_at="2026-01-05T09:00:00+00:00",
+    opened_by=_ACTOR,
+    closed_at=None,
+    closed_by=None,
+)
