@@ -3,10 +3,10 @@
 Every route that takes a body reads it through `read_body(request, Type)` (a typed
 `msgspec.Struct`, declared once, from which the OpenAPI schema also comes) or, for a
 body with no declaration yet, `read_json_object`; a page's form comes through
-`read_form`; a test keeps it so. The limits are enforced once, for all: size (413), content type (415), syntax (`invalid_json`;
-also `NaN`/`Infinity`, which are not JSON), nesting depth, and text no store can
-hold (NUL, lone surrogates) (`validation_failed`), and the time the body may take
-to arrive (`bad_request`).
+`read_form`; a test keeps it so. The limits are enforced once, for all: size (413),
+content type (415), syntax (`invalid_json`; also `NaN`/`Infinity`, which are not
+JSON), nesting depth, and text no store can hold (NUL, lone surrogates)
+(`validation_failed`), and the time the body may take to arrive (`bad_request`).
 
 A body that breaks its declaration is `validation_failed`, unless the Struct names
 another code for the member at fault in its `__errors__` class variable (for example

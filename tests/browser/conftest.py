@@ -4,7 +4,10 @@ driven by Playwright on Debian's Chromium.
 No browser is downloaded: Chromium is the system's (`chromium` on the PATH). Without it
 (or without Playwright) the suite is skipped with that reason, unless
 `GATEWAY_REQUIRE_BROWSER=1` (as `.ci/run` sets), which turns the skip into a failure.
-One browser serves the whole session; each test gets a fresh context (cookies).
+One browser serves the browser module; each test gets a fresh context (cookies). The
+browser and the served portal are module-scoped, not session-scoped: Playwright's sync
+API keeps an event loop marked running in the main thread while it is open, so it must
+be closed before the asyncio tests of other modules run.
 axe-core comes pinned in the `axe-playwright-python` wheel (its `axe.min.js`).
 """
 
@@ -39,7 +42,7 @@ def _unavailable(reason: str) -> None:
     pytest.skip(f"browser tests skipped: {reason}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LivePortal]:
     data = tmp_path_factory.mktemp("portal")
     fixture = make_gateway_fixture(data / "data", f"sqlite+aiosqlite:///{data / 'gateway.db'}")
@@ -65,7 +68,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LivePortal]:
         loop.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     if executable is None:
