@@ -236,7 +236,7 @@ def main() -> int:
         return 0
 
     data_dir = Path(tempfile.mkdtemp(prefix="bench-exchange-"))
-    database_url = args.database_url or f"sqlite+aiosqlite:///{data_dir / 'gateway.storage.db'}"
+    database_url = args.database_url or f"sqlite+aiosqlite:///{data_dir / 'gateway.db'}"
     if args.database_url:
         database_url = _fresh_pg_database(args.database_url)
     ports = {

@@ -40,7 +40,7 @@ from gateway.settings import Settings
 from gateway.storage.db import create_engine, dispose
 from gateway.storage.schema import schema_state
 from gateway.web import setup as setup_pages
-from gateway.wiring import consent_context, custody_context
+from gateway.wiring import consent_context, custody_context, login_context
 from policies import PolicyLoadError, PolicyStore
 
 __all__ = ["create_app"]
@@ -70,6 +70,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(consent_context)  # households, consents, sessions on the engine
     app.cleanup_ctx.append(_http_client)
     app.cleanup_ctx.append(custody_context)  # the custody register, on the HTTP client
+    app.cleanup_ctx.append(login_context)  # the portal's OIDC relying party, on the client
     app.cleanup_ctx.append(exchange_context)  # adapters + the exchange pipeline's ports
     app.cleanup_ctx.append(_replay_cache_pruning)
     routes.setup(app)

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from gateway.access.custody import CustodyFreshness
     from gateway.audit.reader import AuditReader
     from gateway.audit.writer import AuditLog
+    from gateway.auth.login_states import LoginStateStore
+    from gateway.auth.oidc import OidcRelyingParty
     from gateway.auth.organisation_tokens import OrganisationAuthenticator
     from gateway.auth.organisations import OrganisationRegistry
     from gateway.auth.sessions import HouseholdSessionStore
@@ -37,8 +39,10 @@ __all__ = [
     "HOUSEHOLD_SESSIONS",
     "HTTP_SESSION",
     "KEYS",
+    "LOGIN_STATES",
     "LOG_ORGANISATION",
     "LOG_PURPOSE",
+    "OIDC",
     "ORGANISATIONS",
     "POLICIES",
     "PSEUDONYMISER",
@@ -66,6 +70,8 @@ CONSENTS: web.AppKey[SqlConsentStore] = web.AppKey("consents")
 CASES: web.AppKey[SqlCaseStore] = web.AppKey("cases")  # registered cases
 CUSTODY: web.AppKey[CustodyFreshness] = web.AppKey("custody")  # the custody register
 HOUSEHOLD_SESSIONS: web.AppKey[HouseholdSessionStore] = web.AppKey("household_sessions")
+LOGIN_STATES: web.AppKey[LoginStateStore] = web.AppKey("login_states")  # OIDC logins
+OIDC: web.AppKey[OidcRelyingParty | None] = web.AppKey("oidc")  # None: no provider set
 
 # Per-request values (typed request storage).
 REQUEST_ID = web.RequestKey("request_id", str)

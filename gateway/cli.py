@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "gateway.commands.token",
     "gateway.commands.reference_source",
     "gateway.commands.custody_register",
+    "gateway.commands.demo_oidc",
 )
 
 

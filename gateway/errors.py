@@ -5,6 +5,8 @@ without import loops. The problem middleware renders each as RFC 9457
 `application/problem+json`; anything that is not a `GatewayError` becomes a
 500 `internal_error` without details. Codes never change once published;
 ARCHITECTURE.md lists them and a test keeps them unique.
+Longer than most modules because it is the whole tree, one small class per code: split,
+the tree below could no longer be read as one picture.
 
     GatewayError
     ├── BadRequest (400)

@@ -62,6 +62,17 @@ class Settings:
     # Mutual TLS: client certificates must chain to this CA bundle, and each request's
     # certificate must be one its token's issuer pinned (`client_cert_sha256`).
     tls_client_ca_file: Path | None = None
+    # The household portal's login: an OpenID provider (in practice a broker in front of
+    # DigiD) that returns the BSN as a claim. No issuer: no login (`/login/start` says so).
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret_file: Path | None = None  # the secret itself never in env or config
+    oidc_redirect_url: str = ""  # default: <base_url>/oidc/callback
+    oidc_bsn_claim: str = "bsn"
+    oidc_timeout_seconds: float = 5.0
+    # Portal sessions: closed after this long without a request, and this long after login.
+    session_idle_seconds: int = 900
+    session_absolute_seconds: int = 43_200
 
     @property
     def mutual_tls(self) -> bool:
@@ -86,6 +97,22 @@ class Settings:
         scheme = "https" if self.tls_cert_file is not None else "http"
         return self.public_url or f"{scheme}://{self.host}:{self.port}"
 
+    @property
+    def oidc_callback_url(self) -> str:
+        return self.oidc_redirect_url or f"{self.base_url}/oidc/callback"
+
+    def oidc_client_secret(self) -> str:
+        """The client secret, read from its file (raises SettingsError if unreadable)."""
+        if self.oidc_client_secret_file is None:
+            raise SettingsError("GATEWAY_OIDC_CLIENT_SECRET_FILE", "is not set")
+        try:
+            secret = self.oidc_client_secret_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise SettingsError("GATEWAY_OIDC_CLIENT_SECRET_FILE", "cannot be read") from exc
+        if not secret:
+            raise SettingsError("GATEWAY_OIDC_CLIENT_SECRET_FILE", "is empty")
+        return secret
+
     @classmethod
     def load(cls, environ: Mapping[str, str], config_dir: Path | None = None) -> Settings:
         """Read settings from `environ` and the config file; raise on the first bad value."""
@@ -101,7 +128,7 @@ class Settings:
         data_dir = Path(raw("data_dir") or Path.cwd() / "var").absolute()
         values: dict[str, Any] = {"data_dir": data_dir, "config_dir": cfg_dir.absolute()}
         values["database_url"] = _database_url(
-            raw("database_url") or f"sqlite+aiosqlite:///{data_dir / 'gateway.storage.db'}"
+            raw("database_url") or f"sqlite+aiosqlite:///{data_dir / 'gateway.db'}"
         )
         parsers: dict[str, Callable[[str, Any], Any]] = {
             "host": _str,
@@ -130,6 +157,14 @@ class Settings:
             "tls_cert_file": _existing_file,
             "tls_key_file": _existing_file,
             "tls_client_ca_file": _existing_file,
+            "oidc_issuer": _url_or_empty,
+            "oidc_client_id": _str,
+            "oidc_client_secret_file": _existing_file,
+            "oidc_redirect_url": _url_or_empty,
+            "oidc_bsn_claim": _nonempty,
+            "oidc_timeout_seconds": _ranged_float(0.1, 60.0),
+            "session_idle_seconds": _ranged_int(60, 86_400),
+            "session_absolute_seconds": _ranged_int(300, 7 * 86_400),
         }
         known = {f.name for f in fields(cls)}
         for key in file_values:
@@ -145,6 +180,16 @@ class Settings:
         if settings.mutual_tls and settings.tls_cert_file is None:
             raise SettingsError(
                 "GATEWAY_TLS_CLIENT_CA_FILE", "mutual TLS needs the gateway to serve TLS itself"
+            )
+        if settings.oidc_issuer and not settings.oidc_client_id:
+            raise SettingsError("GATEWAY_OIDC_CLIENT_ID", "is needed with GATEWAY_OIDC_ISSUER")
+        if settings.oidc_issuer and settings.oidc_client_secret_file is None:
+            raise SettingsError(
+                "GATEWAY_OIDC_CLIENT_SECRET_FILE", "is needed with GATEWAY_OIDC_ISSUER"
+            )
+        if settings.session_idle_seconds > settings.session_absolute_seconds:
+            raise SettingsError(
+                "GATEWAY_SESSION_IDLE_SECONDS", "must not exceed GATEWAY_SESSION_ABSOLUTE_SECONDS"
             )
         if settings.source_timeout_seconds > settings.exchange_deadline_seconds:
             raise SettingsError(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -29,14 +30,24 @@ from gateway.appkeys import (
     HOUSEHOLDS,
     HTTP_SESSION,
     KEYS,
+    LOGIN_STATES,
+    OIDC,
     PSEUDONYMISER,
     SETTINGS,
 )
+from gateway.auth.login_states import LoginStateStore
+from gateway.auth.oidc import OidcConfig, OidcRelyingParty
 from gateway.auth.sessions import HouseholdSessionStore
 from gateway.errors import SettingsError
 from gateway.exchange.wiring import source_token_factory
 
-__all__ = ["EXPIRY_SWEEP_SECONDS", "consent_context", "custody_context", "load_age_rules"]
+__all__ = [
+    "EXPIRY_SWEEP_SECONDS",
+    "consent_context",
+    "custody_context",
+    "load_age_rules",
+    "login_context",
+]
 
 log = structlog.get_logger("gateway.consent")
 
@@ -64,7 +75,13 @@ async def consent_context(app: web.Application) -> AsyncIterator[None]:
     app[CONSENTS] = SqlConsentStore(
         engine, rules=load_age_rules(app), sign=sign, issuer=app[SETTINGS].base_url
     )
-    app[HOUSEHOLD_SESSIONS] = HouseholdSessionStore(engine)
+    settings = app[SETTINGS]
+    app[HOUSEHOLD_SESSIONS] = HouseholdSessionStore(
+        engine,
+        idle=timedelta(seconds=settings.session_idle_seconds),
+        absolute=timedelta(seconds=settings.session_absolute_seconds),
+    )
+    app[LOGIN_STATES] = LoginStateStore(engine)
 
     async def sweep_forever() -> None:
         while True:
@@ -72,6 +89,7 @@ async def consent_context(app: web.Application) -> AsyncIterator[None]:
             try:
                 expired = await app[CONSENTS].expire_due()
                 await app[HOUSEHOLD_SESSIONS].prune()
+                await app[LOGIN_STATES].prune()
             except Exception as exc:  # a passing database outage must not end the loop
                 log.warning("consent_sweep_failed", error_type=type(exc).__name__)
             else:
@@ -104,4 +122,23 @@ async def custody_context(app: web.Application) -> AsyncIterator[None]:
         settings.custody_freshness_seconds,
         audit=app[AUDIT],
     )
+    yield
+
+
+async def login_context(app: web.Application) -> AsyncIterator[None]:
+    """The portal's OIDC relying party on the app's HTTP session (None without an issuer).
+    The client secret is read here, from its file, so a missing one stops start-up."""
+    settings = app[SETTINGS]
+    if not settings.oidc_issuer:
+        app[OIDC] = None
+    else:
+        config = OidcConfig(
+            issuer=settings.oidc_issuer,
+            client_id=settings.oidc_client_id,
+            client_secret=settings.oidc_client_secret(),
+            redirect_url=settings.oidc_callback_url,
+            bsn_claim=settings.oidc_bsn_claim,
+            timeout_seconds=settings.oidc_timeout_seconds,
+        )
+        app[OIDC] = OidcRelyingParty(config, app[HTTP_SESSION], app[LOGIN_STATES])
     yield

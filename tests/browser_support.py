@@ -43,9 +43,20 @@ class LivePortal:
         return self.run(self.app[HOUSEHOLD_SESSIONS].create(person, self.household["id"]))
 
     def cookie(self, token: str) -> dict[str, Any]:
-        # A `__Host-` cookie must be Secure (Chromium keeps Secure cookies for 127.0.0.1).
-        secure = COOKIE_NAME.startswith("__Host-")
-        return {"name": COOKIE_NAME, "value": token, "url": self.url, "secure": secure}
+        """The session cookie as the gateway sets it: `__Host-` (Secure, Path=/, host-only;
+        Chromium keeps Secure cookies for 127.0.0.1), HttpOnly, SameSite=Lax."""
+        return {
+            "name": COOKIE_NAME,
+            "value": token,
+            "domain": "127.0.0.1",
+            "path": "/",
+            "secure": True,
+            "httpOnly": True,
+            "sameSite": "Lax",
+        }
+
+    def lang_cookie(self, lang: str) -> dict[str, Any]:
+        return {"name": "lang", "value": lang, "domain": "127.0.0.1", "path": "/"}
 
     def api(self, method: str, path: str, org: str = WIJKTEAM, **kwargs: Any) -> tuple[int, Any]:
         """(status, JSON body) of one organisation call over HTTP."""

@@ -41,7 +41,7 @@ def _pg_admin_url() -> str | None:
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database for this test, on each engine."""
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'gateway.storage.db'}"
+        yield f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
         return
     admin = _pg_admin_url()
     if admin is None:
@@ -66,7 +66,7 @@ async def _pg_admin(url: str, statement: str) -> None:
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'gateway.storage.db'}"
+    return f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
 
 
 @pytest.fixture

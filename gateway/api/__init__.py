@@ -9,7 +9,9 @@ Listing a module in `ROUTE_MODULES` is what makes its routes exist and appear in
 `/api/v1/openapi.json`; a test checks the two agree route by route. Each module has
 `setup(app)` and `OPENAPI`. Routes call use-cases in access/, exchange/ and audit/ (the
 log only through `AuditReader`); they build no SQL (tests/unit/foundation/test_layout.py).
-Shared by the route modules: `parsing` (request values against the vocabulary), `views`
+Each audience's bodies are declared once in its `schema.py` (msgspec Structs, from which the
+OpenAPI document derives; `describe` is how a route names them). Shared by the route
+modules: `parsing` (request values against the vocabulary), `views`
 (JSON of households, consents, receipts), `auditing` (the entries routes write), `ports`
 (the access rules' ports read from the app). Domain errors are not caught here: the one
 table in `gateway.http.problems` maps them.
@@ -33,6 +35,7 @@ ROUTE_MODULES = (
     "gateway.api.org.households",
     "gateway.api.org.consents",
     "gateway.api.org.cases",
+    "gateway.api.me.login",
     "gateway.api.me.consents",
     "gateway.api.officer.audit",
 )

@@ -1,11 +1,18 @@
-"""Parsing request values against the vocabulary: one-line text, purposes, BSNs as
-pseudonyms, dates, and a consent's scope (400 with the gateway's codes otherwise)."""
+"""Checking request values against the vocabulary: one-line text, purposes, BSNs as
+pseudonyms, dates, and a consent's scope (400 with the gateway's codes otherwise).
+
+A body's shape is its declaration (`msgspec.Struct`, read by `gateway.http.bodies`);
+these take the decoded values and check what a type cannot say: text without control
+characters, a calendar date or a time in range, names the configuration knows.
+`optional_datetime` and `parse_scope` still take the raw JSON object, for the
+household's own routes until they read through declarations too.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -15,22 +22,30 @@ from gateway.errors import UnknownCategory, UnknownOrganisation, UnknownPurpose,
 from gateway.http.inputs import EARLIEST, LATEST, clean_text, parse_date, parse_datetime
 
 __all__ = [
+    "NamedParties",
     "birth_date",
-    "bsn_of",
+    "consent_scope",
+    "date_time",
+    "one_line",
     "optional_datetime",
     "parse_scope",
     "pseudonym",
     "query_purpose",
-    "string",
 ]
 
 
-def string(body: Mapping[str, Any], name: str, *, required: bool = True, limit: int = 200) -> str:
+class NamedParties(Protocol):
+    """The organisations and organisation types a consent names (`recipients`, `sources`)."""
+
+    @property
+    def organisations(self) -> Collection[str]: ...
+    @property
+    def types(self) -> Collection[str]: ...
+
+
+def one_line(value: str, name: str, *, limit: int = 200) -> str:
     """A one-line text field: non-empty, at most `limit` characters, no control characters."""
-    value = body.get(name)
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str) or not value.strip() or not clean_text(value, limit):
+    if not value.strip() or not clean_text(value, limit):
         raise ValidationFailed(
             f"`{name}` must be a non-empty string of at most {limit} characters "
             "without control characters"
@@ -53,12 +68,6 @@ def pseudonym(request: web.Request, value: Any) -> str:
     return request.app[PSEUDONYMISER].pseudonym(value if isinstance(value, str) else "")
 
 
-def bsn_of(body: Mapping[str, Any], name: str) -> Any:
-    """`{"bsn": "..."}` or a bare string."""
-    value = body.get(name)
-    return value.get("bsn") if isinstance(value, dict) else value
-
-
 def birth_date(value: Any) -> date:
     parsed = parse_date(value) if isinstance(value, str) else None
     if parsed is None:
@@ -69,9 +78,13 @@ def birth_date(value: Any) -> date:
 
 
 def optional_datetime(body: Mapping[str, Any], name: str) -> datetime | None:
+    """`date_time` of the member `name` of a raw JSON object."""
+    return date_time(body.get(name), name)
+
+
+def date_time(value: Any, name: str) -> datetime | None:
     """An ISO 8601 date-time with a time zone, in UTC; None when absent. Years outside
     EARLIEST..LATEST are refused: at the calendar's ends the conversion overflows."""
-    value = body.get(name)
     if value is None:
         return None
     parsed = parse_datetime(value) if isinstance(value, str) else None
@@ -102,15 +115,67 @@ def _parties(
         raise ValidationFailed(f"`{name}` must be an object with `organisations` and/or `types`")
     orgs = _names(value, "organisations", required=False)
     types = _names(value, "types", required=False)
+    _known_parties(request, name, orgs, types)
+    return orgs, types
+
+
+def _known_parties(
+    request: web.Request, name: str, orgs: frozenset[str], types: frozenset[str]
+) -> None:
     registry = request.app[ORGANISATIONS]
     if any(registry.get(o) is None for o in orgs):
         raise UnknownOrganisation(f"`{name}.organisations` names an unknown organisation")
     if types - set(request.app[VOCABULARY].organisation_types):
         raise UnknownOrganisation(f"`{name}.types` names an unknown organisation type")
-    return orgs, types
+
+
+def _known_regions(
+    request: web.Request, regions: frozenset[str], recipient_types: frozenset[str]
+) -> None:
+    if regions and not recipient_types:
+        raise ValidationFailed("`regions` only applies to `recipients.types`")
+    if regions - {org.region for org in request.app[ORGANISATIONS]}:
+        raise ValidationFailed("`regions` names a region no configured organisation is in")
+
+
+def consent_scope(
+    request: web.Request,
+    *,
+    purposes: Collection[str],
+    categories: Collection[str],
+    recipients: NamedParties,
+    sources: NamedParties,
+    regions: Collection[str],
+) -> ConsentScope:
+    """A declared consent body's scope, checked against the configuration in the order
+    of `parse_scope` (the declaration already holds the lists' shapes and lengths)."""
+    vocabulary = request.app[VOCABULARY]
+    if set(purposes) - set(vocabulary.purposes):
+        raise UnknownPurpose("`purposes` names an unknown purpose")
+    if set(categories) - set(vocabulary.categories):
+        raise UnknownCategory("`categories` names an unknown data category")
+    recipient_orgs = frozenset(recipients.organisations)
+    recipient_types = frozenset(recipients.types)
+    _known_parties(request, "recipients", recipient_orgs, recipient_types)
+    if not recipient_orgs and not recipient_types:
+        raise ValidationFailed("`recipients` must name at least one organisation or type")
+    source_orgs = frozenset(sources.organisations)
+    source_types = frozenset(sources.types)
+    _known_parties(request, "sources", source_orgs, source_types)
+    _known_regions(request, frozenset(regions), recipient_types)
+    return ConsentScope(
+        purposes=frozenset(purposes),
+        categories=frozenset(categories),
+        recipient_organisations=recipient_orgs,
+        recipient_types=recipient_types,
+        source_organisations=source_orgs,
+        source_types=source_types,
+        regions=frozenset(regions),
+    )
 
 
 def parse_scope(request: web.Request, body: Mapping[str, Any]) -> ConsentScope:
+    """The scope of a raw JSON consent body: each list's shape, then its names."""
     vocabulary = request.app[VOCABULARY]
     purposes = _names(body, "purposes", required=True)
     if purposes - set(vocabulary.purposes):
@@ -125,10 +190,7 @@ def parse_scope(request: web.Request, body: Mapping[str, Any]) -> ConsentScope:
         raise ValidationFailed("`recipients` must name at least one organisation or type")
     source_orgs, source_types = _parties(body, "sources", request)
     regions = _names(body, "regions", required=False)
-    if regions and not recipient_types:
-        raise ValidationFailed("`regions` only applies to `recipients.types`")
-    if regions - {org.region for org in request.app[ORGANISATIONS]}:
-        raise ValidationFailed("`regions` names a region no configured organisation is in")
+    _known_regions(request, regions, recipient_types)
     return ConsentScope(
         purposes=purposes,
         categories=categories,

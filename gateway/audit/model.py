@@ -64,6 +64,8 @@ EVENT_TYPES = frozenset(
         "consent.recorded_on_paper",
         "consent.listed",  # an organisation read (or was refused) a person's consents
         "auth.role_refused",  # a token asserted a role its organisation may not assert
+        "auth.login",  # a household member logged in to the portal (a new session)
+        "auth.login_refused",  # a portal login was refused after its state matched
         "case.opened",  # an organisation registered a case (one entry per person it covers)
         "case.closed",  # an organisation closed a case (one entry per person it covered)
         "audit.query",  # a privacy officer searched or exported the log

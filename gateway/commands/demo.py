@@ -36,6 +36,11 @@ from gateway.auth.keys import init_keys
 from gateway.commands._common import add_settings_options, load_settings
 from gateway.demo.guide import print_guide
 from gateway.demo.keys import ensure_demo_key
+from gateway.demo.oidc_provider import (
+    DEMO_CLIENT_ID,
+    ensure_provider_files,
+    provider_for_population,
+)
 from gateway.demo.seed import demo_population, scenario_guide, seed_demo, write_people
 from gateway.errors import SettingsError
 from gateway.http import eventloop
@@ -75,8 +80,28 @@ def run(args: argparse.Namespace) -> int:
         return 1
 
 
+def _with_demo_login(settings: Settings) -> Settings:
+    """Point the portal's login at the demo provider (the port after the custody
+    register's), unless an identity provider is configured."""
+    if settings.oidc_issuer:
+        return settings
+    _, secret_file = ensure_provider_files(settings.data_dir)
+    return replace(
+        settings,
+        oidc_issuer=_provider_issuer(settings),
+        oidc_client_id=DEMO_CLIENT_ID,
+        oidc_client_secret_file=secret_file,
+        oidc_redirect_url=f"http://{settings.host}:{settings.port}/oidc/callback",
+    )
+
+
+def _provider_issuer(settings: Settings) -> str:
+    return f"http://127.0.0.1:{(urlsplit(settings.custody_register_url).port or 80) + 1}"
+
+
 async def _demo(settings: Settings, *, serve: bool) -> int:
     private_dir(settings.data_dir)
+    settings = _with_demo_login(settings)
     init_keys(settings.keys_dir)
     engine = create_engine(settings.database_url)
     try:
@@ -118,6 +143,8 @@ async def _demo(settings: Settings, *, serve: bool) -> int:
                 await web.TCPSite(source_runner, "127.0.0.1", port).start()
                 source_runners.append(source_runner)
         source_runners.append(await _start_custody_register(settings, population, base))
+        if settings.oidc_issuer == _provider_issuer(settings):
+            source_runners.append(await _start_provider(settings, population))
         await web.TCPSite(runner, settings.host, settings.port).start()
         marker = settings.data_dir / "demo" / "seeded"
         if not marker.exists():
@@ -134,7 +161,7 @@ async def _demo(settings: Settings, *, serve: bool) -> int:
                 cases=app[CASES],
             )
             marker.write_text(settings.database_url.split("@")[-1] + "\n")
-        print_guide(settings, people_file, scenario_guide(population))
+        print_guide(settings, people_file, scenario_guide(population), population)
         if serve:
             await _wait_for_signal()
         return 0
@@ -157,6 +184,17 @@ async def _start_custody_register(
     runner = web.AppRunner(register, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", url.port or 80).start()
+    return runner
+
+
+async def _start_provider(settings: Settings, population: Population) -> web.AppRunner:
+    """The demo OpenID provider (synthetic people only) at the configured issuer."""
+    provider = provider_for_population(
+        settings.oidc_issuer, settings.oidc_callback_url, population, settings.data_dir
+    )
+    runner = web.AppRunner(provider, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", urlsplit(settings.oidc_issuer).port or 80).start()
     return runner
 
 

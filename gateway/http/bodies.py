@@ -2,16 +2,18 @@
 
 Every route that takes a body reads it through `read_body(request, Type)` (a typed
 `msgspec.Struct`, declared once, from which the OpenAPI schema also comes) or, for a
-body with no declaration yet, `read_json_object`; a page's form comes through
-`read_form`; a test keeps it so. The limits are enforced once, for all: size (413),
-content type (415), syntax (`invalid_json`; also `NaN`/`Infinity`, which are not
-JSON), nesting depth, and text no store can hold (NUL, lone surrogates)
-(`validation_failed`), and the time the body may take to arrive (`bad_request`).
+body with no declaration yet, `read_json_object`; a test keeps it so. The limits are
+enforced once, for both: size (413), content type (415), syntax (`invalid_json`;
+also `NaN`/`Infinity`, which are not JSON), nesting depth, and text no store can
+hold (NUL, lone surrogates) (`validation_failed`), and the time the body may take
+to arrive (`bad_request`).
 
 A body that breaks its declaration is `validation_failed`, unless the Struct names
 another code for the member at fault in its `__errors__` class variable (for example
-`{"$.subject.bsn": InvalidBsn}`); the detail names the member (`$.purpose`), never
-its value.
+`{"$.subject.bsn": InvalidBsn}`: the member holds the wrong type), or, for a required
+member that is absent, in `__absent__` (`{"$.subject": InvalidBsn}`; an absent member
+is otherwise the fault of the object that lacks it); the detail names the member
+(`$.purpose`), never its value.
 
 Fast path: a body without a `\\u` escape, for a Struct that refuses unknown members
 (the exchange's), is decoded straight from bytes into the Struct (msgspec, in C).
@@ -34,7 +36,6 @@ from urllib.parse import parse_qsl
 
 import msgspec
 from aiohttp import web
-from multidict import MultiDict, MultiDictProxy
 
 from gateway.appkeys import SETTINGS
 from gateway.errors import (
@@ -45,10 +46,9 @@ from gateway.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from gateway.http.inputs import has_forbidden_text
+from gateway.http.inputs import clean_text, has_forbidden_text
 
 __all__ = [
-    "MAX_FORM_FIELDS",
     "MAX_JSON_DEPTH",
     "body_error",
     "convert_body",
@@ -67,6 +67,7 @@ S = TypeVar("S", bound=msgspec.Struct)
 
 _AT = re.compile(r" - at `(\$[^`]*)`$")
 _INDEX = re.compile(r"\[\d+\]")
+_ABSENT = re.compile(r"^Object missing required field `([^`]+)`$")
 
 
 async def read_body(request: web.Request, kind: type[S]) -> S:
@@ -106,6 +107,10 @@ def body_error(kind: type[msgspec.Struct], exc: msgspec.ValidationError) -> Gate
     text = message[: found.start()] if found else message
     errors: Mapping[str, type[GatewayError]] = getattr(kind, "__errors__", {})
     error = errors.get(_INDEX.sub("[]", path), ValidationFailed)
+    absent = _ABSENT.match(text)
+    if absent is not None:
+        absences: Mapping[str, type[GatewayError]] = getattr(kind, "__absent__", {})
+        error = absences.get(_INDEX.sub("[]", f"{path}.{absent.group(1)}"), error)
     return error(f"`{path}`: {text}")
 
 
@@ -114,39 +119,9 @@ def _decoder(kind: type[S]) -> msgspec.json.Decoder[S]:
     return msgspec.json.Decoder(kind)
 
 
-#: The portal's forms have a handful of fields; a checkbox list stays far below this.
-MAX_FORM_FIELDS = 100
-
-
-async def read_form(request: web.Request) -> MultiDictProxy[str]:
-    """A page's form (`application/x-www-form-urlencoded`, UTF-8), with the limits of
-    JSON bodies: 415 for another content type, 413 if too big, 400 if slow, malformed
-    or holding text no store can hold."""
-    if request.content_type != "application/x-www-form-urlencoded":
-        raise UnsupportedMediaType("Content-Type must be application/x-www-form-urlencoded")
-    raw = await _read_bytes(request)
-    try:
-        fields = parse_qsl(
-            raw.decode("utf-8"),
-            keep_blank_values=True,
-            strict_parsing=bool(raw),
-            max_num_fields=MAX_FORM_FIELDS,
-        )
-    except (ValueError, UnicodeDecodeError):
-        raise ValidationFailed("The form is not valid") from None
-    for key, value in fields:
-        if has_forbidden_text(key) or has_forbidden_text(value):
-            raise ValidationFailed("A form field holds a NUL character or a lone surrogate")
-    return MultiDictProxy(MultiDict(fields))
-
-
 async def _read_raw(request: web.Request) -> bytes:
     if request.content_type != "application/json":
         raise UnsupportedMediaType("Content-Type must be application/json")
-    return await _read_bytes(request)
-
-
-async def _read_bytes(request: web.Request) -> bytes:
     settings = request.app[SETTINGS]
     try:
         async with asyncio.timeout(settings.body_timeout_seconds):
@@ -170,6 +145,31 @@ def _parse_tree(raw: bytes) -> dict[str, Any]:
         raise ValidationFailed("Request body must be a JSON object")
     _check_tree(body)
     return body
+
+
+async def read_form(
+    request: web.Request, *, limit: int = 64 * 1024, within_seconds: float = 30.0
+) -> list[tuple[str, str]]:
+    """An `application/x-www-form-urlencoded` body as (name, value) pairs, in order (a
+    name may repeat): 415 for another content type, 413 over `limit` bytes, 400 for a
+    body that is slow, not UTF-8, or holds a NUL or control character."""
+    if request.content_type != "application/x-www-form-urlencoded":
+        raise UnsupportedMediaType("Content-Type must be application/x-www-form-urlencoded")
+    try:
+        async with asyncio.timeout(within_seconds):
+            raw = await request.content.read(limit + 1)
+    except TimeoutError:
+        raise BadRequest(f"Request body did not arrive within {within_seconds:g} seconds") from None
+    if len(raw) > limit:
+        raise PayloadTooLarge(f"Request body exceeds {limit} bytes")
+    try:
+        pairs = parse_qsl(raw.decode("ascii"), keep_blank_values=True, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise BadRequest("The form is not valid URL-encoded UTF-8") from None
+    for name, value in pairs:
+        if not clean_text(name, 256) or not clean_text(value, limit):
+            raise BadRequest("A form field is not valid text")
+    return pairs
 
 
 def _no_constant(name: str) -> Any:

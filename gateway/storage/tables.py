@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table
 
-__all__ = ["NAMING_CONVENTION", "household_sessions", "metadata", "replay_cache"]
+__all__ = [
+    "NAMING_CONVENTION",
+    "household_sessions",
+    "login_states",
+    "metadata",
+    "replay_cache",
+]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -39,6 +45,21 @@ household_sessions = Table(
     Column("token_hash", String(64), primary_key=True),
     Column("person", String(64), nullable=False, index=True),
     Column("household_id", String(40), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),  # absolute
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),  # idle timeout from here
+)
+
+# An OIDC login in progress: what the callback must match, keyed by the SHA-256 hash of
+# the random id in the browser's login cookie. Single-use (deleted when the callback
+# reads it) and short-lived, shared by every instance (the callback may reach another).
+login_states = Table(
+    "login_states",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("state", String(128), nullable=False),
+    Column("nonce", String(128), nullable=False),
+    Column("code_verifier", String(128), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
 )

@@ -15,7 +15,7 @@ import hashlib
 import hmac
 
 from aiohttp import web
-from multidict import MultiDictProxy
+from multidict import MultiDict, MultiDictProxy
 
 from gateway.auth.keys import KeyStore
 from gateway.errors import CsrfTokenInvalid
@@ -40,7 +40,7 @@ def csrf_token(key: bytes, session_token: str) -> str:
 
 async def require_csrf(request: web.Request, session_token: str) -> MultiDictProxy[str]:
     """The posted form, once its CSRF token is this session's; else 403."""
-    form = await read_form(request)
+    form = MultiDictProxy(MultiDict(await read_form(request)))
     sent = form.get(CSRF_FIELD)
     expected = csrf_token(request.app[CSRF_KEY], session_token)
     if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), expected.encode()):

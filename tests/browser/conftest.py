@@ -36,6 +36,18 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Where the browser is required, a browser test that would be skipped for want of
+    Chromium (by this conftest or by a module's own `skipif`) fails instead."""
+    if os.environ.get(REQUIRE_ENV) == "1" and _chromium() is None:
+        pytest.fail(f"{REQUIRE_ENV}=1 but no Chromium is found on the PATH", pytrace=False)
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
 def _unavailable(reason: str) -> None:
     if os.environ.get(REQUIRE_ENV) == "1":
         pytest.fail(f"{REQUIRE_ENV}=1 but the browser tests cannot run: {reason}", pytrace=False)
@@ -70,7 +82,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LivePortal]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    executable = _chromium()
     if executable is None:
         _unavailable("no Chromium found on the PATH (apt-get install -y chromium)")
     try:

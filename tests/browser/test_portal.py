@@ -62,7 +62,7 @@ def context(browser: Any) -> Iterator[Any]:
 def logged_in(context: Any, portal: LivePortal, bsn: str, lang: str | None = None) -> Any:
     cookies = [portal.cookie(portal.session_for(bsn))]
     if lang:
-        cookies.append({"name": "lang", "value": lang, "url": portal.url})
+        cookies.append(portal.lang_cookie(lang))
     context.add_cookies(cookies)
     return context.new_page()
 

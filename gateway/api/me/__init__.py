@@ -1,1 +1,2 @@
-"""Routes for households, authenticated by a household session (`gw_session` cookie)."""
+"""Routes for households, authenticated by a household session (`__Host-gw_session`
+cookie, issued by the OIDC login in `login`)."""

@@ -5,6 +5,9 @@ its organisation requested or was the source of) or `regional_privacy_officer`
 (every organisation of the regions its organisation is configured as the privacy
 office of; only such an office may assert the role). Every call is itself logged
 before it answers.
+
+Longer than most route modules because the officer's seven operations share one scope
+rule and one logging rule; each handler is short and calls `AuditReader`.
 """
 
 from __future__ import annotations

@@ -91,7 +91,11 @@ def build_document(
                     "`Role` schema); `sub` and `role` are codes of 1 to 128 ASCII letters, "
                     "digits and ._:/+=@-, starting with a letter or digit.",
                 },
-                "householdSession": {"type": "apiKey", "in": "cookie", "name": "gw_session"},
+                "householdSession": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "__Host-gw_session",
+                },
             },
             "schemas": {
                 **bodies,

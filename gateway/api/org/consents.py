@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 from aiohttp import web
 
 from consent import Actor, ConsentRecord, NewConsent
@@ -22,20 +23,13 @@ from gateway.access.households import require_fresh_custody, visible_household_o
 from gateway.api.auditing import audit, consent_audit_step
 from gateway.api.describe import answer, problems, request_body
 from gateway.api.org import schema
-from gateway.api.parsing import (
-    bsn_of,
-    optional_datetime,
-    parse_scope,
-    pseudonym,
-    query_purpose,
-    string,
-)
+from gateway.api.parsing import consent_scope, date_time, one_line, pseudonym, query_purpose
 from gateway.api.ports import household_ports
 from gateway.api.views import consent_json, receipt_json
 from gateway.appkeys import AUTHENTICATOR, CONSENTS, CUSTODY, POLICIES
 from gateway.auth.organisation_tokens import Principal
 from gateway.errors import InvalidValidity, NotFound, ValidationFailed
-from gateway.http.bodies import json_response, read_json_object
+from gateway.http.bodies import json_response, read_body
 
 __all__ = ["OPENAPI", "decision_of", "setup"]
 
@@ -47,6 +41,7 @@ def _actor(principal: Principal) -> Actor:
 
 
 def decision_of(body: dict[str, Any]) -> str:
+    """The `decision` of a raw JSON consent body (the household's portal reads one)."""
     decision = body.get("decision", "grant")
     if decision not in ("grant", "refuse"):
         raise ValidationFailed("`decision` must be grant or refuse")
@@ -66,16 +61,28 @@ async def _visible_consent(request: web.Request, principal: Principal) -> Consen
 
 async def record_consent(request: web.Request) -> web.Response:
     principal = await request.app[AUTHENTICATOR].authenticate_request(request)
-    body = await read_json_object(request)
-    subject = pseudonym(request, bsn_of(body, "subject"))
-    given_by = pseudonym(request, bsn_of(body, "given_by")) if "given_by" in body else subject
-    decision = decision_of(body)
-    scope = parse_scope(request, body)
-    evidence = string(body, "evidence_reference", limit=200)
+    body = await read_body(request, schema.PaperConsent)
+    subject_bsn = schema.bsn_of(body.subject)
+    subject = pseudonym(request, subject_bsn)
+    given_by = (
+        subject
+        if body.given_by is msgspec.UNSET
+        else pseudonym(request, schema.bsn_of(body.given_by))
+    )
+    decision = body.decision
+    scope = consent_scope(
+        request,
+        purposes=body.purposes,
+        categories=body.categories,
+        recipients=body.recipients,
+        sources=schema.Parties() if body.sources is msgspec.UNSET else body.sources,
+        regions=body.regions,
+    )
+    evidence = one_line(body.evidence_reference, "evidence_reference", limit=200)
     now = datetime.now(UTC)
-    given_at = optional_datetime(body, "given_at") or now
-    valid_from = optional_datetime(body, "valid_from") or given_at
-    valid_until = optional_datetime(body, "valid_until")
+    given_at = date_time(body.given_at, "given_at") or now
+    valid_from = date_time(body.valid_from, "valid_from") or given_at
+    valid_until = date_time(body.valid_until, "valid_until")
     if valid_until is not None and valid_until <= valid_from:
         raise InvalidValidity("`valid_until` must be after `valid_from`")
     if (
@@ -91,12 +98,12 @@ async def record_consent(request: web.Request) -> web.Response:
         custody = request.app[CUSTODY]
         state = await request.app[CONSENTS].subject_state(subject, now)
         if custody.is_stale(state):
-            await custody.reconfirm(str(bsn_of(body, "subject")), subject, now)
+            await custody.reconfirm(subject_bsn, subject, now)
     record = await request.app[CONSENTS].record(
         NewConsent(
             subject=subject,
             given_by=given_by,
-            decision="grant" if decision == "grant" else "refuse",
+            decision=decision,
             scope=scope,
             recorded_via="paper",
             recorded_by=_actor(principal),
@@ -143,17 +150,18 @@ async def list_consents(request: web.Request) -> web.Response:
 
 async def withdraw_consent(request: web.Request) -> web.Response:
     principal = await request.app[AUTHENTICATOR].authenticate_request(request)
-    body = await read_json_object(request)
-    evidence = string(body, "evidence_reference", limit=200)
+    body = await read_body(request, schema.ConsentWithdrawal)
+    evidence = one_line(body.evidence_reference, "evidence_reference", limit=200)
     withdrawn_by = (
-        pseudonym(request, bsn_of(body, "withdrawn_by")) if "withdrawn_by" in body else None
+        None
+        if body.withdrawn_by is msgspec.UNSET
+        else pseudonym(request, schema.bsn_of(body.withdrawn_by))
     )
     record = await _visible_consent(request, principal)
     if withdrawn_by is not None and withdrawn_by != record.subject:
         # For a custody holder: only on custody the register stands behind now.
-        await require_fresh_custody(
-            household_ports(request), record.subject, bsn_of(body, "subject")
-        )
+        subject_bsn = None if body.subject is None else schema.bsn_of(body.subject)
+        await require_fresh_custody(household_ports(request), record.subject, subject_bsn)
     updated = await request.app[CONSENTS].withdraw(
         record.id,
         actor=_actor(principal),

@@ -10,13 +10,17 @@ Nothing about people is taken on the caller's word: every member's birth date an
 every custody relation is checked against the custody register before anything is
 written (422 `person_not_confirmed` / `custody_not_confirmed`; register down: 503
 `custody_register_unavailable`), and each relation is stored with when it was confirmed.
+
+Longer than most route modules because register, change and hand-over each check the
+register, the regiehouder rule and the audit entry of one write; apart they would drift.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, get_args
+from typing import Any
 
+import msgspec
 from aiohttp import web
 
 from consent import CASE_REFERENCE, Actor, AuditStep, Household, NewMember, confirm_claims
@@ -25,30 +29,22 @@ from gateway.access.households import HOUSEHOLD_CATEGORY, may_see_household
 from gateway.api.auditing import audit, audit_step
 from gateway.api.describe import answer, problems, request_body
 from gateway.api.org import schema
-from gateway.api.parsing import (
-    birth_date,
-    bsn_of,
-    optional_datetime,
-    pseudonym,
-    query_purpose,
-    string,
-)
+from gateway.api.parsing import birth_date, date_time, one_line, pseudonym, query_purpose
 from gateway.api.ports import household_ports
 from gateway.api.views import household_json
 from gateway.appkeys import AUTHENTICATOR, CUSTODY, HOUSEHOLDS, ORGANISATIONS
 from gateway.auth.organisation_tokens import Principal
 from gateway.errors import (
     CustodyNotConfirmed,
+    InvalidBsn,
     NotFound,
     NotRegiehouder,
     UnknownOrganisation,
     ValidationFailed,
 )
-from gateway.http.bodies import json_response, read_json_object
+from gateway.http.bodies import json_response, read_body
 
 __all__ = ["OPENAPI", "setup"]
-
-CHANGES: tuple[str, ...] = get_args(schema.Change)
 
 
 def _actor(principal: Principal) -> Actor:
@@ -70,47 +66,42 @@ def _household_audit(
 
 
 def _contact(
-    request: web.Request, body: dict[str, Any], principal: Principal, default: str | None = None
+    request: web.Request, contact: schema.ContactPerson | None, default: str
 ) -> tuple[str, str]:
-    contact = body.get("contact_person")
-    if not isinstance(contact, dict):
+    """The contact person's organisation (`default` unless named) and professional."""
+    if contact is None:
         raise ValidationFailed("`contact_person` must be an object with `professional`")
-    organisation = contact.get("organisation", default or principal.organisation.id)
-    if not isinstance(organisation, str) or request.app[ORGANISATIONS].get(organisation) is None:
+    organisation = default if contact.organisation is msgspec.UNSET else contact.organisation
+    if request.app[ORGANISATIONS].get(organisation) is None:
         raise UnknownOrganisation("`contact_person.organisation` is not a known organisation")
-    return organisation, string(contact, "professional", limit=128)
+    return organisation, one_line(contact.professional, "professional", limit=128)
 
 
-def _member(request: web.Request, raw: Any) -> tuple[str, NewMember]:
-    """The member's (checked) BSN, to ask the register, and the member to store."""
-    if not isinstance(raw, dict):
-        raise ValidationFailed("each member must be an object with bsn, birth_date and role")
-    member = NewMember(
-        person=pseudonym(request, raw.get("bsn")),
-        birth_date=birth_date(raw.get("birth_date")),
-        role=string(raw, "role", limit=32),
-    )
-    return str(raw["bsn"]), member
+def _member(request: web.Request, raw: schema.NewMember | schema.ChangedMember) -> NewMember:
+    """The member to store: its BSN checked, and a joining member's date and role."""
+    person = pseudonym(request, raw.bsn)
+    born = birth_date(raw.birth_date)
+    if raw.role is None:
+        raise ValidationFailed("`role` must be one of the member roles")
+    return NewMember(person=person, birth_date=born, role=raw.role)
 
 
-def _bsn(request: web.Request, body: dict[str, Any], name: str) -> tuple[str, str]:
+def _bsn(
+    request: web.Request, person: schema.PersonRef | schema.ChangedMember | None
+) -> tuple[str, str]:
     """A BSN named in the body (`invalid_bsn` unless it passes) and its pseudonym."""
-    value = bsn_of(body, name)
-    return str(value), pseudonym(request, value)
+    if person is None:
+        raise InvalidBsn("BSN must be nine digits that pass the elfproef")
+    bsn = schema.bsn_of(person)
+    return bsn, pseudonym(request, bsn)
 
 
 async def register(request: web.Request) -> web.Response:
     principal = await request.app[AUTHENTICATOR].authenticate_request(request)
-    body = await read_json_object(request)
-    members_raw = body.get("members")
-    if not isinstance(members_raw, list) or not 0 < len(members_raw) <= 30:
-        raise ValidationFailed("`members` must be a list of 1 to 30 members")
-    claimed = [_member(request, m) for m in members_raw]
-    custody_raw = body.get("custody", [])
-    if not isinstance(custody_raw, list) or not all(isinstance(c, dict) for c in custody_raw):
-        raise ValidationFailed("`custody` must be a list of {parent, child} objects")
-    pairs = [(_bsn(request, c, "parent"), _bsn(request, c, "child")) for c in custody_raw]
-    organisation, professional = _contact(request, body, principal)
+    body = await read_body(request, schema.HouseholdRegistration)
+    claimed = [(m.bsn, _member(request, m)) for m in body.members]
+    pairs = [(_bsn(request, c.parent), _bsn(request, c.child)) for c in body.custody]
+    organisation, professional = _contact(request, body.contact_person, principal.organisation.id)
     now = datetime.now(UTC)
     check_household([member for _, member in claimed], [(p[1], c[1]) for p, c in pairs], now)
     # The register decides who these people are and who holds custody; nothing before.
@@ -174,18 +165,18 @@ async def read(request: web.Request) -> web.Response:
 
 async def change(request: web.Request) -> web.Response:
     principal = await request.app[AUTHENTICATOR].authenticate_request(request)
-    body = await read_json_object(request)
+    body = await read_body(request, schema.HouseholdChange)
     household = await _as_regiehouder(request, principal)
     store = request.app[HOUSEHOLDS]
-    kind = body.get("change")
-    if kind not in CHANGES:
-        raise ValidationFailed(f"`change` must be one of {', '.join(CHANGES)}")
-    at = optional_datetime(body, "at")
+    kind = body.change
+    at = date_time(body.at, "at")
     actor = _actor(principal)
-    step = _household_audit(request, principal, str(kind), "household.changed")
+    step = _household_audit(request, principal, kind, "household.changed")
     source = request.app[CUSTODY].source
     if kind == "member_joined":
-        bsn, member = _member(request, body.get("member"))
+        if not isinstance(body.member, schema.ChangedMember):
+            raise ValidationFailed("`member` must be an object with bsn, birth_date and role")
+        bsn, member = body.member.bsn, _member(request, body.member)
         known = await confirm_claims(source, [(bsn, member.birth_date)], [])
         updated = await store.member_joined(
             household.id,
@@ -197,12 +188,12 @@ async def change(request: web.Request) -> web.Response:
             audit=step,
         )
     elif kind == "member_moved_out":
-        person = pseudonym(request, bsn_of(body, "member"))
+        _, person = _bsn(request, body.member)
         updated = await store.member_moved_out(household.id, person, actor=actor, at=at, audit=step)
     elif kind == "custody_granted":
         (parent_bsn, parent), (child_bsn, child) = (
-            _bsn(request, body, "parent"),
-            _bsn(request, body, "child"),
+            _bsn(request, body.parent),
+            _bsn(request, body.child),
         )
         await confirm_claims(source, [], [(parent_bsn, child_bsn)])
         updated = await store.custody_granted(
@@ -216,8 +207,8 @@ async def change(request: web.Request) -> web.Response:
         )
     elif kind == "custody_ended":
         (parent_bsn, parent), (child_bsn, child) = (
-            _bsn(request, body, "parent"),
-            _bsn(request, body, "child"),
+            _bsn(request, body.parent),
+            _bsn(request, body.child),
         )
         # Ending a holder's custody changes who decides for the child: only as the
         # register says (a relation it still records stays).
@@ -228,7 +219,9 @@ async def change(request: web.Request) -> web.Response:
             household.id, parent, child, actor=actor, at=at, audit=step
         )
     else:
-        organisation, professional = _contact(request, body, principal)
+        organisation, professional = _contact(
+            request, body.contact_person, principal.organisation.id
+        )
         updated = await store.contact_changed(
             household.id, organisation, professional, actor=actor, at=at, audit=step
         )
@@ -238,14 +231,14 @@ async def change(request: web.Request) -> web.Response:
 async def transfer(request: web.Request) -> web.Response:
     """The regiehouder hands the household over to another organisation (audited)."""
     principal = await request.app[AUTHENTICATOR].authenticate_request(request)
-    body = await read_json_object(request)
+    body = await read_body(request, schema.HouseholdTransfer)
     household = await _as_regiehouder(request, principal)
-    to = body.get("to")
-    if not isinstance(to, str) or request.app[ORGANISATIONS].get(to) is None:
+    to = body.to
+    if request.app[ORGANISATIONS].get(to) is None:
         raise UnknownOrganisation("`to` is not a known organisation")
     if to == household.regiehouder:
         raise ValidationFailed("`to` is already the household's regiehouder")
-    organisation, professional = _contact(request, body, principal, default=to)
+    organisation, professional = _contact(request, body.contact_person, to)
     old = household.regiehouder
     step = audit_step(
         request,

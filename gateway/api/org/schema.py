@@ -3,10 +3,18 @@
 The OpenAPI document draws its schemas from these; answers are what the JSON views
 write (`household_json`, `consent_json`, `receipt_json`, `case_json`), and the
 integration tests convert real answers into these types, so a view and its
-declaration cannot drift apart. Requests: the exchange body is decoded into its
-declaration (`gateway.exchange.schema`), as are `NewCase`; the household and consent
-bodies are still read by the helpers of `gateway.consent_http` (to move to these
-declarations once that module is split).
+declaration cannot drift apart. Requests are decoded into their declarations
+(`gateway.http.bodies.read_body`): the shape, and the code of a member that breaks it
+(`__errors__`: `invalid_bsn` for a BSN that is not even a string, `unknown_organisation`
+for an organisation that is not one; `__absent__`: the same codes for a required BSN or
+organisation left out, as the routes answered before their declarations). What the
+configuration decides (known purposes, categories, organisations, regions) and what a
+type cannot say (text without control characters, a date in range, a BSN's elfproef)
+the route checks after decoding, with the codes of `gateway.api.parsing`.
+
+A member that may be left out but not sent as `null` (`given_by`, `withdrawn_by`,
+`sources`, `contact_person.organisation`) defaults to `msgspec.UNSET`, so `null` stays
+a fault.
 
 Over 300 lines because three resources' bodies and their OpenAPI examples (the last
 third) belong together: a field added to a declaration shows at once in its example.
@@ -19,7 +27,7 @@ from typing import Annotated, Any, ClassVar, Literal
 import msgspec
 
 from consent import MAX_CASE_SUBJECTS
-from gateway.errors import GatewayError, InvalidBsn
+from gateway.errors import GatewayError, InvalidBsn, UnknownOrganisation
 from gateway.exchange.schema import Subject
 from gateway.http.vocabulary import (
     EXAMPLE_BSN,
@@ -56,7 +64,11 @@ __all__ = [
     "PersonBsn",
     "ReceiptList",
     "Recipients",
+    "bsn_of",
 ]
+
+#: At most this many purposes, categories, organisations, types or regions in a consent.
+MAX_NAMES = 50
 
 Date = Annotated[str, msgspec.Meta(extra_json_schema={"format": "date"})]
 Pseudonym = Annotated[str, msgspec.Meta(description="pseudonym")]
@@ -77,12 +89,23 @@ Change = Literal[
 ]
 
 
-class PersonBsn(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
+class PersonBsn(msgspec.Struct, omit_defaults=True):
     bsn: Bsn
 
 
 #: A person named by BSN: the bare string or `{"bsn": "..."}`.
 PersonRef = Bsn | PersonBsn
+
+
+def bsn_of(person: PersonRef | ChangedMember) -> str:
+    """The BSN text of a person named by it or by an object holding it (its elfproef is
+    the route's check)."""
+    return person if isinstance(person, str) else person.bsn
+
+
+def _bsn_errors(*members: str) -> dict[str, type[GatewayError]]:
+    """`invalid_bsn` for each `PersonRef` member that is not a BSN text or `{"bsn": text}`."""
+    return {path: InvalidBsn for member in members for path in (member, f"{member}.bsn")}
 
 
 class Actor(msgspec.Struct, omit_defaults=True):
@@ -95,8 +118,8 @@ class Actor(msgspec.Struct, omit_defaults=True):
 
 
 class ContactPerson(msgspec.Struct, omit_defaults=True):
-    professional: str
-    organisation: Organisation | None = None
+    professional: Annotated[str, msgspec.Meta(max_length=128)]
+    organisation: Organisation | msgspec.UnsetType = msgspec.UNSET
 
 
 class NewMember(msgspec.Struct, omit_defaults=True):
@@ -121,6 +144,17 @@ class CustodyClaim(msgspec.Struct, omit_defaults=True):
 class HouseholdRegistration(msgspec.Struct, omit_defaults=True):
     """Register a household; the caller becomes its regiehouder."""
 
+    __errors__: ClassVar[dict[str, type[GatewayError]]] = {
+        "$.members[].bsn": InvalidBsn,
+        **_bsn_errors("$.custody[].parent", "$.custody[].child"),
+        "$.contact_person.organisation": UnknownOrganisation,
+    }
+    __absent__: ClassVar[dict[str, type[GatewayError]]] = {
+        "$.members[].bsn": InvalidBsn,
+        "$.custody[].parent": InvalidBsn,
+        "$.custody[].child": InvalidBsn,
+    }
+
     members: Annotated[list[NewMember], msgspec.Meta(min_length=1, max_length=30)]
     contact_person: ContactPerson
     custody: list[CustodyClaim] = []
@@ -128,6 +162,11 @@ class HouseholdRegistration(msgspec.Struct, omit_defaults=True):
 
 class HouseholdChange(msgspec.Struct, omit_defaults=True):
     """A member joins or moves out, custody is granted or ends, the contact person changes."""
+
+    __errors__: ClassVar[dict[str, type[GatewayError]]] = {
+        **_bsn_errors("$.member", "$.parent", "$.child"),
+        "$.contact_person.organisation": UnknownOrganisation,
+    }
 
     change: Annotated[Change, component("HouseholdChangeKind")]
     at: Time | None = None
@@ -138,6 +177,12 @@ class HouseholdChange(msgspec.Struct, omit_defaults=True):
 
 
 class HouseholdTransfer(msgspec.Struct, omit_defaults=True):
+    __errors__: ClassVar[dict[str, type[GatewayError]]] = {
+        "$.to": UnknownOrganisation,
+        "$.contact_person.organisation": UnknownOrganisation,
+    }
+    __absent__: ClassVar[dict[str, type[GatewayError]]] = {"$.to": UnknownOrganisation}
+
     to: Annotated[Organisation, msgspec.Meta(description="The new regiehouder")]
     contact_person: Annotated[
         ContactPerson,
@@ -191,8 +236,8 @@ class Household(msgspec.Struct, omit_defaults=True):
 
 
 class Parties(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
-    organisations: list[Organisation] = []
-    types: list[OrganisationType] = []
+    organisations: Annotated[list[Organisation], msgspec.Meta(max_length=MAX_NAMES)] = []
+    types: Annotated[list[OrganisationType], msgspec.Meta(max_length=MAX_NAMES)] = []
 
 
 class Recipients(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
@@ -210,30 +255,47 @@ class Recipients(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True)
 class PaperConsent(msgspec.Struct, omit_defaults=True):
     """A consent or refusal given on paper, recorded by a professional."""
 
+    __errors__: ClassVar[dict[str, type[GatewayError]]] = _bsn_errors("$.subject", "$.given_by")
+    __absent__: ClassVar[dict[str, type[GatewayError]]] = {"$.subject": InvalidBsn}
+
     subject: PersonRef
-    purposes: Annotated[list[Purpose], msgspec.Meta(min_length=1)]
-    categories: Annotated[list[Category], msgspec.Meta(min_length=1)]
-    recipients: Recipients
+    purposes: Annotated[list[Purpose], msgspec.Meta(min_length=1, max_length=MAX_NAMES)]
+    categories: Annotated[list[Category], msgspec.Meta(min_length=1, max_length=MAX_NAMES)]
+    recipients: Annotated[
+        Parties, msgspec.Meta(description="At least one organisation or organisation type")
+    ]
     evidence_reference: Annotated[str, msgspec.Meta(max_length=200)]
-    given_by: PersonRef | None = None
+    given_by: Annotated[
+        PersonRef | msgspec.UnsetType,
+        msgspec.Meta(description="Who gave it, if not the subject: a custody holder"),
+    ] = msgspec.UNSET
     decision: ConsentDecision = "grant"
-    sources: Parties | None = None
-    regions: list[str] | None = None
+    sources: Parties | msgspec.UnsetType = msgspec.UNSET
+    regions: Annotated[
+        list[str],
+        msgspec.Meta(
+            max_length=MAX_NAMES,
+            description="Regions where `recipients.types` count; without it, the household's "
+            "region only. Each must be the region of a configured organisation.",
+        ),
+    ] = []
     given_at: Time | None = None
     valid_from: Time | None = None
     valid_until: Time | None = None
 
 
 class ConsentWithdrawal(msgspec.Struct, omit_defaults=True):
-    evidence_reference: str
+    __errors__: ClassVar[dict[str, type[GatewayError]]] = _bsn_errors("$.withdrawn_by", "$.subject")
+
+    evidence_reference: Annotated[str, msgspec.Meta(max_length=200)]
     withdrawn_by: Annotated[
-        PersonRef | None,
+        PersonRef | msgspec.UnsetType,
         msgspec.Meta(
             description="Who withdraws on paper: the person the consent is about or a custody "
             "holder of that person. Without it, only the organisation that recorded the "
             "consent may withdraw it."
         ),
-    ] = None
+    ] = msgspec.UNSET
     subject: Annotated[
         PersonRef | None,
         msgspec.Meta(
@@ -363,7 +425,7 @@ EXAMPLE_PAPER_CONSENT = PaperConsent(
     subject=EXAMPLE_BSN,
     purposes=["support_planning"],
     categories=["support_plan"],
-    recipients=Recipients(organisations=["wijkteam-utrecht"]),
+    recipients=Parties(organisations=["wijkteam-utrecht"]),
     evidence_reference="paper-form-2026-0001",
 )
 EXAMPLE_CONSENT = Consent(

@@ -13,31 +13,40 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.appkeys import HOUSEHOLD_SESSIONS, SETTINGS
+from gateway.auth.sessions import clear_session_cookie
 from gateway.web.csrf import require_csrf
-from gateway.web.household.session import forget_session_cookie, optional_session
+from gateway.web.household.session import optional_session
 from gateway.web.i18n import LANG_COOKIE, LANGUAGES
 from gateway.web.rendering import render, safe_return_path
 
 __all__ = ["LOGIN_ERRORS", "language_switch", "login_page", "logout"]
 
-#: The `?error=` codes the login page explains; any other reads as `login_failed`.
-LOGIN_ERRORS = frozenset(
-    {
-        "session_expired",
-        "logged_out",
-        "login_failed",
-        "login_cancelled",
-        "not_registered",
-        "provider_unavailable",
-    }
-)
+#: The words for each `?error=` code (the login flow's `gateway.auth.oidc.LOGIN_ERRORS`,
+#: and the pages' own `session_expired` and `logged_out`): a catalogue key under
+#: `login.error.`. A code not listed reads as `login_failed`.
+LOGIN_ERRORS: dict[str, str] = {
+    "session_expired": "session_expired",
+    "logged_out": "logged_out",
+    "login_unavailable": "login_unavailable",
+    "login_cancelled": "login_cancelled",
+    "provider_unavailable": "provider_unavailable",
+    "provider_error": "provider_unavailable",
+    "unknown_person": "not_registered",
+    "too_young": "too_young",
+    "invalid_bsn": "invalid_bsn",
+    "service_unavailable": "service_unavailable",
+    "login_expired": "login_failed",
+    "state_mismatch": "login_failed",
+    "code_refused": "login_failed",
+    "id_token_invalid": "login_failed",
+    "nonce_mismatch": "login_failed",
+}
 
 
 async def login_page(request: web.Request) -> web.Response:
     session = await optional_session(request)
-    error = request.query.get("error")
-    if error is not None and error not in LOGIN_ERRORS:
-        error = "login_failed"
+    code = request.query.get("error")
+    error = None if code is None else LOGIN_ERRORS.get(code, "login_failed")
     return render(
         request,
         "login.html",
@@ -53,7 +62,7 @@ async def logout(request: web.Request) -> web.Response:
     await require_csrf(request, session.token)
     await request.app[HOUSEHOLD_SESSIONS].revoke(session.token)
     response = web.HTTPSeeOther("/login?error=logged_out")
-    forget_session_cookie(request, response)
+    clear_session_cookie(response)
     raise response
 
 

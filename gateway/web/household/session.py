@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from gateway.appkeys import HOUSEHOLD_SESSIONS, SETTINGS
-from gateway.auth.sessions import COOKIE_NAME, HouseholdSession
+from gateway.appkeys import HOUSEHOLD_SESSIONS
+from gateway.auth.sessions import COOKIE_NAME, HouseholdSession, clear_session_cookie
 
-__all__ = ["PageSession", "forget_session_cookie", "optional_session", "page_session"]
+__all__ = ["PageSession", "optional_session", "page_session"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,13 +43,6 @@ async def page_session(request: web.Request) -> PageSession:
         return found
     if request.cookies.get(COOKIE_NAME):
         redirect = web.HTTPSeeOther("/login?error=session_expired")
-        forget_session_cookie(request, redirect)
+        clear_session_cookie(redirect)
         raise redirect
     raise web.HTTPSeeOther("/login")
-
-
-def forget_session_cookie(request: web.Request, response: web.StreamResponse) -> None:
-    """Tell the browser to drop the session cookie (with the attributes it was set with)."""
-    response.del_cookie(
-        COOKIE_NAME, path="/", secure=request.app[SETTINGS].https, httponly=True, samesite="Lax"
-    )

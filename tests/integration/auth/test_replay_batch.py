@@ -190,7 +190,7 @@ async def test_unreachable_database_refuses_every_caller(
     """No connection at all (no such file directory / nothing listening): every caller
     of the batch gets 503, none is let in, and the next batch fails the same way."""
     if database_url.startswith("sqlite"):
-        url = f"sqlite+aiosqlite:///{tmp_path / 'missing-dir' / 'gateway.storage.db'}"
+        url = f"sqlite+aiosqlite:///{tmp_path / 'missing-dir' / 'gateway.db'}"
     else:
         url = f"postgresql+asyncpg://127.0.0.1:{free_port()}/nowhere"
     engine = create_engine(url)

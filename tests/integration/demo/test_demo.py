@@ -8,6 +8,8 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -117,3 +119,53 @@ def test_newcomer_follows_the_readme(demo: Any) -> None:
     assert any(line.get("route") == "/api/v1/exchanges" for line in lines)
     text = log_path.read_text()
     assert child["bsn"] not in text and child["name"] not in text
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _no_redirect(url: str, **kwargs: Any) -> tuple[int, Any]:
+    """(status, headers) of one request, redirects not followed."""
+    request = urllib.request.Request(url, **kwargs)  # noqa: S310  # http(s) URLs of the demo
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(request, timeout=10) as response:
+            return response.status, response.headers
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers
+
+
+def _cookie(headers: Any, name: str) -> str:
+    """`name=value` of the cookie `name` that a response sets."""
+    for header in headers.get_all("Set-Cookie") or []:
+        pair = header.split(";", 1)[0]
+        if pair.startswith(f"{name}="):
+            return str(pair)
+    raise AssertionError(f"no {name} cookie set")
+
+
+def test_a_household_member_logs_in_through_the_demo_provider(demo: Any) -> None:
+    """`gateway demo` starts the demo OpenID provider and points the portal's login at it."""
+    base, _, _, _ = demo
+    status, headers = _no_redirect(f"{base}/login/start")
+    assert status == 302
+    authorize = headers["Location"]
+    assert authorize.startswith("http://127.0.0.1:8107/authorize?")
+    login_cookie = _cookie(headers, "__Host-gw_login")
+    with urllib.request.urlopen(authorize, timeout=10) as page:  # noqa: S310
+        html = page.read().decode()
+    assert "DEMO — dit is niet DigiD" in html and "<script" not in html
+    person = html.split('name="person" value="', 1)[1].split('"', 1)[0]  # the first parent
+    params = urllib.parse.parse_qsl(urllib.parse.urlsplit(authorize).query)
+    form = urllib.parse.urlencode([*params, ("person", person), ("action", "login")]).encode()
+    status, headers = _no_redirect(authorize.split("?", 1)[0], data=form, method="POST")
+    assert status == 302 and headers["Location"].startswith(f"{base}/oidc/callback?")
+    status, headers = _no_redirect(headers["Location"], headers={"Cookie": login_cookie})
+    assert status == 302 and headers["Location"] == "/"
+    session = _cookie(headers, "__Host-gw_session")
+    me = urllib.request.Request(f"{base}/api/v1/me/consents", headers={"Cookie": session})  # noqa: S310
+    with urllib.request.urlopen(me, timeout=10) as response:  # noqa: S310
+        assert response.status == 200
+        assert json.loads(response.read())["person"].startswith("ps_")

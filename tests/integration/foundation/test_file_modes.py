@@ -49,12 +49,12 @@ def test_migrate_and_keys_init_make_a_private_data_dir_and_database(
     data.chmod(0o755)  # loosened by hand: the next command tightens it again
     assert main(["migrate", *args]) == 0
     assert mode(data) == 0o700
-    assert mode(data / "gateway.storage.db") == 0o600
-    assert all(mode(p) == 0o600 for p in side_files(data / "gateway.storage.db") if p.exists())
+    assert mode(data / "gateway.db") == 0o600
+    assert all(mode(p) == 0o600 for p in side_files(data / "gateway.db") if p.exists())
 
 
 async def test_a_new_sqlite_database_and_its_wal_and_shm_are_0600(tmp_path: Path) -> None:
-    db = tmp_path / "gateway.storage.db"
+    db = tmp_path / "gateway.db"
     engine = create_engine(f"sqlite+aiosqlite:///{db}")
     try:
         async with engine.begin() as conn:

@@ -64,7 +64,7 @@ def test_cli_migrate_then_schema_is_current(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "schema up to date" in result.stdout
-    assert (tmp_path / "gateway.storage.db").exists()
+    assert (tmp_path / "gateway.db").exists()
 
 
 @pytest.mark.parametrize(

@@ -52,7 +52,7 @@ class Served:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'gateway.storage.db'}"
+    url = f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
     fixture = make_gateway_fixture(tmp_path / "data", url)
     port = free_port()
     env = {

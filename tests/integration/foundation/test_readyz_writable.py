@@ -146,7 +146,7 @@ def tiny_file_system(path: Path) -> Iterator[Path]:
 
 async def test_a_full_disk_makes_the_sqlite_database_unwritable(tmp_path: Path) -> None:
     with tiny_file_system(tmp_path / "small") as folder:
-        url = f"sqlite+aiosqlite:///{folder / 'gateway.storage.db'}"
+        url = f"sqlite+aiosqlite:///{folder / 'gateway.db'}"
         engine = create_engine(url)
         try:
             async with engine.begin() as conn:

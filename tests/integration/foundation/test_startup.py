@@ -41,7 +41,7 @@ async def test_app_refuses_to_start_on_out_of_date_schema(
 @pytest.fixture
 async def dead_db_client(tmp_path: Path, aiohttp_client: Any) -> Client:
     # A SQLite file in a folder that does not exist: every connection attempt fails.
-    url = f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'dir' / 'gateway.storage.db'}"
+    url = f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'dir' / 'gateway.db'}"
     fixture: GatewayFixture = make_gateway_fixture(tmp_path / "data", url)
     client: Client = await aiohttp_client(create_app(fixture.settings))
     return client

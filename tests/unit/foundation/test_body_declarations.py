@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 from strategies import any_json, exchange_bodies
 
 from gateway.api.officer.schema import BreakGlassReview
-from gateway.api.org.schema import NewCase
+from gateway.api.org.schema import (
+    ConsentWithdrawal,
+    HouseholdChange,
+    HouseholdRegistration,
+    HouseholdTransfer,
+    NewCase,
+    PaperConsent,
+)
 from gateway.errors import GatewayError
 from gateway.exchange.schema import ExchangeRequest
 from gateway.exchange.validate import exchange_request
@@ -103,6 +110,65 @@ def test_deep_nesting_in_an_ignored_member_is_validation_failed(depth: int) -> N
 def test_a_member_may_name_its_own_code() -> None:
     case = {"reference": "zaak-1", "subjects": [{"bsn": BSN}, {"bsn": 1}]}
     assert _code(json.dumps(case).encode(), NewCase) == "invalid_bsn"
+
+
+MEMBER = {"bsn": BSN, "birth_date": "1990-01-01", "role": "parent"}
+HOUSEHOLD = {"members": [MEMBER], "contact_person": {"professional": "p-1"}}
+PAPER = {
+    "subject": BSN,
+    "purposes": ["support_planning"],
+    "categories": ["health"],
+    "recipients": {"types": ["wijkteam"]},
+    "evidence_reference": "form-1",
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "body", "code"),
+    [
+        (HouseholdRegistration, HOUSEHOLD, None),
+        (HouseholdRegistration, {**HOUSEHOLD, "members": [{**MEMBER, "bsn": 5}]}, "invalid_bsn"),
+        (HouseholdRegistration, {**HOUSEHOLD, "members": [{"role": "parent"}]}, "invalid_bsn"),
+        (HouseholdRegistration, {**HOUSEHOLD, "members": [{"bsn": BSN}]}, "validation_failed"),
+        (HouseholdRegistration, {**HOUSEHOLD, "members": []}, "validation_failed"),
+        (HouseholdRegistration, {**HOUSEHOLD, "custody": [{"child": BSN}]}, "invalid_bsn"),
+        (HouseholdRegistration, {**HOUSEHOLD, "custody": [{"parent": BSN, "child": {}}]},
+         "invalid_bsn"),
+        (HouseholdRegistration, {**HOUSEHOLD, "custody": [5]}, "validation_failed"),
+        (HouseholdRegistration, {**HOUSEHOLD, "custody": None}, "validation_failed"),
+        (HouseholdRegistration,
+         {**HOUSEHOLD, "contact_person": {"professional": "p", "organisation": None}},
+         "unknown_organisation"),
+        (HouseholdRegistration, {"members": [MEMBER]}, "validation_failed"),
+        (HouseholdTransfer, {"contact_person": {"professional": "p"}}, "unknown_organisation"),
+        (HouseholdTransfer, {"to": 5, "contact_person": {"professional": "p"}},
+         "unknown_organisation"),
+        (HouseholdTransfer, {"to": "gi"}, "validation_failed"),
+        (HouseholdChange, {"change": "member_moved_out", "member": {}}, "invalid_bsn"),
+        (HouseholdChange, {"change": "custody_granted", "parent": 5, "child": BSN}, "invalid_bsn"),
+        (HouseholdChange, {"change": "custody_granted", "parent": {"bsn": 5}}, "invalid_bsn"),
+        (HouseholdChange, {"change": "married"}, "validation_failed"),
+        (HouseholdChange, {"change": "member_joined", "at": 5}, "validation_failed"),
+        (PaperConsent, PAPER, None),
+        (PaperConsent, {**PAPER, "subject": {"bsn": BSN, "name": "x"}}, None),
+        (PaperConsent, {k: v for k, v in PAPER.items() if k != "subject"}, "invalid_bsn"),
+        (PaperConsent, {**PAPER, "subject": {}}, "invalid_bsn"),
+        (PaperConsent, {**PAPER, "given_by": None}, "invalid_bsn"),
+        (PaperConsent, {**PAPER, "recipients": {"types": ["wijkteam"], "regions": ["utrecht"]}},
+         "validation_failed"),
+        (PaperConsent, {**PAPER, "sources": None}, "validation_failed"),
+        (PaperConsent, {**PAPER, "regions": None}, "validation_failed"),
+        (PaperConsent, {**PAPER, "purposes": ["p"] * 51}, "validation_failed"),
+        (PaperConsent, {**PAPER, "decision": None}, "validation_failed"),
+        (ConsentWithdrawal, {"evidence_reference": "x", "withdrawn_by": None}, "invalid_bsn"),
+        (ConsentWithdrawal, {"evidence_reference": "x", "subject": [BSN]}, "invalid_bsn"),
+        (ConsentWithdrawal, {"withdrawn_by": BSN}, "validation_failed"),
+    ],
+)  # fmt: skip
+def test_a_household_or_consent_body_keeps_the_codes_of_its_members(
+    kind: type[msgspec.Struct], body: dict[str, Any], code: str | None
+) -> None:
+    assert _code(json.dumps(body).encode(), kind) == code
 
 
 def test_a_malformed_bsn_text_is_decided_after_the_shape_as_before() -> None:

@@ -14,7 +14,7 @@ from gateway.settings import Settings
 def test_defaults_are_local_and_sqlite(tmp_path: Path) -> None:
     settings = Settings.load({"GATEWAY_DATA_DIR": str(tmp_path)}, config_dir=tmp_path)
     assert settings.host == "127.0.0.1"
-    assert settings.database_url == f"sqlite+aiosqlite:///{tmp_path / 'gateway.storage.db'}"
+    assert settings.database_url == f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
     assert settings.body_limit == 1024 * 1024
     assert settings.token_max_lifetime_seconds == 300
     assert not settings.demo_mode and not settings.behind_tls

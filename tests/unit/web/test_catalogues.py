@@ -60,8 +60,11 @@ def test_the_families_of_keys_cover_every_value() -> None:
         assert f"status.{status}" in texts
     for party in Party.__args__:
         assert f"party.{party}" in texts
-    for error in LOGIN_ERRORS:
-        assert f"login.error.{error}" in texts
+    from gateway.auth.oidc import LOGIN_ERRORS as FLOW_ERRORS
+
+    assert set(FLOW_ERRORS) <= set(LOGIN_ERRORS), "every code of the login flow has words"
+    for key in LOGIN_ERRORS.values():
+        assert f"login.error.{key}" in texts
     for status in (400, 403, 404, 405, 409, 413, 422, 500, 503):
         assert f"error.{status}.title" in texts and f"error.{status}.text" in texts
     for month in range(1, 13):
