@@ -39,6 +39,7 @@ from gateway.http.subjects import Pseudonymiser
 from gateway.settings import Settings
 from gateway.storage.db import create_engine, dispose
 from gateway.storage.schema import schema_state
+from gateway.web import setup as setup_pages
 from gateway.wiring import consent_context, custody_context, login_context
 from policies import PolicyLoadError, PolicyStore
 
@@ -73,6 +74,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(exchange_context)  # adapters + the exchange pipeline's ports
     app.cleanup_ctx.append(_replay_cache_pruning)
     routes.setup(app)
+    setup_pages(app)  # the household portal's pages (gateway/web)
     return app
 
 

@@ -30,6 +30,7 @@ the tree below could no longer be read as one picture.
     │   ├── UnknownKey                unknown_key
     │   └── ClientCertificateMismatch client_certificate_mismatch
     ├── Forbidden (403)
+    │   ├── CsrfTokenInvalid          csrf_token_invalid
     │   ├── RoleRequired              role_required
     │   ├── RoleNotAllowed            role_not_allowed
     │   ├── NotRegiehouder            not_regiehouder
@@ -67,6 +68,7 @@ __all__ = [
     "CaseReferenceInUse",
     "Conflict",
     "ConsentAlreadyWithdrawn",
+    "CsrfTokenInvalid",
     "CustodyNotConfirmed",
     "CustodyRegisterUnavailable",
     "Forbidden",
@@ -206,6 +208,10 @@ class ClientCertificateMismatch(Unauthenticated):
 
 class Forbidden(GatewayError):
     code, status, title = "forbidden", 403, "Forbidden"
+
+
+class CsrfTokenInvalid(Forbidden):
+    code, title = "csrf_token_invalid", "The form's CSRF token is missing or wrong"
 
 
 class RoleRequired(Forbidden):

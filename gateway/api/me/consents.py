@@ -1,26 +1,19 @@
 """The household's own view (`/api/v1/me`, household session): consents and refusals
 about the person and the children in their custody, given and withdrawn here.
 
-A person sees the consents they gave, that are about them, or about someone in their
-custody; they may withdraw one about themselves or about someone in their custody
-(a parent who gave it but no longer has custody sees it: 403
-`withdrawal_not_permitted`). A withdrawal for a child needs custody the register
-confirmed within the freshness; the portal holds no BSN to re-read older custody
-with, so that is refused (422 `custody_not_confirmed`) until the register has been
-asked again (by an exchange or a paper withdrawal naming the child). A custody holder
-never withdraws a 16-year-old's consent, nor from 12 the child's own declaration.
-Each write commits with its audit entry or not at all.
+The rules (who sees, gives and withdraws which consent) are the use-cases of
+`gateway.access.my_consents`, which the portal's page "Mijn toestemmingen" calls too;
+these routes parse the body, call them and render JSON.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
-from consent import Actor, ConsentRecord, NewConsent
-from gateway.access.households import require_fresh_custody
+from consent import AuditStep
+from gateway.access import my_consents as use_cases
 from gateway.api.auditing import consent_audit_step
 from gateway.api.describe import answer, problems, request_body
 from gateway.api.me import schema
@@ -29,12 +22,12 @@ from gateway.api.org.consents import decision_of
 from gateway.api.parsing import optional_datetime, parse_scope
 from gateway.api.ports import household_ports
 from gateway.api.views import consent_json, receipt_json
-from gateway.appkeys import CONSENTS, HOUSEHOLD_SESSIONS, HOUSEHOLDS, POLICIES
+from gateway.appkeys import HOUSEHOLD_SESSIONS
 from gateway.auth.sessions import HouseholdSession, session_token
-from gateway.errors import InvalidValidity, NotFound, Unauthenticated, ValidationFailed
+from gateway.errors import Unauthenticated, ValidationFailed
 from gateway.http.bodies import json_response, read_json_object
 
-__all__ = ["OPENAPI", "current_session", "setup"]
+__all__ = ["OPENAPI", "audit_for", "current_session", "setup"]
 
 
 async def current_session(request: web.Request) -> HouseholdSession:
@@ -45,30 +38,29 @@ async def current_session(request: web.Request) -> HouseholdSession:
     return session
 
 
-async def _may_act_on(request: web.Request, person: str, record: ConsentRecord) -> bool:
-    """The giver, the person it is about, or a parent with custody of that person."""
-    if person in (record.given_by, record.subject):
-        return True
-    return await request.app[HOUSEHOLDS].has_custody(person, record.subject)
+def audit_for(request: web.Request) -> use_cases.AuditFor:
+    """The audit steps of a household member's consent writes in this request."""
 
+    def step(subject: str, decision: str, recorded_via: str, event: str) -> AuditStep:
+        return consent_audit_step(
+            request,
+            None,
+            subject=subject,
+            decision=decision,
+            recorded_via=recorded_via,
+            event=event,
+        )
 
-async def _own_consent(request: web.Request, person: str) -> ConsentRecord:
-    record = await request.app[CONSENTS].get(request.match_info["consent_id"])
-    if not await _may_act_on(request, person, record):
-        raise NotFound("Not found")
-    return record
+    return step
 
 
 async def my_consents(request: web.Request) -> web.Response:
     session = await current_session(request)
-    children = await request.app[HOUSEHOLDS].children_in_custody(session.person)
-    store = request.app[CONSENTS]
-    records = await store.for_people([session.person, *children])
-    notifications = await store.notifications(session.person)
+    mine = await use_cases.my_consents(household_ports(request), session.person)
     return json_response(
         {
-            "person": session.person,
-            "consents": [consent_json(r) for r in records],
+            "person": mine.person,
+            "consents": [consent_json(r) for r in mine.consents],
             "notifications": [
                 {
                     "id": n.id,
@@ -77,7 +69,7 @@ async def my_consents(request: web.Request) -> web.Response:
                     "created_at": n.created_at.isoformat(),
                     "actor": n.actor.as_dict(),
                 }
-                for n in notifications
+                for n in mine.notifications
             ],
         }
     )
@@ -90,64 +82,38 @@ async def give_consent(request: web.Request) -> web.Response:
     if not isinstance(subject, str) or not subject.startswith("ps_") or len(subject) > 64:
         raise ValidationFailed("`subject` must be the pseudonym of yourself or your child")
     decision = decision_of(body)
-    scope = parse_scope(request, body)
-    valid_from = optional_datetime(body, "valid_from")
-    valid_until = optional_datetime(body, "valid_until")
-    if valid_from and valid_until and valid_until <= valid_from:
-        raise InvalidValidity("`valid_until` must be after `valid_from`")
-    now = datetime.now(UTC)
-    record = await request.app[CONSENTS].record(
-        NewConsent(
-            subject=subject,
-            given_by=session.person,
-            decision="grant" if decision == "grant" else "refuse",
-            scope=scope,
-            recorded_via="portal",
-            recorded_by=Actor("person", person=session.person),
-            given_at=now,
-            valid_from=valid_from or now,
-            valid_until=valid_until,
-            policy_version=request.app[POLICIES].version,
-        ),
-        audit=consent_audit_step(
-            request,
-            None,
-            subject=subject,
-            decision=decision,
-            recorded_via="portal",
-            event="granted" if decision == "grant" else "refused",
-        ),
+    record = await use_cases.give_consent(
+        household_ports(request),
+        session.person,
+        subject=subject,
+        decision="grant" if decision == "grant" else "refuse",
+        scope=parse_scope(request, body),
+        valid_from=optional_datetime(body, "valid_from"),
+        valid_until=optional_datetime(body, "valid_until"),
+        audit=audit_for(request),
     )
     return json_response(consent_json(record), status=201)
 
 
 async def withdraw(request: web.Request) -> web.Response:
     session = await current_session(request)
-    record = await _own_consent(request, session.person)
-    if session.person != record.subject:
-        # A parent's withdrawal counts only on custody the register stands behind now;
-        # the portal has no BSN to re-read stale custody with, so that is refused.
-        await require_fresh_custody(household_ports(request), record.subject, None)
-    updated = await request.app[CONSENTS].withdraw(
-        record.id,
-        actor=Actor("person", person=session.person),
-        audit=consent_audit_step(
-            request,
-            None,
-            subject=record.subject,
-            decision=record.decision,
-            recorded_via=record.recorded_via,
-            event="withdrawn",
-        ),
+    updated = await use_cases.withdraw_consent(
+        household_ports(request),
+        session.person,
+        request.match_info["consent_id"],
+        audit=audit_for(request),
     )
     return json_response(consent_json(updated))
 
 
 async def receipts(request: web.Request) -> web.Response:
     session = await current_session(request)
-    record = await _own_consent(request, session.person)
-    found = await request.app[CONSENTS].receipts(record.id)
-    return json_response({"consent_id": record.id, "receipts": [receipt_json(r) for r in found]})
+    found = await use_cases.consent_receipts(
+        household_ports(request), session.person, request.match_info["consent_id"]
+    )
+    return json_response(
+        {"consent_id": found.consent.id, "receipts": [receipt_json(r) for r in found.receipts]}
+    )
 
 
 def setup(app: web.Application) -> None:
