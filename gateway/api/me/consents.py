@@ -24,15 +24,37 @@ from gateway.api.ports import household_ports
 from gateway.api.views import consent_json, receipt_json
 from gateway.appkeys import HOUSEHOLD_SESSIONS
 from gateway.auth.sessions import HouseholdSession, session_token
-from gateway.errors import Unauthenticated, ValidationFailed
+from gateway.errors import CsrfTokenInvalid, Unauthenticated, ValidationFailed
 from gateway.http.bodies import json_response, read_json_object
 
 __all__ = ["OPENAPI", "audit_for", "current_session", "setup"]
 
 
+#: What `Sec-Fetch-Site` says of a request made by the portal's own pages, or typed in.
+_OWN_SITE = frozenset({"same-origin", "none"})
+
+
+def refuse_cross_site_write(request: web.Request) -> None:
+    """A browser sends the session cookie along with a request another site makes it send;
+    a write that cookie authorises must come from our own origin (403 otherwise).
+
+    SameSite=Lax already keeps the cookie off cross-site POSTs; this holds even where a
+    browser or a sibling site on the same registrable domain would let one through. Clients
+    that send `Authorization: Session` are not browsers riding on a cookie and pass.
+    """
+    if request.method in ("GET", "HEAD", "OPTIONS") or request.headers.get("Authorization"):
+        return
+    site = request.headers.get("Sec-Fetch-Site")
+    origin = request.headers.get("Origin")
+    if (site is not None and site not in _OWN_SITE) or origin == "null":
+        raise CsrfTokenInvalid("A household write must come from the portal's own pages")
+
+
 async def current_session(request: web.Request) -> HouseholdSession:
-    """The household session of this request, or 401."""
-    session = await request.app[HOUSEHOLD_SESSIONS].resolve(session_token(request))
+    """The household session of this request, or 401 (403 for a cross-site write)."""
+    token = session_token(request)
+    refuse_cross_site_write(request)
+    session = await request.app[HOUSEHOLD_SESSIONS].resolve(token)
     if session is None:
         raise Unauthenticated("The household session is unknown or has expired")
     return session

@@ -192,3 +192,35 @@ async def test_an_asserted_custody_relation_gives_no_portal_power_over_the_child
     )
     await assert_problem(response, 403, "no_custody")
     assert await client.app[CONSENTS].for_subject(child) == []
+
+
+async def test_a_cross_site_write_riding_on_the_cookie_is_refused_and_changes_nothing(
+    client: Client, household: dict[str, Any]
+) -> None:
+    """A page on another site that makes the browser POST a withdrawal: 403, still active."""
+    person = client.app[PSEUDONYMISER].pseudonym(MOTHER)
+    token = await client.app[HOUSEHOLD_SESSIONS].create(person, household["id"])
+    cookies = {COOKIE_NAME: token}
+    given = await client.post(
+        "/api/v1/me/consents",
+        json=SCOPE,
+        cookies=cookies,
+        headers={"Sec-Fetch-Site": "same-origin"},
+    )
+    assert given.status == 201, await given.text()
+    consent_id = (await given.json())["id"]
+    for headers in (
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},
+        {"Origin": "null"},
+    ):
+        refused = await client.post(
+            f"/api/v1/me/consents/{consent_id}/withdraw", cookies=cookies, headers=headers
+        )
+        await assert_problem(refused, 403, "csrf_token_invalid")
+    listed = await client.get(
+        "/api/v1/me/consents", cookies=cookies, headers={"Sec-Fetch-Site": "cross-site"}
+    )
+    assert listed.status == 200  # reading is not a write: a link from elsewhere still works
+    states = {c["id"]: c["status"] for c in (await listed.json())["consents"]}
+    assert states[consent_id] == "active"
