@@ -27,8 +27,6 @@ __all__ = [
     "consent_scope",
     "date_time",
     "one_line",
-    "optional_datetime",
-    "parse_scope",
     "pseudonym",
     "query_purpose",
 ]
@@ -77,11 +75,6 @@ def birth_date(value: Any) -> date:
     return parsed
 
 
-def optional_datetime(body: Mapping[str, Any], name: str) -> datetime | None:
-    """`date_time` of the member `name` of a raw JSON object."""
-    return date_time(body.get(name), name)
-
-
 def date_time(value: Any, name: str) -> datetime | None:
     """An ISO 8601 date-time with a time zone, in UTC; None when absent. Years outside
     EARLIEST..LATEST are refused: at the calendar's ends the conversion overflows."""
@@ -105,18 +98,6 @@ def _names(body: Mapping[str, Any], name: str, *, required: bool) -> frozenset[s
     if len(value) > 50:
         raise ValidationFailed(f"`{name}` may hold at most 50 entries")
     return frozenset(value)
-
-
-def _parties(
-    body: Mapping[str, Any], name: str, request: web.Request
-) -> tuple[frozenset[str], frozenset[str]]:
-    value = body.get(name, {})
-    if not isinstance(value, dict) or set(value) - {"organisations", "types"}:
-        raise ValidationFailed(f"`{name}` must be an object with `organisations` and/or `types`")
-    orgs = _names(value, "organisations", required=False)
-    types = _names(value, "types", required=False)
-    _known_parties(request, name, orgs, types)
-    return orgs, types
 
 
 def _known_parties(
@@ -171,32 +152,4 @@ def consent_scope(
         source_organisations=source_orgs,
         source_types=source_types,
         regions=frozenset(regions),
-    )
-
-
-def parse_scope(request: web.Request, body: Mapping[str, Any]) -> ConsentScope:
-    """The scope of a raw JSON consent body: each list's shape, then its names."""
-    vocabulary = request.app[VOCABULARY]
-    purposes = _names(body, "purposes", required=True)
-    if purposes - set(vocabulary.purposes):
-        raise UnknownPurpose("`purposes` names an unknown purpose")
-    categories = _names(body, "categories", required=True)
-    if categories - set(vocabulary.categories):
-        raise UnknownCategory("`categories` names an unknown data category")
-    if "recipients" not in body:
-        raise ValidationFailed("`recipients` is required")
-    recipient_orgs, recipient_types = _parties(body, "recipients", request)
-    if not recipient_orgs and not recipient_types:
-        raise ValidationFailed("`recipients` must name at least one organisation or type")
-    source_orgs, source_types = _parties(body, "sources", request)
-    regions = _names(body, "regions", required=False)
-    _known_regions(request, regions, recipient_types)
-    return ConsentScope(
-        purposes=purposes,
-        categories=categories,
-        recipient_organisations=recipient_orgs,
-        recipient_types=recipient_types,
-        source_organisations=source_orgs,
-        source_types=source_types,
-        regions=regions,
     )

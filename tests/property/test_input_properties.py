@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from strategies import HOSTILE_CHARACTERS, any_json, date_time_texts
 
-from gateway.api.parsing import birth_date, optional_datetime
+from gateway.api.parsing import birth_date, date_time
 from gateway.audit.query import CursorCodec, parse_filters
 from gateway.errors import GatewayError, InvalidCursor, InvalidFilter, ValidationFailed
 from gateway.http.inputs import EARLIEST, LATEST, clean_text
@@ -28,7 +28,7 @@ def _outcome(parse: Callable[[], object]) -> tuple[object, GatewayError | None]:
 def test_any_value_in_a_consent_date_time_field_is_a_utc_time_or_validation_failed(
     value: object,
 ) -> None:
-    parsed, error = _outcome(lambda: optional_datetime({"valid_until": value}, "valid_until"))
+    parsed, error = _outcome(lambda: date_time(value, "valid_until"))
     if error is not None:
         assert isinstance(error, ValidationFailed) and "valid_until" in error.detail
         return
@@ -83,6 +83,6 @@ def test_clean_text_is_storable_text(text: str) -> None:
 
 @given(value=any_json())
 def test_a_gateway_error_is_the_only_way_parsing_fails(value: object) -> None:
-    for parse in (lambda: optional_datetime({"at": value}, "at"), lambda: birth_date(value)):
+    for parse in (lambda: date_time(value, "at"), lambda: birth_date(value)):
         _, error = _outcome(parse)
         assert error is None or 400 <= error.status < 500

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from aiohttp import web
 
 from consent import AuditStep
@@ -18,14 +19,13 @@ from gateway.api.auditing import consent_audit_step
 from gateway.api.describe import answer, problems, request_body
 from gateway.api.me import schema
 from gateway.api.org import schema as org_schema
-from gateway.api.org.consents import decision_of
-from gateway.api.parsing import optional_datetime, parse_scope
+from gateway.api.parsing import consent_scope, date_time
 from gateway.api.ports import household_ports
 from gateway.api.views import consent_json, receipt_json
 from gateway.appkeys import HOUSEHOLD_SESSIONS
 from gateway.auth.sessions import HouseholdSession, session_token
 from gateway.errors import CsrfTokenInvalid, Unauthenticated, ValidationFailed
-from gateway.http.bodies import json_response, read_json_object
+from gateway.http.bodies import json_response, read_body
 
 __all__ = ["OPENAPI", "audit_for", "current_session", "setup"]
 
@@ -99,19 +99,26 @@ async def my_consents(request: web.Request) -> web.Response:
 
 async def give_consent(request: web.Request) -> web.Response:
     session = await current_session(request)
-    body = await read_json_object(request)
-    subject = body.get("subject", session.person)
-    if not isinstance(subject, str) or not subject.startswith("ps_") or len(subject) > 64:
+    body = await read_body(request, schema.PortalConsent)
+    subject = session.person if body.subject is msgspec.UNSET else body.subject
+    if not subject.startswith("ps_"):
         raise ValidationFailed("`subject` must be the pseudonym of yourself or your child")
-    decision = decision_of(body)
+    scope = consent_scope(
+        request,
+        purposes=body.purposes,
+        categories=body.categories,
+        recipients=body.recipients,
+        sources=org_schema.Parties() if body.sources is msgspec.UNSET else body.sources,
+        regions=body.regions,
+    )
     record = await use_cases.give_consent(
         household_ports(request),
         session.person,
         subject=subject,
-        decision="grant" if decision == "grant" else "refuse",
-        scope=parse_scope(request, body),
-        valid_from=optional_datetime(body, "valid_from"),
-        valid_until=optional_datetime(body, "valid_until"),
+        decision=body.decision,
+        scope=scope,
+        valid_from=date_time(body.valid_from, "valid_from"),
+        valid_until=date_time(body.valid_until, "valid_until"),
         audit=audit_for(request),
     )
     return json_response(consent_json(record), status=201)

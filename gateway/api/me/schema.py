@@ -9,11 +9,11 @@ import msgspec
 
 from gateway.api.org.schema import (
     EXAMPLE_CONSENT,
+    MAX_NAMES,
     Actor,
     Consent,
     ConsentDecision,
     Parties,
-    Recipients,
 )
 from gateway.exchange.schema import Decision, Record
 from gateway.http.vocabulary import Category, LegalBasis, Organisation, Purpose, Role, Time
@@ -48,13 +48,25 @@ __all__ = [
 class PortalConsent(msgspec.Struct, omit_defaults=True):
     """A consent or refusal the person gives in the portal, for themselves or a child."""
 
-    purposes: Annotated[list[Purpose], msgspec.Meta(min_length=1)]
-    categories: Annotated[list[Category], msgspec.Meta(min_length=1)]
-    recipients: Recipients
-    subject: Annotated[str | None, msgspec.Meta(description="pseudonym; default: myself")] = None
+    purposes: Annotated[list[Purpose], msgspec.Meta(min_length=1, max_length=MAX_NAMES)]
+    categories: Annotated[list[Category], msgspec.Meta(min_length=1, max_length=MAX_NAMES)]
+    recipients: Annotated[
+        Parties, msgspec.Meta(description="At least one organisation or organisation type")
+    ]
+    subject: (
+        Annotated[str, msgspec.Meta(max_length=64, description="pseudonym (`ps_...`)")]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET  # default: myself
     decision: ConsentDecision = "grant"
-    sources: Parties | None = None
-    regions: list[str] | None = None
+    sources: Parties | msgspec.UnsetType = msgspec.UNSET
+    regions: Annotated[
+        list[str],
+        msgspec.Meta(
+            max_length=MAX_NAMES,
+            description="Regions where `recipients.types` count; without it, the household's "
+            "region only. Each must be the region of a configured organisation.",
+        ),
+    ] = []
     valid_from: Time | None = None
     valid_until: Time | None = None
 
@@ -78,7 +90,7 @@ class MyConsents(msgspec.Struct, omit_defaults=True):
 EXAMPLE_PORTAL_CONSENT = PortalConsent(
     purposes=["support_planning"],
     categories=["support_plan"],
-    recipients=Recipients(organisations=["wijkteam-utrecht"]),
+    recipients=Parties(organisations=["wijkteam-utrecht"]),
 )
 EXAMPLE_MY_CONSENTS = MyConsents(
     person=EXAMPLE_CONSENT.subject, consents=[EXAMPLE_CONSENT], notifications=[]

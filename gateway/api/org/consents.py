@@ -28,24 +28,16 @@ from gateway.api.ports import household_ports
 from gateway.api.views import consent_json, receipt_json
 from gateway.appkeys import AUTHENTICATOR, CONSENTS, CUSTODY, POLICIES
 from gateway.auth.organisation_tokens import Principal
-from gateway.errors import InvalidValidity, NotFound, ValidationFailed
+from gateway.errors import InvalidValidity, NotFound
 from gateway.http.bodies import json_response, read_body
 
-__all__ = ["OPENAPI", "decision_of", "setup"]
+__all__ = ["OPENAPI", "setup"]
 
 
 def _actor(principal: Principal) -> Actor:
     return Actor(
         "professional", organisation=principal.organisation.id, professional=principal.subject
     )
-
-
-def decision_of(body: dict[str, Any]) -> str:
-    """The `decision` of a raw JSON consent body (the household's portal reads one)."""
-    decision = body.get("decision", "grant")
-    if decision not in ("grant", "refuse"):
-        raise ValidationFailed("`decision` must be grant or refuse")
-    return str(decision)
 
 
 async def _visible_consent(request: web.Request, principal: Principal) -> ConsentRecord:
