@@ -4,6 +4,9 @@ consent, withdrawing one (after one confirmation) and downloading its signed rec
 Every rule is a use-case of `gateway.access.my_consents`, the same ones the JSON routes
 of `/api/v1/me/consents` call; this module turns forms into their arguments and their
 answers into pages. Every POST is CSRF-checked first.
+
+Longer than most page modules: giving consent takes two steps and withdrawing a
+confirmation, and each step's form, errors and page belong together.
 """
 
 from __future__ import annotations
