@@ -3,6 +3,9 @@
 Precedence: environment (`GATEWAY_*`) → `config/gateway.toml` → safe defaults.
 No default weakens security; a bad value stops start-up with a `SettingsError`
 naming the setting (the CLI turns it into one line and exit code 2).
+
+Longer than most modules because every setting, its parser and its check are here:
+one place to read what can be configured.
 """
 
 from __future__ import annotations

@@ -9,6 +9,9 @@ The requester is an organisation's `Principal` or, for the household portal, a
 `HouseholdRequester` (requester type `household`, channel `household_portal`,
 `about_self` when the subject is the member): no case reference, no consent (a permit
 that needs one is denied), every source asked, entries `household.read`.
+
+Longer than most modules on purpose: the whole flow reads top to bottom in one place,
+like the diagram in ARCHITECTURE.md; its collaborators are ports.
 """
 
 from __future__ import annotations

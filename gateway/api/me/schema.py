@@ -1,5 +1,9 @@
 """The bodies of the household's own routes (`/api/v1/me`), declared once (see
-`gateway.api.org.schema`; a consent reads the same through both doors)."""
+`gateway.api.org.schema`; a consent reads the same through both doors).
+
+Over 300 lines because the portal's answers (consents, dossier, access log, export) and
+their examples are one vocabulary; split, the shared pieces would be imported back and forth.
+"""
 
 from __future__ import annotations
 
