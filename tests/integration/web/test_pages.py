@@ -298,6 +298,9 @@ async def test_the_12_to_15_rule_says_who_must_still_agree_by_role(
     ).text()
     assert "U moet nog toestemming geven." in mother
     assert "Uw kind heeft al toestemming gegeven." in mother
+    # A consent that does not count yet is not labelled as one that does.
+    assert "Wacht op toestemming van anderen" in mother
+    assert ">Geldt<" not in mother
     child_token = await login(client, household, CHILD_13)
     child = await (await page(client, "/mijn-toestemmingen", child_token)).text()
     assert "Uw ouder met gezag moet nog toestemming geven." in child
