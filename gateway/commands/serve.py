@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 import structlog
 
@@ -39,8 +40,11 @@ def run(args: argparse.Namespace) -> int:
             port=args.port or settings.port,
             ssl_context=ssl_context,
         )
-    except SettingsError as exc:  # names a setting and why (our own words, never input)
-        log.error("startup_failed", setting=exc.name, reason=exc.reason)
+    except SettingsError as exc:
+        # The log line names the setting only: a reason may quote a configured value or a
+        # file's error, which belongs on the operator's terminal, not in the log pipeline.
+        log.error("startup_failed", setting=exc.name)
+        print(f"gateway: invalid setting {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # e.g. the port is taken
         log.error("serve_failed", error_type=type(exc).__name__, error=exc.strerror)

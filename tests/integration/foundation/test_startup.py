@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -140,3 +141,34 @@ async def test_api_call_is_503_when_database_is_down(
     assert response.content_type == "application/problem+json"
     assert (await response.json())["code"] == "service_unavailable"
     assert "Traceback" not in await response.text()
+
+
+def test_a_bad_setting_is_named_in_the_log_and_explained_only_on_the_terminal(
+    tmp_path: Path,
+) -> None:
+    """The log line carries the setting's name; the reason, which may quote a configured
+    value or a file's error, goes to the operator's terminal only."""
+    make_gateway_fixture(tmp_path / "data", f"sqlite+aiosqlite:///{tmp_path / 'g.db'}")
+    env = {
+        **os.environ,
+        "GATEWAY_DATA_DIR": str(tmp_path / "data"),
+        "GATEWAY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'g.db'}",
+        "GATEWAY_CONFIG_DIR": str(REPO / "config"),
+        "GATEWAY_PORT": str(free_port()),
+        "GATEWAY_LOG_FORMAT": "json",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway", "serve"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    lines = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    (failed,) = [line for line in lines if line["event"] == "startup_failed"]
+    assert failed["setting"] and "reason" not in failed
+    assert "run `gateway migrate`" not in json.dumps(lines)
+    assert "gateway: invalid setting" in result.stderr
+    assert "run `gateway migrate`" in result.stderr
