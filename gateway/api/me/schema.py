@@ -13,14 +13,17 @@ import msgspec
 
 from gateway.api.org.schema import (
     EXAMPLE_CONSENT,
-    MAX_NAMES,
     Actor,
     Consent,
+    ConsentCategories,
     ConsentDecision,
+    ConsentPurposes,
+    ConsentRecipients,
+    ConsentRegions,
     Parties,
 )
 from gateway.exchange.schema import Decision, Record
-from gateway.http.vocabulary import Category, LegalBasis, Organisation, Purpose, Role, Time
+from gateway.http.vocabulary import Category, LegalBasis, Organisation, Role, Time
 
 __all__ = [
     "EXAMPLE_MY_ACCESS_LOG",
@@ -52,25 +55,16 @@ __all__ = [
 class PortalConsent(msgspec.Struct, omit_defaults=True):
     """A consent or refusal the person gives in the portal, for themselves or a child."""
 
-    purposes: Annotated[list[Purpose], msgspec.Meta(min_length=1, max_length=MAX_NAMES)]
-    categories: Annotated[list[Category], msgspec.Meta(min_length=1, max_length=MAX_NAMES)]
-    recipients: Annotated[
-        Parties, msgspec.Meta(description="At least one organisation or organisation type")
-    ]
+    purposes: ConsentPurposes
+    categories: ConsentCategories
+    recipients: ConsentRecipients
     subject: (
         Annotated[str, msgspec.Meta(max_length=64, description="pseudonym (`ps_...`)")]
         | msgspec.UnsetType
     ) = msgspec.UNSET  # default: myself
     decision: ConsentDecision = "grant"
     sources: Parties | msgspec.UnsetType = msgspec.UNSET
-    regions: Annotated[
-        list[str],
-        msgspec.Meta(
-            max_length=MAX_NAMES,
-            description="Regions where `recipients.types` count; without it, the household's "
-            "region only. Each must be the region of a configured organisation.",
-        ),
-    ] = []
+    regions: ConsentRegions = []
     valid_from: Time | None = None
     valid_until: Time | None = None
 

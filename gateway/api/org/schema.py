@@ -252,6 +252,23 @@ class Recipients(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True)
     ] = []
 
 
+#: The scope members a consent body shares, paper (`PaperConsent`) or portal
+#: (`gateway.api.me.schema.PortalConsent`), declared once.
+ConsentPurposes = Annotated[list[Purpose], msgspec.Meta(min_length=1, max_length=MAX_NAMES)]
+ConsentCategories = Annotated[list[Category], msgspec.Meta(min_length=1, max_length=MAX_NAMES)]
+ConsentRecipients = Annotated[
+    Parties, msgspec.Meta(description="At least one organisation or organisation type")
+]
+ConsentRegions = Annotated[
+    list[str],
+    msgspec.Meta(
+        max_length=MAX_NAMES,
+        description="Regions where `recipients.types` count; without it, the household's "
+        "region only. Each must be the region of a configured organisation.",
+    ),
+]
+
+
 class PaperConsent(msgspec.Struct, omit_defaults=True):
     """A consent or refusal given on paper, recorded by a professional."""
 
@@ -259,11 +276,9 @@ class PaperConsent(msgspec.Struct, omit_defaults=True):
     __absent__: ClassVar[dict[str, type[GatewayError]]] = {"$.subject": InvalidBsn}
 
     subject: PersonRef
-    purposes: Annotated[list[Purpose], msgspec.Meta(min_length=1, max_length=MAX_NAMES)]
-    categories: Annotated[list[Category], msgspec.Meta(min_length=1, max_length=MAX_NAMES)]
-    recipients: Annotated[
-        Parties, msgspec.Meta(description="At least one organisation or organisation type")
-    ]
+    purposes: ConsentPurposes
+    categories: ConsentCategories
+    recipients: ConsentRecipients
     evidence_reference: Annotated[str, msgspec.Meta(max_length=200)]
     given_by: Annotated[
         PersonRef | msgspec.UnsetType,
@@ -271,14 +286,7 @@ class PaperConsent(msgspec.Struct, omit_defaults=True):
     ] = msgspec.UNSET
     decision: ConsentDecision = "grant"
     sources: Parties | msgspec.UnsetType = msgspec.UNSET
-    regions: Annotated[
-        list[str],
-        msgspec.Meta(
-            max_length=MAX_NAMES,
-            description="Regions where `recipients.types` count; without it, the household's "
-            "region only. Each must be the region of a configured organisation.",
-        ),
-    ] = []
+    regions: ConsentRegions = []
     given_at: Time | None = None
     valid_from: Time | None = None
     valid_until: Time | None = None
