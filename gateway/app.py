@@ -22,6 +22,7 @@ from gateway.appkeys import (
     ENGINE,
     HTTP_SESSION,
     KEYS,
+    OFFICERS,
     ORGANISATIONS,
     POLICIES,
     PSEUDONYMISER,
@@ -30,6 +31,7 @@ from gateway.appkeys import (
 )
 from gateway.audit.context import audit_context
 from gateway.auth.keys import KeyStore
+from gateway.auth.officers import OfficerRegistry
 from gateway.auth.organisation_tokens import OrganisationAuthenticator
 from gateway.auth.organisations import OrganisationRegistry
 from gateway.errors import SettingsError
@@ -40,7 +42,7 @@ from gateway.settings import Settings
 from gateway.storage.db import create_engine, dispose
 from gateway.storage.schema import schema_state
 from gateway.web import setup as setup_pages
-from gateway.wiring import consent_context, custody_context, login_context
+from gateway.wiring import consent_context, custody_context, login_context, officer_context
 from policies import PolicyLoadError, PolicyStore
 
 __all__ = ["create_app"]
@@ -65,12 +67,16 @@ def create_app(settings: Settings) -> web.Application:
         type_roles={k: v.roles for k, v in app[VOCABULARY].organisation_types.items()},
         require_keys=False,
     )
+    app[OFFICERS] = OfficerRegistry.load(  # the privacy officers who may log in to /fg
+        settings.config_dir / "privacy_officers.toml", app[ORGANISATIONS]
+    )
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(audit_context)  # the audit log's writer task on the engine
     app.cleanup_ctx.append(consent_context)  # households, consents, sessions on the engine
     app.cleanup_ctx.append(_http_client)
     app.cleanup_ctx.append(custody_context)  # the custody register, on the HTTP client
     app.cleanup_ctx.append(login_context)  # the portal's OIDC relying party, on the client
+    app.cleanup_ctx.append(officer_context)  # the officer console's sessions and login
     app.cleanup_ctx.append(exchange_context)  # adapters + the exchange pipeline's ports
     app.cleanup_ctx.append(_replay_cache_pruning)
     routes.setup(app)

@@ -16,10 +16,14 @@ from policies import PolicyStore, Vocabulary
 if TYPE_CHECKING:
     from consent import SqlCaseStore, SqlConsentStore, SqlHouseholdStore
     from gateway.access.custody import CustodyFreshness
+    from gateway.access.officer_log import LastVerification
+    from gateway.access.rate_limit import RateLimiter
     from gateway.access.visible import PortalRules
     from gateway.audit.reader import AuditReader
     from gateway.audit.writer import AuditLog
     from gateway.auth.login_states import LoginStateStore
+    from gateway.auth.officer_sessions import OfficerSessionStore
+    from gateway.auth.officers import OfficerRegistry
     from gateway.auth.oidc import OidcRelyingParty
     from gateway.auth.organisation_tokens import OrganisationAuthenticator
     from gateway.auth.organisations import OrganisationRegistry
@@ -40,9 +44,13 @@ __all__ = [
     "HOUSEHOLD_SESSIONS",
     "HTTP_SESSION",
     "KEYS",
+    "LAST_VERIFICATION",
     "LOGIN_STATES",
     "LOG_ORGANISATION",
     "LOG_PURPOSE",
+    "OFFICERS",
+    "OFFICER_OIDC",
+    "OFFICER_SESSIONS",
     "OIDC",
     "ORGANISATIONS",
     "POLICIES",
@@ -52,6 +60,7 @@ __all__ = [
     "SETTINGS",
     "TRACEPARENT",
     "TRACE_ID",
+    "VERIFY_LIMITER",
     "VOCABULARY",
 ]
 
@@ -75,6 +84,13 @@ HOUSEHOLD_SESSIONS: web.AppKey[HouseholdSessionStore] = web.AppKey("household_se
 LOGIN_STATES: web.AppKey[LoginStateStore] = web.AppKey("login_states")  # OIDC logins
 OIDC: web.AppKey[OidcRelyingParty | None] = web.AppKey("oidc")  # None: no provider set
 PORTAL_RULES: web.AppKey[PortalRules] = web.AppKey("portal_rules")  # consent.toml [portal]
+# The privacy-officer console: configured officers, their sessions, their OIDC login
+# (the same relying party, its own callback), and the re-verify rate limit.
+OFFICERS: web.AppKey[OfficerRegistry] = web.AppKey("officers")
+OFFICER_SESSIONS: web.AppKey[OfficerSessionStore] = web.AppKey("officer_sessions")
+OFFICER_OIDC: web.AppKey[OidcRelyingParty | None] = web.AppKey("officer_oidc")
+VERIFY_LIMITER: web.AppKey[RateLimiter] = web.AppKey("verify_limiter")
+LAST_VERIFICATION: web.AppKey[LastVerification] = web.AppKey("last_verification")
 
 # Per-request values (typed request storage).
 REQUEST_ID = web.RequestKey("request_id", str)

@@ -76,6 +76,15 @@ class Settings:
     # Portal sessions: closed after this long without a request, and this long after login.
     session_idle_seconds: int = 900
     session_absolute_seconds: int = 43_200
+    # The privacy-officer console (/fg): its OIDC callback, its sessions, and how often
+    # the whole chain may be re-verified (per officer, and by all of them together).
+    officer_oidc_redirect_url: str = ""  # default: <base_url>/fg/oidc/callback
+    officer_session_idle_seconds: int = 900
+    officer_session_absolute_seconds: int = 28_800
+    officer_verify_per_minute: int = 3
+    verify_per_minute: int = 20
+    # A break-the-glass use not reviewed this many days after it is overdue (it stands out).
+    break_glass_review_days: int = 7
 
     @property
     def mutual_tls(self) -> bool:
@@ -103,6 +112,10 @@ class Settings:
     @property
     def oidc_callback_url(self) -> str:
         return self.oidc_redirect_url or f"{self.base_url}/oidc/callback"
+
+    @property
+    def officer_oidc_callback_url(self) -> str:
+        return self.officer_oidc_redirect_url or f"{self.base_url}/fg/oidc/callback"
 
     def oidc_client_secret(self) -> str:
         """The client secret, read from its file (raises SettingsError if unreadable)."""
@@ -168,6 +181,12 @@ class Settings:
             "oidc_timeout_seconds": _ranged_float(0.1, 60.0),
             "session_idle_seconds": _ranged_int(60, 86_400),
             "session_absolute_seconds": _ranged_int(300, 7 * 86_400),
+            "officer_oidc_redirect_url": _url_or_empty,
+            "officer_session_idle_seconds": _ranged_int(60, 86_400),
+            "officer_session_absolute_seconds": _ranged_int(300, 86_400),
+            "officer_verify_per_minute": _ranged_int(1, 600),
+            "verify_per_minute": _ranged_int(1, 6000),
+            "break_glass_review_days": _ranged_int(1, 365),
         }
         known = {f.name for f in fields(cls)}
         for key in file_values:

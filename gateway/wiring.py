@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -20,6 +21,8 @@ from aiohttp import web
 from adapters.custody_http import REGISTER_ID, HttpCustodySource
 from consent import RECEIPT_TYP, AgeRules, SqlCaseStore, SqlConsentStore, SqlHouseholdStore
 from gateway.access.custody import CustodyFreshness, RegisterCustodySource
+from gateway.access.officer_log import LastVerification
+from gateway.access.rate_limit import RateLimiter
 from gateway.appkeys import (
     AUDIT,
     CASES,
@@ -30,12 +33,17 @@ from gateway.appkeys import (
     HOUSEHOLDS,
     HTTP_SESSION,
     KEYS,
+    LAST_VERIFICATION,
     LOGIN_STATES,
+    OFFICER_OIDC,
+    OFFICER_SESSIONS,
     OIDC,
     PSEUDONYMISER,
     SETTINGS,
+    VERIFY_LIMITER,
 )
 from gateway.auth.login_states import LoginStateStore
+from gateway.auth.officer_sessions import OfficerSessionStore
 from gateway.auth.oidc import OidcConfig, OidcRelyingParty
 from gateway.auth.sessions import HouseholdSessionStore
 from gateway.errors import SettingsError
@@ -47,6 +55,7 @@ __all__ = [
     "custody_context",
     "load_age_rules",
     "login_context",
+    "officer_context",
 ]
 
 log = structlog.get_logger("gateway.consent")
@@ -90,6 +99,8 @@ async def consent_context(app: web.Application) -> AsyncIterator[None]:
                 expired = await app[CONSENTS].expire_due()
                 await app[HOUSEHOLD_SESSIONS].prune()
                 await app[LOGIN_STATES].prune()
+                if OFFICER_SESSIONS in app:  # set by `officer_context`, which runs later
+                    await app[OFFICER_SESSIONS].prune()
             except Exception as exc:  # a passing database outage must not end the loop
                 log.warning("consent_sweep_failed", error_type=type(exc).__name__)
             else:
@@ -141,4 +152,31 @@ async def login_context(app: web.Application) -> AsyncIterator[None]:
             timeout_seconds=settings.oidc_timeout_seconds,
         )
         app[OIDC] = OidcRelyingParty(config, app[HTTP_SESSION], app[LOGIN_STATES])
+    yield
+
+
+async def officer_context(app: web.Application) -> AsyncIterator[None]:
+    """The privacy-officer console: its sessions on the engine, its OIDC login (the same
+    relying party as the portal's, same provider and client, its own callback), and the
+    re-verify rate limit. Runs after `login_context`."""
+    settings = app[SETTINGS]
+    app[OFFICER_SESSIONS] = OfficerSessionStore(
+        app[ENGINE],
+        idle=timedelta(seconds=settings.officer_session_idle_seconds),
+        absolute=timedelta(seconds=settings.officer_session_absolute_seconds),
+    )
+    app[VERIFY_LIMITER] = RateLimiter(
+        settings.officer_verify_per_minute, settings.verify_per_minute
+    )
+    app[LAST_VERIFICATION] = LastVerification()
+    portal = app[OIDC]
+    app[OFFICER_OIDC] = (
+        None
+        if portal is None
+        else OidcRelyingParty(
+            replace(portal.config, redirect_url=settings.officer_oidc_callback_url),
+            app[HTTP_SESSION],
+            app[LOGIN_STATES],
+        )
+    )
     yield

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from gateway.audit.model import DECISIONS, EVENT_TYPES, AuditEntry, format_time
+from gateway.audit.model import DECISIONS, EVENT_TYPES, AuditEntry, format_time, is_code
 from gateway.errors import GatewayError, InvalidCursor, InvalidFilter
 from gateway.http.inputs import EARLIEST, LATEST, parse_datetime
 
@@ -36,7 +36,7 @@ __all__ = [
 
 FILTER_PARAMS = (
     "from", "to", "organisation", "purpose", "bsn", "decision", "break_glass", "source",
-    "event_type",
+    "event_type", "professional", "case", "request_id", "confidentiality",
 )  # fmt: skip
 MAX_LIMIT = 500
 MAX_CURSOR = 512  # an issued cursor is under 150 characters
@@ -54,6 +54,10 @@ class AuditFilters:
     break_glass: bool | None = None
     source: str | None = None
     event_type: str | None = None
+    professional: str | None = None  # the organisation's identifier of the professional
+    case: str | None = None  # a registered case id (`details.case_id` of its exchanges)
+    request_id: str | None = None  # every entry of one exchange (or other request)
+    confidentiality: str | None = None  # normal | confidential (as stored)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -66,6 +70,10 @@ class AuditFilters:
             "break_glass": self.break_glass,
             "source": self.source,
             "event_type": self.event_type,
+            "professional": self.professional,
+            "case": self.case,
+            "request_id": self.request_id,
+            "confidentiality": self.confidentiality,
         }
 
     def details(self) -> dict[str, str]:
@@ -164,6 +172,12 @@ def parse_filters(
             subject = pseudonym(params["bsn"])
         except GatewayError:
             raise InvalidFilter("`bsn` must be nine digits passing the elfproef") from None
+    for name in ("professional", "case", "request_id"):
+        if name in params and not is_code(params[name]):
+            raise InvalidFilter(f"`{name}` must be a code (no spaces)")
+    confidentiality = params.get("confidentiality")
+    if confidentiality is not None and confidentiality not in ("normal", "confidential"):
+        raise InvalidFilter("`confidentiality` must be normal or confidential")
     since, until = _time(params, "from"), _time(params, "to")
     if since is not None and until is not None and since > until:
         raise InvalidFilter("`from` is after `to`")
@@ -177,6 +191,10 @@ def parse_filters(
         break_glass=_bool(params, "break_glass"),
         source=params.get("source"),
         event_type=event_type,
+        professional=params.get("professional"),
+        case=params.get("case"),
+        request_id=params.get("request_id"),
+        confidentiality=confidentiality,
     )
 
 

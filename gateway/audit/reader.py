@@ -218,11 +218,17 @@ def _conditions(filters: AuditFilters, scope: Scope) -> list[ColumnElement[bool]
         (_E.subject, filters.subject),
         (_E.decision, filters.decision),
         (_E.source, filters.source),
+        (_E.professional, filters.professional),
+        (_E.request_id, filters.request_id),
+        (_E.confidentiality, filters.confidentiality),
     ):
         if value is not None:
             conds.append(column == value)
     if filters.event_type is not None:
         conds.append(event_type_condition(filters.event_type))
+    if filters.case is not None:  # `details` is canonical JSON: sorted keys, no spaces
+        case = json_object({"case_id": filters.case})[1:-1]
+        conds.append(_E.details.contains(case, autoescape=True))
     if filters.break_glass is not None:  # plain column: matches the partial index predicate
         conds.append(_E.break_glass if filters.break_glass else ~_E.break_glass)
     return conds

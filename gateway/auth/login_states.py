@@ -98,10 +98,11 @@ class LoginStateStore:
         return int(result.rowcount or 0)
 
 
-def set_login_cookie(response: web.StreamResponse, login_id: str) -> None:
-    """SameSite=Lax: the provider's redirect back is a top-level GET from another site."""
+def set_login_cookie(response: web.StreamResponse, login_id: str, name: str = LOGIN_COOKIE) -> None:
+    """SameSite=Lax: the provider's redirect back is a top-level GET from another site.
+    `name`: the officer console's login keeps its own cookie."""
     response.set_cookie(
-        LOGIN_COOKIE,
+        name,
         login_id,
         max_age=int(LOGIN_LIFETIME.total_seconds()),
         path="/",
@@ -111,5 +112,5 @@ def set_login_cookie(response: web.StreamResponse, login_id: str) -> None:
     )
 
 
-def clear_login_cookie(response: web.StreamResponse) -> None:
-    response.del_cookie(LOGIN_COOKIE, path="/", secure=True, httponly=True, samesite="Lax")
+def clear_login_cookie(response: web.StreamResponse, name: str = LOGIN_COOKIE) -> None:
+    response.del_cookie(name, path="/", secure=True, httponly=True, samesite="Lax")

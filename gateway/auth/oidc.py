@@ -135,6 +135,15 @@ class OidcRelyingParty:
 
     async def finish(self, login_id: str, query: dict[str, str]) -> str:
         """The verified BSN of the person who logged in, or `LoginRefused`."""
+        claims = await self.finish_claims(login_id, query)
+        bsn = claims.get(self.config.bsn_claim)
+        if not isinstance(bsn, str) or not is_valid_bsn(bsn):
+            raise LoginRefused("invalid_bsn", after_state=True)
+        return bsn
+
+    async def finish_claims(self, login_id: str, query: dict[str, str]) -> dict[str, Any]:
+        """The verified ID token claims of the login (the officer console checks its own
+        claims against the configuration: `gateway.auth.officers`), or `LoginRefused`."""
         login = await self._states.take(login_id)
         if login is None:
             raise LoginRefused("login_expired")
@@ -150,11 +159,7 @@ class OidcRelyingParty:
             raise LoginRefused("code_refused", after_state=True)
         provider = await self._discover()
         id_token = await self._redeem(provider, code, login.code_verifier)
-        claims = await self._verified(id_token, login.nonce)
-        bsn = claims.get(self.config.bsn_claim)
-        if not isinstance(bsn, str) or not is_valid_bsn(bsn):
-            raise LoginRefused("invalid_bsn", after_state=True)
-        return bsn
+        return await self._verified(id_token, login.nonce)
 
     async def _redeem(self, provider: _Provider, code: str, verifier: str) -> str:
         form = {

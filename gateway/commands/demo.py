@@ -28,16 +28,19 @@ from gateway.appkeys import (
     CONSENTS,
     CUSTODY,
     HOUSEHOLDS,
+    OFFICERS,
     ORGANISATIONS,
     POLICIES,
     PSEUDONYMISER,
 )
 from gateway.auth.keys import init_keys
+from gateway.auth.officers import OfficerRegistry
 from gateway.commands._common import add_settings_options, load_settings
 from gateway.demo.guide import print_guide
 from gateway.demo.keys import ensure_demo_key
 from gateway.demo.oidc_provider import (
     DEMO_CLIENT_ID,
+    demo_officers,
     ensure_provider_files,
     provider_for_population,
 )
@@ -144,7 +147,7 @@ async def _demo(settings: Settings, *, serve: bool) -> int:
                 source_runners.append(source_runner)
         source_runners.append(await _start_custody_register(settings, population, base))
         if settings.oidc_issuer == _provider_issuer(settings):
-            source_runners.append(await _start_provider(settings, population))
+            source_runners.append(await _start_provider(settings, population, app))
         await web.TCPSite(runner, settings.host, settings.port).start()
         marker = settings.data_dir / "demo" / "seeded"
         if not marker.exists():
@@ -187,10 +190,21 @@ async def _start_custody_register(
     return runner
 
 
-async def _start_provider(settings: Settings, population: Population) -> web.AppRunner:
-    """The demo OpenID provider (synthetic people only) at the configured issuer."""
+async def _start_provider(
+    settings: Settings, population: Population, app: web.Application
+) -> web.AppRunner:
+    """The demo OpenID provider (synthetic people and the configured privacy officers)
+    at the configured issuer."""
+    names = {org.id: org.name for org in app[ORGANISATIONS]}
+    registry: OfficerRegistry = app[OFFICERS]
+    officers = list(registry)
     provider = provider_for_population(
-        settings.oidc_issuer, settings.oidc_callback_url, population, settings.data_dir
+        settings.oidc_issuer,
+        settings.oidc_callback_url,
+        population,
+        settings.data_dir,
+        officers=demo_officers(officers, names),
+        officer_redirect_uri=settings.officer_oidc_callback_url,
     )
     runner = web.AppRunner(provider, access_log=None)
     await runner.setup()

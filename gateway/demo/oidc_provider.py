@@ -20,7 +20,7 @@ import hmac
 import json
 import secrets
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,7 @@ from authlib.oidc.core import OpenIDCode
 from joserfc.jwk import ECKey
 
 from adapters.reference.synthetic import Population
+from gateway.auth.officers import CLAIM_ID, CLAIM_ORGANISATION, CLAIM_ROLE, Officer
 from gateway.errors import GatewayError
 from gateway.http.bodies import read_form
 from gateway.storage.files import private_dir
@@ -52,6 +53,7 @@ __all__ = [
     "DemoPerson",
     "client_for",
     "create_provider_app",
+    "demo_officers",
     "demo_people",
     "ensure_provider_files",
     "provider_for_population",
@@ -66,9 +68,12 @@ _TEMPLATES = Path(__file__).parent / "templates"
 @dataclass(frozen=True)
 class DemoPerson:
     key: str  # opaque id in the form (not the BSN)
-    bsn: str = field(repr=False)
+    bsn: str = field(repr=False)  # "" for a privacy officer (no BSN claim at all)
     name: str
     description: str  # e.g. "ouder, 41 jaar"
+    # Further claims of the ID token: a privacy officer's `fg_id`, `fg_organisation`,
+    # `fg_role` (`gateway.auth.officers`), which the gateway checks against its config.
+    claims: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,8 @@ class DemoClient(ClientMixin):  # type: ignore[misc]  # Authlib ships no types
     client_id: str
     secret_sha256: str
     redirect_uri: str
+    # Further registered redirect URIs (the officer console's callback).
+    also_redirect_uris: tuple[str, ...] = ()
 
     def get_client_id(self) -> str:
         return self.client_id
@@ -87,7 +94,7 @@ class DemoClient(ClientMixin):  # type: ignore[misc]  # Authlib ships no types
         return "openid" if "openid" in (scope or "").split() else ""
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
-        return redirect_uri == self.redirect_uri
+        return redirect_uri == self.redirect_uri or redirect_uri in self.also_redirect_uris
 
     def check_client_secret(self, client_secret: str) -> bool:
         digest = hashlib.sha256(client_secret.encode()).hexdigest()
@@ -281,7 +288,10 @@ def create_provider_app(
 
         def generate_user_info(self, user: DemoPerson, scope: str) -> dict[str, str]:
             sub = hashlib.sha256(f"{issuer}|{user.key}".encode()).hexdigest()[:32]
-            return {"sub": sub, bsn_claim: user.bsn, "name": user.name}
+            claims = {"sub": sub, "name": user.name, **dict(user.claims)}
+            if user.bsn:
+                claims[bsn_claim] = user.bsn
+            return claims
 
     server = _Server({client.client_id: client for client in clients})
     server.register_grant(CodeGrant, [_S256(required=True), IdToken(require_nonce=True)])
@@ -293,7 +303,9 @@ def create_provider_app(
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
-    form_targets = " ".join(sorted({_origin(c.redirect_uri) for c in clients}))
+    form_targets = " ".join(
+        sorted({_origin(u) for c in clients for u in (c.redirect_uri, *c.also_redirect_uris)})
+    )
 
     def page(status: int, **context: Any) -> web.Response:
         html = templates.get_template("oidc_authorize.html").render(**context)
@@ -400,8 +412,38 @@ def ensure_provider_files(data_dir: Path) -> tuple[ECKey, Path]:
     return key, secret_file
 
 
-def client_for(client_id: str, secret: str, redirect_uri: str) -> DemoClient:
-    return DemoClient(client_id, hashlib.sha256(secret.encode()).hexdigest(), redirect_uri)
+def client_for(client_id: str, secret: str, redirect_uri: str, *also: str) -> DemoClient:
+    """The demo's client; `also`: further redirect URIs (the officer console's callback)."""
+    digest = hashlib.sha256(secret.encode()).hexdigest()
+    return DemoClient(client_id, digest, redirect_uri, tuple(also))
+
+
+_OFFICER_ROLES_NL = {
+    "privacy_officer": "functionaris gegevensbescherming",
+    "regional_privacy_officer": "regionale functionaris gegevensbescherming",
+}
+
+
+def demo_officers(officers: Iterable[Officer], names: Mapping[str, str]) -> list[DemoPerson]:
+    """The configured privacy officers as the picker lists them (after the households):
+    no BSN, their officer claims. `names`: organisation id -> name."""
+    people = []
+    for number, officer in enumerate(officers, start=1):
+        org_name = names.get(officer.organisation, officer.organisation)
+        people.append(
+            DemoPerson(
+                key=f"fg{number}",
+                bsn="",
+                name=f"FG {org_name}",
+                description=f"{_OFFICER_ROLES_NL.get(officer.role, officer.role)}, {officer.id}",
+                claims=(
+                    (CLAIM_ID, officer.id),
+                    (CLAIM_ORGANISATION, officer.organisation),
+                    (CLAIM_ROLE, officer.role),
+                ),
+            )
+        )
+    return people
 
 
 _ROLES_NL = {"parent": "ouder", "child": "kind", "adult": "volwassene"}
@@ -428,9 +470,17 @@ def demo_people(population: Population) -> list[DemoPerson]:
 
 
 def provider_for_population(
-    issuer: str, redirect_uri: str, population: Population, data_dir: Path
+    issuer: str,
+    redirect_uri: str,
+    population: Population,
+    data_dir: Path,
+    *,
+    officers: Sequence[DemoPerson] = (),
+    officer_redirect_uri: str | None = None,
 ) -> web.Application:
-    """The demo's provider for `population`, its key and client secret under `data_dir`."""
+    """The demo's provider for `population` (and the privacy `officers`, whose login
+    comes back to `officer_redirect_uri`), its key and client secret under `data_dir`."""
     key, secret_file = ensure_provider_files(data_dir)
-    client = client_for(DEMO_CLIENT_ID, secret_file.read_text().strip(), redirect_uri)
-    return create_provider_app(issuer, [client], demo_people(population), key)
+    also = (officer_redirect_uri,) if officer_redirect_uri else ()
+    client = client_for(DEMO_CLIENT_ID, secret_file.read_text().strip(), redirect_uri, *also)
+    return create_provider_app(issuer, [client], [*demo_people(population), *officers], key)

@@ -14,6 +14,7 @@ __all__ = [
     "household_sessions",
     "login_states",
     "metadata",
+    "officer_sessions",
     "portal_visits",
     "replay_cache",
 ]
@@ -76,4 +77,19 @@ portal_visits = Table(
     Column("person", String(64), primary_key=True),
     Column("previous_visit_at", DateTime(timezone=True), nullable=True),
     Column("last_visit_at", DateTime(timezone=True), nullable=False),
+)
+
+# A privacy officer's console session (`gateway.auth.officer_sessions`): never in
+# `household_sessions`, so neither kind of session can stand for the other. The
+# officer's configured identity, organisation and role, as the login checked them.
+officer_sessions = Table(
+    "officer_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("officer_id", String(200), nullable=False),
+    Column("organisation", String(100), nullable=False),
+    Column("role", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
 )

@@ -1,4 +1,5 @@
-"""Web pages: the household portal (`household/`), server-rendered with autoescaping
+"""Web pages: the household portal (`household/`), the privacy officer's console
+(`officer/`, under `/fg`), server-rendered with autoescaping
 Jinja2 templates (`templates/`), one stylesheet (`static/`), words in Dutch and English
 (`i18n/`), CSRF tokens on every form (`csrf`), HTML error pages for browsers (`errors`).
 
@@ -15,7 +16,7 @@ from aiohttp import web
 
 from gateway.appkeys import KEYS
 from gateway.http.middlewares import problems
-from gateway.web import household
+from gateway.web import household, officer
 from gateway.web.csrf import CSRF_KEY, csrf_key
 from gateway.web.errors import html_errors
 from gateway.web.rendering import setup_rendering
@@ -39,3 +40,4 @@ def setup(app: web.Application) -> None:
     static = Path(str(resources.files("gateway.web") / "static"))
     app.router.add_static("/static/", static, name="web.static")
     household.setup(app)
+    officer.setup(app)  # the privacy officer's console under /fg

@@ -1,5 +1,7 @@
 """The portal's words in plain Dutch (B1, the default) and English: one catalogue per
-language (`i18n/nl.toml`, `i18n/en.toml`), with the same keys (a test checks it).
+language (`i18n/nl.toml`, `i18n/en.toml`; the officer console's words in
+`i18n/officer.nl.toml` / `officer.en.toml`, merged in, under `fg.`), with the same keys
+(checked at load and by a test).
 
 The language is the `lang` cookie (`nl` or `en`), set by the switch link on every page;
 without it, Dutch. A missing key is an error at render time, never a silent blank.
@@ -57,12 +59,33 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
     return out
 
 
+#: The catalogue files of each language, merged into one: the portal's, then the
+#: privacy-officer console's (`officer.<lang>.toml`). No key may be in two of them.
+PARTS = ("{lang}.toml", "officer.{lang}.toml")
+
+
 def load_catalogues() -> dict[str, Catalogue]:
     folder = resources.files("gateway.web") / "i18n"
-    return {
-        lang: Catalogue(lang, _flatten(tomllib.loads((folder / f"{lang}.toml").read_text("utf-8"))))
-        for lang in LANGUAGES
-    }
+    catalogues: dict[str, Catalogue] = {}
+    for lang in LANGUAGES:
+        texts: dict[str, str] = {}
+        for part in PARTS:
+            name = part.format(lang=lang)
+            found = _flatten(tomllib.loads((folder / name).read_text("utf-8")))
+            clash = sorted(set(found) & set(texts))
+            if clash:
+                raise ValueError(f"i18n {name} repeats keys of another catalogue: {clash}")
+            texts.update(found)
+        catalogues[lang] = Catalogue(lang, texts)
+    keys = {lang: set(c.texts) for lang, c in catalogues.items()}
+    first = keys[DEFAULT_LANGUAGE]
+    for lang, found_keys in keys.items():
+        if found_keys != first:
+            raise ValueError(
+                f"i18n {lang} and {DEFAULT_LANGUAGE} differ in keys: "
+                f"{sorted(found_keys ^ first)[:10]}"
+            )
+    return catalogues
 
 
 def language_of(request: web.Request) -> str:

@@ -4,87 +4,75 @@ Every call needs an organisation token with role `privacy_officer` (sees entries
 its organisation requested or was the source of) or `regional_privacy_officer`
 (every organisation of the regions its organisation is configured as the privacy
 office of; only such an office may assert the role). Every call is itself logged
-before it answers.
+before it answers. A household session (cookie or `Authorization: Session`) is 403.
 
-Longer than most route modules because the officer's seven operations share one scope
-rule and one logging rule; each handler is short and calls `AuditReader`.
+The rules (scope, logging, exactly-once review and lift) are the use-cases of
+`gateway.access.officer_log`, which the console's pages call too; each handler here
+only turns the request into their arguments and their answer into JSON or CSV.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
+from gateway.access.officer_log import (
+    CSV_COLUMNS,
+    OFFICER_ROLES,
+    Officer,
+    OfficerLog,
+    Verification,
+    csv_text,
+    entry_view,
+    parse_seq,
+)
 from gateway.api.describe import answer, problems, request_body
 from gateway.api.officer import schema
 from gateway.appkeys import (
     AUDIT,
     AUDIT_READER,
     AUTHENTICATOR,
+    LAST_VERIFICATION,
     LOG_ORGANISATION,
     ORGANISATIONS,
     PSEUDONYMISER,
     REQUEST_ID,
     TRACE_ID,
 )
-from gateway.audit.fields import CSV_FIELDS, VIEW_FIELDS, json_form
-from gateway.audit.model import AuditEntry, AuditEvent
-from gateway.audit.query import AuditFilters, AuditPage, Scope, parse_filters, parse_limit
+from gateway.audit.query import AuditFilters, AuditPage, parse_filters, parse_limit
 from gateway.audit.writer import AuditLog
-from gateway.auth.organisation_tokens import Principal
-from gateway.errors import Conflict, InvalidFilter, NotFound, ValidationFailed
+from gateway.auth.sessions import COOKIE_NAME
+from gateway.errors import Forbidden, InvalidFilter
 from gateway.http.bodies import json_response, read_body
-from policies.vocabulary import PRIVACY_OFFICER, REGIONAL_PRIVACY_OFFICER
 
-__all__ = ["OPENAPI", "setup"]
+__all__ = ["CSV_COLUMNS", "OPENAPI", "setup"]
 
-OFFICER_ROLES = (PRIVACY_OFFICER, REGIONAL_PRIVACY_OFFICER)
 CSV_MAX_LIMIT = 10_000
-CSV_COLUMNS = tuple(f.name for f in CSV_FIELDS)  # gateway.audit.fields declares them
 MAX_NOTE = schema.MAX_NOTE
 
 
-async def _officer(request: web.Request) -> tuple[Principal, Scope]:
+def officer_log(request: web.Request) -> OfficerLog:
+    """The officer use-cases for this request (`gateway.access.officer_log`)."""
+    return OfficerLog(
+        request.app[AUDIT_READER],
+        request.app[AUDIT],
+        request.app[ORGANISATIONS],
+        request[REQUEST_ID],
+        request.get(TRACE_ID),
+    )
+
+
+async def _officer(request: web.Request) -> Officer:
+    scheme = request.headers.get("Authorization", "").partition(" ")[0].lower()
+    if scheme == "session" or (not scheme and request.cookies.get(COOKIE_NAME)):
+        # A household member's session is never an officer's: refused, not "log in".
+        raise Forbidden("A household session has no access to the privacy officer's API")
     principal = await request.app[AUTHENTICATOR].authenticate_request(request)
     request[LOG_ORGANISATION] = principal.organisation.id
     principal.require_role(*OFFICER_ROLES)
-    if principal.role == REGIONAL_PRIVACY_OFFICER:
-        # The office's configured regions, never the organisation's own region claim.
-        regions = frozenset(principal.organisation.privacy_office_for)
-        orgs = frozenset(o.id for o in request.app[ORGANISATIONS] if o.region in regions)
-    else:
-        orgs = frozenset({principal.organisation.id})
-    return principal, Scope(orgs)
-
-
-async def _log(
-    request: web.Request, principal: Principal, event_type: str, **fields: Any
-) -> list[int]:
-    """Append the officer's own action to the log; raises AuditUnavailable (503) on failure.
-
-    A review or a lift goes in its own transaction, not the group commit, and raises
-    `Conflict` if its target already has one (`gateway.audit.writer.ONCE_EVENT_TYPES`)."""
-    event = AuditEvent(
-        event_type=event_type,
-        request_id=request[REQUEST_ID],
-        trace_id=request[TRACE_ID],
-        requester_org=principal.organisation.id,
-        professional=principal.subject,
-        role=principal.role,
-        **fields,
-    )
-    return await request.app[AUDIT].append([event])
-
-
-def entry_view(entry: AuditEntry, audit: AuditLog, *, lifted: bool) -> dict[str, Any]:
-    """An entry as a privacy officer sees it: stored fields, decrypted text, current status."""
-    data = json_form(entry, VIEW_FIELDS)
-    data["justification"] = audit.open_justification(entry)
-    data["confidentiality"] = "lifted" if lifted else entry.confidentiality
-    return data
+    return Officer(principal.organisation.id, principal.subject, principal.role)
 
 
 def _page_json(page: AuditPage, audit: AuditLog) -> dict[str, Any]:
@@ -95,51 +83,30 @@ def _page_json(page: AuditPage, audit: AuditLog) -> dict[str, Any]:
 
 
 async def _search(
-    request: web.Request, *, default_limit: int, max_limit: int
-) -> tuple[Principal, AuditFilters, AuditPage]:
-    principal, scope = await _officer(request)
+    request: web.Request, *, default_limit: int, max_limit: int, form: str
+) -> AuditPage:
+    officer = await _officer(request)
     params = dict(request.query)
-    filters = parse_filters(
+    filters: AuditFilters = parse_filters(
         params,
         pseudonym=request.app[PSEUDONYMISER].pseudonym,
         organisations=request.app[ORGANISATIONS].ids(),
     )
     limit = parse_limit(params.get("limit"), default=default_limit, maximum=max_limit)
-    page = await request.app[AUDIT_READER].search(
-        filters, scope, limit=limit, cursor=params.get("cursor")
+    return await officer_log(request).search(
+        officer, filters, limit=limit, cursor=params.get("cursor"), form=form
     )
-    return principal, filters, page
 
 
 async def list_entries(request: web.Request) -> web.Response:
-    principal, filters, page = await _search(request, default_limit=50, max_limit=500)
-    await _log(
-        request,
-        principal,
-        "audit.query",
-        subject=filters.subject,
-        details={**filters.details(), "format": "json", "results": str(len(page.entries))},
-    )
+    page = await _search(request, default_limit=50, max_limit=500, form="json")
     return json_response(_page_json(page, request.app[AUDIT]))
 
 
 async def export_csv(request: web.Request) -> web.Response:
-    principal, filters, page = await _search(request, default_limit=1000, max_limit=CSV_MAX_LIMIT)
-    await _log(
-        request,
-        principal,
-        "audit.query",
-        subject=filters.subject,
-        details={**filters.details(), "format": "csv", "results": str(len(page.entries))},
-    )
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for entry in page.entries:
-        data = entry_view(entry, request.app[AUDIT], lifted=entry.seq in page.lifted)
-        writer.writerow([_csv_cell(data[name]) for name in CSV_COLUMNS])
+    page = await _search(request, default_limit=1000, max_limit=CSV_MAX_LIMIT, form="csv")
     response = web.Response(
-        text=out.getvalue(),
+        text=csv_text(page, request.app[AUDIT]),
         content_type="text/csv",
         charset="utf-8",
         headers={"Content-Disposition": 'attachment; filename="audit-entries.csv"'},
@@ -149,129 +116,49 @@ async def export_csv(request: web.Request) -> web.Response:
     return response
 
 
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        value = " ".join(str(v) for v in value)
-    text = str(value)
-    # Spreadsheet formula injection: never let a cell start like a formula.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 async def verify(request: web.Request) -> web.Response:
-    principal, _scope = await _officer(request)
-    report = await request.app[AUDIT_READER].verify()
-    details = {"ok": str(report.ok).lower(), "entries": str(report.entries)}
-    if report.first_bad_seq is not None:
-        details["first_bad_seq"] = str(report.first_bad_seq)
-    await _log(request, principal, "audit.verify", details=details)
+    officer = await _officer(request)
+    report = await officer_log(request).verify(officer)
+    request.app[LAST_VERIFICATION].last = Verification(datetime.now(UTC), report)
     return json_response(report.to_json())
 
 
 async def list_checkpoints(request: web.Request) -> web.Response:
-    principal, _scope = await _officer(request)
+    officer = await _officer(request)
     params = dict(request.query)
     if set(params) - {"limit"}:
         raise InvalidFilter("Only `limit` is accepted here")
     limit = parse_limit(params.get("limit"))
-    found = await request.app[AUDIT_READER].checkpoints(limit=limit)
+    found = await officer_log(request).checkpoints(officer, limit=limit)
     checkpoints = [checkpoint.to_json() for checkpoint in found]
-    await _log(
-        request,
-        principal,
-        "audit.query",
-        details={"view": "checkpoints", "results": str(len(checkpoints))},
-    )
     return json_response({"checkpoints": checkpoints, "jwks_uri": "/.well-known/jwks.json"})
 
 
 async def list_break_glass(request: web.Request) -> web.Response:
-    principal, scope = await _officer(request)
+    officer = await _officer(request)
     params = dict(request.query)
     if set(params) - {"limit", "cursor"}:
         raise InvalidFilter("Only `limit` and `cursor` are accepted here")
-    page = await request.app[AUDIT_READER].unreviewed_break_glass(
-        scope, limit=parse_limit(params.get("limit")), cursor=params.get("cursor")
-    )
-    await _log(
-        request,
-        principal,
-        "audit.query",
-        details={"view": "break_glass_unreviewed", "results": str(len(page.entries))},
+    page = await officer_log(request).unreviewed(
+        officer, limit=parse_limit(params.get("limit")), cursor=params.get("cursor")
     )
     return json_response(_page_json(page, request.app[AUDIT]))
 
 
-async def _target(request: web.Request, scope: Scope) -> AuditEntry:
-    text = request.match_info["seq"]
-    if not text.isascii() or not text.isdigit() or not 0 < len(text) < 16:
-        raise InvalidFilter("Entry id must be a sequence number")
-    # An officer's scope always names organisations (`_officer`); never all of them here.
-    entry = await request.app[AUDIT_READER].entry(
-        int(text), Scope(scope.organisations or frozenset())
-    )
-    if entry is None:
-        raise NotFound("No such entry in your organisation's log")
-    return entry
-
-
-def _note(text: str) -> str:
-    """The officer's note, trimmed (its length is the declaration's: `schema.Note`)."""
-    note = text.strip()
-    if not note:
-        raise ValidationFailed(f"`note` must be text of 1 to {MAX_NOTE} characters")
-    return note
-
-
 async def review_break_glass(request: web.Request) -> web.Response:
-    principal, scope = await _officer(request)
+    officer = await _officer(request)
     review = await read_body(request, schema.BreakGlassReview)
-    verdict, note = review.verdict, _note(review.note)
-    target = await _target(request, scope)
-    if not target.break_glass or target.event_type != "exchange.decision":
-        raise NotFound("That entry is not a break-the-glass decision")
-    # Exactly once, even under concurrent reviews: the review claims its target in
-    # `audit_once` in its own transaction (`AuditLog.append_alone`); a second one is 409.
-    try:
-        seqs = await _log(
-            request,
-            principal,
-            "audit.break_glass_review",
-            subject=target.subject,
-            household=target.household,
-            target_seq=target.seq,
-            justification=note,
-            details={"verdict": str(verdict)},
-        )
-    except Conflict:
-        raise Conflict("This break-the-glass use was already reviewed") from None
-    return json_response({"seq": seqs[0], "target_seq": target.seq, "verdict": verdict}, status=201)
+    seq = parse_seq(request.match_info["seq"])
+    new = await officer_log(request).review_entry(officer, seq, review.verdict, review.note)
+    return json_response({"seq": new, "target_seq": seq, "verdict": review.verdict}, status=201)
 
 
 async def lift_confidentiality(request: web.Request) -> web.Response:
-    principal, scope = await _officer(request)
-    note = _note((await read_body(request, schema.ConfidentialityLift)).note)
-    target = await _target(request, scope)
-    if target.confidentiality != "confidential":
-        raise NotFound("That entry is not confidential")
-    try:  # exactly once, like a review
-        seqs = await _log(
-            request,
-            principal,
-            "audit.confidentiality_lifted",
-            subject=target.subject,
-            household=target.household,
-            target_seq=target.seq,
-            justification=note,
-        )
-    except Conflict:
-        raise Conflict("Confidentiality of this entry was already lifted") from None
-    return json_response(
-        {"seq": seqs[0], "target_seq": target.seq, "confidentiality": "lifted"}, status=201
-    )
+    officer = await _officer(request)
+    note = (await read_body(request, schema.ConfidentialityLift)).note
+    seq = parse_seq(request.match_info["seq"])
+    new = await officer_log(request).lift(officer, seq, note)
+    return json_response({"seq": new, "target_seq": seq, "confidentiality": "lifted"}, status=201)
 
 
 def setup(app: web.Application) -> None:
