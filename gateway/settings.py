@@ -76,6 +76,9 @@ class Settings:
     # Portal sessions: closed after this long without a request, and this long after login.
     session_idle_seconds: int = 900
     session_absolute_seconds: int = 43_200
+    # Who answers integrators' questions: `info.contact` of the OpenAPI document.
+    api_contact_email: str = ""
+    api_contact_url: str = ""  # default: the gateway's base URL
 
     @property
     def mutual_tls(self) -> bool:
@@ -168,6 +171,8 @@ class Settings:
             "oidc_timeout_seconds": _ranged_float(0.1, 60.0),
             "session_idle_seconds": _ranged_int(60, 86_400),
             "session_absolute_seconds": _ranged_int(300, 7 * 86_400),
+            "api_contact_email": _email_or_empty,
+            "api_contact_url": _url_or_empty,
         }
         known = {f.name for f in fields(cls)}
         for key in file_values:
@@ -249,6 +254,16 @@ def _url_or_empty(name: str, value: Any) -> str:
     text = str(value).strip().rstrip("/")
     if text and urlsplit(text).scheme not in ("http", "https"):
         raise SettingsError(name, "must be an http(s) URL")
+    return text
+
+
+def _email_or_empty(name: str, value: Any) -> str:
+    text = str(value).strip()
+    local, at, domain = text.partition("@")
+    if text and (not at or not local or "." not in domain or any(c.isspace() for c in text)):
+        raise SettingsError(name, "must be an e-mail address")
+    if len(text) > 254:
+        raise SettingsError(name, "must be at most 254 characters")
     return text
 
 
