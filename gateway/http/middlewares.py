@@ -134,7 +134,9 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
         elif error.status >= 500 or not isinstance(exc, _ANSWERS):
             log.warning("service_error", code=error.code, error_type=type(exc).__name__)
         request[ERROR_CODE] = error.code
-        response = problem_response(error, request.get(REQUEST_ID), request.app[SETTINGS].base_url)
+        settings = request.app.get(SETTINGS)
+        base_url = settings.base_url if settings is not None else ""
+        response = problem_response(error, request.get(REQUEST_ID), base_url)
         if isinstance(exc, web.HTTPMethodNotAllowed):  # RFC 9110: a 405 names what is allowed
             response.headers["Allow"] = ", ".join(sorted(exc.allowed_methods))
         return response
