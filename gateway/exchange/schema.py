@@ -46,6 +46,14 @@ Record = Annotated[
     dict[str, Any], component("Record", "One record from a source, minimised to its category")
 ]
 ItemError = Annotated[Literal["source_unavailable"], component("ItemError")]
+ConsentParty = Annotated[
+    Literal["subject", "custody_holder"],
+    component("ConsentParty", "Whose consent: the subject, or a parent with custody"),
+]
+HouseholdRole = Annotated[
+    Literal["child", "adult", "not_registered", "parent_with_custody"],
+    component("HouseholdRole", "The place in the household of whoever must consent"),
+]
 
 
 class Subject(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True, frozen=True):
@@ -98,8 +106,8 @@ class MissingConsent(msgspec.Struct, omit_defaults=True, frozen=True):
     """One consent still needed: the subject (with the age band that decides whose consent
     counts) or a parent with custody; which parent, or who, is never said."""
 
-    party: Literal["subject", "custody_holder"]
-    household_role: Literal["child", "adult", "not_registered", "parent_with_custody"]
+    party: ConsentParty
+    household_role: HouseholdRole
     label: Explanation
     age_band: str | None = None
 
@@ -117,7 +125,7 @@ class ExchangeItem(msgspec.Struct, omit_defaults=True, frozen=True):
     explanation: Explanation | None = None
     consent_ids: list[str] = []
     missing_consent_from: Annotated[
-        list[Literal["subject", "custody_holder"]],
+        list[ConsentParty],
         msgspec.Meta(
             description="Whose consent is still needed, one entry per consent: the subject "
             "or a parent with custody (never a pseudonym; labels in `missing_consent`)"
