@@ -22,6 +22,11 @@ __all__ = ["problem_page", "setup"]
 _JSON = ("application/json", "application/problem+json")
 
 
+def _parts(text: str) -> list[tuple[bool, str]]:
+    """`text` as (is code, words) pieces: `backticked` names are shown as code."""
+    return [(index % 2 == 1, piece) for index, piece in enumerate(text.split("`")) if piece]
+
+
 def _wants_json(request: web.Request) -> bool:
     accept = request.headers.get("Accept", "")
     return any(kind in accept for kind in _JSON) and "text/html" not in accept
@@ -47,7 +52,14 @@ async def problem_page(request: web.Request) -> web.StreamResponse:
         response = render(
             request,
             "problem.html",
-            {"code": code, "status": cls.status, "title_en": cls.title, "guide": guide},
+            {
+                "code": code,
+                "status": cls.status,
+                "title_en": cls.title,
+                "guide": guide,
+                "advice_nl": _parts(guide.advice_nl),
+                "advice_en": _parts(guide.advice_en),
+            },
         )
     response.headers["Cache-Control"] = "public, max-age=3600"
     response.headers["Vary"] = "Accept"

@@ -52,7 +52,9 @@ async def test_every_code_has_a_page_in_dutch_and_english(client: Client, code: 
     assert {"nl", "en"} <= set(page.langs)
     guide = GUIDE[code]
     assert guide.title_nl in html and code in html
-    assert str(escape(guide.advice_en)) in html and str(escape(guide.advice_nl)) in html
+    for advice in (guide.advice_en, guide.advice_nl):
+        for piece in advice.split("`"):
+            assert str(escape(piece)) in html
     assert "<JWT>" not in html  # escaped, like every text
 
 
