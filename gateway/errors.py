@@ -57,6 +57,7 @@ the tree below could no longer be read as one picture.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 __all__ = [
@@ -107,7 +108,11 @@ __all__ = [
     "ValidationFailed",
     "WithdrawalNotPermitted",
     "all_error_classes",
+    "naming_valid_values",
 ]
+
+#: Where an organisation finds every valid purpose, category, role and organisation type.
+VOCABULARY_PATH = "/api/v1/vocabulary"
 
 
 class GatewayError(Exception):
@@ -326,6 +331,18 @@ class SettingsError(Exception):
         super().__init__(f"{name}: {reason}")
         self.name = name
         self.reason = reason
+
+
+def naming_valid_values(
+    problem: type[GatewayError], detail: str, valid: Iterable[str], *, member: str = "valid_values"
+) -> GatewayError:
+    """`problem` whose answer names the valid values (member `member`) and points to the
+    discovery endpoint, so a typo can be fixed from the answer alone. Only for values
+    the caller may know (the vocabulary, its own type's roles)."""
+    return problem(
+        f"{detail}; GET {VOCABULARY_PATH} lists the valid values",
+        **{member: sorted(set(valid)), "vocabulary_url": VOCABULARY_PATH},
+    )
 
 
 def all_error_classes() -> list[type[GatewayError]]:

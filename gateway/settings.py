@@ -85,6 +85,9 @@ class Settings:
     verify_per_minute: int = 20
     # A break-the-glass use not reviewed this many days after it is overdue (it stands out).
     break_glass_review_days: int = 7
+    # Who answers integrators' questions: `info.contact` of the OpenAPI document.
+    api_contact_email: str = ""
+    api_contact_url: str = ""  # default: the gateway's base URL
 
     @property
     def mutual_tls(self) -> bool:
@@ -187,6 +190,8 @@ class Settings:
             "officer_verify_per_minute": _ranged_int(1, 600),
             "verify_per_minute": _ranged_int(1, 6000),
             "break_glass_review_days": _ranged_int(1, 365),
+            "api_contact_email": _email_or_empty,
+            "api_contact_url": _url_or_empty,
         }
         known = {f.name for f in fields(cls)}
         for key in file_values:
@@ -268,6 +273,16 @@ def _url_or_empty(name: str, value: Any) -> str:
     text = str(value).strip().rstrip("/")
     if text and urlsplit(text).scheme not in ("http", "https"):
         raise SettingsError(name, "must be an http(s) URL")
+    return text
+
+
+def _email_or_empty(name: str, value: Any) -> str:
+    text = str(value).strip()
+    local, at, domain = text.partition("@")
+    if text and (not at or not local or "." not in domain or any(c.isspace() for c in text)):
+        raise SettingsError(name, "must be an e-mail address")
+    if len(text) > 254:
+        raise SettingsError(name, "must be at most 254 characters")
     return text
 
 

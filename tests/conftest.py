@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from custody_support import serve_custody_register, standard_register
@@ -28,6 +29,16 @@ from gateway.app import create_app
 from gateway.storage.db import create_engine, dispose
 
 pytest_plugins = ["aiosqlite_guard"]
+
+
+@pytest.fixture(autouse=True)
+def _structlog_config_restored() -> Iterator[None]:
+    """A test that runs `gateway.cli.main` configures logging onto that test's captured
+    stdout; without this, a later test logs into the closed stream (I/O on closed file)."""
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)
+
 
 PG_ENV = "GATEWAY_TEST_DATABASE_URL"
 PG_SKIP = f"PostgreSQL not configured: set {PG_ENV}=postgresql+asyncpg://HOST:PORT/DB"

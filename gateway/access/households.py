@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from consent import CASE_REFERENCE, Household, RequesterRef, SourceRef
-from gateway.errors import CustodyNotConfirmed, UnknownPurpose
+from gateway.errors import CustodyNotConfirmed, UnknownPurpose, naming_valid_values
 from policies import DecisionRequest, PolicyStore, Vocabulary
 
 if TYPE_CHECKING:
@@ -80,7 +80,9 @@ async def may_see_household(
     if purpose is None:
         return HouseholdAccess(False, "no_purpose")
     if purpose not in ports.vocabulary.purposes:
-        raise UnknownPurpose("`purpose` is not a known purpose")
+        raise naming_valid_values(
+            UnknownPurpose, "`purpose` is not a known purpose", ports.vocabulary.purposes
+        )
     regiehouder = ports.organisations.get(household.regiehouder)
     if regiehouder is None:
         return HouseholdAccess(False, "no_matching_rule")

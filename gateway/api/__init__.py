@@ -1,6 +1,7 @@
 """The JSON API, one folder per audience, each with one way of authenticating its callers.
 
-`org/` organisation systems (signed tokens): exchanges, households, consents, cases.
+`org/` organisation systems (signed tokens): exchanges, households, consents, cases,
+the vocabulary (discovery).
 `me/` households (session cookie): their own consents and dossier.
 `officer/` privacy officers (officer role tokens): audit entries, verify, break-glass review.
 `ops/` no caller identity: health, well-known keys, the OpenAPI document.
@@ -35,6 +36,7 @@ ROUTE_MODULES = (
     "gateway.api.org.households",
     "gateway.api.org.consents",
     "gateway.api.org.cases",
+    "gateway.api.org.vocabulary",
     "gateway.api.me.login",
     "gateway.api.me.consents",
     "gateway.api.me.dossier",

@@ -18,7 +18,13 @@ from aiohttp import web
 
 from consent import ConsentScope
 from gateway.appkeys import ORGANISATIONS, PSEUDONYMISER, VOCABULARY
-from gateway.errors import UnknownCategory, UnknownOrganisation, UnknownPurpose, ValidationFailed
+from gateway.errors import (
+    UnknownCategory,
+    UnknownOrganisation,
+    UnknownPurpose,
+    ValidationFailed,
+    naming_valid_values,
+)
 from gateway.http.inputs import EARLIEST, LATEST, clean_text, parse_date, parse_datetime
 
 __all__ = [
@@ -57,7 +63,11 @@ def query_purpose(request: web.Request) -> str | None:
     the audit log takes codes only, so free text there would be a 500."""
     value = request.query.get("purpose") or None
     if value is not None and value not in request.app[VOCABULARY].purposes:
-        raise UnknownPurpose("`purpose` is not a known purpose")
+        raise naming_valid_values(
+            UnknownPurpose,
+            "`purpose` is not a known purpose",
+            request.app[VOCABULARY].purposes,
+        )
     return value
 
 
@@ -132,9 +142,13 @@ def consent_scope(
     of `parse_scope` (the declaration already holds the lists' shapes and lengths)."""
     vocabulary = request.app[VOCABULARY]
     if set(purposes) - set(vocabulary.purposes):
-        raise UnknownPurpose("`purposes` names an unknown purpose")
+        raise naming_valid_values(
+            UnknownPurpose, "`purposes` names an unknown purpose", vocabulary.purposes
+        )
     if set(categories) - set(vocabulary.categories):
-        raise UnknownCategory("`categories` names an unknown data category")
+        raise naming_valid_values(
+            UnknownCategory, "`categories` names an unknown data category", vocabulary.categories
+        )
     recipient_orgs = frozenset(recipients.organisations)
     recipient_types = frozenset(recipients.types)
     _known_parties(request, "recipients", recipient_orgs, recipient_types)

@@ -27,6 +27,7 @@ from typing import IO, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.audit.ldv import ldv_record
 from gateway.audit.model import AuditEntry, Checkpoint, format_time
 from gateway.audit.storage import read_checkpoints, read_head, snapshot, stream_entries
 from gateway.audit.verify import ChainHead, ChainVerifier, VerifyReport
@@ -40,6 +41,7 @@ __all__ = [
     "load_jwks",
     "load_witness",
     "verify_export",
+    "write_ldv",
 ]
 
 EXPORT_FORMAT = "jeugd-gateway-audit-export"
@@ -95,6 +97,24 @@ async def export_log(engine: AsyncEngine, out: Path) -> ExportSummary:
 
 def _line(fh: IO[str], data: Mapping[str, Any]) -> None:
     fh.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+
+def write_ldv(export: Path, out: Path, *, register: str, service: str) -> int:
+    """Each entry of the export file `export` as a Logboek Dataverwerkingen record, one
+    JSON line each, to `out` (0600, written aside then renamed); the number written."""
+    tmp = out.with_name(out.name + ".partial")
+    count = 0
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh, export.open(encoding="utf-8") as src:
+        for line in src:
+            data = json.loads(line)
+            if isinstance(data, dict) and data.get("type") == "entry":
+                entry = _entry({k: v for k, v in data.items() if k != "type"}, export)
+                _line(fh, ldv_record(entry, register=register, service=service))
+                count += 1
+    tmp.replace(out)
+    return count
 
 
 def load_jwks(path: Path) -> dict[str, Any]:

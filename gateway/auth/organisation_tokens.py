@@ -41,6 +41,7 @@ from gateway.errors import (
     TokenReplayed,
     UnknownIssuer,
     UnknownKey,
+    naming_valid_values,
 )
 from gateway.storage.db import write_runner
 from gateway.storage.group_commit import GroupCommit
@@ -154,9 +155,14 @@ class OrganisationAuthenticator:
         if role not in org.roles:
             if refusals is not None:
                 await refusals(org, subject, role)
+            # Refused at the edge, before anything is decided: a typo names the valid
+            # roles (the organisation's own, which it may know), never another type's.
             allowed = ", ".join(sorted(org.roles)) or "none"
-            raise RoleNotAllowed(
-                f"Role `{role}` is not one organisation {org.id} may assert (allowed: {allowed})"
+            raise naming_valid_values(
+                RoleNotAllowed,
+                f"Role `{role}` is not one organisation {org.id} may assert (allowed: {allowed})",
+                org.roles,
+                member="valid_roles",
             )
         await self._remember_jti(org.id, str(claims["jti"]), int(claims["exp"]))
         return Principal(org, subject, role, str(claims["jti"]))

@@ -4,6 +4,7 @@
     gateway audit verify --export FILE --jwks JWKS     an export file, offline, with the public keys
     gateway audit verify ... --witness CHECKPOINTS     also against checkpoints kept elsewhere
     gateway audit export --out FILE                    sign a checkpoint at the head, then export
+    gateway audit export --format ldv --out FILE       the same, as Logboek Dataverwerkingen records
     gateway audit prune --before YYYY-MM-DD            remove older entries, keep a signed anchor
 
 Exit codes: 0 fine, 1 a problem was found (tampering, not an export), 2 bad usage or settings.
@@ -17,7 +18,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from gateway.audit.export import ExportError, load_jwks, load_witness, verify_export
+from gateway.audit.export import ExportError, load_jwks, load_witness, verify_export, write_ldv
+from gateway.audit.ldv import DEFAULT_REGISTER
 from gateway.audit.model import AuditEvent, Checkpoint, format_time
 from gateway.audit.reader import SqlAuditReader
 from gateway.audit.retention import prune_before
@@ -61,6 +63,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     export = sub.add_parser("export", help="export entries and checkpoints to JSON Lines")
     add_settings_options(export)
     export.add_argument("--out", type=Path, required=True, metavar="FILE")
+    export.add_argument(
+        "--format",
+        choices=("jsonl", "ldv"),
+        default="jsonl",
+        help="jsonl: the verifiable export (default); ldv: one Logboek Dataverwerkingen "
+        "record per entry (trace and span ids, processing activity, data subject pseudonym)",
+    )
+    export.add_argument(
+        "--register",
+        default=DEFAULT_REGISTER,
+        metavar="URI",
+        help="with --format ldv: the register of processing activities the records' "
+        f"processing_activity_id points into (default {DEFAULT_REGISTER})",
+    )
     export.set_defaults(handler=_export)
     prune = sub.add_parser(
         "prune",
@@ -129,10 +145,31 @@ def _export(args: argparse.Namespace) -> int:
     if loaded is None:
         return 2
     settings, keys = loaded
+    if args.format == "ldv":
+        return asyncio.run(_export_ldv(settings, keys, args.out, args.register))
     return asyncio.run(_export_db(settings, keys, args.out))
 
 
-async def _export_db(settings: Settings, keys: KeyStore, out: Path) -> int:
+async def _export_ldv(settings: Settings, keys: KeyStore, out: Path, register: str) -> int:
+    """The verifiable export first (sealed by a checkpoint), then each of its entries as an
+    LDV record: what is mapped is exactly what the chain holds."""
+    staged = out.with_name(out.name + ".jsonl.partial")
+    try:
+        status = await _export_db(settings, keys, staged, quiet=True)
+        if status != 0:
+            return status
+        try:
+            count = write_ldv(staged, out, register=register, service=settings.audience)
+        except ExportError as exc:
+            print(f"gateway: {exc}", file=sys.stderr)
+            return 1
+    finally:
+        staged.unlink(missing_ok=True)
+    print(f"exported {count} entries as Logboek Dataverwerkingen records to {out}")
+    return 0
+
+
+async def _export_db(settings: Settings, keys: KeyStore, out: Path, *, quiet: bool = False) -> int:
     """Seal the head with a signed checkpoint, then export: a cut file then shows."""
     engine = create_engine(settings.database_url)
     try:
@@ -152,7 +189,8 @@ async def _export_db(settings: Settings, keys: KeyStore, out: Path) -> int:
             return 1
     finally:
         await dispose(engine)
-    print(f"exported {summary.entries} entries and {summary.checkpoints} checkpoints to {out}")
+    if not quiet:
+        print(f"exported {summary.entries} entries and {summary.checkpoints} checkpoints to {out}")
     return 0
 
 

@@ -3,6 +3,12 @@
 Everything on 127.0.0.1, in one process, on an embedded SQLite database unless
 GATEWAY_DATABASE_URL says otherwise. Demo-only material (organisations' private
 keys, the list of synthetic people) is written under `<data dir>/demo`.
+
+Every port follows from `--port` (default 8080): the reference sources, the custody
+register and the demo OpenID provider keep their configured ports shifted by
+`--port - 8080` (so 8101-8107 at the default, 9101-9107 with `--port 9080`). All are
+checked before anything binds: a port in use stops the demo with exit code 2 and one
+line naming it, so two demos side by side only need two --port values 30 or more apart.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import argparse
 import asyncio
 import contextlib
 import signal
+import socket
 import sys
 from dataclasses import replace
 from urllib.parse import urlsplit
@@ -35,6 +42,7 @@ from gateway.appkeys import (
 )
 from gateway.auth.keys import init_keys
 from gateway.auth.officers import OfficerRegistry
+from gateway.auth.organisations import OrganisationRegistry
 from gateway.commands._common import add_settings_options, load_settings
 from gateway.demo.guide import print_guide
 from gateway.demo.keys import ensure_demo_key
@@ -53,7 +61,12 @@ from gateway.storage.db import create_engine, dispose
 from gateway.storage.files import private_dir
 from gateway.storage.schema import upgrade
 
-__all__ = ["register"]
+__all__ = ["DEFAULT_PORT", "demo_ports", "register", "shifted_organisations"]
+
+#: The port the configured demo ports (config/organisations.toml, the custody register's
+#: default URL) go with; another `--port` shifts them all by the difference.
+DEFAULT_PORT = 8080
+_DEFAULT_CUSTODY_URL = Settings.__dataclass_fields__["custody_register_url"].default
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -61,7 +74,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "demo", help="set up and run the demo on 127.0.0.1", description=__doc__
     )
     add_settings_options(parser)
-    parser.add_argument("--port", type=int, help="gateway port (default 8080)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        help=f"gateway port (default {DEFAULT_PORT}); the demo's other ports follow from it",
+    )
     parser.add_argument(
         "--no-serve", action="store_true", help="set everything up, print the guide, and exit"
     )
@@ -73,6 +90,10 @@ def run(args: argparse.Namespace) -> int:
     if settings is None:
         return 2
     settings = replace(settings, demo_mode=True, host="127.0.0.1", port=args.port or settings.port)
+    if settings.custody_register_url == _DEFAULT_CUSTODY_URL:
+        settings = replace(
+            settings, custody_register_url=_shift_url(_DEFAULT_CUSTODY_URL, _shift(settings))
+        )
     try:
         return eventloop.run(_demo(settings, serve=not args.no_serve), settings.event_loop)
     except SettingsError as exc:
@@ -118,6 +139,9 @@ async def _demo(settings: Settings, *, serve: bool) -> int:
             ensure_demo_key(org.id, settings.data_dir, org.jwks_file)
     # Reload so the freshly written public keys are registered.
     app = create_app(settings)
+    app[ORGANISATIONS] = shifted_organisations(app[ORGANISATIONS], _shift(settings))
+    ports = demo_ports(settings, app[ORGANISATIONS])
+    _check_free(ports)
     runner = GatewayRunner(app, settings)
     await runner.setup()
     source_runners: list[web.AppRunner] = []
@@ -164,7 +188,14 @@ async def _demo(settings: Settings, *, serve: bool) -> int:
                 cases=app[CASES],
             )
             marker.write_text(settings.database_url.split("@")[-1] + "\n")
-        print_guide(settings, people_file, scenario_guide(population), population)
+        print_guide(
+            settings,
+            people_file,
+            scenario_guide(population),
+            population,
+            app[ORGANISATIONS],
+            ports,
+        )
         if serve:
             await _wait_for_signal()
         return 0
@@ -172,6 +203,67 @@ async def _demo(settings: Settings, *, serve: bool) -> int:
         for source_runner in source_runners:
             await source_runner.cleanup()
         await runner.cleanup()
+
+
+def _shift(settings: Settings) -> int:
+    return settings.port - DEFAULT_PORT
+
+
+def _shift_url(url: str, shift: int) -> str:
+    """`url` with its port moved by `shift` when it is on this machine (127.0.0.1)."""
+    parts = urlsplit(url)
+    if parts.hostname != "127.0.0.1" or parts.port is None or shift == 0:
+        return url
+    return parts._replace(netloc=f"127.0.0.1:{parts.port + shift}").geturl()
+
+
+def shifted_organisations(registry: OrganisationRegistry, shift: int) -> OrganisationRegistry:
+    """The organisations with their reference sources' ports moved by `shift`."""
+    moved = []
+    for org in registry:
+        adapter = org.adapter or {}
+        if adapter.get("kind") == "http" and isinstance(adapter.get("base_url"), str):
+            adapter = {**adapter, "base_url": _shift_url(str(adapter["base_url"]), shift)}
+            org = replace(org, adapter=adapter)
+        moved.append(org)
+    return OrganisationRegistry(moved)
+
+
+def demo_ports(settings: Settings, organisations: OrganisationRegistry) -> list[tuple[int, str]]:
+    """Every port the demo binds on this machine, with what listens there."""
+    ports = [(settings.port, "gateway")]
+    for org in organisations:
+        adapter = org.adapter or {}
+        if adapter.get("kind") == "http":
+            url = urlsplit(str(adapter["base_url"]))
+            if url.hostname == "127.0.0.1" and url.port is not None:
+                ports.append((url.port, f"reference source of {org.id}"))
+    custody = urlsplit(settings.custody_register_url)
+    ports.append((custody.port or 80, "reference custody register"))
+    if settings.oidc_issuer == _provider_issuer(settings):
+        ports.append((urlsplit(settings.oidc_issuer).port or 80, "demo OpenID provider"))
+    return ports
+
+
+def _check_free(ports: list[tuple[int, str]]) -> None:
+    """Refuse to start (SettingsError, exit 2) when a demo port is taken or out of range."""
+    seen: dict[int, str] = {}
+    for port, what in ports:
+        if port in seen:
+            raise SettingsError("--port", f"{what} and {seen[port]} would share port {port}")
+        seen[port] = what
+        if not 1 <= port <= 65535:
+            raise SettingsError("--port", f"port {port} for the {what} is out of range")
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                raise SettingsError(
+                    "--port",
+                    f"port {port} (the {what}) is in use; is another demo running? Start "
+                    "this one with a --port 30 or more away (e.g. --port 9080)",
+                ) from None
 
 
 async def _start_custody_register(

@@ -1,13 +1,16 @@
-"""The scenario guide `gateway demo` prints: where things run, which synthetic BSNs to try."""
+"""The scenario guide `gateway demo` prints: where things run, and per scenario a command
+that returns records (`gateway.demo.tour`)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from adapters.reference.synthetic import Population
+from gateway.auth.organisations import OrganisationRegistry
 from gateway.demo.seed import DEMO_CASES
+from gateway.demo.tour import tour_text
 from gateway.settings import Settings
 
 __all__ = ["print_guide"]
@@ -49,6 +52,8 @@ def print_guide(
     people_file: Path,
     scenarios: Mapping[str, str],
     population: Population | None = None,
+    organisations: OrganisationRegistry | None = None,
+    ports: Sequence[tuple[int, str]] = (),
 ) -> None:
     base = f"http://{settings.host}:{settings.port}"
     logins = (
@@ -56,19 +61,23 @@ def print_guide(
         if population
         else "  (see the people file)"
     )
-    bsn = scenarios["child_under_12"]
-    ots = scenarios["child_under_ots"]
-    gi_case = next(reference for kind, reference, _ in DEMO_CASES if kind == "gi")
     cases = "\n".join(
-        f"  {kind:5} {reference:22} covering {', '.join(covered)}"
+        f"  {kind:12} {reference:22} covering {', '.join(covered)}"
         for kind, reference, covered in DEMO_CASES
     )
+    tour = (
+        tour_text(base, population, organisations)
+        if population is not None and organisations is not None
+        else json.dumps(dict(scenarios), indent=2)
+    )
+    listening = "\n".join(f"  {port:<6} {what}" for port, what in ports)
     print(
         f"""
 Jeugd- en gezinsgateway demo is running.
 
   Gateway         {base}
   OpenAPI         {base}/api/v1/openapi.json
+  Vocabulary      {base}/api/v1/vocabulary (with an organisation token)
   JWKS            {base}/.well-known/jwks.json
   Custody register {settings.custody_register_url} (reference, synthetic)
   Household portal {base}/  (log in: {base}/login/start)
@@ -76,30 +85,16 @@ Jeugd- en gezinsgateway demo is running.
   Data folder     {settings.data_dir}
   Synthetic people (BSNs are synthetic) {people_file}
 
-Scenarios (synthetic BSNs to try):
-{json.dumps(dict(scenarios), indent=2)}
+Ports of this demo (all follow from --port; another demo needs a --port 30 or more away):
+{listening or "  (see above)"}
 
-Try an exchange (the wijkteam asks for support planning for a child under 12 whose
-parents consented; then try "child_consented_at_11": now 12, the child must consent too):
-
-  TOKEN=$(.venv/bin/gateway token --org wijkteam-utrecht)
-  curl -s {base}/api/v1/exchanges -H "Authorization: Bearer $TOKEN" \\
-    -H 'Content-Type: application/json' \\
-    -d '{{"subject": {{"bsn": "{bsn}"}}, "purpose": "support_planning",
-         "categories": ["contact_details", "health", "school", "reports"]}}'
-
-The GI and the Raad need a registered case (POST /api/v1/cases); the demo opened:
+Cases the demo opened (rules of the GI, the Raad, Veilig Thuis and the RVT need one):
 {cases}
-  e.g. the GI executing the measure for "child_under_ots":
 
-  TOKEN=$(.venv/bin/gateway token --org gi-jeugdbescherming-demo)
-  curl -s {base}/api/v1/exchanges -H "Authorization: Bearer $TOKEN" \\
-    -H 'Content-Type: application/json' \\
-    -d '{{"subject": {{"bsn": "{ots}"}}, "purpose": "protection_measure_execution",
-         "categories": ["contact_details", "support_plan"], "case_reference": "{gi_case}"}}'
+Scenarios: copy a block into a second terminal, in this folder. Each returns records;
+every call needs a new token (a replayed jti is refused).
 
-  Any other reference, or the reference for someone the case does not cover, is denied
-  (reason case_reference_required).
+{tour}
 
 Log in to the household portal as (pick the name at the demo provider):
 {logins}

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
 from gateway.auth.keys import jwk_thumbprint
+from gateway.errors import SettingsError
 
 __all__ = ["DemoOrganisationKey", "ensure_demo_key", "load_demo_key"]
 
@@ -83,8 +84,25 @@ def ensure_demo_key(org_id: str, data_dir: Path, jwks_file: str) -> DemoOrganisa
             fh.write(pem)
     jwks_path = data_dir / jwks_file
     jwks_path.parent.mkdir(parents=True, exist_ok=True)
-    jwks_path.write_text(json.dumps({"keys": [key.public_jwk]}, indent=2))
+    # Keys registered there besides the demo's own (a key being rotated in) are kept:
+    # a restart of the demo must not undo a key rotation.
+    others = [k for k in _registered(jwks_path) if k.get("kid") != key.kid]
+    jwks_path.write_text(json.dumps({"keys": [key.public_jwk, *others]}, indent=2))
     return key
+
+
+def _registered(jwks_path: Path) -> list[dict[str, Any]]:
+    """The keys a JWKS file holds now (none when it does not exist yet)."""
+    if not jwks_path.exists():
+        return []
+    try:
+        document = json.loads(jwks_path.read_text())
+    except (OSError, UnicodeError, ValueError):
+        raise SettingsError(str(jwks_path), "is not a JWK Set; fix or remove it") from None
+    keys = document.get("keys") if isinstance(document, dict) else None
+    if not isinstance(keys, list) or not all(isinstance(k, dict) for k in keys):
+        raise SettingsError(str(jwks_path), "is not a JWK Set; fix or remove it")
+    return keys
 
 
 def load_demo_key(org_id: str, data_dir: Path) -> DemoOrganisationKey:

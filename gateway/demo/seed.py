@@ -52,7 +52,11 @@ SUPPORT_SCOPE = ConsentScope(
 # the GI's and the Raad's rules that need a registered case have one to hold for.
 DEMO_CASES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("gi", "GI-DEMO-2026-0001", ("child_under_ots",)),
-    ("rvdk", "RVDK-DEMO-2026-0001", ("rvdk_investigation",)),
+    ("rvdk", "RVDK-DEMO-2026-0001", ("rvdk_investigation", "criminal_record")),
+    # Veilig Thuis's investigation after a report about the toddler (its safety assessment
+    # needs a case), and the pilot's RVT on the same household.
+    ("veilig_thuis", "VT-DEMO-2026-0001", ("vt_report_subject", "shelter_address")),
+    ("rvt", "RVT-DEMO-2026-0001", ("vt_report_subject", "child_16_17")),
 )
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+from gateway.exchange.missing import MissingConsent
 from policies import Decision
 
 __all__ = [
@@ -51,7 +52,9 @@ class ItemResult:
     decision: Decision
     reason: str
     consent_ids: tuple[str, ...] = ()
+    # The consent check's pseudonyms (internal: never in the answer, see `missing_consent`).
     missing_consent_from: tuple[str, ...] = ()
+    missing_consent: tuple[MissingConsent, ...] = ()
     outcome: Outcome = "denied"
     records: list[dict[str, Any]] | None = field(default=None, repr=False)
     error: str | None = None
@@ -69,8 +72,10 @@ class ItemResult:
         }
         if self.consent_ids:
             body["consent_ids"] = list(self.consent_ids)
-        if self.missing_consent_from:
-            body["missing_consent_from"] = list(self.missing_consent_from)
+        if self.missing_consent:
+            # Who, in the household's terms; never a pseudonym (gateway.exchange.missing).
+            body["missing_consent_from"] = [m.party for m in self.missing_consent]
+            body["missing_consent"] = [m.to_json() for m in self.missing_consent]
         if self.records is not None:
             body["records"] = self.records
         if self.error is not None:

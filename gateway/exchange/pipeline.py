@@ -28,6 +28,7 @@ from adapters.registry import fetch_all
 from consent import AgeRules
 from gateway.auth.organisation_tokens import Principal
 from gateway.auth.organisations import Organisation
+from gateway.exchange.missing import describe_missing
 from gateway.exchange.model import (
     AccessRecord,
     ExchangeRequest,
@@ -187,7 +188,9 @@ async def run_exchange(
         )
     pairs = [(source, category) for source in sources for category in request.categories]
     decisions = engine.decide_all(context, [(source.type, category) for source, category in pairs])
-    items = _apply_consent(pairs, decisions, record, org, request.purpose)
+    items = _apply_consent(
+        pairs, decisions, record, org, request.purpose, subject_age, deps.age_rules
+    )
     items = await _fetch(items, request, org, meta, deps)
     exchange = ExchangeMeta(
         exchange_id="ex_" + secrets.token_hex(12),
@@ -223,6 +226,8 @@ def _apply_consent(
     record: SubjectRecord,
     requester: Organisation | None,
     purpose: str,
+    subject_age: int | None = None,
+    age_rules: AgeRules | None = None,
 ) -> list[ItemResult]:
     """Items after the consent check: a permit that needs consent holds only if one covers it.
     Consent names recipient organisations, so for a household requester (`None`) a permit
@@ -240,13 +245,20 @@ def _apply_consent(
         if not decision.permitted:
             items.append(ItemResult(source.id, category, decision, decision.reason))
         elif view is not None and not view.ok:
+            missing = describe_missing(
+                view.missing, record.info.pseudonym, subject_age, age_rules or AgeRules()
+            )
+            still_nl = "; ".join(m.nl for m in missing)
+            still_en = "; ".join(m.en for m in missing)
             denied = replace(
                 decision,
                 effect="deny",
                 reason="consent_required",
-                explanation_nl="Niet toegestaan: de nodige toestemming ontbreekt. "
+                explanation_nl="Niet toegestaan: de nodige toestemming ontbreekt"
+                + (f" (nog nodig: {still_nl}). " if missing else ". ")
                 + decision.explanation_nl,
-                explanation_en="Denied: the consent this needs is missing. "
+                explanation_en="Denied: the consent this needs is missing"
+                + (f" (still needed: {still_en}). " if missing else ". ")
                 + decision.explanation_en,
             )
             items.append(
@@ -256,6 +268,7 @@ def _apply_consent(
                     denied,
                     "consent_required",
                     missing_consent_from=view.missing,
+                    missing_consent=missing,
                 )
             )
         else:

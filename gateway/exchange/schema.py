@@ -46,6 +46,14 @@ Record = Annotated[
     dict[str, Any], component("Record", "One record from a source, minimised to its category")
 ]
 ItemError = Annotated[Literal["source_unavailable"], component("ItemError")]
+ConsentParty = Annotated[
+    Literal["subject", "custody_holder"],
+    component("ConsentParty", "Whose consent: the subject, or a parent with custody"),
+]
+HouseholdRole = Annotated[
+    Literal["child", "adult", "not_registered", "parent_with_custody"],
+    component("HouseholdRole", "The place in the household of whoever must consent"),
+]
 
 
 class Subject(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True, frozen=True):
@@ -94,6 +102,16 @@ class Explanation(msgspec.Struct, omit_defaults=True, frozen=True):
     en: str
 
 
+class MissingConsent(msgspec.Struct, omit_defaults=True, frozen=True):
+    """One consent still needed: the subject (with the age band that decides whose consent
+    counts) or a parent with custody; which parent, or who, is never said."""
+
+    party: ConsentParty
+    household_role: HouseholdRole
+    label: Explanation
+    age_band: str | None = None
+
+
 class ExchangeItem(msgspec.Struct, omit_defaults=True, frozen=True):
     """The decision for one source x category, with the records where permitted."""
 
@@ -107,8 +125,15 @@ class ExchangeItem(msgspec.Struct, omit_defaults=True, frozen=True):
     explanation: Explanation | None = None
     consent_ids: list[str] = []
     missing_consent_from: Annotated[
-        list[str],
-        msgspec.Meta(description="Pseudonyms of the people whose consent is still needed"),
+        list[ConsentParty],
+        msgspec.Meta(
+            description="Whose consent is still needed, one entry per consent: the subject "
+            "or a parent with custody (never a pseudonym; labels in `missing_consent`)"
+        ),
+    ] = []
+    missing_consent: Annotated[
+        list[MissingConsent],
+        msgspec.Meta(description="Whose consent is still needed, in the household's terms"),
     ] = []
     records: list[Record] | None = None
     error: ItemError | None = None
@@ -148,7 +173,20 @@ EXAMPLE_RESPONSE = ExchangeResponse(
             reason="consent_required",
             rule_ids=["wijkteam-plan-support-planning"],
             legal_basis=None,
-            missing_consent_from=["ps_3b1f0c0d9a4e2b7c6d5e4f3a2b1c0d9e8f7a6b5c"],
+            missing_consent_from=["subject", "custody_holder"],
+            missing_consent=[
+                MissingConsent(
+                    "subject",
+                    "child",
+                    Explanation(nl="het kind zelf (12\u201315 jaar)", en="the child (12\u201315)"),
+                    "12-15",
+                ),
+                MissingConsent(
+                    "custody_holder",
+                    "parent_with_custody",
+                    Explanation(nl="een ouder met gezag", en="a parent with custody"),
+                ),
+            ],
         ),
     ],
 )

@@ -24,6 +24,7 @@ from gateway.errors import (
     UnknownPurpose,
     UnknownSource,
     ValidationFailed,
+    naming_valid_values,
 )
 from gateway.exchange import schema
 from gateway.exchange.model import ExchangeRequest
@@ -47,7 +48,7 @@ def exchange_request(
     bsn = validate_bsn(body.subject.bsn)
     purpose = body.purpose
     if purpose not in purposes:
-        raise UnknownPurpose("`purpose` is not a known purpose")
+        raise naming_valid_values(UnknownPurpose, "`purpose` is not a known purpose", purposes)
     if purpose in aggregates_only_purposes:
         raise AggregatesOnlyPurpose(
             f"Purpose {purpose} yields aggregate figures only, never an exchange about one "
@@ -56,12 +57,18 @@ def exchange_request(
     wanted = _names(body.categories, "categories", max_categories)
     bad = [c for c in wanted if c not in categories]
     if bad:
-        raise UnknownCategory(f"Unknown categor{'y' if len(bad) == 1 else 'ies'}: {', '.join(bad)}")
+        raise naming_valid_values(
+            UnknownCategory,
+            f"Unknown categor{'y' if len(bad) == 1 else 'ies'}: {', '.join(bad)}",
+            categories,
+        )
     chosen = None if body.sources is None else _names(body.sources, "sources", MAX_SOURCES)
     if chosen is not None:
         missing = [s for s in chosen if s not in sources]
         if missing:
-            raise UnknownSource(f"Unknown source(s): {', '.join(missing)}")
+            raise naming_valid_values(
+                UnknownSource, f"Unknown source(s): {', '.join(missing)}", sources
+            )
     case_reference = body.case_reference
     if case_reference is not None and not CASE_REFERENCE.match(case_reference):
         raise ValidationFailed(

@@ -33,11 +33,15 @@ from gateway.errors import BadRequest, GatewayError, InternalError
 from gateway.http.inputs import clean_text
 from gateway.http.problems import DOMAIN_ERRORS, as_gateway_error
 
-__all__ = ["SERVER_NAME", "middlewares", "problem_response"]
+__all__ = ["API_VERSION", "SERVER_NAME", "middlewares", "problem_response", "problem_type"]
 
 log = structlog.get_logger("gateway.http")
 
-PROBLEM_TYPE_BASE = "https://jeugd-gateway.example/problems/"
+#: The API's full version (NL API Design Rules: the `API-Version` header on every API
+#: answer, and `info.version` of the OpenAPI document).
+API_VERSION = "1.0.0"
+#: Where a problem's `type` points: a page per code that the gateway itself serves.
+PROBLEM_PATH = "/problems/"
 SERVER_NAME = "jeugd-gateway"  # the `Server` header: no product versions to fingerprint
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 _TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
@@ -48,9 +52,17 @@ CSP = (
 )
 
 
-def problem_response(error: GatewayError, request_id: str | None) -> web.Response:
+def problem_type(code: str, base_url: str = "") -> str:
+    """The `type` URI of a problem: `<base url>/problems/<code>`, a page the gateway serves
+    (relative where the base is not known, as RFC 9457 allows)."""
+    return f"{base_url.rstrip('/')}{PROBLEM_PATH}{code}"
+
+
+def problem_response(
+    error: GatewayError, request_id: str | None, base_url: str = ""
+) -> web.Response:
     body: dict[str, Any] = {
-        "type": PROBLEM_TYPE_BASE + error.code,
+        "type": problem_type(error.code, base_url),
         "title": error.title,
         "status": error.status,
         "detail": error.detail,
@@ -122,13 +134,16 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
         elif error.status >= 500 or not isinstance(exc, _ANSWERS):
             log.warning("service_error", code=error.code, error_type=type(exc).__name__)
         request[ERROR_CODE] = error.code
-        response = problem_response(error, request.get(REQUEST_ID))
+        settings = request.app.get(SETTINGS)
+        base_url = settings.base_url if settings is not None else ""
+        response = problem_response(error, request.get(REQUEST_ID), base_url)
         if isinstance(exc, web.HTTPMethodNotAllowed):  # RFC 9110: a 405 names what is allowed
             response.headers["Allow"] = ", ".join(sorted(exc.allowed_methods))
         return response
 
 
 _AUDIT_PREFIX = "/api/v1/audit"
+API_PREFIX = "/api/"
 #: Exceptions whose 4xx problem is an answer, not an incident (no `service_error` line).
 _ANSWERS = (GatewayError, web.HTTPException, *DOMAIN_ERRORS)
 #: Request headers the gateway reads; each must be clean text (the parser already
@@ -175,6 +190,8 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
     headers["Server"] = SERVER_NAME
+    if request.path.startswith(API_PREFIX):
+        headers["API-Version"] = API_VERSION
     if request.app[SETTINGS].https:
         headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     return response

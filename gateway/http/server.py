@@ -77,9 +77,12 @@ class GatewayRequestHandler(RequestHandler):
     """aiohttp's connection handler, with errors that never echo request bytes and a
     deadline for each request head."""
 
-    def __init__(self, manager: Server, *, header_timeout: float, **kwargs: Any) -> None:
+    def __init__(
+        self, manager: Server, *, header_timeout: float, base_url: str = "", **kwargs: Any
+    ) -> None:
         super().__init__(manager, **kwargs)
         self._header_timeout = header_timeout
+        self._base_url = base_url
         self._head_timer: asyncio.TimerHandle | None = None
         self._heads_at_start = 0
 
@@ -126,7 +129,7 @@ class GatewayRequestHandler(RequestHandler):
         if request.writer.output_size > 0:  # an answer is under way: only closing is left
             raise ConnectionError("Response already started; the connection is closed")
         request_id = "req_" + secrets.token_hex(12)
-        response = problem_response(_protocol_error(status), request_id)
+        response = problem_response(_protocol_error(status), request_id, self._base_url)
         response.headers["Server"] = SERVER_NAME
         response.headers["X-Request-Id"] = request_id
         response.headers["X-Content-Type-Options"] = "nosniff"
@@ -136,7 +139,7 @@ class GatewayRequestHandler(RequestHandler):
 
 
 class _GatewayServer(Server):
-    def __init__(self, plain: Server, header_timeout: float) -> None:
+    def __init__(self, plain: Server, header_timeout: float, base_url: str = "") -> None:
         super().__init__(
             plain.request_handler,
             request_factory=plain.request_factory,
@@ -145,10 +148,15 @@ class _GatewayServer(Server):
             **plain._kwargs,
         )
         self.header_timeout = header_timeout
+        self.base_url = base_url
 
     def __call__(self) -> RequestHandler:
         return GatewayRequestHandler(
-            self, loop=self._loop, header_timeout=self.header_timeout, **self._kwargs
+            self,
+            loop=self._loop,
+            header_timeout=self.header_timeout,
+            base_url=self.base_url,
+            **self._kwargs,
         )
 
 
@@ -158,9 +166,10 @@ class GatewayRunner(web.AppRunner):
     def __init__(self, app: web.Application, settings: Settings, **kwargs: Any) -> None:
         super().__init__(app, **{**handler_args(settings), **kwargs})
         self._header_timeout = settings.header_timeout_seconds
+        self._base_url = settings.base_url
 
     async def _make_server(self) -> Server:
-        return _GatewayServer(await super()._make_server(), self._header_timeout)
+        return _GatewayServer(await super()._make_server(), self._header_timeout, self._base_url)
 
 
 async def _serve(

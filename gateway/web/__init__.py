@@ -1,7 +1,8 @@
 """Web pages: the household portal (`household/`), the privacy officer's console
 (`officer/`, under `/fg`), server-rendered with autoescaping
 Jinja2 templates (`templates/`), one stylesheet (`static/`), words in Dutch and English
-(`i18n/`), CSRF tokens on every form (`csrf`), HTML error pages for browsers (`errors`).
+(`i18n/`), CSRF tokens on every form (`csrf`), HTML error pages for browsers (`errors`),
+the page per problem code that every problem's `type` points to (`problem_pages`).
 
 Pages call the same use-cases as `gateway.api` (in `gateway.access`) and build no SQL.
 Their routes are named `web.*`: they are pages, not operations of the OpenAPI document.
@@ -16,7 +17,7 @@ from aiohttp import web
 
 from gateway.appkeys import KEYS
 from gateway.http.middlewares import problems
-from gateway.web import household, officer
+from gateway.web import household, officer, problem_pages
 from gateway.web.csrf import CSRF_KEY, csrf_key
 from gateway.web.errors import html_errors
 from gateway.web.rendering import setup_rendering
@@ -41,3 +42,4 @@ def setup(app: web.Application) -> None:
     app.router.add_static("/static/", static, name="web.static")
     household.setup(app)
     officer.setup(app)  # the privacy officer's console under /fg
+    problem_pages.setup(app)  # /problems/{code}: what every problem `type` points to

@@ -19,16 +19,17 @@ from aiohttp import web
 
 from gateway import api as routes
 from gateway.api.ops import schema
-from gateway.appkeys import ORGANISATIONS, VOCABULARY
+from gateway.appkeys import ORGANISATIONS, SETTINGS, VOCABULARY
 from gateway.errors import all_error_classes
 from gateway.http.bodies import json_response
+from gateway.http.middlewares import API_VERSION
 from gateway.http.vocabulary import COMPONENT, MARK
 from policies.model import REASONS
 
 __all__ = ["OPENAPI", "VOCABULARIES", "build_document", "setup"]
 
-API_VERSION = "1.0.0"
 _REF = "#/components/schemas/{name}"
+CONTACT_NAME = "Beheer van deze gateway (operator of this gateway)"
 
 #: The enum schemas the declarations may name, with what each is.
 VOCABULARIES: dict[str, str] = {
@@ -43,10 +44,15 @@ VOCABULARIES: dict[str, str] = {
 
 
 def build_document(
-    roles: Sequence[str] = (), vocabularies: Mapping[str, Collection[str]] | None = None
+    roles: Sequence[str] = (),
+    vocabularies: Mapping[str, Collection[str]] | None = None,
+    *,
+    base_url: str = "",
+    contact: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The document; `roles` (every role some organisation may assert) is the `Role` enum,
-    `vocabularies` the values of the other enums (by name, see `VOCABULARIES`)."""
+    `vocabularies` the values of the other enums (by name, see `VOCABULARIES`); `base_url`
+    the one server, `contact` who answers integrators (NL API Design Rules)."""
     codes = sorted({cls.code for cls in all_error_classes()})
     kinds: list[type[msgspec.Struct]] = [schema.Problem, schema.Status]
     paths = _resolve(_with_role_refusal(routes.openapi_paths()), kinds)
@@ -77,7 +83,9 @@ def build_document(
             "wijkteam, Veilig Thuis, Gecertificeerde Instellingen and the Raad voor de "
             "Kinderbescherming.",
             "license": {"name": "EUPL-1.2", "identifier": "EUPL-1.2"},
+            "contact": {"name": CONTACT_NAME, **(contact or {})},
         },
+        "servers": [{"url": base_url or "/", "description": "This gateway"}],
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
         "security": [{"organisationToken": []}],
         "paths": paths,
@@ -183,7 +191,15 @@ async def openapi(request: web.Request) -> web.Response:
         "OrganisationType": list(vocabulary.organisation_types),
         "LegalBasis": list(vocabulary.legal_bases),
     }
-    return json_response(build_document(organisations.roles(), vocabularies))
+    settings = app[SETTINGS]
+    contact = {"url": settings.api_contact_url or settings.base_url}
+    if settings.api_contact_email:
+        contact["email"] = settings.api_contact_email
+    return json_response(
+        build_document(
+            organisations.roles(), vocabularies, base_url=settings.base_url, contact=contact
+        )
+    )
 
 
 def setup(app: web.Application) -> None:

@@ -20,6 +20,20 @@ class Problem(msgspec.Struct, omit_defaults=True):
     code: ErrorCode
     detail: str | None = None
     request_id: str | None = None
+    valid_values: Annotated[
+        list[str] | None,
+        msgspec.Meta(
+            description="unknown_purpose, unknown_category, unknown_source: the valid values"
+        ),
+    ] = None
+    valid_roles: Annotated[
+        list[str] | None,
+        msgspec.Meta(description="role_not_allowed: the roles the token's organisation may assert"),
+    ] = None
+    vocabulary_url: Annotated[
+        str | None,
+        msgspec.Meta(description="Where every valid value is listed (/api/v1/vocabulary)"),
+    ] = None
 
 
 class Status(msgspec.Struct, omit_defaults=True):

@@ -484,3 +484,103 @@ EXAMPLE_CASE = Case(
     closed_at=None,
     closed_by=None,
 )
+
+
+class Labels(msgspec.Struct, frozen=True):
+    """A vocabulary entry's words in Dutch and English."""
+
+    nl: str
+    en: str
+
+
+class VocabularyPurpose(msgspec.Struct, frozen=True):
+    id: Purpose
+    label: Labels
+    break_glass: bool
+    aggregates_only: bool
+
+
+class VocabularyCategory(msgspec.Struct, frozen=True):
+    id: Category
+    label: Labels
+    sensitivity: Literal["normal", "special", "criminal", "restricted"]
+
+
+class VocabularyRole(msgspec.Struct, frozen=True):
+    id: str
+    label: Labels
+
+
+class VocabularyOrganisationType(msgspec.Struct, frozen=True, omit_defaults=True):
+    """An organisation type; `roles` only for the caller's own type (another type's
+    roles are that type's business)."""
+
+    id: OrganisationType
+    label: Labels
+    roles: list[VocabularyRole] | None = None
+
+
+class VocabularyOrganisation(msgspec.Struct, frozen=True):
+    """A registered organisation as anyone may see it; `source`: it has a source system
+    (a value for an exchange's `sources`)."""
+
+    id: Organisation
+    type: OrganisationType
+    name: str
+    region: str
+    source: bool
+
+
+class VocabularyLegalBasis(msgspec.Struct, frozen=True):
+    id: str
+    label: Labels
+    article: str
+
+
+class VocabularyAnswer(msgspec.Struct, frozen=True):
+    """Every value the caller may send, with labels (`GET /api/v1/vocabulary`)."""
+
+    policy_version: str
+    organisation: Organisation
+    organisation_type: OrganisationType
+    roles: Annotated[
+        list[VocabularyRole],
+        msgspec.Meta(description="The roles the caller's organisation may put in `role`"),
+    ]
+    purposes: list[VocabularyPurpose]
+    categories: list[VocabularyCategory]
+    organisation_types: list[VocabularyOrganisationType]
+    organisations: list[VocabularyOrganisation]
+    legal_bases: list[VocabularyLegalBasis]
+
+
+EXAMPLE_VOCABULARY = VocabularyAnswer(
+    policy_version="2026.1",
+    organisation="wijkteam-utrecht",
+    organisation_type="wijkteam",
+    roles=[VocabularyRole("hulpverlener", Labels("Hulpverlener", "Social worker"))],
+    purposes=[
+        VocabularyPurpose(
+            "support_planning", Labels("Hulpverlening plannen", "Support planning"), False, False
+        )
+    ],
+    categories=[
+        VocabularyCategory(
+            "contact_details", Labels("Contactgegevens", "Contact details"), "normal"
+        )
+    ],
+    organisation_types=[
+        VocabularyOrganisationType(
+            "wijkteam",
+            Labels("Wijkteam", "Local team"),
+            [VocabularyRole("hulpverlener", Labels("Hulpverlener", "Social worker"))],
+        ),
+        VocabularyOrganisationType("gi", Labels("Gecertificeerde instelling", "GI")),
+    ],
+    organisations=[
+        VocabularyOrganisation("wijkteam-utrecht", "wijkteam", "Wijkteam Utrecht", "utrecht", True)
+    ],
+    legal_bases=[
+        VocabularyLegalBasis("consent", Labels("Toestemming", "Consent"), "AVG art. 6(1)(a)")
+    ],
+)

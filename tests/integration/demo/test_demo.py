@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -15,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import REPO, free_port
+from demo_support import running_demo
 
 
 def _call(url: str, token: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
@@ -33,59 +30,20 @@ def _call(url: str, token: str, body: dict[str, Any] | None = None) -> tuple[int
 
 @pytest.fixture
 def demo(tmp_path: Path) -> Any:
-    config = tmp_path / "config"
-    shutil.copytree(REPO / "config", config)
-    text = (config / "organisations.toml").read_text()
-    for port in range(8101, 8106):
-        text = text.replace(f"127.0.0.1:{port}", f"127.0.0.1:{free_port()}")
-    (config / "organisations.toml").write_text(text)
-    port = free_port()
-    env = {
-        **os.environ,
-        "GATEWAY_DATA_DIR": str(tmp_path / "var"),
-        "GATEWAY_CONFIG_DIR": str(config),
-        "GATEWAY_LOG_FORMAT": "json",
-    }
-    env.pop("GATEWAY_DATABASE_URL", None)
-    log_file = (tmp_path / "demo.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "demo", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=log_file,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{base}/readyz", timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            pytest.fail("demo did not become ready")
+    with running_demo(tmp_path) as running:
 
         def token(org: str, role: str | None = None) -> str:
             chosen = ["--role", role] if role else []  # default: the type's first role
             result = subprocess.run(
                 [sys.executable, "-m", "gateway", "token", "--org", org, *chosen],
-                env=env,
+                env=running.env,
                 capture_output=True,
                 text=True,
                 check=True,
             )
             return result.stdout.strip()
 
-        yield base, token, tmp_path / "var", tmp_path / "demo.log"
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log_file.close()
-        if process.stdout:
-            process.stdout.close()
+        yield running.base, token, running.data_dir, running.log
 
 
 def test_newcomer_follows_the_readme(demo: Any) -> None:
@@ -152,7 +110,8 @@ def test_a_household_member_logs_in_through_the_demo_provider(demo: Any) -> None
     status, headers = _no_redirect(f"{base}/login/start")
     assert status == 302
     authorize = headers["Location"]
-    assert authorize.startswith("http://127.0.0.1:8107/authorize?")
+    provider_port = int(base.rsplit(":", 1)[1]) + 27  # the demo's ports follow from --port
+    assert authorize.startswith(f"http://127.0.0.1:{provider_port}/authorize?")
     login_cookie = _cookie(headers, "__Host-gw_login")
     with urllib.request.urlopen(authorize, timeout=10) as page:  # noqa: S310
         html = page.read().decode()

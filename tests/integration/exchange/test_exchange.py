@@ -74,7 +74,19 @@ async def test_consent_given_at_eleven_no_longer_suffices_at_twelve(
     assert item["reason"] == "consent_required"
     assert "records" not in item
     child_pseudonym = deployment.app[PSEUDONYMISER].pseudonym(child.bsn)
-    assert item["missing_consent_from"] == [child_pseudonym]
+    assert item["missing_consent_from"] == ["subject"]
+    assert child_pseudonym not in json.dumps(item)
+    assert item["missing_consent"] == [
+        {
+            "party": "subject",
+            "household_role": "child",
+            "age_band": "12-15",
+            "label": {
+                "nl": "het kind zelf (12\u201315 jaar)",
+                "en": "the child themselves (12\u201315)",
+            },
+        }
+    ]
 
 
 async def test_reporter_identity_never_leaves_veilig_thuis(deployment: Deployment) -> None:
