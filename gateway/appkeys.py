@@ -19,12 +19,15 @@ if TYPE_CHECKING:
     from gateway.access.visible import PortalRules
     from gateway.audit.reader import AuditReader
     from gateway.audit.writer import AuditLog
+    from gateway.auth.jwks_remote import RemoteJwks
     from gateway.auth.login_states import LoginStateStore
     from gateway.auth.oidc import OidcRelyingParty
     from gateway.auth.organisation_tokens import OrganisationAuthenticator
     from gateway.auth.organisations import OrganisationRegistry
     from gateway.auth.sessions import HouseholdSessionStore
+    from gateway.config_reload import LiveConfiguration
     from gateway.exchange.pipeline import ExchangeDeps
+    from gateway.metrics import Metrics
 
 __all__ = [
     "AUDIT",
@@ -40,14 +43,17 @@ __all__ = [
     "HOUSEHOLD_SESSIONS",
     "HTTP_SESSION",
     "KEYS",
+    "LIVE_CONFIG",
     "LOGIN_STATES",
     "LOG_ORGANISATION",
     "LOG_PURPOSE",
+    "METRICS",
     "OIDC",
     "ORGANISATIONS",
     "POLICIES",
     "PORTAL_RULES",
     "PSEUDONYMISER",
+    "REMOTE_JWKS",
     "REQUEST_ID",
     "SETTINGS",
     "TRACEPARENT",
@@ -75,6 +81,10 @@ HOUSEHOLD_SESSIONS: web.AppKey[HouseholdSessionStore] = web.AppKey("household_se
 LOGIN_STATES: web.AppKey[LoginStateStore] = web.AppKey("login_states")  # OIDC logins
 OIDC: web.AppKey[OidcRelyingParty | None] = web.AppKey("oidc")  # None: no provider set
 PORTAL_RULES: web.AppKey[PortalRules] = web.AppKey("portal_rules")  # consent.toml [portal]
+# The configuration generation in force and its reload (gateway/config_reload.py).
+LIVE_CONFIG: web.AppKey[LiveConfiguration] = web.AppKey("live_config")
+METRICS: web.AppKey[Metrics] = web.AppKey("metrics")  # this process's Prometheus registry
+REMOTE_JWKS: web.AppKey[RemoteJwks] = web.AppKey("remote_jwks")  # keys from jwks_uri
 
 # Per-request values (typed request storage).
 REQUEST_ID = web.RequestKey("request_id", str)
