@@ -81,6 +81,8 @@ def running(gateway: GatewayFixture, count: int, workers: int = 1) -> Iterator[l
             started.append(Process(popen, port, metrics_port))
         for process in started:
             _wait_ready(process)
+            for worker in range(workers):  # every worker listens (its metrics port says so)
+                _wait_ready(process, f"http://127.0.0.1:{process.metrics_port + worker}/metrics")
         yield started
     finally:
         for process in started:
@@ -96,14 +98,14 @@ def running(gateway: GatewayFixture, count: int, workers: int = 1) -> Iterator[l
                 process.popen.stderr.close()
 
 
-def _wait_ready(process: Process) -> None:
+def _wait_ready(process: Process, url: str | None = None) -> None:
     deadline = time.monotonic() + 40
     while time.monotonic() < deadline:
         if process.popen.poll() is not None:
             err = process.popen.stderr.read().decode() if process.popen.stderr else ""
             raise AssertionError(f"gateway exited {process.popen.returncode}: {err[-2000:]}")
         try:
-            with urllib.request.urlopen(f"{process.url}/readyz", timeout=2) as response:  # noqa: S310
+            with urllib.request.urlopen(url or f"{process.url}/readyz", timeout=2) as response:  # noqa: S310
                 if response.status == 200:
                     return
         except OSError:
