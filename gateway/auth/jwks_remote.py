@@ -32,7 +32,6 @@ import jwt
 import structlog
 
 from gateway.auth.organisations import Organisation, public_key
-from gateway.errors import SettingsError
 from gateway.metrics import JWKS_OUTCOMES, Metrics, closed
 
 __all__ = ["MAX_BYTES", "MAX_KEYS", "JwksPolicy", "RemoteJwks"]
@@ -156,7 +155,11 @@ class RemoteJwks:
 
     async def _run(self, entry: _Entry) -> None:
         while True:
-            await self._refresh(entry)
+            try:
+                await self._refresh(entry)
+            except Exception as exc:  # a bug must not end the refresh: fail closed, retry
+                log.error("jwks_refresh_error", org=entry.org_id, error_type=type(exc).__name__)
+                self._failed(entry, "invalid")
             await asyncio.sleep(entry.wait)
 
     async def _refresh(self, entry: _Entry) -> None:
@@ -246,7 +249,7 @@ def _parse_jwks(body: bytes, org_id: str) -> dict[str, jwt.PyJWK]:
             continue  # an encryption key signs nothing here
         try:
             key = public_key(jwk, f"jwks_uri:{org_id}")
-        except SettingsError:
+        except Exception:  # SettingsError, or whatever a hostile document provokes
             raise _FetchFailed("invalid") from None
         kid = str(jwk["kid"])
         if kid in keys:

@@ -287,7 +287,9 @@ def public_key(jwk: Any, where: str) -> jwt.PyJWK:
         raise SettingsError(where, f"key {jwk['kid']!r} is a private key; register the public half")
     try:
         key = jwt.PyJWK(jwk)
-    except jwt.PyJWKError as exc:
+    # A hostile or broken JWK can raise any of these (an `alg` that lies about the key
+    # type is `InvalidKeyError`; a malformed member a `ValueError` or `TypeError`).
+    except (jwt.PyJWTError, ValueError, TypeError, KeyError) as exc:
         raise SettingsError(where, f"key {jwk['kid']!r} is not a usable JWK: {exc}") from exc
     if key.algorithm_name not in ALLOWED_ALGORITHMS:
         raise SettingsError(where, f"key {jwk['kid']!r} uses {key.algorithm_name}, not allowed")

@@ -53,6 +53,8 @@ class KeyServer:
         if self.mode == "private":
             private = {**self.keys[0].public_jwk, "d": "AAAA"}
             return web.json_response({"keys": [private]})
+        if self.mode == "alg_lies":  # an EC key that claims to be RSA
+            return web.json_response({"keys": [{**self.keys[-1].public_jwk, "alg": "RS256"}]})
         if self.mode == "redirect":
             raise web.HTTPFound("http://127.0.0.1:1/elsewhere")
         raise AssertionError(self.mode)
@@ -138,7 +140,9 @@ async def test_a_key_rotated_in_at_the_uri_counts_at_once_with_one_refetch(
     assert remote.server.hits == hits + 1
 
 
-@pytest.mark.parametrize("mode", ["garbage", "down", "slow", "huge", "private", "redirect"])
+@pytest.mark.parametrize(
+    "mode", ["garbage", "down", "slow", "huge", "private", "alg_lies", "redirect"]
+)
 async def test_a_failing_uri_keeps_known_keys_and_lets_no_unknown_key_in(
     remote: RemoteSetup, mode: str
 ) -> None:
