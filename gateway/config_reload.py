@@ -189,7 +189,12 @@ class LiveConfiguration:
         async with self._lock:
             previous = self._current
             try:
-                generation, retired = await self._build(previous)
+                try:
+                    generation, retired = await self._build(previous)
+                except _Refused:
+                    raise
+                except Exception as exc:  # a bug or an unforeseen file: refuse, keep serving
+                    raise _Refused("reload_error", "configuration", (type(exc).__name__,)) from exc
             except _Refused as refused:
                 outcome = ReloadOutcome(
                     False, previous.number, False, refused.code, refused.file, refused.problems

@@ -202,7 +202,7 @@ def _parse(
     if "jwks_file" in entry:
         jwks_path = data_dir / str(entry["jwks_file"])
         if jwks_path.exists():
-            jwks.extend(json.loads(jwks_path.read_text()).get("keys", []))
+            jwks.extend(_jwks_file_keys(jwks_path, where))
         elif require_keys:
             raise SettingsError(where, f"jwks_file {jwks_path} does not exist")
     keys = {}
@@ -242,6 +242,17 @@ def _parse(
         client_cert_sha256=frozenset(_normalise_pin(pin) for pin in pins),
         privacy_office_for=tuple(offices),
     )
+
+
+def _jwks_file_keys(path: Path, where: str) -> list[Any]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SettingsError(where, f"jwks_file {path} is not readable JSON") from exc
+    keys = document.get("keys") if isinstance(document, dict) else None
+    if not isinstance(keys, list):
+        raise SettingsError(where, f"jwks_file {path} is not a JWKS (no `keys` list)")
+    return keys
 
 
 def _roles(org: Organisation, type_roles: Mapping[str, Sequence[str]]) -> frozenset[str]:

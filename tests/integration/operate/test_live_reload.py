@@ -229,3 +229,17 @@ async def test_a_pinned_request_keeps_its_generation_through_a_reload(
         assert live.current is generation
         assert live.latest is not generation
     assert live.current is live.latest
+
+
+async def test_a_jwks_file_that_is_not_json_keeps_the_last_good_keys(
+    ops_gateway: GatewayFixture, aiohttp_client: Any
+) -> None:
+    client: Client = await aiohttp_client(create_app(ops_gateway.settings))
+    jwks = ops_gateway.settings.data_dir / "organisations" / f"{ORG}.jwks.json"
+    jwks.write_text('{"keys": [')
+    outcome = await client.app[LIVE_CONFIG].reload()
+    assert not outcome.ok and outcome.code == "organisations_invalid"
+    answer = await client.post(
+        "/api/v1/exchanges", json=exchange_body(), headers=ops_gateway.auth(ORG)
+    )
+    assert answer.status == 200
