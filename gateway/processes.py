@@ -22,12 +22,11 @@ import json
 import os
 import signal
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gateway.storage.files import write_private_atomic
+from gateway.storage.files import private_dir, write_private_atomic
 
 __all__ = ["Registration", "RunningProcess", "register", "run_dir", "running", "signal_reload"]
 
@@ -75,8 +74,7 @@ class Registration:
 
 def register(data_dir: Path, status: dict[str, Any]) -> Registration:
     """Enter this process in the run folder, holding its lock until `close()`."""
-    folder = run_dir(data_dir)
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder = private_dir(run_dir(data_dir))
     pid = os.getpid()
     fd = os.open(folder / f"gateway-{pid}.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
@@ -162,7 +160,3 @@ def _read_status(path: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return value if isinstance(value, dict) else {}
-
-
-def iter_pids(processes: list[RunningProcess]) -> Iterator[int]:
-    return (p.pid for p in processes)

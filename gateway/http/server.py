@@ -195,7 +195,34 @@ async def _serve(
         if metrics_port is not None:
             metrics_runner = await _start_metrics(app, settings, metrics_port)
         live = app.get(LIVE_CONFIG)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
         if live is not None:
+            config = live
+
+            async def reload() -> None:
+                outcome = await config.reload()
+                if registration is not None:
+                    registration.write(
+                        {
+                            "generation": config.latest.number,
+                            "reloads": config.reloads_ok + config.reloads_failed,
+                            "last_reload": outcome.as_status(),
+                        }
+                    )
+
+            def on_hangup() -> None:
+                task = asyncio.create_task(reload(), name="config-reload")
+                reloading.add(task)
+                task.add_done_callback(reloading.discard)
+
+            # Before the pid file exists: `gateway reload` must never find a process whose
+            # SIGHUP would still have its default action (ending the process).
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(signal.SIGHUP, on_hangup)
             registration = processes.register(
                 settings.data_dir,
                 {
@@ -206,31 +233,6 @@ async def _serve(
                 },
             )
         log.info("serving", host=host, port=port)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stop.set)
-        if live is not None and registration is not None:
-            entry = registration
-
-            async def reload() -> None:
-                outcome = await live.reload()
-                entry.write(
-                    {
-                        "generation": live.latest.number,
-                        "reloads": live.reloads_ok + live.reloads_failed,
-                        "last_reload": outcome.as_status(),
-                    }
-                )
-
-            def on_hangup() -> None:
-                task = asyncio.create_task(reload(), name="config-reload")
-                reloading.add(task)
-                task.add_done_callback(reloading.discard)
-
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(signal.SIGHUP, on_hangup)
         await stop.wait()
         log.info("stopping")
     finally:

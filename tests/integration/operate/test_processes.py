@@ -267,3 +267,26 @@ async def test_serve_with_two_workers_answers_from_both(
         code, out = await gateway_cli(ops_gateway, "reload")
         assert code == 0, out
         assert out.count("unchanged, generation 1") == 2, out
+
+
+async def test_reload_never_signals_a_pid_whose_gateway_is_gone(
+    ops_gateway: GatewayFixture,
+) -> None:
+    """A pid file left by a killed gateway may name a pid some other program has now."""
+    bystander = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "import time; time.sleep(60)"
+    )
+    try:
+        run = ops_gateway.settings.data_dir / "run"
+        run.mkdir(mode=0o700, exist_ok=True)
+        (run / f"gateway-{bystander.pid}.lock").write_text("")  # nobody holds its lock
+        (run / f"gateway-{bystander.pid}.json").write_text(json.dumps({"pid": bystander.pid}))
+        code, out = await gateway_cli(ops_gateway, "reload")
+        assert code == 1
+        assert "no running gateway process" in out
+        await asyncio.sleep(0.3)
+        assert bystander.returncode is None  # not hung up on
+        assert not (run / f"gateway-{bystander.pid}.lock").exists()
+    finally:
+        bystander.kill()
+        await bystander.wait()
