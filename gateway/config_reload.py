@@ -43,7 +43,14 @@ from adapters.registry import close_adapters
 from gateway.auth.organisations import Organisation, OrganisationRegistry
 from gateway.errors import SettingsError
 from gateway.metrics import Metrics
-from policies import PolicyEngine, PolicyLoadError, PolicyStore, Vocabulary, load_policy_set
+from policies import (
+    PolicyEngine,
+    PolicyLoadError,
+    PolicyStore,
+    ReloadResult,
+    Vocabulary,
+    load_policy_set,
+)
 
 __all__ = [
     "Generation",
@@ -347,6 +354,10 @@ class LivePolicies(PolicyStore):
     @property
     def version(self) -> str:
         return self.engine.version
+
+    def reload(self) -> ReloadResult:
+        """Not here: the policy set reloads with the rest (`LiveConfiguration.reload`)."""
+        raise RuntimeError("reload through LiveConfiguration.reload(), with the organisations")
 
 
 class _View(Mapping[str, Any]):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -151,7 +152,7 @@ def _validate(settings: Settings, text: str) -> OrganisationRegistry:
         vocabulary = load_vocabulary(settings.config_dir)
     except PolicyLoadError as exc:
         raise _Refused("the vocabulary does not load: " + "; ".join(exc.problems)) from exc
-    candidate = _path(settings).with_name(f".{ORGANISATIONS_FILE}.candidate")
+    candidate = _path(settings).with_name(f".{ORGANISATIONS_FILE}.{os.getpid()}.candidate")
     try:
         candidate.write_text(text, encoding="utf-8")
         return OrganisationRegistry.load(

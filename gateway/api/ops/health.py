@@ -70,7 +70,8 @@ OPENAPI: dict[str, dict[str, Any]] = {
         "get": {
             "operationId": "readyz",
             "summary": "The database is reachable, migrated and writable "
-            "(503 names the failed `check`)",
+            "(503 names the failed `check`); `configuration` shows the generation in force "
+            "and a failed reload's `error`",
             "tags": ["operations"],
             "security": [],
             "responses": {

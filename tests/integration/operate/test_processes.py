@@ -290,3 +290,20 @@ async def test_reload_never_signals_a_pid_whose_gateway_is_gone(
     finally:
         bystander.kill()
         await bystander.wait()
+
+
+async def test_org_keys_add_with_reload_puts_the_key_in_force_at_once(
+    ops_gateway: GatewayFixture, http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    key = OrgKey.new("with-reload")
+    key_file = tmp_path / "with-reload.jwk.json"
+    key_file.write_text(json.dumps(key.public_jwk))
+    with running(ops_gateway, 1) as (process,):
+        code, out = await gateway_cli(
+            ops_gateway, "org", "keys", "add", ORG, str(key_file), "--reload"
+        )
+        assert code == 0, out
+        assert f"process {process.popen.pid} (port {process.port}): reloaded" in out
+        token = key.token(ORG, ops_gateway.settings.audience)
+        status, body = await post_exchange(http, process, f"Bearer {token}")
+        assert status == 200, body
