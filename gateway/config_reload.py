@@ -166,6 +166,13 @@ class LiveConfiguration:
     def latest(self) -> Generation:
         return self._current
 
+    def pin(self) -> contextvars.Token[Generation | None]:
+        """Pin the current context to the generation in force (undo with `unpin`)."""
+        return self._pinned.set(self._current)
+
+    def unpin(self, token: contextvars.Token[Generation | None]) -> None:
+        self._pinned.reset(token)
+
     @contextlib.contextmanager
     def pinned(self) -> Iterator[Generation]:
         """Everything inside sees one generation (the one in force on entry)."""
@@ -424,7 +431,10 @@ def pin_generation(live: Callable[[web.Application], LiveConfiguration | None]) 
         config = live(request.app)
         if config is None:
             return await handler(request)
-        with config.pinned():
+        token = config.pin()
+        try:
             return await handler(request)
+        finally:
+            config.unpin(token)
 
     return pin

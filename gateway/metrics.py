@@ -150,8 +150,22 @@ class Metrics:
         )
         for result in sorted(RELOAD_RESULTS):
             self.reloads.labels(result)  # both series exist from the start (rate() works)
+        self._per_request: dict[tuple[str, str, str], tuple[Any, Any]] = {}
         self._pool_status: Callable[[], dict[str, int] | None] = lambda: None
         r.register(_PoolCollector(lambda: self._pool_status()))
+
+    def observe_request(self, route: str, method: str, status: str, seconds: float) -> None:
+        """Count one answered request (children cached: the label sets are closed, small)."""
+        key = (route, method, status)
+        children = self._per_request.get(key)
+        if children is None:
+            children = (
+                self.requests.labels(route, method, status),
+                self.request_seconds.labels(route),
+            )
+            self._per_request[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     def watch_pool(self, status: Callable[[], dict[str, int] | None]) -> None:
         """Read the database pool's usage from `status` at every scrape."""

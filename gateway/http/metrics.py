@@ -52,10 +52,10 @@ async def count_requests(request: web.Request, handler: Handler) -> web.StreamRe
         status = exc.status
         raise
     finally:
-        route = route_label(request)
         method = request.method if request.method in METHODS else OTHER
-        metrics.requests.labels(route, method, str(status)).inc()
-        metrics.request_seconds.labels(route).observe(time.perf_counter() - started)
+        metrics.observe_request(
+            route_label(request), method, str(status), time.perf_counter() - started
+        )
 
 
 def metrics_app(metrics: Metrics, *, token: str | None = None) -> web.Application:
