@@ -256,7 +256,9 @@ class LiveConfiguration:
         adapters, retired = self._adapters_for(previous, organisations)
         same_orgs = _same_organisations(previous.organisations, organisations)
         if same_orgs and policy_set.version == previous.engine.version:
-            await close_adapters(a for a in adapters.values() if a not in retired)
+            # Nothing changed: close only what was built just now, never an adapter in use.
+            in_use = {id(a) for a in previous.adapters.values()}
+            await close_adapters(a for a in adapters.values() if id(a) not in in_use)
             return previous, []
         engine = (
             previous.engine

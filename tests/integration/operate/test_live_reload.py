@@ -243,3 +243,28 @@ async def test_a_jwks_file_that_is_not_json_keeps_the_last_good_keys(
         "/api/v1/exchanges", json=exchange_body(), headers=ops_gateway.auth(ORG)
     )
     assert answer.status == 200
+
+
+async def test_a_reload_keeps_the_adapters_of_unchanged_organisations_open(
+    ops_gateway: GatewayFixture, aiohttp_client: Any
+) -> None:
+    client: Client = await aiohttp_client(create_app(ops_gateway.settings))
+    live = client.app[LIVE_CONFIG]
+    before = dict(live.latest.adapters)
+    assert before  # the shipped organisations have sources
+    sql_engine = before["rvdk-midden-nederland"].inner._engine  # the SQL source's own engine
+    pool = sql_engine.pool  # disposing an engine replaces its pool
+    assert not (await live.reload()).changed  # nothing changed: nothing closed or rebuilt
+    assert all(live.latest.adapters[k] is v for k, v in before.items())
+    assert sql_engine.pool is pool
+    drop_finances(ops_gateway.settings.config_dir)  # policies only
+    assert (await live.reload()).changed
+    assert all(live.latest.adapters[k] is v for k, v in before.items())
+    assert sql_engine.pool is pool
+    # An organisation whose adapter changed gets a new one; the others keep theirs.
+    path = ops_gateway.settings.config_dir / "organisations.toml"
+    path.write_text(path.read_text().replace("http://127.0.0.1:8102", "http://127.0.0.1:8112"))
+    assert (await live.reload()).changed
+    after = live.latest.adapters
+    assert after["veilig-thuis-utrecht"] is not before["veilig-thuis-utrecht"]
+    assert all(after[k] is v for k, v in before.items() if k != "veilig-thuis-utrecht")
