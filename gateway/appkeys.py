@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from gateway.access.visible import PortalRules
     from gateway.audit.reader import AuditReader
     from gateway.audit.writer import AuditLog
+    from gateway.auth.jwks_remote import RemoteJwks
     from gateway.auth.login_states import LoginStateStore
     from gateway.auth.officer_sessions import OfficerSessionStore
     from gateway.auth.officers import OfficerRegistry
@@ -28,7 +29,9 @@ if TYPE_CHECKING:
     from gateway.auth.organisation_tokens import OrganisationAuthenticator
     from gateway.auth.organisations import OrganisationRegistry
     from gateway.auth.sessions import HouseholdSessionStore
+    from gateway.config_reload import LiveConfiguration
     from gateway.exchange.pipeline import ExchangeDeps
+    from gateway.metrics import Metrics
 
 __all__ = [
     "AUDIT",
@@ -45,9 +48,11 @@ __all__ = [
     "HTTP_SESSION",
     "KEYS",
     "LAST_VERIFICATION",
+    "LIVE_CONFIG",
     "LOGIN_STATES",
     "LOG_ORGANISATION",
     "LOG_PURPOSE",
+    "METRICS",
     "OFFICERS",
     "OFFICER_OIDC",
     "OFFICER_SESSIONS",
@@ -56,6 +61,7 @@ __all__ = [
     "POLICIES",
     "PORTAL_RULES",
     "PSEUDONYMISER",
+    "REMOTE_JWKS",
     "REQUEST_ID",
     "SETTINGS",
     "TRACEPARENT",
@@ -91,6 +97,10 @@ OFFICER_SESSIONS: web.AppKey[OfficerSessionStore] = web.AppKey("officer_sessions
 OFFICER_OIDC: web.AppKey[OidcRelyingParty | None] = web.AppKey("officer_oidc")
 VERIFY_LIMITER: web.AppKey[RateLimiter] = web.AppKey("verify_limiter")
 LAST_VERIFICATION: web.AppKey[LastVerification] = web.AppKey("last_verification")
+# The configuration generation in force and its reload (gateway/config_reload.py).
+LIVE_CONFIG: web.AppKey[LiveConfiguration] = web.AppKey("live_config")
+METRICS: web.AppKey[Metrics] = web.AppKey("metrics")  # this process's Prometheus registry
+REMOTE_JWKS: web.AppKey[RemoteJwks] = web.AppKey("remote_jwks")  # keys from jwks_uri
 
 # Per-request values (typed request storage).
 REQUEST_ID = web.RequestKey("request_id", str)

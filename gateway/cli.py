@@ -18,6 +18,8 @@ __all__ = ["build_parser", "main"]
 # Order is the order of `gateway --help`.
 COMMAND_MODULES = (
     "gateway.commands.serve",
+    "gateway.commands.reload",
+    "gateway.commands.org",
     "gateway.commands.migrate",
     "gateway.commands.keys",
     "gateway.commands.policy",

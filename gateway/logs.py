@@ -128,7 +128,9 @@ def configure_logging(log_format: str = "auto", level: str = "info") -> None:
     structlog.configure(
         processors=[*shared, only_safe_keys, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        # Whatever `sys.stderr` is when a logger is made (as `_StderrHandler` does): a
+        # stream captured at configure time may be closed by then (tests swap it).
+        logger_factory=lambda *_args: structlog.PrintLogger(sys.stderr),
         cache_logger_on_first_use=False,
     )
     handler = _StderrHandler()

@@ -88,6 +88,20 @@ class Settings:
     # Who answers integrators' questions: `info.contact` of the OpenAPI document.
     api_contact_email: str = ""
     api_contact_url: str = ""  # default: the gateway's base URL
+    # Prometheus metrics (`GET /metrics`) on their own port; 0 turns them off. Bound to
+    # 127.0.0.1 unless a host is set, and then only with a bearer token (read from a file).
+    # With `--workers N`, worker i listens on metrics_port + i.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 9464
+    metrics_token_file: Path | None = None
+    # Organisations' `jwks_uri`: refreshed after Cache-Control max-age within these
+    # bounds; a key from it counts at most this long after the last good fetch; an
+    # unknown `kid` refetches at most once per interval per organisation.
+    jwks_refresh_min_seconds: float = 60.0
+    jwks_refresh_max_seconds: float = 3600.0
+    jwks_max_staleness_seconds: float = 86_400.0
+    jwks_timeout_seconds: float = 3.0
+    jwks_unknown_kid_interval_seconds: float = 60.0
 
     @property
     def mutual_tls(self) -> bool:
@@ -192,6 +206,14 @@ class Settings:
             "break_glass_review_days": _ranged_int(1, 365),
             "api_contact_email": _email_or_empty,
             "api_contact_url": _url_or_empty,
+            "metrics_host": _nonempty,
+            "metrics_port": _ranged_int(0, 65535),
+            "metrics_token_file": _existing_file,
+            "jwks_refresh_min_seconds": _ranged_float(0.1, 86_400.0),
+            "jwks_refresh_max_seconds": _ranged_float(0.1, 86_400.0),
+            "jwks_max_staleness_seconds": _ranged_float(1.0, 30 * 86_400.0),
+            "jwks_timeout_seconds": _ranged_float(0.1, 30.0),
+            "jwks_unknown_kid_interval_seconds": _ranged_float(0.0, 3600.0),
         }
         known = {f.name for f in fields(cls)}
         for key in file_values:
@@ -222,6 +244,20 @@ class Settings:
             raise SettingsError(
                 "GATEWAY_SOURCE_TIMEOUT_SECONDS",
                 "must not exceed GATEWAY_EXCHANGE_DEADLINE_SECONDS",
+            )
+        if settings.jwks_refresh_min_seconds > settings.jwks_refresh_max_seconds:
+            raise SettingsError(
+                "GATEWAY_JWKS_REFRESH_MIN_SECONDS",
+                "must not exceed GATEWAY_JWKS_REFRESH_MAX_SECONDS",
+            )
+        if (
+            settings.metrics_port
+            and settings.metrics_host not in ("127.0.0.1", "::1", "localhost")
+            and settings.metrics_token_file is None
+        ):
+            raise SettingsError(
+                "GATEWAY_METRICS_HOST",
+                "metrics on an address other than 127.0.0.1 need GATEWAY_METRICS_TOKEN_FILE",
             )
         return settings
 

@@ -593,3 +593,39 @@ def exchange_bodies() -> _st.SearchStrategy[dict[str, _Any]]:
             "extra": any_json(max_leaves=2),
         },
     )
+
+
+# Strategies for the operator's side: JWKs as a hostile key server or a careless
+# integrator might send them (tests/property/test_operate_properties.py).
+_JWK_MEMBERS = ("kty", "crv", "x", "y", "n", "e", "d", "k", "alg", "kid", "use")
+_JWK_VALUES = _st.one_of(
+    _st.sampled_from(
+        [
+            "EC",
+            "RSA",
+            "OKP",
+            "oct",
+            "P-256",
+            "P-384",
+            "Ed25519",
+            "ES256",
+            "RS256",
+            "EdDSA",
+            "HS256",
+            "none",
+            "AQAB",
+            "sig",
+            "enc",
+            "",
+        ]
+    ),
+    _st.text(max_size=60),
+    _st.integers(),
+    _st.none(),
+    _st.lists(_st.integers(), max_size=3),
+)
+
+
+def hostile_jwks() -> _st.SearchStrategy[dict[str, object]]:
+    """Dicts shaped like JWKs, with any mix of wrong, missing and lying members."""
+    return _st.dictionaries(_st.sampled_from(_JWK_MEMBERS), _JWK_VALUES, max_size=len(_JWK_MEMBERS))

@@ -197,6 +197,10 @@ class AuditLog:
     def engine(self) -> AsyncEngine:
         return self._engine
 
+    def observe_batches(self, observer: Callable[[int, float, bool], None]) -> None:
+        """Tell `observer` of every committed batch (the metrics; see `GroupCommit`)."""
+        self._writer.observer = observer
+
     @property
     def issuer(self) -> str:
         return self._issuer

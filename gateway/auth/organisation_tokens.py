@@ -1,7 +1,9 @@
 """Authenticating organisation systems: a signed JWT per call, exactly as the contract says.
 
 Checks, in order: a bearer token; an allowed asymmetric `alg` (ES256, EdDSA,
-RS256); `iss` a registered organisation; `kid` one of its keys; signature;
+RS256); `iss` a registered organisation; `kid` one of its keys (configured, or from its
+`jwks_uri`, `gateway/auth/jwks_remote.py`: an unknown `kid` triggers at most one
+rate-limited refetch, then the token is looked at once more); signature;
 `aud` this gateway; `exp`, `iat`, `nbf` with a small leeway; a lifetime of at
 most five minutes; `sub` and `role` codes in the audit log's grammar (so whatever
 passes here can be audited: no spaces, no leading `=`/`+`/`-`/`@`, ASCII only, at
@@ -28,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.appkeys import AUDIT, REQUEST_ID, TRACE_ID
 from gateway.audit.model import AuditEvent, is_code
+from gateway.auth.jwks_remote import RemoteJwks
 from gateway.auth.organisations import ALLOWED_ALGORITHMS, Organisation, OrganisationRegistry
 from gateway.auth.principal import Principal
 from gateway.auth.tls import client_certificate_sha256
@@ -86,8 +89,10 @@ class OrganisationAuthenticator:
         leeway_seconds: int = 10,
         max_lifetime_seconds: int = 300,
         require_client_certificate: bool = False,
+        remote_keys: RemoteJwks | None = None,
     ) -> None:
         self._registry = registry
+        self._remote = remote_keys
         self._engine = engine
         self._audience = audience
         self._leeway = leeway_seconds
@@ -106,6 +111,11 @@ class OrganisationAuthenticator:
             name="replay_check",
             max_batch=_MAX_REPLAY_BATCH,
         )
+
+    @property
+    def replay_commit(self) -> GroupCommit[tuple[str, str, datetime], bool]:
+        """The replay check's group commit (for its metrics observer)."""
+        return self._seen
 
     async def authenticate_request(self, request: web.Request) -> Principal:
         """`authenticate` with the request's bearer token and client certificate."""
@@ -144,7 +154,17 @@ class OrganisationAuthenticator:
         `refusals` first). Both are checked before the token id is recorded, so a
         refused request uses up nothing.
         """
-        claims, org = self.verify(bearer_token(authorization))
+        token = bearer_token(authorization)
+        try:
+            claims, org = self.verify(token)
+        except UnknownKey:
+            # Perhaps just rotated at its jwks_uri: one rate-limited refetch, one more look.
+            known = self._issuer(token)
+            if known is None or self._remote is None:
+                raise
+            if not await self._remote.refresh_for_unknown_kid(known):
+                raise
+            claims, org = self.verify(token)
         if self._require_client_certificate and (
             client_certificate is None or client_certificate not in org.client_cert_sha256
         ):
@@ -189,6 +209,8 @@ class OrganisationAuthenticator:
             raise UnknownIssuer("Token issuer is not a registered organisation")
         kid = header.get("kid")
         key = org.keys.get(kid) if isinstance(kid, str) else None
+        if key is None and isinstance(kid, str) and org.jwks_uri and self._remote is not None:
+            key = self._remote.get(org.id, kid)
         if key is None:
             raise UnknownKey("Token `kid` is not one of the issuer's registered keys")
         if key.algorithm_name != alg:
@@ -235,6 +257,16 @@ class OrganisationAuthenticator:
             if not is_code(claims.get(name), max_length=MAX_CLAIM):
                 raise TokenInvalid(f"Token `{name}` must be {_CLAIM_GRAMMAR}")
         return claims, org
+
+    def _issuer(self, token: str) -> Organisation | None:
+        """The registered organisation a token names as `iss` (nothing verified yet)."""
+        try:
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            return None
+        issuer = unverified.get("iss") if isinstance(unverified, dict) else None
+        org = self._registry.get(issuer) if isinstance(issuer, str) else None
+        return org if org is not None and org.jwks_uri else None
 
     async def _remember_jti(self, issuer: str, jti: str, exp: int) -> None:
         expires = datetime.fromtimestamp(exp, UTC) + timedelta(seconds=self._leeway)

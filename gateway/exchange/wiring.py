@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.base import SourceAdapter
 from adapters.errors import AdapterConfigError
-from adapters.registry import build_adapter, close_adapters
+from adapters.registry import build_adapter
 from consent import RequesterRef, SourceRef, SqlConsentStore, SubjectState
 from gateway.appkeys import (
     AUDIT,
@@ -30,6 +30,8 @@ from gateway.appkeys import (
     EXCHANGE_DEPS,
     HTTP_SESSION,
     KEYS,
+    LIVE_CONFIG,
+    METRICS,
     ORGANISATIONS,
     POLICIES,
     PSEUDONYMISER,
@@ -41,6 +43,7 @@ from gateway.audit.writer import AuditLog
 from gateway.auth.keys import KeyStore
 from gateway.auth.organisations import Organisation, OrganisationRegistry
 from gateway.errors import AuditUnavailable, SettingsError
+from gateway.exchange.metered import MeteredAccessLog, MeteredAdapter
 from gateway.exchange.model import AccessRecord, SubjectInfo
 from gateway.exchange.pipeline import (
     ConsentView,
@@ -224,24 +227,33 @@ async def exchange_context(app: web.Application) -> AsyncIterator[None]:
     """Build the source adapters and the pipeline's dependencies; release them on shutdown."""
     settings = app[SETTINGS]
     policies = app[POLICIES]
-    adapters = build_adapters(
-        app[ORGANISATIONS],
-        config_dir=settings.config_dir,
-        data_dir=settings.data_dir,
-        session=app[HTTP_SESSION],
-        token_factory=source_token_factory(app[KEYS], settings.audience),
-        categories=list(app[VOCABULARY].categories),
-        default_timeout=settings.source_timeout_seconds,
-    )
+    metrics = app[METRICS]
+    token_factory = source_token_factory(app[KEYS], settings.audience)
+
+    def build(organisations: OrganisationRegistry) -> dict[str, SourceAdapter]:
+        built = build_adapters(
+            organisations,
+            config_dir=settings.config_dir,
+            data_dir=settings.data_dir,
+            session=app[HTTP_SESSION],
+            token_factory=token_factory,
+            categories=list(app[VOCABULARY].categories),
+            default_timeout=settings.source_timeout_seconds,
+        )
+        return {org_id: MeteredAdapter(adapter, metrics) for org_id, adapter in built.items()}
+
+    # A reload builds the adapters of changed organisations with `build` too.
+    live = app[LIVE_CONFIG]
+    live.use_adapters(build(app[ORGANISATIONS]), build)
     app[EXCHANGE_DEPS] = ExchangeDeps(
         engine=lambda: policies.engine,
-        organisations={org.id: org for org in app[ORGANISATIONS]},
-        adapters=adapters,
+        organisations=live.organisations_view(),
+        adapters=live.adapters_view(),
         pseudonymise=app[PSEUDONYMISER].pseudonym,
         subjects=StoreSubjectReader(app[CONSENTS], app[CUSTODY]),
-        access_log=AuditAccessLog(app[AUDIT]),
+        access_log=MeteredAccessLog(AuditAccessLog(app[AUDIT]), metrics, app[VOCABULARY].purposes),
         deadline_seconds=settings.exchange_deadline_seconds,
         age_rules=app[CONSENTS].rules,
     )
     yield
-    await close_adapters(adapters.values())
+    await live.close()

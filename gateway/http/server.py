@@ -16,6 +16,11 @@ aiohttp's own keep-alive timer, later; a body being read is not timed here.
 `GatewayRunner` is `web.AppRunner` with this handler; `gateway serve` and the demo
 use it. (aiohttp has no public hook for the handler class: `_make_server` is
 overridden, and the tests over a raw socket keep that honest on upgrades.)
+
+`serve` also runs what a serving process has besides its port: `/metrics` on its own
+listener (`GATEWAY_METRICS_PORT` + the worker's index), its entry in the run folder
+(`gateway/processes.py`) and SIGHUP, which reloads the configuration
+(`gateway/config_reload.py`) and writes the outcome to that entry for `gateway reload`.
 """
 
 from __future__ import annotations
@@ -33,14 +38,18 @@ from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_server import Server
 
+from gateway import processes
+from gateway.appkeys import LIVE_CONFIG, METRICS
 from gateway.errors import (
     BadRequest,
     GatewayError,
     InternalError,
     PayloadTooLarge,
     ServiceUnavailable,
+    SettingsError,
 )
 from gateway.http.eventloop import run as run_on_loop
+from gateway.http.metrics import metrics_app
 from gateway.http.middlewares import SERVER_NAME, problem_response
 from gateway.settings import Settings
 
@@ -173,22 +182,97 @@ class GatewayRunner(web.AppRunner):
 
 
 async def _serve(
-    app: web.Application, settings: Settings, host: str, port: int, tls: ssl.SSLContext | None
+    app: web.Application,
+    settings: Settings,
+    host: str,
+    port: int,
+    tls: ssl.SSLContext | None,
+    *,
+    worker: int = 0,
+    reuse_port: bool = False,
 ) -> None:
     runner = GatewayRunner(app, settings, handle_signals=False, shutdown_timeout=10.0)
     await runner.setup()
+    metrics_runner: web.AppRunner | None = None
+    registration: processes.Registration | None = None
+    reloading: set[asyncio.Task[None]] = set()
     try:
-        await web.TCPSite(runner, host, port, ssl_context=tls).start()
-        log.info("serving", host=host, port=port)
+        await web.TCPSite(
+            runner, host, port, ssl_context=tls, reuse_port=reuse_port or None
+        ).start()
+        metrics_port = settings.metrics_port + worker if settings.metrics_port else None
+        if metrics_port is not None:
+            metrics_runner = await _start_metrics(app, settings, metrics_port)
+        live = app.get(LIVE_CONFIG)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
+        if live is not None:
+            config = live
+
+            async def reload() -> None:
+                outcome = await config.reload()
+                if registration is not None:
+                    registration.write(
+                        {
+                            "generation": config.latest.number,
+                            "reloads": config.reloads_ok + config.reloads_failed,
+                            "last_reload": outcome.as_status(),
+                        }
+                    )
+
+            def on_hangup() -> None:
+                task = asyncio.create_task(reload(), name="config-reload")
+                reloading.add(task)
+                task.add_done_callback(reloading.discard)
+
+            # Before the pid file exists: `gateway reload` must never find a process whose
+            # SIGHUP would still have its default action (ending the process).
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(signal.SIGHUP, on_hangup)
+            registration = processes.register(
+                settings.data_dir,
+                {
+                    "port": port,
+                    "worker": worker,
+                    "metrics_port": metrics_port,
+                    "generation": live.latest.number,
+                },
+            )
+        log.info("serving", host=host, port=port)
         await stop.wait()
         log.info("stopping")
     finally:
+        for task in list(reloading):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if registration is not None:
+            registration.close()
+        if metrics_runner is not None:
+            await metrics_runner.cleanup()
         await runner.cleanup()
+
+
+async def _start_metrics(app: web.Application, settings: Settings, port: int) -> web.AppRunner:
+    token: str | None = None
+    if settings.metrics_token_file is not None:
+        try:
+            token = settings.metrics_token_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise SettingsError("GATEWAY_METRICS_TOKEN_FILE", "cannot be read") from exc
+        if len(token) < 16:
+            raise SettingsError("GATEWAY_METRICS_TOKEN_FILE", "needs a token of 16+ characters")
+    runner = web.AppRunner(metrics_app(app[METRICS], token=token), access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, settings.metrics_host, port).start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    log.info("metrics_serving", host=settings.metrics_host, port=port)
+    return runner
 
 
 def serve(
@@ -198,6 +282,11 @@ def serve(
     host: str,
     port: int,
     ssl_context: ssl.SSLContext | None,
+    worker: int = 0,
+    reuse_port: bool = False,
 ) -> None:
     """Serve `app` until SIGINT or SIGTERM, on the configured event loop."""
-    run_on_loop(_serve(app, settings, host, port, ssl_context), settings.event_loop)
+    run_on_loop(
+        _serve(app, settings, host, port, ssl_context, worker=worker, reuse_port=reuse_port),
+        settings.event_loop,
+    )

@@ -17,7 +17,13 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-__all__ = ["private_dir", "private_sqlite_file", "sqlite_path"]
+__all__ = [
+    "private_dir",
+    "private_sqlite_file",
+    "sqlite_path",
+    "write_atomic",
+    "write_private_atomic",
+]
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -54,3 +60,40 @@ def private_sqlite_file(database_url: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             if stat.S_IMODE(candidate.stat().st_mode) & ~FILE_MODE:
                 candidate.chmod(FILE_MODE)
+
+
+def write_atomic(path: Path, data: bytes, *, mode: int | None = None) -> None:
+    """Replace `path` with `data` so a reader sees the old file or the new, never half.
+
+    Written to a temporary file in the same folder (created with `mode`, else the
+    existing file's mode, else 0600), flushed to disk, then renamed over `path`.
+    """
+    if mode is None:
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+        except FileNotFoundError:
+            mode = FILE_MODE
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)  # the umask may have narrowed it
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def write_private_atomic(path: Path, data: bytes) -> None:
+    """`write_atomic` with mode 0600."""
+    write_atomic(path, data, mode=FILE_MODE)

@@ -9,11 +9,15 @@ there is work, so a `GroupCommit` needs no start or stop.
 
 If `commit` raises, every caller of that batch gets `failure(exc)`: nothing of
 the batch counts as written, and the caller fails closed.
+
+`observer`, where set, hears of every batch (its size, seconds, committed or not): the
+metrics (`gateway.metrics.Metrics.group_commit`) without this module knowing them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
@@ -49,6 +53,12 @@ class GroupCommit(Generic[T, R]):
         self._weight = weight
         self._queue: deque[tuple[T, int, asyncio.Future[R]]] = deque()
         self._flusher: asyncio.Task[None] | None = None
+        #: Told of every batch: (items, seconds, committed); must not raise.
+        self.observer: Callable[[int, float, bool], None] | None = None
+
+    @property
+    def name(self) -> str:
+        return self._name
 
     async def submit(self, item: T) -> R:
         """Commit `item` with whatever else is waiting; its result once committed."""
@@ -89,11 +99,14 @@ class GroupCommit(Generic[T, R]):
                     future.set_exception(self._failure(RuntimeError("group commit stopped")))
 
     async def _flush(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
+        started = time.perf_counter()
         try:
             results = await self._commit([item for item, _future in batch])
             if len(results) != len(batch):
                 raise RuntimeError(f"commit gave {len(results)} results for {len(batch)} items")
         except BaseException as exc:  # cancelled at shutdown too: no caller waits forever
+            if self.observer is not None:
+                self.observer(len(batch), time.perf_counter() - started, False)
             reason = exc if isinstance(exc, Exception) else RuntimeError("cancelled")
             log.error(f"{self._name}_failed", error_type=type(exc).__name__, batch=len(batch))
             for _item, future in batch:
@@ -102,6 +115,8 @@ class GroupCommit(Generic[T, R]):
             if not isinstance(exc, Exception):
                 raise
             return
+        if self.observer is not None:
+            self.observer(len(batch), time.perf_counter() - started, True)
         for (_item, future), result in zip(batch, results, strict=True):
             if not future.done():
                 future.set_result(result)

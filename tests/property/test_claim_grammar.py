@@ -17,7 +17,7 @@ from strategies import token_claim_texts
 from gateway.audit.model import AuditEvent
 from gateway.auth.keys import jwk_thumbprint
 from gateway.auth.organisation_tokens import OrganisationAuthenticator
-from gateway.auth.organisations import Organisation, OrganisationRegistry, _public_key
+from gateway.auth.organisations import Organisation, OrganisationRegistry, public_key
 from gateway.errors import TokenInvalid
 
 AUD = "jeugd-gateway-test"
@@ -28,7 +28,7 @@ _KID = jwk_thumbprint(_JWK)
 
 @pytest.fixture(scope="module")
 def authenticator() -> OrganisationAuthenticator:
-    keys = {_KID: _public_key({**_JWK, "kid": _KID}, "test")}
+    keys = {_KID: public_key({**_JWK, "kid": _KID}, "test")}
     org = Organisation("org-a", "wijkteam", "Org A", "utrecht", keys)
     # `verify` never touches the database; the engine is only for the replay check.
     engine = create_async_engine("sqlite+aiosqlite:///:memory:")

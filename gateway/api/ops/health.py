@@ -4,6 +4,10 @@ Ready means: the database answers, its schema is this version's, and it can be
 written (`gateway.storage.writable`; a read-only database would fail every audited request).
 A 503 names the failed `check` (`database`, `schema`, `database_writable`) and, for
 the last, a `reason` code.
+
+A ready answer also shows the `configuration` in force (its generation and policy
+version) and, if the last reload failed, its `error` code and `file`: the process serves
+on with the last good configuration, so it stays ready (`gateway/config_reload.py`).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.appkeys import ENGINE
+from gateway.appkeys import ENGINE, LIVE_CONFIG
 from gateway.errors import ServiceUnavailable
 from gateway.http.bodies import json_response
 from gateway.storage.schema import schema_state
@@ -40,7 +44,11 @@ async def readyz(request: web.Request) -> web.Response:
         raise ServiceUnavailable(
             "Database cannot be written", check="database_writable", reason=reason
         )
-    return json_response({"status": "ready", "schema": sorted(state.current)})
+    body: dict[str, Any] = {"status": "ready", "schema": sorted(state.current)}
+    live = request.app.get(LIVE_CONFIG)
+    if live is not None:
+        body["configuration"] = live.readiness()
+    return json_response(body)
 
 
 def setup(app: web.Application) -> None:
@@ -62,7 +70,8 @@ OPENAPI: dict[str, dict[str, Any]] = {
         "get": {
             "operationId": "readyz",
             "summary": "The database is reachable, migrated and writable "
-            "(503 names the failed `check`)",
+            "(503 names the failed `check`); `configuration` shows the generation in force "
+            "and a failed reload's `error`",
             "tags": ["operations"],
             "security": [],
             "responses": {

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.auth.keys import jwk_thumbprint
 from gateway.auth.organisation_tokens import OrganisationAuthenticator
-from gateway.auth.organisations import Organisation, OrganisationRegistry, _public_key
+from gateway.auth.organisations import Organisation, OrganisationRegistry, public_key
 from gateway.errors import (
     GatewayError,
     RoleNotAllowed,
@@ -86,7 +86,7 @@ def signers() -> dict[str, Signer]:
 
 @pytest.fixture
 def auth(signers: dict[str, Signer], engine: AsyncEngine) -> OrganisationAuthenticator:
-    keys = {s.kid: _public_key(s.jwk, "test") for s in signers.values()}
+    keys = {s.kid: public_key(s.jwk, "test") for s in signers.values()}
     org = Organisation("org-a", "wijkteam", "Org A", "utrecht", keys, roles=ROLES)
     return OrganisationAuthenticator(OrganisationRegistry([org]), engine, audience=AUD)
 
@@ -242,7 +242,7 @@ def test_short_rsa_key_cannot_be_registered() -> None:
     weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505 - the point
     jwk = dict(RSAAlgorithm.to_jwk(weak.public_key(), as_dict=True), kid="weak")
     with pytest.raises(SettingsError, match="shorter than 2048"):
-        _public_key(jwk, "test")
+        public_key(jwk, "test")
 
 
 def test_private_jwk_cannot_be_registered() -> None:
@@ -251,7 +251,7 @@ def test_private_jwk_cannot_be_registered() -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     jwk = dict(ECAlgorithm.to_jwk(key, as_dict=True), kid="priv")
     with pytest.raises(SettingsError, match="private key"):
-        _public_key(jwk, "test")
+        public_key(jwk, "test")
 
 
 @pytest.mark.parametrize(
@@ -310,7 +310,7 @@ async def test_role_the_organisation_may_not_assert_is_recorded_and_uses_no_jti(
 async def test_organisation_loaded_without_the_vocabulary_may_assert_no_role(
     signers: dict[str, Signer], engine: AsyncEngine
 ) -> None:
-    keys = {s.kid: _public_key(s.jwk, "test") for s in signers.values()}
+    keys = {s.kid: public_key(s.jwk, "test") for s in signers.values()}
     org = Organisation("org-a", "wijkteam", "Org A", "utrecht", keys)  # no roles: fail closed
     bare = OrganisationAuthenticator(OrganisationRegistry([org]), engine, audience=AUD)
     await assert_refused(bare, f"Bearer {signers['ES256'].token()}", RoleNotAllowed)

@@ -20,7 +20,7 @@ from support import free_port
 
 from gateway.auth.keys import jwk_thumbprint
 from gateway.auth.organisation_tokens import OrganisationAuthenticator, Principal
-from gateway.auth.organisations import Organisation, OrganisationRegistry, _public_key
+from gateway.auth.organisations import Organisation, OrganisationRegistry, public_key
 from gateway.errors import ServiceUnavailable, TokenReplayed
 from gateway.storage.db import create_engine, dispose, write_runner
 from gateway.storage.tables import replay_cache
@@ -60,7 +60,7 @@ def signer() -> Signer:
 
 @pytest.fixture
 def registry(signer: Signer) -> OrganisationRegistry:
-    keys = {signer.kid: _public_key(signer.jwk, "test")}
+    keys = {signer.kid: public_key(signer.jwk, "test")}
     return OrganisationRegistry(
         [
             Organisation("org-a", "wijkteam", "Org A", "utrecht", keys, roles=ROLES),
