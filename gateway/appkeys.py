@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from gateway.auth.organisations import OrganisationRegistry
     from gateway.auth.sessions import HouseholdSessionStore
     from gateway.exchange.pipeline import ExchangeDeps
+    from gateway.insight.config import InsightConfig
+    from policies.processing_register import ProcessingRegister
 
 __all__ = [
     "AUDIT",
@@ -39,6 +41,7 @@ __all__ = [
     "HOUSEHOLDS",
     "HOUSEHOLD_SESSIONS",
     "HTTP_SESSION",
+    "INSIGHT",
     "KEYS",
     "LOGIN_STATES",
     "LOG_ORGANISATION",
@@ -47,6 +50,7 @@ __all__ = [
     "ORGANISATIONS",
     "POLICIES",
     "PORTAL_RULES",
+    "PROCESSING_REGISTER",
     "PSEUDONYMISER",
     "REQUEST_ID",
     "SETTINGS",
@@ -75,6 +79,8 @@ HOUSEHOLD_SESSIONS: web.AppKey[HouseholdSessionStore] = web.AppKey("household_se
 LOGIN_STATES: web.AppKey[LoginStateStore] = web.AppKey("login_states")  # OIDC logins
 OIDC: web.AppKey[OidcRelyingParty | None] = web.AppKey("oidc")  # None: no provider set
 PORTAL_RULES: web.AppKey[PortalRules] = web.AppKey("portal_rules")  # consent.toml [portal]
+INSIGHT: web.AppKey[InsightConfig] = web.AppKey("insight")  # config/insight.toml
+PROCESSING_REGISTER: web.AppKey[ProcessingRegister] = web.AppKey("processing_register")
 
 # Per-request values (typed request storage).
 REQUEST_ID = web.RequestKey("request_id", str)

@@ -1,0 +1,276 @@
+"""Misuse signals: patterns in the log a privacy officer should look at, in plain words.
+
+Five kinds, over the last `window_days` only (so the answer stays fast at any size of
+the log), within the officer's scope:
+
+- `volume_spike`: a professional's decisions in the last `recent_days` are at least
+  `volume_factor` times their own usual daily level (and at least `volume_minimum`);
+- `outside_working_hours`: decisions at local hours outside the configured working
+  hours (whole clock hours; `config/insight.toml [working_hours]`);
+- `probing`: at least `probing_denials` denied decisions by one professional within
+  one clock hour;
+- `break_glass_without_basis`: a break-the-glass use older than the grace period with
+  no later regular permit for the same person by the same organisation;
+- `no_registered_case`: permits for purposes that expect a case where the request
+  named no registered case.
+
+A signal is not a verdict: each says what was seen, and links to its entries (`seqs`,
+and `filters` for the log search) so the officer can judge.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from gateway.audit.query import Scope
+from gateway.audit.signals import HourCount, SignalQueries
+from gateway.insight.config import SignalSettings, WorkingHours
+
+__all__ = ["SIGNAL_KINDS", "Signal", "find_signals"]
+
+SIGNAL_KINDS = (
+    "volume_spike",
+    "outside_working_hours",
+    "probing",
+    "break_glass_without_basis",
+    "no_registered_case",
+)
+
+
+@dataclass(frozen=True)
+class Signal:
+    kind: str
+    organisation: str
+    professional: str
+    count: int
+    explanation_nl: str
+    explanation_en: str
+    seqs: tuple[int, ...]
+    filters: dict[str, str]
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "organisation": self.organisation,
+            "professional": self.professional,
+            "count": self.count,
+            "explanation": {"nl": self.explanation_nl, "en": self.explanation_en},
+            "seqs": list(self.seqs),
+            "filters": self.filters,
+            "figures": self.figures,
+        }
+
+
+def _iso(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def find_signals(
+    queries: SignalQueries,
+    scope: Scope,
+    now: datetime,
+    settings: SignalSettings,
+    hours: WorkingHours,
+) -> list[Signal]:
+    since = now - timedelta(days=settings.window_days)
+    recent = now - timedelta(days=settings.recent_days)
+    counts = await queries.hours(scope, since, now)
+    signals: list[Signal] = []
+    signals += await _volume(queries, scope, counts, since, recent, now, settings)
+    signals += await _off_hours(queries, scope, counts, since, now, settings, hours)
+    signals += await _probing(queries, scope, counts, since, now, settings)
+    grace = now - timedelta(days=settings.break_glass_grace_days)
+    for use in await queries.break_glass_without_basis(
+        scope, since, grace, limit=settings.max_links
+    ):
+        signals.append(
+            Signal(
+                "break_glass_without_basis",
+                use.organisation,
+                use.professional,
+                use.count,
+                f"{use.count} keer noodtoegang (break-the-glass) zonder dat er daarna binnen "
+                "de organisatie een gewone grondslag voor dezelfde persoon volgde. Is de "
+                "noodsituatie afgesloten, of is er nog steeds alleen noodtoegang?",
+                f"{use.count} break-the-glass use(s) with no later regular basis for the same "
+                "person within the organisation. Did the emergency end, or is there still "
+                "only emergency access?",
+                use.seqs,
+                {
+                    "organisation": use.organisation,
+                    "break_glass": "true",
+                    "from": _iso(since),
+                    "to": _iso(grace),
+                },
+            )
+        )
+    for use in await queries.without_case(
+        scope, since, now, purposes=settings.case_expected_purposes, limit=settings.max_links
+    ):
+        signals.append(
+            Signal(
+                "no_registered_case",
+                use.organisation,
+                use.professional,
+                use.count,
+                f"{use.count} verstrekking(en) voor een doel waarbij een zaak hoort "
+                f"({', '.join(settings.case_expected_purposes)}), zonder geregistreerde zaak.",
+                f"{use.count} exchange(s) for a purpose that expects a case "
+                f"({', '.join(settings.case_expected_purposes)}) without a registered case.",
+                use.seqs,
+                {
+                    "organisation": use.organisation,
+                    "decision": "permit",
+                    "from": _iso(since),
+                    "to": _iso(now),
+                },
+            )
+        )
+    return signals
+
+
+def _by_person(counts: list[HourCount]) -> dict[tuple[str, str], list[HourCount]]:
+    grouped: dict[tuple[str, str], list[HourCount]] = defaultdict(list)
+    for count in counts:
+        grouped[(count.organisation, count.professional)].append(count)
+    return grouped
+
+
+async def _volume(
+    queries: SignalQueries,
+    scope: Scope,
+    counts: list[HourCount],
+    since: datetime,
+    recent: datetime,
+    now: datetime,
+    settings: SignalSettings,
+) -> list[Signal]:
+    found = []
+    baseline_days = settings.window_days - settings.recent_days
+    for (org, prof), hours in sorted(_by_person(counts).items()):
+        latest = sum(h.decisions for h in hours if h.hour >= recent.replace(minute=0, second=0))
+        earlier = sum(h.decisions for h in hours) - latest
+        per_day = latest / settings.recent_days
+        usual = earlier / baseline_days
+        if latest < settings.volume_minimum or per_day < settings.volume_factor * max(usual, 1.0):
+            continue
+        seqs = await queries.seqs(
+            scope, recent, now, organisation=org, professional=prof, limit=settings.max_links
+        )
+        found.append(
+            Signal(
+                "volume_spike",
+                org,
+                prof,
+                latest,
+                f"{latest} beslissingen in de laatste {settings.recent_days} dag(en): "
+                f"{per_day:.0f} per dag, tegen gewoonlijk {usual:.1f} per dag voor deze "
+                "professional. Dat is veel meer dan normaal.",
+                f"{latest} decisions in the last {settings.recent_days} day(s): {per_day:.0f} "
+                f"a day, against a usual {usual:.1f} a day for this professional. That is far "
+                "above their own level.",
+                seqs,
+                {"organisation": org, "from": _iso(recent), "to": _iso(now)},
+                {"per_day": round(per_day, 1), "usual_per_day": round(usual, 1)},
+            )
+        )
+    return found
+
+
+async def _off_hours(
+    queries: SignalQueries,
+    scope: Scope,
+    counts: list[HourCount],
+    since: datetime,
+    now: datetime,
+    settings: SignalSettings,
+    working: WorkingHours,
+) -> list[Signal]:
+    zone = working.zone
+    found = []
+    for (org, prof), hours in sorted(_by_person(counts).items()):
+        outside = []
+        for h in hours:
+            local = h.hour.astimezone(zone)
+            if not working.within(local.isoweekday(), local.time()):
+                outside.append(h)
+        if not outside:
+            continue
+        total = sum(h.decisions for h in outside)
+        outside.sort(key=lambda h: h.hour, reverse=True)
+        seqs = await queries.seqs(
+            scope,
+            since,
+            now,
+            organisation=org,
+            professional=prof,
+            limit=settings.max_links,
+            hours=[h.hour for h in outside[: settings.max_links]],
+        )
+        start, end = working.start.strftime("%H:%M"), working.end.strftime("%H:%M")
+        found.append(
+            Signal(
+                "outside_working_hours",
+                org,
+                prof,
+                total,
+                f"{total} beslissingen buiten werktijd (werktijd: {start}-{end}, "
+                f"{working.time_zone}), in {len(outside)} verschillende uren.",
+                f"{total} decisions outside working hours (working hours: {start}-{end}, "
+                f"{working.time_zone}), in {len(outside)} different hours.",
+                seqs,
+                {"organisation": org, "from": _iso(since), "to": _iso(now)},
+                {"hours": [_iso(h.hour) for h in outside[: settings.max_links]]},
+            )
+        )
+    return found
+
+
+async def _probing(
+    queries: SignalQueries,
+    scope: Scope,
+    counts: list[HourCount],
+    since: datetime,
+    now: datetime,
+    settings: SignalSettings,
+) -> list[Signal]:
+    found = []
+    for h in sorted(counts, key=lambda c: (c.organisation, c.professional, c.hour)):
+        if h.denials < settings.probing_denials:
+            continue
+        end = h.hour + timedelta(hours=1)
+        seqs = await queries.seqs(
+            scope,
+            h.hour,
+            end,
+            organisation=h.organisation,
+            professional=h.professional,
+            decision="deny",
+            limit=settings.max_links,
+        )
+        found.append(
+            Signal(
+                "probing",
+                h.organisation,
+                h.professional,
+                h.denials,
+                f"{h.denials} geweigerde verzoeken binnen één uur (vanaf {_iso(h.hour)}). "
+                "Zo veel weigeringen kort na elkaar kunnen betekenen dat iemand uitprobeert "
+                "wat wel mag.",
+                f"{h.denials} refused requests within one hour (from {_iso(h.hour)}). So many "
+                "refusals in a row can mean someone is trying out what is allowed.",
+                seqs,
+                {
+                    "organisation": h.organisation,
+                    "decision": "deny",
+                    "from": _iso(h.hour),
+                    "to": _iso(end),
+                },
+                {"decisions": h.decisions},
+            )
+        )
+    return found
