@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Select,
     String,
-    and_,
     case,
     false,
     func,
@@ -47,9 +46,11 @@ class HourCount:
     hour: datetime  # the hour's start, UTC
     decisions: int
     denials: int
+    last_seq: int  # the newest entry of the hour (a link; the filters give all of them)
+    last_denial_seq: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, order=True)
 class SubjectUse:
     """Entries found by a signal, grouped by who made them."""
 
@@ -89,6 +90,8 @@ class SignalQueries:
                     hour,
                     func.count().label("decisions"),
                     func.sum(case((_E.decision == "deny", 1), else_=0)).label("denials"),
+                    func.max(_E.seq).label("last_seq"),
+                    func.max(case((_E.decision == "deny", _E.seq), else_=None)).label("last_deny"),
                 )
                 .where(
                     _E.time >= since,
@@ -108,39 +111,11 @@ class SignalQueries:
                 datetime.strptime(r.hour, "%Y-%m-%d %H").replace(tzinfo=UTC),
                 int(r.decisions),
                 int(r.denials or 0),
+                int(r.last_seq),
+                None if r.last_deny is None else int(r.last_deny),
             )
             for r in rows
         ]
-
-    async def seqs(
-        self,
-        scope: Scope,
-        since: datetime,
-        until: datetime,
-        *,
-        organisation: str,
-        professional: str,
-        limit: int,
-        decision: str | None = None,
-        hours: Sequence[datetime] = (),
-    ) -> tuple[int, ...]:
-        """The newest entries of one professional in the window (or in the given hours)."""
-        conds = [
-            _E.time >= since,
-            _E.time < until,
-            _E.event_type == _DECISION,
-            _E.requester_org == organisation,
-            _E.professional == professional,
-            *_scope(scope),
-        ]
-        if decision is not None:
-            conds.append(_E.decision == decision)
-        if hours:
-            hour = timedelta(hours=1)
-            conds.append(or_(*(and_(_E.time >= h, _E.time < h + hour) for h in hours)))
-        query = select(_E.seq).where(*conds).order_by(_E.seq.desc()).limit(limit)
-        async with self._engine.connect() as conn:
-            return tuple(int(s) for s in (await conn.execute(query)).scalars())
 
     async def break_glass_without_basis(
         self, scope: Scope, since: datetime, until: datetime, *, limit: int
@@ -182,13 +157,13 @@ class SignalQueries:
         until: datetime,
         *,
         purposes: Sequence[str],
-        limit: int,
     ) -> list[SubjectUse]:
-        """Permits for `purposes` where the request named no registered case."""
+        """Permits for `purposes` where the request named no registered case, counted per
+        professional (with the newest such entry as the link)."""
         if not purposes:
             return []
         query = (
-            select(_E.seq, _E.requester_org, _E.professional)
+            select(_E.requester_org, _E.professional, func.count(), func.max(_E.seq))
             .where(
                 _E.time >= since,
                 _E.time < until,
@@ -198,9 +173,14 @@ class SignalQueries:
                 ~_E.details.contains('"case_id"'),
                 *_scope(scope),
             )
-            .order_by(_E.seq.desc())
+            .group_by(_E.requester_org, _E.professional)
         )
-        return await self._grouped(query, limit)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return sorted(
+            SubjectUse(org or "", prof or "", int(count), (int(last),))
+            for org, prof, count, last in rows
+        )
 
     async def _grouped(self, query: Select[Any], limit: int) -> list[SubjectUse]:
         groups: dict[tuple[str, str], tuple[int, list[int]]] = {}

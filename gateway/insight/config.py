@@ -57,6 +57,7 @@ class SignalSettings:
         "protection_measure_execution",
     )
     max_links: int = 20
+    max_signals: int = 50
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,8 @@ _RANGES: Final[dict[str, tuple[float, float]]] = {
     "probing_denials": (2, 1_000_000),
     "break_glass_grace_days": (1, 365),
     "max_links": (1, 500),
-    "threshold": (2, 1000),
+    "max_signals": (1, 1000),
+    "threshold": (3, 1000),
     "rounding_base": (2, 1000),
     "max_quarters": (1, 40),
     "max_rules": (1, 10_000),

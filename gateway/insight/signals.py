@@ -80,9 +80,9 @@ async def find_signals(
     recent = now - timedelta(days=settings.recent_days)
     counts = await queries.hours(scope, since, now)
     signals: list[Signal] = []
-    signals += await _volume(queries, scope, counts, since, recent, now, settings)
-    signals += await _off_hours(queries, scope, counts, since, now, settings, hours)
-    signals += await _probing(queries, scope, counts, since, now, settings)
+    signals += _volume(counts, recent, now, settings)
+    signals += _off_hours(counts, since, now, settings, hours)
+    signals += _probing(counts, settings)
     grace = now - timedelta(days=settings.break_glass_grace_days)
     for use in await queries.break_glass_without_basis(
         scope, since, grace, limit=settings.max_links
@@ -109,7 +109,7 @@ async def find_signals(
             )
         )
     for use in await queries.without_case(
-        scope, since, now, purposes=settings.case_expected_purposes, limit=settings.max_links
+        scope, since, now, purposes=settings.case_expected_purposes
     ):
         signals.append(
             Signal(
@@ -130,7 +130,19 @@ async def find_signals(
                 },
             )
         )
-    return signals
+    return _strongest(signals, settings.max_signals)
+
+
+def _strongest(signals: list[Signal], per_kind: int) -> list[Signal]:
+    """At most `per_kind` signals of each kind, the largest counts first."""
+    kept: list[Signal] = []
+    for kind in SIGNAL_KINDS:
+        of_kind = sorted(
+            (s for s in signals if s.kind == kind),
+            key=lambda s: (-s.count, s.organisation, s.professional),
+        )
+        kept += of_kind[:per_kind]
+    return kept
 
 
 def _by_person(counts: list[HourCount]) -> dict[tuple[str, str], list[HourCount]]:
@@ -140,27 +152,21 @@ def _by_person(counts: list[HourCount]) -> dict[tuple[str, str], list[HourCount]
     return grouped
 
 
-async def _volume(
-    queries: SignalQueries,
-    scope: Scope,
-    counts: list[HourCount],
-    since: datetime,
-    recent: datetime,
-    now: datetime,
-    settings: SignalSettings,
+def _volume(
+    counts: list[HourCount], recent: datetime, now: datetime, settings: SignalSettings
 ) -> list[Signal]:
     found = []
     baseline_days = settings.window_days - settings.recent_days
     for (org, prof), hours in sorted(_by_person(counts).items()):
-        latest = sum(h.decisions for h in hours if h.hour >= recent.replace(minute=0, second=0))
+        start = recent.replace(minute=0, second=0, microsecond=0)
+        latest_hours = [h for h in hours if h.hour >= start]
+        latest = sum(h.decisions for h in latest_hours)
         earlier = sum(h.decisions for h in hours) - latest
         per_day = latest / settings.recent_days
         usual = earlier / baseline_days
         if latest < settings.volume_minimum or per_day < settings.volume_factor * max(usual, 1.0):
             continue
-        seqs = await queries.seqs(
-            scope, recent, now, organisation=org, professional=prof, limit=settings.max_links
-        )
+        seqs = _newest(latest_hours, settings.max_links)
         found.append(
             Signal(
                 "volume_spike",
@@ -181,9 +187,12 @@ async def _volume(
     return found
 
 
-async def _off_hours(
-    queries: SignalQueries,
-    scope: Scope,
+def _newest(hours: list[HourCount], limit: int) -> tuple[int, ...]:
+    """The newest entry of each of the newest `limit` hours: links to open."""
+    return tuple(sorted((h.last_seq for h in hours), reverse=True)[:limit])
+
+
+def _off_hours(
     counts: list[HourCount],
     since: datetime,
     now: datetime,
@@ -202,15 +211,7 @@ async def _off_hours(
             continue
         total = sum(h.decisions for h in outside)
         outside.sort(key=lambda h: h.hour, reverse=True)
-        seqs = await queries.seqs(
-            scope,
-            since,
-            now,
-            organisation=org,
-            professional=prof,
-            limit=settings.max_links,
-            hours=[h.hour for h in outside[: settings.max_links]],
-        )
+        seqs = _newest(outside, settings.max_links)
         start, end = working.start.strftime("%H:%M"), working.end.strftime("%H:%M")
         found.append(
             Signal(
@@ -230,28 +231,13 @@ async def _off_hours(
     return found
 
 
-async def _probing(
-    queries: SignalQueries,
-    scope: Scope,
-    counts: list[HourCount],
-    since: datetime,
-    now: datetime,
-    settings: SignalSettings,
-) -> list[Signal]:
+def _probing(counts: list[HourCount], settings: SignalSettings) -> list[Signal]:
     found = []
     for h in sorted(counts, key=lambda c: (c.organisation, c.professional, c.hour)):
         if h.denials < settings.probing_denials:
             continue
         end = h.hour + timedelta(hours=1)
-        seqs = await queries.seqs(
-            scope,
-            h.hour,
-            end,
-            organisation=h.organisation,
-            professional=h.professional,
-            decision="deny",
-            limit=settings.max_links,
-        )
+        seqs = () if h.last_denial_seq is None else (h.last_denial_seq,)
         found.append(
             Signal(
                 "probing",

@@ -51,15 +51,17 @@ class BaseCell:
 
 @dataclass(frozen=True, slots=True)
 class Protection:
-    """Threshold (counts below it are suppressed) and the rounding base (<= threshold)."""
+    """Threshold (counts below it are suppressed, at least 3) and the rounding base
+    (from 2 to the threshold)."""
 
     secret: bytes
     threshold: int = 10
     base: int = 5
 
     def __post_init__(self) -> None:
-        if not 2 <= self.base <= self.threshold:
-            raise ValueError("the rounding base must be from 2 to the threshold")
+        if self.threshold < 3 or not 2 <= self.base <= self.threshold:
+            # A threshold of 2 would publish "suppressed" only for a count of exactly 1.
+            raise ValueError("threshold at least 3; rounding base from 2 to the threshold")
 
 
 def cell_key(secret: bytes, cell: BaseCell, records: Iterable[str]) -> float:

@@ -282,7 +282,7 @@ async def test_probing_and_break_glass_without_basis_are_signalled_to_the_right_
     ).json()
     probing = [s for s in body["signals"] if s["kind"] == "probing"]
     assert len(probing) == 1 and probing[0]["professional"] == "prof-probe"
-    assert probing[0]["count"] == 12 and len(probing[0]["seqs"]) == 12
+    assert probing[0]["count"] == 12 and probing[0]["seqs"] == [12]
     assert probing[0]["explanation"]["nl"] and probing[0]["filters"]["decision"] == "deny"
     # The RVT's officer sees none of it: neither requester nor source.
     other = await (
