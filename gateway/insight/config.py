@@ -74,6 +74,7 @@ class SimulationLimits:
     max_body_bytes: int = 256 * 1024
     max_period_days: int = 366
     max_decisions: int = 200_000
+    max_listed: int = 1000  # changes listed one by one; the summary counts all
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ _RANGES: Final[dict[str, tuple[float, float]]] = {
     "max_body_bytes": (1024, 16 * 1024 * 1024),
     "max_period_days": (1, 3660),
     "max_decisions": (1, 10_000_000),
+    "max_listed": (1, 100_000),
 }
 
 

@@ -21,7 +21,6 @@ from gateway.api.officer import insight_schema as schema
 from gateway.api.officer.audit import _log, _officer
 from gateway.appkeys import (
     AUDIT,
-    AUDIT_READER,
     ENGINE,
     INSIGHT,
     KEYS,
@@ -33,6 +32,7 @@ from gateway.appkeys import (
 )
 from gateway.audit.monitoring import counted_entries
 from gateway.audit.query import Scope
+from gateway.audit.replay import entries_with_justification
 from gateway.audit.signals import SignalQueries
 from gateway.errors import Forbidden, InvalidFilter, PayloadTooLarge, SettingsError
 from gateway.http.bodies import json_response, read_body
@@ -153,6 +153,18 @@ def _change_json(change: Change) -> dict[str, Any]:
     }
 
 
+def _summary(changes: Sequence[Change]) -> list[dict[str, Any]]:
+    """How many decisions change, per direction and deciding rule(s), largest first."""
+    counts: dict[tuple[str, tuple[str, ...], str], int] = {}
+    for change in changes:
+        key = (change.direction, change.rule_ids, change.reason)
+        counts[key] = counts.get(key, 0) + 1
+    return [
+        {"change": d, "rule_ids": list(rules), "reason": reason, "count": n}
+        for (d, rules, reason), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+
+
 MISSING = {
     "subject_age": "The log does not record the subject's age at the time",
     "requester_is_regiehouder": "The log does not record whether the requester was regiehouder",
@@ -170,16 +182,15 @@ async def simulate_policies(request: web.Request) -> web.Response:
     if sum(len(t.encode()) for t in body.policies.values()) > limits.max_body_bytes:
         raise PayloadTooLarge(f"A simulation body may be at most {limits.max_body_bytes} bytes")
     since, until = _time(body.since, "from"), _time(body.until, "to")
-    audit, reader = request.app[AUDIT], request.app[AUDIT_READER]
+    audit = request.app[AUDIT]
     organisations = {org.id: org for org in request.app[ORGANISATIONS]}
 
     async def lengths(seqs: Mapping[int, Any]) -> Mapping[int, int]:
         found: dict[int, int] = {}
-        for seq in seqs:
-            entry = await reader.entry(seq, scope)
-            text = None if entry is None else audit.open_justification(entry)
+        for entry in await entries_with_justification(request.app[ENGINE], scope, list(seqs)):
+            text = audit.open_justification(entry)
             if text is not None:
-                found[seq] = len(text)
+                found[entry.seq] = len(text)
         return found
 
     result = await simulate(
@@ -212,7 +223,9 @@ async def simulate_policies(request: web.Request) -> web.Response:
             "period": {"from": body.since, "to": body.until},
             "replayed": result.result.replayed,
             "unreplayable": result.unreplayable,
-            "changes": [_change_json(c) for c in changes],
+            "changes_total": len(changes),
+            "summary": _summary(changes),
+            "changes": [_change_json(c) for c in changes[: limits.max_listed]],
             "undetermined": [
                 {"seq": r.seq, "missing": list(missing)}
                 for r, missing in result.result.undetermined
@@ -396,6 +409,8 @@ OPENAPI: dict[str, dict[str, Any]] = {
                         period={"from": "2026-01-01T00:00:00Z", "to": "2026-04-01T00:00:00Z"},
                         replayed=0,
                         unreplayable=0,
+                        changes_total=0,
+                        summary=[],
                         changes=[],
                         undetermined=[],
                         rule_changes={"added": [], "removed": [], "changed": []},

@@ -40,6 +40,8 @@ class SimulationAnswer(msgspec.Struct):
     period: dict[str, str]
     replayed: int
     unreplayable: int
+    changes_total: int
+    summary: list[dict[str, Any]]
     changes: list[dict[str, Any]]
     undetermined: list[dict[str, Any]]
     rule_changes: dict[str, Any]

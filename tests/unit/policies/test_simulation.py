@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -114,5 +113,5 @@ def test_the_portal_never_has_consent_to_offer(default_set: PolicySet) -> None:
         rule_ids=(),
         consent_present=None,
     )
-    result = replay(candidate, [own, replace(own, seq=2)])
+    result = replay(candidate, [own, own._replace(seq=2)])
     assert result.undetermined == ()
