@@ -375,6 +375,20 @@ def _q(name: str, description: str) -> dict[str, Any]:
     }
 
 
+EXAMPLE_LISTING = schema.PolicyListing(
+    version="sha256:...",
+    files=["policies/wijkteam.toml"],
+    rules=[],
+    register=schema.ProcessingRegister(
+        controller=schema.Controller("Samenwerkingsverband (demo)", "privacy@example.invalid",
+                                     "fg@example.invalid"),
+        purposes=[], data_subjects=[], categories=[], recipients=[],
+        third_country_transfers=schema.Texts("Geen.", "None."),
+        retention=[schema.RetentionPeriod("audit_log", "P20Y", "20 jaar", "20 years")],
+        security_measures=[],
+    ),
+)  # fmt: skip
+
 OPENAPI: dict[str, dict[str, Any]] = {
     "/api/v1/policies": {
         "get": {
@@ -386,7 +400,7 @@ OPENAPI: dict[str, dict[str, Any]] = {
                 "200": answer(
                     schema.PolicyListing,
                     "The rules in force and the register",
-                    schema.PolicyListing(version="sha256:...", files=[], rules=[], register={}),
+                    EXAMPLE_LISTING,
                 ),
                 **_ERRORS,
             },
@@ -406,14 +420,14 @@ OPENAPI: dict[str, dict[str, Any]] = {
                     schema.SimulationAnswer(
                         candidate_version="sha256:...",
                         in_force_version="sha256:...",
-                        period={"from": "2026-01-01T00:00:00Z", "to": "2026-04-01T00:00:00Z"},
+                        period=schema.Period("2026-01-01T00:00:00Z", "2026-04-01T00:00:00Z"),
                         replayed=0,
                         unreplayable=0,
                         changes_total=0,
                         summary=[],
                         changes=[],
                         undetermined=[],
-                        rule_changes={"added": [], "removed": [], "changed": []},
+                        rule_changes=schema.RuleDiff(added=[], removed=[], changed=[]),
                         missing_inputs=MISSING,
                     ),
                 ),
@@ -433,7 +447,7 @@ OPENAPI: dict[str, dict[str, Any]] = {
                     schema.SignalList,
                     "Signals",
                     schema.SignalList(
-                        window={"from": "2026-01-01T00:00:00Z", "to": "2026-01-29T00:00:00Z"},
+                        window=schema.Period("2026-01-01T00:00:00Z", "2026-01-29T00:00:00Z"),
                         signals=[],
                     ),
                 ),

@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
 import pytest
 from audit_support import decision
 from consent_support import Client
 from support import REPO, GatewayFixture
 
+from gateway.api.officer import insight_schema
 from gateway.appkeys import AUDIT, AUDIT_READER
 from gateway.audit.model import AuditEvent
 from gateway.audit.query import AuditFilters, Scope
@@ -319,3 +321,27 @@ async def test_statistics_drill_down_outside_the_scope_is_refused(
         headers=gateway.auth("wijkteam-utrecht", OFFICER),
     )
     await problem(response, 400, "invalid_filter")
+
+
+async def test_every_answer_converts_into_its_declaration(
+    client: Client, gateway: GatewayFixture
+) -> None:
+    await client.app[AUDIT].append([finance(n) for n in range(3)])
+    await client.app[AUDIT].append(
+        [decision(10 + n, decision="deny", outcome="denied") for n in range(10)]
+    )
+
+    def officer() -> dict[str, str]:
+        return gateway.auth("wijkteam-utrecht", OFFICER)
+
+    listing = await (await client.get("/api/v1/policies", headers=officer())).json()
+    assert msgspec.convert(listing, insight_schema.PolicyListing).rules
+    simulated = await client.post(
+        "/api/v1/policies/simulate", json={"policies": stricter(), **period()}, headers=officer()
+    )
+    answer = msgspec.convert(await simulated.json(), insight_schema.SimulationAnswer)
+    assert answer.changes and answer.summary[0].count == 3
+    signals = await (await client.get("/api/v1/signals", headers=officer())).json()
+    assert msgspec.convert(signals, insight_schema.SignalList).signals
+    figures = await (await client.get("/api/v1/statistics", headers=officer())).json()
+    assert msgspec.convert(figures, insight_schema.Statistics).cells
