@@ -34,7 +34,9 @@ from gateway.audit.monitoring import counted_entries
 from gateway.audit.query import Scope
 from gateway.audit.replay import entries_with_justification
 from gateway.audit.signals import SignalQueries
-from gateway.errors import Forbidden, InvalidFilter, PayloadTooLarge, SettingsError
+from gateway.auth.organisation_tokens import Principal
+from gateway.auth.sessions import session_token
+from gateway.errors import Forbidden, InvalidFilter, PayloadTooLarge, SettingsError, Unauthenticated
 from gateway.http.bodies import json_response, read_body
 from gateway.http.inputs import parse_datetime
 from gateway.insight.config import load_insight_config
@@ -55,6 +57,19 @@ METHOD = (
     "Suppression below the threshold plus cell-key random rounding (ABS/Destatis cell-key "
     "method): docs/statistics.md"
 )
+
+
+async def _officer_only(request: web.Request) -> tuple[Principal, Scope]:
+    """`_officer`, but a household's session (header or cookie) is 403, not 401: it is a
+    known caller that may not come here, not a missing one."""
+    if not request.headers.get("Authorization", "").lower().startswith("bearer "):
+        try:
+            session_token(request)
+        except Unauthenticated:
+            pass  # no credential at all: `_officer` answers 401
+        else:
+            raise Forbidden("A household session reaches no privacy-officer route")
+    return await _officer(request)
 
 
 def _rule_json(rule: Rule) -> dict[str, Any]:
@@ -111,7 +126,7 @@ def _register_json(request: web.Request) -> dict[str, Any]:
 
 
 async def list_policies(request: web.Request) -> web.Response:
-    principal, _scope = await _officer(request)
+    principal, _scope = await _officer_only(request)
     if request.query:
         raise InvalidFilter("No query parameters are accepted here")
     policy_set = request.app[POLICIES].policy_set
@@ -174,7 +189,7 @@ MISSING = {
 
 
 async def simulate_policies(request: web.Request) -> web.Response:
-    principal, scope = await _officer(request)
+    principal, scope = await _officer_only(request)
     limits = request.app[INSIGHT].simulation
     if request.content_length is not None and request.content_length > limits.max_body_bytes:
         raise PayloadTooLarge(f"A simulation body may be at most {limits.max_body_bytes} bytes")
@@ -249,7 +264,7 @@ async def simulate_policies(request: web.Request) -> web.Response:
 
 
 async def list_signals(request: web.Request) -> web.Response:
-    principal, scope = await _officer(request)
+    principal, scope = await _officer_only(request)
     if request.query:
         raise InvalidFilter("No query parameters are accepted here")
     config = request.app[INSIGHT]
@@ -275,7 +290,7 @@ async def list_signals(request: web.Request) -> web.Response:
     )
 
 
-def _units(request: web.Request, principal: Any, scope: Scope) -> dict[str, str]:
+def _units(request: web.Request, principal: Principal, scope: Scope) -> dict[str, str]:
     """Organisation id -> the unit whose figures it counts in."""
     registry = request.app[ORGANISATIONS]
     allowed = scope.organisations or frozenset()
@@ -290,7 +305,7 @@ def _units(request: web.Request, principal: Any, scope: Scope) -> dict[str, str]
 
 
 async def statistics(request: web.Request) -> web.Response:
-    principal, scope = await _officer(request)
+    principal, scope = await _officer_only(request)
     unknown = set(request.query) - {"from", "to", "organisation"}
     if unknown:
         raise InvalidFilter("Only `from`, `to` and `organisation` are accepted here")
