@@ -349,3 +349,29 @@ async def test_every_answer_converts_into_its_declaration(
     assert msgspec.convert(signals, insight_schema.SignalList).signals
     figures = await (await client.get("/api/v1/statistics", headers=officer())).json()
     assert msgspec.convert(figures, insight_schema.Statistics).cells
+
+
+async def test_statistics_round_consistently_and_a_region_sees_its_own_units_only(
+    client: Client, gateway: GatewayFixture
+) -> None:
+    await client.app[AUDIT].append([decision(n, household=f"hh_{n:03d}") for n in range(12)])
+    await client.app[AUDIT].append(
+        [decision(50 + n, household=f"hh_p{n:03d}", requester_org="rvt-utrecht-proeftuin")
+         for n in range(30)]
+    )  # fmt: skip
+
+    async def households(org: str, role: str) -> list[tuple[str, int | None]]:
+        body = await (
+            await client.get("/api/v1/statistics", headers=gateway.auth(org, role))
+        ).json()
+        return [
+            (c["unit"], c["value"]) for c in body["cells"] if c["measure"] == "households_supported"
+        ]
+
+    first = await households("wijkteam-utrecht", OFFICER)
+    assert first[0][0] == "wijkteam-utrecht" and first[0][1] in (10, 15)
+    assert await households("wijkteam-utrecht", OFFICER) == first  # nothing to average
+    region = await households("veilig-thuis-utrecht", REGIONAL)
+    assert [unit for unit, _ in region] == ["utrecht"] and region[0][1] in (10, 15)
+    pilot = await households("rvt-utrecht-proeftuin", REGIONAL)
+    assert pilot == [("utrecht-proeftuin", 30)]
