@@ -160,8 +160,8 @@ async def run(args: argparse.Namespace) -> None:
         print(f"HTTP replay: {3 * args.http_exchanges:,} decisions in {http_seconds:.2f}s "
               f"= {http_rate:,.0f} decisions/s ({args.concurrency} concurrent)")  # fmt: skip
         print(f"simulation:  {replayed:,} decisions in {sim_seconds:.2f}s = {sim_rate:,.0f} "
-              f"decisions/s; {len(answer['changes']):,} would change, "
-              f"{len(answer['undetermined']):,} undetermined")  # fmt: skip
+              f"decisions/s; {answer['changes_total']:,} would change, "
+              f"{answer['undetermined_total']:,} undetermined")  # fmt: skip
         print(f"ratio simulation/HTTP per decision: {sim_rate / http_rate:.1f} (target >= 20)")
     finally:
         await client.close()

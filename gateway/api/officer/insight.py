@@ -241,9 +241,10 @@ async def simulate_policies(request: web.Request) -> web.Response:
             "changes_total": len(changes),
             "summary": _summary(changes),
             "changes": [_change_json(c) for c in changes[: limits.max_listed]],
+            "undetermined_total": len(result.result.undetermined),
             "undetermined": [
                 {"seq": r.seq, "missing": list(missing)}
-                for r, missing in result.result.undetermined
+                for r, missing in result.result.undetermined[: limits.max_listed]
             ],
             "rule_changes": {
                 "added": [_rule_json(r) for r in diff.added],
@@ -441,6 +442,7 @@ OPENAPI: dict[str, dict[str, Any]] = {
                         changes_total=0,
                         summary=[],
                         changes=[],
+                        undetermined_total=0,
                         undetermined=[],
                         rule_changes=schema.RuleDiff(added=[], removed=[], changed=[]),
                         missing_inputs=MISSING,

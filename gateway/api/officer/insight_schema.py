@@ -180,8 +180,9 @@ class SimulationAnswer(msgspec.Struct):
     unreplayable: int
     changes_total: int
     summary: list[ChangeCount]
-    changes: list[DecisionChange]
-    undetermined: list[Undetermined]
+    changes: list[DecisionChange]  # the first `max_listed`; `summary` counts all
+    undetermined_total: int
+    undetermined: list[Undetermined]  # the first `max_listed`
     rule_changes: RuleDiff
     missing_inputs: dict[str, str]
 
