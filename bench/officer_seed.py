@@ -45,7 +45,7 @@ SUBJECTS = 20_000
 def event(rng: random.Random, n: int) -> AuditEvent:
     org = rng.choice(list(ORGS))
     purpose = rng.choice(PURPOSES)
-    glass = purpose == "acute_safety" and rng.random() < 0.5
+    glass = purpose == "acute_safety" and rng.random() < 0.1  # as bench/audit.py: ~1.3%
     deny = rng.random() < 0.2
     subject = rng.randrange(SUBJECTS)
     return AuditEvent(

@@ -19,6 +19,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     String,
+    and_,
     case,
     false,
     func,
@@ -31,23 +32,35 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from gateway.audit.query import Scope
 from gateway.audit.tables import audit_entries
 
-__all__ = ["HourCount", "SignalQueries", "SubjectUse"]
+__all__ = ["HourCount", "PersonCount", "SignalQueries", "SubjectUse"]
 
 _E = audit_entries.c
 _DECISION = "exchange.decision"
 
 
 @dataclass(frozen=True, slots=True)
+class PersonCount:
+    """One professional's decisions in the window: recent, earlier, and outside working
+    hours, with the newest entry of each as a link (the filters give all of them)."""
+
+    organisation: str
+    professional: str
+    recent: int
+    earlier: int
+    off_hours: int
+    last_recent_seq: int | None
+    last_off_hours_seq: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class HourCount:
-    """Decisions of one professional in one clock hour (UTC)."""
+    """Denied decisions of one professional in one clock hour (UTC)."""
 
     organisation: str
     professional: str
     hour: datetime  # the hour's start, UTC
-    decisions: int
     denials: int
-    last_seq: int  # the newest entry of the hour (a link; the filters give all of them)
-    last_denial_seq: int | None
+    last_denial_seq: int
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -80,41 +93,67 @@ class SignalQueries:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def hours(self, scope: Scope, since: datetime, until: datetime) -> list[HourCount]:
+    async def people(
+        self,
+        scope: Scope,
+        since: datetime,
+        recent: datetime,
+        until: datetime,
+        working: Sequence[tuple[datetime, datetime]],
+    ) -> list[PersonCount]:
+        """Per professional: decisions since `recent`, before it, and outside the
+        `working` intervals (UTC), in one pass over the window."""
+        inside = or_(*(and_(_E.time >= a, _E.time < b) for a, b in working)) if working else false()
+        is_recent = _E.time >= recent
+        query = (
+            select(
+                _E.requester_org,
+                _E.professional,
+                func.sum(case((is_recent, 1), else_=0)),
+                func.sum(case((is_recent, 0), else_=1)),
+                func.sum(case((inside, 0), else_=1)),
+                func.max(case((is_recent, _E.seq), else_=None)),
+                func.max(case((inside, None), else_=_E.seq)),
+            )
+            .where(*self._decisions(scope, since, until))
+            .group_by(_E.requester_org, _E.professional)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            PersonCount(org, prof, int(r or 0), int(e or 0), int(o or 0),
+                        None if lr is None else int(lr), None if lo is None else int(lo))
+            for org, prof, r, e, o, lr, lo in rows
+        ]  # fmt: skip
+
+    async def denial_bursts(
+        self, scope: Scope, since: datetime, until: datetime, *, at_least: int
+    ) -> list[HourCount]:
+        """(professional, clock hour) with at least `at_least` denied decisions."""
         async with self._engine.connect() as conn:
             hour = _hour(conn).label("hour")
             query = (
-                select(
-                    _E.requester_org,
-                    _E.professional,
-                    hour,
-                    func.count().label("decisions"),
-                    func.sum(case((_E.decision == "deny", 1), else_=0)).label("denials"),
-                    func.max(_E.seq).label("last_seq"),
-                    func.max(case((_E.decision == "deny", _E.seq), else_=None)).label("last_deny"),
-                )
-                .where(
-                    _E.time >= since,
-                    _E.time < until,
-                    _E.event_type == _DECISION,
-                    _E.requester_org.is_not(None),
-                    _E.professional.is_not(None),
-                    *_scope(scope),
-                )
+                select(_E.requester_org, _E.professional, hour, func.count(), func.max(_E.seq))
+                .where(*self._decisions(scope, since, until), _E.decision == "deny")
                 .group_by(_E.requester_org, _E.professional, hour)
+                .having(func.count() >= at_least)
             )
             rows = (await conn.execute(query)).all()
         return [
-            HourCount(
-                r.requester_org,
-                r.professional,
-                datetime.strptime(r.hour, "%Y-%m-%d %H").replace(tzinfo=UTC),
-                int(r.decisions),
-                int(r.denials or 0),
-                int(r.last_seq),
-                None if r.last_deny is None else int(r.last_deny),
-            )
-            for r in rows
+            HourCount(org, prof, datetime.strptime(h, "%Y-%m-%d %H").replace(tzinfo=UTC),
+                      int(n), int(last))
+            for org, prof, h, n, last in rows
+        ]  # fmt: skip
+
+    @staticmethod
+    def _decisions(scope: Scope, since: datetime, until: datetime) -> list[ColumnElement[bool]]:
+        return [
+            _E.time >= since,
+            _E.time < until,
+            _E.event_type == _DECISION,
+            _E.requester_org.is_not(None),
+            _E.professional.is_not(None),
+            *_scope(scope),
         ]
 
     async def break_glass_without_basis(

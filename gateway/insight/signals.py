@@ -5,8 +5,8 @@ the log), within the officer's scope:
 
 - `volume_spike`: a professional's decisions in the last `recent_days` are at least
   `volume_factor` times their own usual daily level (and at least `volume_minimum`);
-- `outside_working_hours`: decisions at local hours outside the configured working
-  hours (whole clock hours; `config/insight.toml [working_hours]`);
+- `outside_working_hours`: decisions outside the configured working hours of each
+  local day (`config/insight.toml [working_hours]`, daylight saving time included);
 - `probing`: at least `probing_denials` denied decisions by one professional within
   one clock hour;
 - `break_glass_without_basis`: a break-the-glass use older than the grace period with
@@ -20,16 +20,15 @@ and `filters` for the log search) so the officer can judge.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from gateway.audit.query import Scope
-from gateway.audit.signals import HourCount, SignalQueries
+from gateway.audit.signals import HourCount, PersonCount, SignalQueries
 from gateway.insight.config import SignalSettings, WorkingHours
 
-__all__ = ["SIGNAL_KINDS", "Signal", "find_signals"]
+__all__ = ["SIGNAL_KINDS", "Signal", "find_signals", "working_intervals"]
 
 SIGNAL_KINDS = (
     "volume_spike",
@@ -78,11 +77,12 @@ async def find_signals(
 ) -> list[Signal]:
     since = now - timedelta(days=settings.window_days)
     recent = now - timedelta(days=settings.recent_days)
-    counts = await queries.hours(scope, since, now)
+    people = await queries.people(scope, since, recent, now, working_intervals(hours, since, now))
+    bursts = await queries.denial_bursts(scope, since, now, at_least=settings.probing_denials)
     signals: list[Signal] = []
-    signals += _volume(counts, recent, now, settings)
-    signals += _off_hours(counts, since, now, settings, hours)
-    signals += _probing(counts, settings)
+    signals += _volume(people, recent, now, settings)
+    signals += _off_hours(people, since, now, hours)
+    signals += _probing(bursts)
     grace = now - timedelta(days=settings.break_glass_grace_days)
     for use in await queries.break_glass_without_basis(
         scope, since, grace, limit=settings.max_links
@@ -145,28 +145,36 @@ def _strongest(signals: list[Signal], per_kind: int) -> list[Signal]:
     return kept
 
 
-def _by_person(counts: list[HourCount]) -> dict[tuple[str, str], list[HourCount]]:
-    grouped: dict[tuple[str, str], list[HourCount]] = defaultdict(list)
-    for count in counts:
-        grouped[(count.organisation, count.professional)].append(count)
-    return grouped
+def working_intervals(
+    hours: WorkingHours, since: datetime, until: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The working hours of every local day touching [since, until), as UTC intervals
+    (daylight saving time included: each day is converted on its own)."""
+    zone = hours.zone
+    day = since.astimezone(zone).date() - timedelta(days=1)
+    last = until.astimezone(zone).date()
+    intervals = []
+    while day <= last:
+        if day.isoweekday() in hours.days:
+            start = datetime.combine(day, hours.start, zone).astimezone(UTC)
+            end = datetime.combine(day, hours.end, zone).astimezone(UTC)
+            if end > since and start < until:
+                intervals.append((start, end))
+        day += timedelta(days=1)
+    return intervals
 
 
 def _volume(
-    counts: list[HourCount], recent: datetime, now: datetime, settings: SignalSettings
+    people: list[PersonCount], recent: datetime, now: datetime, settings: SignalSettings
 ) -> list[Signal]:
     found = []
     baseline_days = settings.window_days - settings.recent_days
-    for (org, prof), hours in sorted(_by_person(counts).items()):
-        start = recent.replace(minute=0, second=0, microsecond=0)
-        latest_hours = [h for h in hours if h.hour >= start]
-        latest = sum(h.decisions for h in latest_hours)
-        earlier = sum(h.decisions for h in hours) - latest
-        per_day = latest / settings.recent_days
-        usual = earlier / baseline_days
+    for person in sorted(people, key=lambda p: (p.organisation, p.professional)):
+        latest, per_day = person.recent, person.recent / settings.recent_days
+        usual = person.earlier / baseline_days
         if latest < settings.volume_minimum or per_day < settings.volume_factor * max(usual, 1.0):
             continue
-        seqs = _newest(latest_hours, settings.max_links)
+        org, prof = person.organisation, person.professional
         found.append(
             Signal(
                 "volume_spike",
@@ -179,7 +187,7 @@ def _volume(
                 f"{latest} decisions in the last {settings.recent_days} day(s): {per_day:.0f} "
                 f"a day, against a usual {usual:.1f} a day for this professional. That is far "
                 "above their own level.",
-                seqs,
+                _link(person.last_recent_seq),
                 {"organisation": org, "from": _iso(recent), "to": _iso(now)},
                 {"per_day": round(per_day, 1), "usual_per_day": round(usual, 1)},
             )
@@ -187,57 +195,40 @@ def _volume(
     return found
 
 
-def _newest(hours: list[HourCount], limit: int) -> tuple[int, ...]:
-    """The newest entry of each of the newest `limit` hours: links to open."""
-    return tuple(sorted((h.last_seq for h in hours), reverse=True)[:limit])
+def _link(seq: int | None) -> tuple[int, ...]:
+    return () if seq is None else (seq,)
 
 
 def _off_hours(
-    counts: list[HourCount],
-    since: datetime,
-    now: datetime,
-    settings: SignalSettings,
-    working: WorkingHours,
+    people: list[PersonCount], since: datetime, now: datetime, working: WorkingHours
 ) -> list[Signal]:
-    zone = working.zone
     found = []
-    for (org, prof), hours in sorted(_by_person(counts).items()):
-        outside = []
-        for h in hours:
-            local = h.hour.astimezone(zone)
-            if not working.within(local.isoweekday(), local.time()):
-                outside.append(h)
-        if not outside:
+    start, end = working.start.strftime("%H:%M"), working.end.strftime("%H:%M")
+    for person in sorted(people, key=lambda p: (p.organisation, p.professional)):
+        if not person.off_hours:
             continue
-        total = sum(h.decisions for h in outside)
-        outside.sort(key=lambda h: h.hour, reverse=True)
-        seqs = _newest(outside, settings.max_links)
-        start, end = working.start.strftime("%H:%M"), working.end.strftime("%H:%M")
+        total = person.off_hours
         found.append(
             Signal(
                 "outside_working_hours",
-                org,
-                prof,
+                person.organisation,
+                person.professional,
                 total,
                 f"{total} beslissingen buiten werktijd (werktijd: {start}-{end}, "
-                f"{working.time_zone}), in {len(outside)} verschillende uren.",
+                f"{working.time_zone}) in de laatste weken.",
                 f"{total} decisions outside working hours (working hours: {start}-{end}, "
-                f"{working.time_zone}), in {len(outside)} different hours.",
-                seqs,
-                {"organisation": org, "from": _iso(since), "to": _iso(now)},
-                {"hours": [_iso(h.hour) for h in outside[: settings.max_links]]},
+                f"{working.time_zone}) in the last weeks.",
+                _link(person.last_off_hours_seq),
+                {"organisation": person.organisation, "from": _iso(since), "to": _iso(now)},
             )
         )
     return found
 
 
-def _probing(counts: list[HourCount], settings: SignalSettings) -> list[Signal]:
+def _probing(bursts: list[HourCount]) -> list[Signal]:
     found = []
-    for h in sorted(counts, key=lambda c: (c.organisation, c.professional, c.hour)):
-        if h.denials < settings.probing_denials:
-            continue
+    for h in sorted(bursts, key=lambda c: (c.organisation, c.professional, c.hour)):
         end = h.hour + timedelta(hours=1)
-        seqs = () if h.last_denial_seq is None else (h.last_denial_seq,)
         found.append(
             Signal(
                 "probing",
@@ -249,14 +240,13 @@ def _probing(counts: list[HourCount], settings: SignalSettings) -> list[Signal]:
                 "wat wel mag.",
                 f"{h.denials} refused requests within one hour (from {_iso(h.hour)}). So many "
                 "refusals in a row can mean someone is trying out what is allowed.",
-                seqs,
+                (h.last_denial_seq,),
                 {
                     "organisation": h.organisation,
                     "decision": "deny",
                     "from": _iso(h.hour),
                     "to": _iso(end),
                 },
-                {"decisions": h.decisions},
             )
         )
     return found

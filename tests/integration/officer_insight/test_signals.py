@@ -15,7 +15,7 @@ from gateway.insight.config import SignalSettings, WorkingHours
 from gateway.insight.signals import Signal, find_signals
 
 WIJKTEAM = Scope(frozenset({"wijkteam-utrecht"}))
-ALWAYS = WorkingHours(start=time(0, 0), end=time(23, 59), days=frozenset(range(1, 8)))
+ALWAYS = WorkingHours(start=time(0, 0), end=time.max, days=frozenset(range(1, 8)))
 SETTINGS = SignalSettings()
 
 
@@ -55,7 +55,7 @@ async def test_decisions_outside_working_hours_are_signalled(client: Client) -> 
     never_today = replace(ALWAYS, days=frozenset(set(range(1, 8)) - {today}))
     (night,) = [s for s in await signals(client, hours=never_today)]
     assert night.kind == "outside_working_hours" and night.count == 3
-    assert night.figures["hours"] and night.seqs == (3,)
+    assert night.seqs == (3,) and night.filters["organisation"] == "wijkteam-utrecht"
     assert kinds(await signals(client, hours=ALWAYS)) == []
 
 
