@@ -36,7 +36,15 @@ from gateway.audit.replay import entries_with_justification
 from gateway.audit.signals import SignalQueries
 from gateway.auth.organisation_tokens import Principal
 from gateway.auth.sessions import session_token
-from gateway.errors import Forbidden, InvalidFilter, PayloadTooLarge, SettingsError, Unauthenticated
+from gateway.errors import (
+    Forbidden,
+    InvalidFilter,
+    PayloadTooLarge,
+    PolicyInvalid,
+    SettingsError,
+    TooManyRules,
+    Unauthenticated,
+)
 from gateway.http.bodies import json_response, read_body
 from gateway.http.inputs import parse_datetime
 from gateway.insight.config import load_insight_config
@@ -46,9 +54,9 @@ from gateway.insight.simulation import simulate
 from gateway.insight.statistics import Protection
 from policies import PolicyLoadError
 from policies.explain import condition_texts
-from policies.model import Rule
+from policies.model import PolicySet, Rule
 from policies.processing_register import load_processing_register
-from policies.simulation import Change
+from policies.simulation import Change, RuleDiff, diff_rules, load_candidate
 from policies.vocabulary import REGIONAL_PRIVACY_OFFICER
 
 __all__ = ["OPENAPI", "setup"]
@@ -137,6 +145,53 @@ async def list_policies(request: web.Request) -> web.Response:
             "files": list(policy_set.files),
             "rules": [_rule_json(rule) for rule in policy_set.rules],
             "register": _register_json(request),
+        }
+    )
+
+
+def _rule_diff_json(diff: RuleDiff) -> dict[str, Any]:
+    return {
+        "added": [_rule_json(r) for r in diff.added],
+        "removed": [_rule_json(r) for r in diff.removed],
+        "changed": [
+            {"id": new.id, "keys": list(keys), "before": _rule_json(old), "after": _rule_json(new)}
+            for old, new, keys in diff.changed
+        ],
+    }
+
+
+def _candidate(request: web.Request, texts: Mapping[str, str]) -> PolicySet:
+    """Another version of the rules, loaded as the loader loads them (bounded)."""
+    limits = request.app[INSIGHT].simulation
+    if len(texts) > limits.max_files:
+        raise TooManyRules(f"At most {limits.max_files} policy files may be given")
+    if sum(len(t.encode()) for t in texts.values()) > limits.max_body_bytes:
+        raise PayloadTooLarge(f"A body may be at most {limits.max_body_bytes} bytes")
+    vocabulary = request.app[POLICIES].policy_set.vocabulary
+    try:
+        return load_candidate(texts, vocabulary, max_rules=limits.max_rules)
+    except PolicyLoadError as exc:
+        raise PolicyInvalid(
+            f"The rule set has {len(exc.problems)} problem(s)", errors=exc.problems
+        ) from None
+
+
+async def compare_policies(request: web.Request) -> web.Response:
+    principal, _scope = await _officer_only(request)
+    limits = request.app[INSIGHT].simulation
+    if request.content_length is not None and request.content_length > limits.max_body_bytes:
+        raise PayloadTooLarge(f"A body may be at most {limits.max_body_bytes} bytes")
+    other = _candidate(request, (await read_body(request, schema.CompareRequest)).policies)
+    in_force = request.app[POLICIES].policy_set
+    await _log(
+        request, principal, "audit.query",
+        details={"view": "policy_compare", "other_version": other.version[:200]},
+    )  # fmt: skip
+    return json_response(
+        {
+            "in_force_version": in_force.version,
+            "other_version": other.version,
+            "rule_changes": _rule_diff_json(diff_rules(in_force.rules, other.rules)),
         }
     )
 
@@ -246,19 +301,7 @@ async def simulate_policies(request: web.Request) -> web.Response:
                 {"seq": r.seq, "missing": list(missing)}
                 for r, missing in result.result.undetermined[: limits.max_listed]
             ],
-            "rule_changes": {
-                "added": [_rule_json(r) for r in diff.added],
-                "removed": [_rule_json(r) for r in diff.removed],
-                "changed": [
-                    {
-                        "id": new.id,
-                        "keys": list(keys),
-                        "before": _rule_json(old),
-                        "after": _rule_json(new),
-                    }
-                    for old, new, keys in diff.changed
-                ],
-            },
+            "rule_changes": _rule_diff_json(diff),
             "missing_inputs": MISSING,
         }
     )
@@ -372,6 +415,7 @@ def setup(app: web.Application) -> None:
         raise SettingsError("processing_register.toml", "; ".join(exc.problems)) from exc
     app.router.add_get("/api/v1/policies", list_policies)
     app.router.add_post("/api/v1/policies/simulate", simulate_policies)
+    app.router.add_post("/api/v1/policies/compare", compare_policies)
     app.router.add_get("/api/v1/signals", list_signals)
     app.router.add_get("/api/v1/statistics", statistics)
 
@@ -446,6 +490,30 @@ OPENAPI: dict[str, dict[str, Any]] = {
                         undetermined=[],
                         rule_changes=schema.RuleDiff(added=[], removed=[], changed=[]),
                         missing_inputs=MISSING,
+                    ),
+                ),
+                **problems(413, 415, 422),
+                **_ERRORS,
+            },
+        }
+    },
+    "/api/v1/policies/compare": {
+        "post": {
+            "operationId": "comparePolicies",
+            "summary": "The rule-by-rule difference between the policy set in force and another "
+            "version; itself audited",
+            "tags": ["policies"],
+            "requestBody": request_body(
+                schema.CompareRequest, schema.CompareRequest(schema.EXAMPLE_SIMULATION.policies)
+            ),
+            "responses": {
+                "200": answer(
+                    schema.PolicyComparison,
+                    "The difference",
+                    schema.PolicyComparison(
+                        in_force_version="sha256:...",
+                        other_version="sha256:...",
+                        rule_changes=schema.RuleDiff(added=[], removed=[], changed=[]),
                     ),
                 ),
                 **problems(413, 415, 422),

@@ -15,6 +15,8 @@ from gateway.http.vocabulary import Time
 
 __all__ = [
     "EXAMPLE_SIMULATION",
+    "CompareRequest",
+    "PolicyComparison",
     "PolicyListing",
     "SignalList",
     "SimulationAnswer",
@@ -111,6 +113,18 @@ class SimulationRequest(msgspec.Struct, forbid_unknown_fields=True):
     policies: dict[FileName, PolicyText]
     since: Time = msgspec.field(name="from")
     until: Time = msgspec.field(name="to")
+
+
+class CompareRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """Another version of the rule set (file name -> TOML), to compare with the one in force."""
+
+    policies: dict[FileName, PolicyText]
+
+
+class PolicyComparison(msgspec.Struct):
+    in_force_version: str
+    other_version: str
+    rule_changes: RuleDiff
 
 
 class Period(msgspec.Struct):

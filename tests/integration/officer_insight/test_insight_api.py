@@ -22,6 +22,7 @@ REGIONAL = "regional_privacy_officer"
 ROUTES = [
     ("GET", "/api/v1/policies"),
     ("POST", "/api/v1/policies/simulate"),
+    ("POST", "/api/v1/policies/compare"),
     ("GET", "/api/v1/signals"),
     ("GET", "/api/v1/statistics"),
 ]
@@ -375,3 +376,22 @@ async def test_statistics_round_consistently_and_a_region_sees_its_own_units_onl
     assert [unit for unit, _ in region] == ["utrecht"] and region[0][1] in (10, 15)
     pilot = await households("rvt-utrecht-proeftuin", REGIONAL)
     assert pilot == [("utrecht-proeftuin", 30)]
+
+
+async def test_two_versions_are_compared_rule_by_rule(
+    client: Client, gateway: GatewayFixture
+) -> None:
+    response = await client.post(
+        "/api/v1/policies/compare",
+        json={"policies": stricter()},
+        headers=gateway.auth("wijkteam-utrecht", OFFICER),
+    )
+    body = msgspec.convert(await response.json(), insight_schema.PolicyComparison)
+    assert [r.id for r in body.rule_changes.added] == ["no-finances-for-wijkteam"]
+    assert body.rule_changes.removed == [] and body.other_version != body.in_force_version
+    broken = await client.post(
+        "/api/v1/policies/compare",
+        json={"policies": {"x.toml": "[[rules]]\nid = 1\n"}},
+        headers=gateway.auth("wijkteam-utrecht", OFFICER),
+    )
+    await problem(broken, 422, "policy_invalid")
