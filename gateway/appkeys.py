@@ -31,7 +31,9 @@ if TYPE_CHECKING:
     from gateway.auth.sessions import HouseholdSessionStore
     from gateway.config_reload import LiveConfiguration
     from gateway.exchange.pipeline import ExchangeDeps
+    from gateway.insight.config import InsightConfig
     from gateway.metrics import Metrics
+    from policies.processing_register import ProcessingRegister
 
 __all__ = [
     "AUDIT",
@@ -46,6 +48,7 @@ __all__ = [
     "HOUSEHOLDS",
     "HOUSEHOLD_SESSIONS",
     "HTTP_SESSION",
+    "INSIGHT",
     "KEYS",
     "LAST_VERIFICATION",
     "LIVE_CONFIG",
@@ -60,6 +63,7 @@ __all__ = [
     "ORGANISATIONS",
     "POLICIES",
     "PORTAL_RULES",
+    "PROCESSING_REGISTER",
     "PSEUDONYMISER",
     "REMOTE_JWKS",
     "REQUEST_ID",
@@ -101,6 +105,8 @@ LAST_VERIFICATION: web.AppKey[LastVerification] = web.AppKey("last_verification"
 LIVE_CONFIG: web.AppKey[LiveConfiguration] = web.AppKey("live_config")
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")  # this process's Prometheus registry
 REMOTE_JWKS: web.AppKey[RemoteJwks] = web.AppKey("remote_jwks")  # keys from jwks_uri
+INSIGHT: web.AppKey[InsightConfig] = web.AppKey("insight")  # config/insight.toml
+PROCESSING_REGISTER: web.AppKey[ProcessingRegister] = web.AppKey("processing_register")
 
 # Per-request values (typed request storage).
 REQUEST_ID = web.RequestKey("request_id", str)

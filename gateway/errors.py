@@ -47,6 +47,10 @@ the tree below could no longer be read as one picture.
     ├── UnsupportedMediaType (415)    unsupported_media_type
     ├── Unprocessable (422)           unprocessable_content
     │   ├── AggregatesOnlyPurpose     aggregates_only_purpose
+    │   ├── PolicyInvalid             policy_invalid
+    │   ├── TooManyRules              too_many_rules
+    │   ├── SimulationPeriodTooLong   simulation_period_too_long
+    │   └── TooManyDecisions          too_many_decisions
     │   ├── CustodyNotConfirmed       custody_not_confirmed
     │   └── PersonNotConfirmed        person_not_confirmed
     ├── InternalError (500)           internal_error
@@ -87,15 +91,19 @@ __all__ = [
     "NotRegiehouder",
     "PayloadTooLarge",
     "PersonNotConfirmed",
+    "PolicyInvalid",
     "RegiehouderExists",
     "RoleNotAllowed",
     "RoleRequired",
     "ServiceUnavailable",
     "SettingsError",
+    "SimulationPeriodTooLong",
     "TokenExpired",
     "TokenInvalid",
     "TokenMissing",
     "TokenReplayed",
+    "TooManyDecisions",
+    "TooManyRules",
     "Unauthenticated",
     "UnknownCategory",
     "UnknownIssuer",
@@ -292,6 +300,22 @@ class AggregatesOnlyPurpose(Unprocessable):
         422,
         "This purpose yields aggregate figures only, never an answer about one person",
     )
+
+
+class PolicyInvalid(Unprocessable):
+    code, title = "policy_invalid", "The candidate rule set does not load"
+
+
+class TooManyRules(Unprocessable):
+    code, title = "too_many_rules", "The candidate rule set has too many rules or files"
+
+
+class SimulationPeriodTooLong(Unprocessable):
+    code, title = "simulation_period_too_long", "The simulated period is too long"
+
+
+class TooManyDecisions(Unprocessable):
+    code, title = "too_many_decisions", "The simulated period holds too many decisions"
 
 
 class CustodyNotConfirmed(Unprocessable):

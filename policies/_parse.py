@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from policies._fields import Ctx, boolean, instant, names, whole
-from policies._toml import check_keys, read_toml
+from policies._toml import check_keys, read_toml, read_toml_text
 from policies.model import CONSENT_PARTIES, WILDCARD, Conditions, Rule, RuleEffect
 from policies.vocabulary import CONSENT_BASIS, Vocabulary
 
@@ -257,7 +257,20 @@ def parse_rules(
     path: Path, display: str, vocabulary: Vocabulary, problems: list[str]
 ) -> list[Rule]:
     """The valid rules of one file; problems with the others are added to `problems`."""
-    document = read_toml(path, display, problems)
+    return rules_of(read_toml(path, display, problems), display, vocabulary, problems)
+
+
+def parse_rules_text(
+    text: str, display: str, vocabulary: Vocabulary, problems: list[str]
+) -> list[Rule]:
+    """`parse_rules` for a file's text handed in (a candidate set to simulate)."""
+    return rules_of(read_toml_text(text, display, problems), display, vocabulary, problems)
+
+
+def rules_of(
+    document: dict[str, Any] | None, display: str, vocabulary: Vocabulary, problems: list[str]
+) -> list[Rule]:
+    """The valid rules of one parsed document (None: it did not parse)."""
     if document is None:
         return []
     check_keys(document, allowed=("rules",), where=display, problems=problems)

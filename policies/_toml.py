@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ID_PATTERN", "check_keys", "read_toml", "text_field"]
+__all__ = ["ID_PATTERN", "check_keys", "read_toml", "read_toml_text", "text_field"]
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -24,6 +24,15 @@ def read_toml(path: Path, display: str, problems: list[str]) -> dict[str, Any] |
         problems.append(f"{display}: invalid TOML: {exc}")
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(f"{display}: cannot read file: {exc}")
+    return None
+
+
+def read_toml_text(text: str, display: str, problems: list[str]) -> dict[str, Any] | None:
+    """Parse TOML handed in as text (a candidate rule set); like `read_toml` otherwise."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(f"{display}: invalid TOML: {exc}")
     return None
 
 

@@ -629,3 +629,36 @@ _JWK_VALUES = _st.one_of(
 def hostile_jwks() -> _st.SearchStrategy[dict[str, object]]:
     """Dicts shaped like JWKs, with any mix of wrong, missing and lying members."""
     return _st.dictionaries(_st.sampled_from(_JWK_MEMBERS), _JWK_VALUES, max_size=len(_JWK_MEMBERS))
+
+
+# --- monitoring statistics (gateway.insight.statistics) -----------------------------------
+
+from gateway.insight.statistics import BaseCell as _BaseCell  # noqa: E402
+from gateway.insight.statistics import Protection as _Protection  # noqa: E402
+
+
+def protections() -> _st.SearchStrategy[_Protection]:
+    """A threshold from 3 to 20 and a rounding base from 2 to it, with a random key."""
+    return _st.integers(3, 20).flatmap(
+        lambda threshold: _st.builds(
+            _Protection,
+            secret=_st.binary(min_size=16, max_size=32),
+            threshold=_st.just(threshold),
+            base=_st.integers(2, threshold),
+        )
+    )
+
+
+def statistics_cells(
+    max_cells: int = 12, max_records: int = 45
+) -> _st.SearchStrategy[dict[_BaseCell, frozenset[str]]]:
+    """Base cells (unit x quarter x measure) with random record ids; many small ones."""
+    cell = _st.builds(
+        _BaseCell,
+        unit=_st.sampled_from(["wijkteam-utrecht", "gi-jeugdbescherming-demo", "utrecht"]),
+        quarter=_st.sampled_from(["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"]),
+        measure=_st.sampled_from(["households_supported", "break_glass_uses", "consents_given"]),
+    )
+    size = _st.one_of(_st.integers(0, 12), _st.integers(0, max_records))
+    records = size.map(lambda n: frozenset(f"hh_{i:04d}" for i in range(n)))
+    return _st.dictionaries(cell, records, min_size=1, max_size=max_cells)

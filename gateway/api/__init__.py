@@ -43,6 +43,7 @@ ROUTE_MODULES = (
     "gateway.api.me.access_log",
     "gateway.api.me.export",
     "gateway.api.officer.audit",
+    "gateway.api.officer.insight",
 )
 
 

@@ -71,6 +71,16 @@ audit_entries = Table(
     Index("ix_audit_entries_source_seq", "source", "seq"),
     Index("ix_audit_entries_subject_seq", "subject", "seq"),
     Index("ix_audit_entries_purpose_seq", "purpose", "seq"),
+    Index(  # covering: the misuse signals read only these (migration 0010)
+        "ix_audit_entries_signals",
+        "time",
+        "event_type",
+        "requester_org",
+        "professional",
+        "source",
+        "decision",
+        "seq",
+    ),
     Index(  # partial: see migration 0003 (keeps SQLite's planner on the index)
         "ix_audit_entries_target_seq",
         "target_seq",

@@ -20,7 +20,7 @@ OVERFLOWING = ("0001-01-01T00:00:00+01:00", "9999-12-31T23:30:00-01:00")
 def _headers(path: str, gateway: GatewayFixture, session_headers: dict[str, str]) -> dict[str, str]:
     if path.startswith("/api/v1/me/"):
         return session_headers
-    if path.startswith("/api/v1/audit/"):
+    if path.startswith(("/api/v1/audit/", "/api/v1/policies")):  # the officer's routes
         return gateway.auth(WIJKTEAM, "privacy_officer")
     return gateway.auth(WIJKTEAM)
 

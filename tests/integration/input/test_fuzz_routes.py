@@ -44,6 +44,9 @@ FUZZ = settings(
 )
 
 
+OFFICER_PATHS = ("/api/v1/audit/", "/api/v1/policies", "/api/v1/signals", "/api/v1/statistics")
+
+
 @dataclass
 class Running:
     loop: asyncio.AbstractEventLoop
@@ -56,7 +59,7 @@ class Running:
     def headers(self, path: str) -> dict[str, str]:
         if path.startswith("/api/v1/me/"):
             return {"Authorization": f"Session {self.session}"}
-        if path.startswith("/api/v1/audit/"):
+        if path.startswith(OFFICER_PATHS):
             return self.fixture.auth(WIJKTEAM, "privacy_officer")
         return self.fixture.auth(WIJKTEAM)
 

@@ -36,6 +36,7 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
     ),
     ("gateway/access", ("gateway.api", "gateway.web"), "use-cases do not know their callers"),
     ("gateway/exchange", ("gateway.api", "gateway.web"), "use-cases do not know their callers"),
+    ("gateway/insight", ("aiohttp", "gateway.api", "gateway.web"), "officer use-cases"),
 ]
 
 #: (module path, imported module): an import a rule would refuse, kept on purpose.

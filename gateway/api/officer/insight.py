@@ -1,0 +1,571 @@
+"""The privacy officer's insight routes: policies, simulation, misuse signals, statistics.
+
+Same callers and same scope as the audit routes (`gateway.api.officer.audit._officer`:
+an organisation token with `privacy_officer` or `regional_privacy_officer`, scoped to
+the organisation or the office's regions); every call is logged before it answers.
+Each handler parses, calls one use-case in `gateway.insight`, and shapes the JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from gateway.api.describe import answer, problems, request_body
+from gateway.api.officer import insight_schema as schema
+from gateway.api.officer.audit import _log, _officer
+from gateway.appkeys import (
+    AUDIT,
+    ENGINE,
+    INSIGHT,
+    KEYS,
+    ORGANISATIONS,
+    POLICIES,
+    PROCESSING_REGISTER,
+    SETTINGS,
+    VOCABULARY,
+)
+from gateway.audit.monitoring import counted_entries
+from gateway.audit.query import Scope
+from gateway.audit.replay import entries_with_justification
+from gateway.audit.signals import SignalQueries
+from gateway.auth.organisation_tokens import Principal
+from gateway.auth.sessions import session_token
+from gateway.errors import (
+    Forbidden,
+    InvalidFilter,
+    PayloadTooLarge,
+    PolicyInvalid,
+    SettingsError,
+    TooManyRules,
+    Unauthenticated,
+)
+from gateway.http.bodies import json_response, read_body
+from gateway.http.inputs import parse_datetime
+from gateway.insight.config import load_insight_config
+from gateway.insight.monitor import Quarter, base_cells, figures
+from gateway.insight.signals import find_signals
+from gateway.insight.simulation import simulate
+from gateway.insight.statistics import Protection
+from policies import PolicyLoadError
+from policies.explain import condition_texts
+from policies.model import PolicySet, Rule
+from policies.processing_register import load_processing_register
+from policies.simulation import Change, RuleDiff, diff_rules, load_candidate
+from policies.vocabulary import REGIONAL_PRIVACY_OFFICER
+
+__all__ = ["OPENAPI", "setup"]
+
+METHOD = (
+    "Suppression below the threshold plus cell-key random rounding (ABS/Destatis cell-key "
+    "method): docs/statistics.md"
+)
+
+
+async def _officer_only(request: web.Request) -> tuple[Principal, Scope]:
+    """`_officer`, but a household's session (header or cookie) is 403, not 401: it is a
+    known caller that may not come here, not a missing one."""
+    if not request.headers.get("Authorization", "").lower().startswith("bearer "):
+        try:
+            session_token(request)
+        except Unauthenticated:
+            pass  # no credential at all: `_officer` answers 401
+        else:
+            raise Forbidden("A household session reaches no privacy-officer route")
+    return await _officer(request)
+
+
+def _rule_json(rule: Rule) -> dict[str, Any]:
+    nl, en = condition_texts(rule)
+    return {
+        "id": rule.id,
+        "effect": rule.effect,
+        "text": {"nl": rule.description_nl, "en": rule.description_en},
+        "conditions": {"nl": nl, "en": en},
+        "requester_types": sorted(rule.requester_types),
+        "requester_roles": sorted(rule.requester_roles),
+        "purposes": sorted(rule.purposes),
+        "source_types": sorted(rule.source_types),
+        "categories": sorted(rule.categories),
+        "legal_basis": rule.legal_basis,
+        "statutory_reference": rule.statutory_reference,
+        "consent_required": rule.consent_required,
+        "regions": sorted(rule.regions),
+        "file": rule.source_file,
+    }
+
+
+def _register_json(request: web.Request) -> dict[str, Any]:
+    register = request.app[PROCESSING_REGISTER]
+    vocabulary = request.app[VOCABULARY]
+
+    def labelled(ids: Sequence[str], table: Mapping[str, Any]) -> list[dict[str, str]]:
+        return [{"id": i, "nl": table[i].nl, "en": table[i].en} for i in ids]
+
+    return {
+        "controller": register.controller,  # (a)
+        "purposes": labelled(register.purposes, vocabulary.purposes),  # (b)
+        "data_subjects": [{"id": i, "nl": t.nl, "en": t.en} for i, t in register.data_subjects],
+        "categories": [  # (c)
+            {
+                "id": i,
+                "nl": vocabulary.categories[i].nl,
+                "en": vocabulary.categories[i].en,
+                "sensitivity": vocabulary.categories[i].sensitivity,
+            }
+            for i in register.categories
+        ],
+        "recipients": labelled(register.recipients, vocabulary.organisation_types),  # (d)
+        "third_country_transfers": {  # (e)
+            "nl": register.third_country_transfers.nl,
+            "en": register.third_country_transfers.en,
+        },
+        "retention": [  # (f)
+            {"what": r.what, "period": r.period, "nl": r.text.nl, "en": r.text.en}
+            for r in register.retention
+        ],
+        "security_measures": [{"nl": m.nl, "en": m.en} for m in register.security_measures],
+    }
+
+
+async def list_policies(request: web.Request) -> web.Response:
+    principal, _scope = await _officer_only(request)
+    if request.query:
+        raise InvalidFilter("No query parameters are accepted here")
+    policy_set = request.app[POLICIES].policy_set
+    await _log(request, principal, "audit.query", details={"view": "policies"})
+    return json_response(
+        {
+            "version": policy_set.version,
+            "files": list(policy_set.files),
+            "rules": [_rule_json(rule) for rule in policy_set.rules],
+            "register": _register_json(request),
+        }
+    )
+
+
+def _rule_diff_json(diff: RuleDiff) -> dict[str, Any]:
+    return {
+        "added": [_rule_json(r) for r in diff.added],
+        "removed": [_rule_json(r) for r in diff.removed],
+        "changed": [
+            {"id": new.id, "keys": list(keys), "before": _rule_json(old), "after": _rule_json(new)}
+            for old, new, keys in diff.changed
+        ],
+    }
+
+
+def _candidate(request: web.Request, texts: Mapping[str, str]) -> PolicySet:
+    """Another version of the rules, loaded as the loader loads them (bounded)."""
+    limits = request.app[INSIGHT].simulation
+    if len(texts) > limits.max_files:
+        raise TooManyRules(f"At most {limits.max_files} policy files may be given")
+    if sum(len(t.encode()) for t in texts.values()) > limits.max_body_bytes:
+        raise PayloadTooLarge(f"A body may be at most {limits.max_body_bytes} bytes")
+    vocabulary = request.app[POLICIES].policy_set.vocabulary
+    try:
+        return load_candidate(texts, vocabulary, max_rules=limits.max_rules)
+    except PolicyLoadError as exc:
+        raise PolicyInvalid(
+            f"The rule set has {len(exc.problems)} problem(s)", errors=exc.problems
+        ) from None
+
+
+async def compare_policies(request: web.Request) -> web.Response:
+    principal, _scope = await _officer_only(request)
+    limits = request.app[INSIGHT].simulation
+    if request.content_length is not None and request.content_length > limits.max_body_bytes:
+        raise PayloadTooLarge(f"A body may be at most {limits.max_body_bytes} bytes")
+    other = _candidate(request, (await read_body(request, schema.CompareRequest)).policies)
+    in_force = request.app[POLICIES].policy_set
+    await _log(
+        request, principal, "audit.query",
+        details={"view": "policy_compare", "other_version": other.version[:200]},
+    )  # fmt: skip
+    return json_response(
+        {
+            "in_force_version": in_force.version,
+            "other_version": other.version,
+            "rule_changes": _rule_diff_json(diff_rules(in_force.rules, other.rules)),
+        }
+    )
+
+
+def _time(value: str, name: str) -> datetime:
+    parsed = parse_datetime(value, naive_is_utc=True)
+    if parsed is None:
+        raise InvalidFilter(f"`{name}` must be an ISO 8601 date-time")
+    return parsed
+
+
+def _change_json(change: Change) -> dict[str, Any]:
+    r = change.recorded
+    return {
+        "seq": r.seq,
+        "time": r.at.isoformat().replace("+00:00", "Z"),
+        "purpose": r.purpose,
+        "requester_type": r.requester_type,
+        "source_type": r.source_type,
+        "category": r.category,
+        "change": change.direction,
+        "recorded": {"decision": r.decision, "reason": r.reason, "rule_ids": list(r.rule_ids)},
+        "candidate": {
+            "decision": change.outcome,
+            "reason": change.reason,
+            "rule_ids": list(change.rule_ids),
+            "explanation": {"nl": change.explanation_nl, "en": change.explanation_en},
+        },
+    }
+
+
+def _summary(changes: Sequence[Change]) -> list[dict[str, Any]]:
+    """How many decisions change, per direction and deciding rule(s), largest first."""
+    counts: dict[tuple[str, tuple[str, ...], str], int] = {}
+    for change in changes:
+        key = (change.direction, change.rule_ids, change.reason)
+        counts[key] = counts.get(key, 0) + 1
+    return [
+        {"change": d, "rule_ids": list(rules), "reason": reason, "count": n}
+        for (d, rules, reason), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+
+
+MISSING = {
+    "subject_age": "The log does not record the subject's age at the time",
+    "requester_is_regiehouder": "The log does not record whether the requester was regiehouder",
+    "consent": "Consent was not checked for the recorded decision",
+    "justification": "The log holds no justification for this decision",
+}
+
+
+async def simulate_policies(request: web.Request) -> web.Response:
+    principal, scope = await _officer_only(request)
+    limits = request.app[INSIGHT].simulation
+    if request.content_length is not None and request.content_length > limits.max_body_bytes:
+        raise PayloadTooLarge(f"A simulation body may be at most {limits.max_body_bytes} bytes")
+    body = await read_body(request, schema.SimulationRequest)
+    if sum(len(t.encode()) for t in body.policies.values()) > limits.max_body_bytes:
+        raise PayloadTooLarge(f"A simulation body may be at most {limits.max_body_bytes} bytes")
+    since, until = _time(body.since, "from"), _time(body.until, "to")
+    audit = request.app[AUDIT]
+    organisations = {org.id: org for org in request.app[ORGANISATIONS]}
+
+    async def lengths(seqs: Mapping[int, Any]) -> Mapping[int, int]:
+        found: dict[int, int] = {}
+        for entry in await entries_with_justification(request.app[ENGINE], scope, list(seqs)):
+            text = audit.open_justification(entry)
+            if text is not None:
+                found[entry.seq] = len(text)
+        return found
+
+    result = await simulate(
+        engine=request.app[ENGINE],
+        scope=scope,
+        texts=body.policies,
+        since=since,
+        until=until,
+        in_force=request.app[POLICIES].policy_set,
+        organisations=organisations,
+        limits=limits,
+        justification_lengths=lengths,
+    )
+    changes = result.result.changes
+    await _log(
+        request,
+        principal,
+        "policy.simulated",
+        details={
+            "candidate_version": result.candidate_version[:200],
+            "replayed": str(result.result.replayed),
+            "changes": str(len(changes)),
+        },
+    )
+    diff = result.diff
+    return json_response(
+        {
+            "candidate_version": result.candidate_version,
+            "in_force_version": result.in_force_version,
+            "period": {"from": body.since, "to": body.until},
+            "replayed": result.result.replayed,
+            "unreplayable": result.unreplayable,
+            "changes_total": len(changes),
+            "summary": _summary(changes),
+            "changes": [_change_json(c) for c in changes[: limits.max_listed]],
+            "undetermined_total": len(result.result.undetermined),
+            "undetermined": [
+                {"seq": r.seq, "missing": list(missing)}
+                for r, missing in result.result.undetermined[: limits.max_listed]
+            ],
+            "rule_changes": _rule_diff_json(diff),
+            "missing_inputs": MISSING,
+        }
+    )
+
+
+async def list_signals(request: web.Request) -> web.Response:
+    principal, scope = await _officer_only(request)
+    if request.query:
+        raise InvalidFilter("No query parameters are accepted here")
+    config = request.app[INSIGHT]
+    now = datetime.now(UTC)
+    signals = await find_signals(
+        SignalQueries(request.app[ENGINE]), scope, now, config.signals, config.working_hours
+    )
+    await _log(
+        request,
+        principal,
+        "audit.query",
+        details={"view": "signals", "results": str(len(signals))},
+    )
+    since = now.timestamp() - config.signals.window_days * 86400
+    return json_response(
+        {
+            "window": {
+                "from": datetime.fromtimestamp(since, UTC).isoformat().replace("+00:00", "Z"),
+                "to": now.isoformat().replace("+00:00", "Z"),
+            },
+            "signals": [s.to_json() for s in signals],
+        }
+    )
+
+
+def _units(request: web.Request, principal: Principal, scope: Scope) -> dict[str, str]:
+    """Organisation id -> the unit whose figures it counts in."""
+    registry = request.app[ORGANISATIONS]
+    allowed = scope.organisations or frozenset()
+    wanted = request.query.get("organisation")
+    if wanted is not None:
+        if wanted not in allowed:
+            raise Forbidden("Figures of that organisation are not yours to see")
+        return {wanted: wanted}
+    if principal.role == REGIONAL_PRIVACY_OFFICER:
+        return {o.id: o.region for o in registry if o.id in allowed}
+    return {org: org for org in allowed}
+
+
+async def statistics(request: web.Request) -> web.Response:
+    principal, scope = await _officer_only(request)
+    unknown = set(request.query) - {"from", "to", "organisation"}
+    if unknown:
+        raise InvalidFilter("Only `from`, `to` and `organisation` are accepted here")
+    config = request.app[INSIGHT]
+    zone = config.working_hours.zone
+    today = Quarter.of(datetime.now(UTC), zone)
+    first = Quarter.parse(request.query.get("from", str(today)))
+    last = Quarter.parse(request.query.get("to", str(today)))
+    if first is None or last is None or last < first:
+        raise InvalidFilter("`from` and `to` must be quarters such as 2026-Q1, in order")
+    quarters = first.span(last)
+    if len(quarters) > config.statistics.max_quarters:
+        raise InvalidFilter(f"At most {config.statistics.max_quarters} quarters at once")
+    units = _units(request, principal, scope)
+    entries = await counted_entries(
+        request.app[ENGINE], units, quarters[0].start(zone), quarters[-1].next().start(zone)
+    )
+    purposes = sorted(p for p in request.app[VOCABULARY].purposes if p != "monitoring")
+    types = {o.id: o.type for o in request.app[ORGANISATIONS]}
+    cells = base_cells(entries, units, types, quarters, purposes, zone)
+    secret = hmac.new(
+        request.app[KEYS].pseudonym_secret, b"gateway-statistics-cell-key/v1", hashlib.sha256
+    ).digest()
+    protection = Protection(secret, config.statistics.threshold, config.statistics.rounding_base)
+    result = figures(cells, protection)
+    await _log(
+        request,
+        principal,
+        "audit.query",
+        details={"view": "statistics", "from": str(first), "to": str(last)},
+    )
+    return json_response(
+        {
+            "method": METHOD,
+            "threshold": protection.threshold,
+            "rounding_base": protection.base,
+            "quarters": [str(q) for q in quarters],
+            "cells": [
+                {
+                    "unit": c.unit,
+                    "quarter": c.quarter,
+                    "measure": c.measure,
+                    "value": v,
+                    "suppressed": v is None,
+                }
+                for c, v in sorted(result.published.items())
+            ],
+            "totals": [
+                {"unit": unit, "measure": measure, "value": value}
+                for (unit, measure), value in result.totals.items()
+            ],
+        }
+    )
+
+
+def setup(app: web.Application) -> None:
+    settings = app[SETTINGS]
+    vocabulary = app[VOCABULARY]
+    app[INSIGHT] = load_insight_config(settings.config_dir, frozenset(vocabulary.purposes))
+    try:
+        app[PROCESSING_REGISTER] = load_processing_register(settings.config_dir, vocabulary)
+    except PolicyLoadError as exc:
+        raise SettingsError("processing_register.toml", "; ".join(exc.problems)) from exc
+    app.router.add_get("/api/v1/policies", list_policies)
+    app.router.add_post("/api/v1/policies/simulate", simulate_policies)
+    app.router.add_post("/api/v1/policies/compare", compare_policies)
+    app.router.add_get("/api/v1/signals", list_signals)
+    app.router.add_get("/api/v1/statistics", statistics)
+
+
+# --- OpenAPI ------------------------------------------------------------------------------
+
+_ERRORS = problems(400, 401, 403, 503)
+
+
+def _q(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": {"type": "string"},
+    }
+
+
+EXAMPLE_LISTING = schema.PolicyListing(
+    version="sha256:...",
+    files=["policies/wijkteam.toml"],
+    rules=[],
+    register=schema.ProcessingRegister(
+        controller=schema.Controller("Samenwerkingsverband (demo)", "privacy@example.invalid",
+                                     "fg@example.invalid"),
+        purposes=[], data_subjects=[], categories=[], recipients=[],
+        third_country_transfers=schema.Texts("Geen.", "None."),
+        retention=[schema.RetentionPeriod("audit_log", "P20Y", "20 jaar", "20 years")],
+        security_measures=[],
+    ),
+)  # fmt: skip
+
+OPENAPI: dict[str, dict[str, Any]] = {
+    "/api/v1/policies": {
+        "get": {
+            "operationId": "listPolicies",
+            "summary": "The policy set in force, each rule in plain words, and the register of "
+            "processing activities (AVG art. 30); itself audited",
+            "tags": ["policies"],
+            "responses": {
+                "200": answer(
+                    schema.PolicyListing,
+                    "The rules in force and the register",
+                    EXAMPLE_LISTING,
+                ),
+                **_ERRORS,
+            },
+        }
+    },
+    "/api/v1/policies/simulate": {
+        "post": {
+            "operationId": "simulatePolicies",
+            "summary": "Replay a period's recorded decisions through a candidate rule set; the "
+            "decisions that would change; itself audited",
+            "tags": ["policies"],
+            "requestBody": request_body(schema.SimulationRequest, schema.EXAMPLE_SIMULATION),
+            "responses": {
+                "200": answer(
+                    schema.SimulationAnswer,
+                    "The changes",
+                    schema.SimulationAnswer(
+                        candidate_version="sha256:...",
+                        in_force_version="sha256:...",
+                        period=schema.Period("2026-01-01T00:00:00Z", "2026-04-01T00:00:00Z"),
+                        replayed=0,
+                        unreplayable=0,
+                        changes_total=0,
+                        summary=[],
+                        changes=[],
+                        undetermined_total=0,
+                        undetermined=[],
+                        rule_changes=schema.RuleDiff(added=[], removed=[], changed=[]),
+                        missing_inputs=MISSING,
+                    ),
+                ),
+                **problems(413, 415, 422),
+                **_ERRORS,
+            },
+        }
+    },
+    "/api/v1/policies/compare": {
+        "post": {
+            "operationId": "comparePolicies",
+            "summary": "The rule-by-rule difference between the policy set in force and another "
+            "version; itself audited",
+            "tags": ["policies"],
+            "requestBody": request_body(
+                schema.CompareRequest, schema.CompareRequest(schema.EXAMPLE_SIMULATION.policies)
+            ),
+            "responses": {
+                "200": answer(
+                    schema.PolicyComparison,
+                    "The difference",
+                    schema.PolicyComparison(
+                        in_force_version="sha256:...",
+                        other_version="sha256:...",
+                        rule_changes=schema.RuleDiff(added=[], removed=[], changed=[]),
+                    ),
+                ),
+                **problems(413, 415, 422),
+                **_ERRORS,
+            },
+        }
+    },
+    "/api/v1/signals": {
+        "get": {
+            "operationId": "listMisuseSignals",
+            "summary": "Misuse signals over the last weeks, each explained and linked to its "
+            "entries; itself audited",
+            "tags": ["audit"],
+            "responses": {
+                "200": answer(
+                    schema.SignalList,
+                    "Signals",
+                    schema.SignalList(
+                        window=schema.Period("2026-01-01T00:00:00Z", "2026-01-29T00:00:00Z"),
+                        signals=[],
+                    ),
+                ),
+                **_ERRORS,
+            },
+        }
+    },
+    "/api/v1/statistics": {
+        "get": {
+            "operationId": "monitoringStatistics",
+            "summary": "Monitoring figures per unit and quarter, small counts suppressed and "
+            "protected against differencing; itself audited",
+            "tags": ["statistics"],
+            "parameters": [
+                _q("from", "First quarter, e.g. 2026-Q1 (default: this quarter)"),
+                _q("to", "Last quarter (default: this quarter)"),
+                _q("organisation", "One organisation within your scope"),
+            ],
+            "responses": {
+                "200": answer(
+                    schema.Statistics,
+                    "Protected figures",
+                    schema.Statistics(
+                        method=METHOD,
+                        threshold=10,
+                        rounding_base=5,
+                        quarters=["2026-Q1"],
+                        cells=[],
+                        totals=[],
+                    ),
+                ),
+                **_ERRORS,
+            },
+        }
+    },
+}
