@@ -196,16 +196,25 @@ async def my_access_log(
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
     bound_to: str,
+    others_only: bool = False,
 ) -> dict[str, Any]:
     """One page (newest first) of the entries about the member and their visible
     children; the read is audited first, and a first page counts as a new visit.
-    `bound_to`: a digest of the session (`session_binding`), which the cursors need."""
+    `bound_to`: a digest of the session (`session_binding`), which the cursors need.
+    `others_only`: without the member's own portal acts (their reads and downloads), as
+    the page shows it (left out in the query: full pages)."""
     if not 1 <= limit <= PAGE_LIMIT:
         raise InvalidFilter(f"`limit` must be a whole number from 1 to {PAGE_LIMIT}")
     now = ports.clock()
     visible = await visible_subjects(ports.custody, ports.ages, ports.portal, person, now)
     page = await access_log_page(
-        ports, person, visible, limit=limit, cursor=cursor, bound_to=bound_to
+        ports,
+        person,
+        visible,
+        limit=limit,
+        cursor=cursor,
+        bound_to=bound_to,
+        others_only=others_only,
     )
     await ports.audit.append([portal_event("household.access_log_read", person, household_id,
                                            request_id, trace_id)])  # fmt: skip
@@ -250,7 +259,12 @@ class Page:
     next_cursor: str | None
 
 
-def withheld_for(ports: AccessLogPorts, visible: Sequence[Visible], bound_to: str) -> Withheld:
+def withheld_for(
+    ports: AccessLogPorts,
+    visible: Sequence[Visible],
+    bound_to: str,
+    own_portal_acts_of: str | None = None,
+) -> Withheld:
     """What the reader leaves out for this member: restricted categories about anyone
     but themselves; cursors bound to `bound_to` (the session) for `CURSOR_TTL_SECONDS`."""
     restricted = frozenset(
@@ -263,6 +277,7 @@ def withheld_for(ports: AccessLogPorts, visible: Sequence[Visible], bound_to: st
         categories=restricted,
         bound_to=bound_to,
         cursor_ttl_seconds=CURSOR_TTL_SECONDS,
+        own_portal_acts_of=own_portal_acts_of,
     )
 
 
@@ -274,6 +289,7 @@ async def access_log_page(
     limit: int,
     cursor: str | None,
     bound_to: str,
+    others_only: bool = False,
 ) -> Page:
     """The entries of one page that the member may see (nothing audited or recorded).
     What they may not see is left out by the query itself, so pages are full and a
@@ -284,7 +300,7 @@ async def access_log_page(
         sorted(relation),
         limit=limit,
         cursor=cursor,
-        withheld=withheld_for(ports, visible, bound_to),
+        withheld=withheld_for(ports, visible, bound_to, person if others_only else None),
     )
     # Defence in depth: the query already left these out, so this never shortens a page.
     shown = tuple(

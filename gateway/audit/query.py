@@ -101,9 +101,17 @@ class Withheld:
     categories: frozenset[str]
     bound_to: str
     cursor_ttl_seconds: int
+    # The viewer's own portal acts (their reads, downloads), left out where the page
+    # shows who *else* looked; None keeps them.
+    own_portal_acts_of: str | None = None
 
     def key(self) -> list[Any]:
-        return [sorted(self.others), sorted(self.categories), self.bound_to]
+        return [
+            sorted(self.others),
+            sorted(self.categories),
+            self.bound_to,
+            self.own_portal_acts_of,
+        ]
 
 
 @dataclass(frozen=True)

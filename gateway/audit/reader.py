@@ -329,6 +329,13 @@ async def entries_for_subject(
                     _E.category.not_in(categories),
                 )
             )
+        if withheld.own_portal_acts_of is not None:
+            own = and_(
+                _E.professional == withheld.own_portal_acts_of,
+                _E.requester_org.is_(None),
+                _E.role == "household",
+            )
+            query = query.where(~own)
     entries, next_cursor = await _page(
         conn, query, codec, binding, limit=limit, cursor=cursor, ttl=ttl
     )

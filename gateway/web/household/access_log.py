@@ -10,8 +10,10 @@ its article and the rule's statute), which data, permitted or refused, and for a
 break-the-glass use whether a privacy officer has reviewed it. The sentence that
 entries can be withheld by law is always shown, whatever the log holds.
 
-Paging is by the use-case's cursor in `?verder=`: it works only in this session and
-for a quarter of an hour; an old or foreign one leads back to the first page.
+The page leaves out the member's own visits to the portal (the JSON answer and the
+download keep them): it is about who else looked. Paging is by the use-case's cursor
+in `?verder=`: it works only in this session and for a quarter of an hour; an old or
+foreign one leads back to the first page.
 """
 
 from __future__ import annotations
@@ -112,6 +114,7 @@ async def access_log_page(request: web.Request) -> web.Response:
             limit=PAGE_SIZE,
             cursor=cursor,
             bound_to=session_binding(page.token),
+            others_only=True,
         )
     except InvalidCursor:
         # An old "next page" link, or another session's: start again at the first page.

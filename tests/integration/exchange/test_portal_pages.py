@@ -206,14 +206,23 @@ async def test_access_log_pages_are_full_and_their_cursor_works_only_in_this_ses
         f"/api/v1/me/access-log?limit=3&cursor={first['next_cursor']}", headers=other
     )
     assert stolen.status == 400 and (await stolen.json())["code"] == "invalid_cursor"
-    # On the page: another session's cursor, or one past its time, starts again at page one.
-    moved = await page(dep, "/wie-heeft-gekeken", token, params={"verder": first["next_cursor"]})
-    assert moved.status == 200
-    elsewhere = await page(
-        dep, "/wie-heeft-gekeken", await session_of(dep, parent), params={"verder": "x.y"}
-    )
-    assert elsewhere.status == 303
-    assert elsewhere.headers["Location"] == "/wie-heeft-gekeken?verlopen=1"
+    # On the page: its "older entries" link works in this session; in another, or
+    # edited, it starts again at the first page (and says so).
+    await dep.app[AUDIT].append([decision(300 + i, subject=child) for i in range(30)])
+    html = await text_of(dep, "/wie-heeft-gekeken", token)
+    (older,) = re.findall(r'href="(/wie-heeft-gekeken\?verder=[^"]+)"', html)
+    older = older.replace("&amp;", "&")
+    assert (await page(dep, older, token)).status == 200
+    for other_token, link in (
+        (await session_of(dep, parent), older),
+        (token, older[:-4] + "AAAA"),
+        (token, f"/wie-heeft-gekeken?verder={first['next_cursor']}"),  # the API's query
+    ):
+        moved = await page(dep, link, other_token)
+        assert moved.status == 303, link
+        assert moved.headers["Location"] == "/wie-heeft-gekeken?verlopen=1"
+    again = visible_text(await text_of(dep, "/wie-heeft-gekeken?verlopen=1", token))
+    assert "De link naar de volgende bladzijde werkte niet meer." in again
     monkeypatch.setattr(access_log_rules, "CURSOR_TTL_SECONDS", -1)
     stale = await (await dep.client.get("/api/v1/me/access-log?limit=3", headers=headers)).json()
     expired = await dep.client.get(
