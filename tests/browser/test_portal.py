@@ -74,6 +74,11 @@ def test_every_page_passes_axe_and_is_photographed(
     consent_id = paper_consent(portal, TEEN_17)
     visit(page, portal, f"/mijn-toestemmingen/{consent_id}/intrekken", None, "intrekken")
     visit(page, portal, "/mijn-contactpersoon", screenshots, "mijn-contactpersoon")
+    # Without sources (and a session without a BSN): the pages' "could not ask" states.
+    visit(page, portal, "/mijn-dossier", None, "dossier-niet-beschikbaar")
+    assert "We konden deze gegevens nu niet opvragen." in page.content()
+    visit(page, portal, "/wie-heeft-gekeken", None, "wie-heeft-gekeken-leeg")
+    visit(page, portal, "/mijn-gegevens", None, "mijn-gegevens")
     visit(page, portal, "/bestaat-niet", None, "niet-gevonden")
     english = logged_in(context, portal, CHILD_13, lang="en")
     visit(english, portal, "/mijn-toestemmingen", screenshots, "my-consents-en")

@@ -50,7 +50,10 @@ OPENAPI: dict[str, dict[str, Any]] = {
         "get": {
             "operationId": "myAccessLog",
             "summary": "Who looked at my data (and my young children's), when and why",
-            "description": "Newest first, paged by cursor. Confidential entries stay hidden "
+            "description": "Newest first, paged by cursor (it works only in the session "
+            "that got it, for 15 minutes: else 400 invalid_cursor). Restricted categories about "
+            "anyone but me are left out by the query, so pages are full. Confidential entries "
+            "stay hidden "
             "until a privacy officer lifts that; `withheld_notice` is always present. Each "
             "read is itself an audit entry (household.access_log_read).",
             "tags": ["household"],

@@ -274,3 +274,31 @@ async def test_every_link_on_the_home_page_opens_a_page(deployment: Deployment) 
         assert response.status in (200, 303), link
         if response.status == 303:  # the language switch returns to the home page
             assert response.headers["Location"] == "/"
+
+
+async def test_the_access_log_page_never_shows_a_16_year_old_or_another_households_child(
+    deployment: Deployment,
+) -> None:
+    dep = deployment
+    parent = parent_with_custody_of(dep, "child_16_17")
+    teen = ps(dep, dep.population.scenario("child_16_17").bsn)
+    elsewhere = ps(dep, dep.population.scenario("child_consented_at_11").bsn)  # 12, household 1
+    seqs = await dep.app[AUDIT].append(
+        [decision(500, subject=teen), decision(501, subject=elsewhere)]
+    )
+    token = await session_of(dep, parent)
+    for path in (
+        "/wie-heeft-gekeken",
+        f"/wie-heeft-gekeken?persoon={elsewhere}",
+        f"/wie-heeft-gekeken?subject={teen}",
+    ):
+        response = await page(dep, path, token)
+        if response.status == 303:  # an unknown parameter: the plain page, nothing else
+            assert response.headers["Location"] == "/wie-heeft-gekeken"
+            response = await page(dep, response.headers["Location"], token)
+        html = await response.text()
+        assert all(f'id="e-{seq}"' not in html for seq in seqs), path
+        assert teen not in html and elsewhere not in html
+    # The child of 12 in the other household sees their own entry; the parent never did.
+    child_token = await session_of(dep, dep.population.scenario("child_consented_at_11").bsn)
+    assert f'id="e-{seqs[1]}"' in await text_of(dep, "/wie-heeft-gekeken", child_token)
