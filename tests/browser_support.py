@@ -5,10 +5,13 @@ register on another socket."""
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 from collections.abc import Coroutine
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, TypeVar
 
+import pytest
 from aiohttp import ClientSession, web
 from custody_support import standard_register
 from support import GatewayFixture, free_port, migrate
@@ -22,6 +25,26 @@ from gateway.auth.sessions import COOKIE_NAME
 
 T = TypeVar("T")
 WIJKTEAM = "wijkteam-utrecht"
+BLOCKING = ("serious", "critical")
+
+
+def _axe_script() -> Path:
+    spec = importlib.util.find_spec("axe_playwright_python")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.fail("axe-playwright-python (which ships axe-core) is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "axe.min.js"
+
+
+def check_axe(page: Any) -> None:
+    """Inject axe-core into the page and fail on any serious or critical violation."""
+    page.add_script_tag(path=str(_axe_script()))
+    result = page.evaluate("async () => await axe.run(document)")
+    blocking = [v for v in result["violations"] if v["impact"] in BLOCKING]
+    report = [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
+        for v in blocking
+    ]
+    assert not blocking, f"{page.url}:\n" + "\n".join(report)
 
 
 @dataclass

@@ -15,6 +15,7 @@ an audit entry (`household.access_log_read`), written before the answer.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,12 +24,13 @@ from typing import Any, Protocol
 from consent import AgeRules
 from gateway.access.visible import CustodyView, PortalRules, Visible, shows_to, visible_subjects
 from gateway.audit.model import AuditEntry, AuditEvent
-from gateway.audit.query import DEFAULT_LIMIT, MAX_LIMIT
+from gateway.audit.query import DEFAULT_LIMIT, MAX_LIMIT, Withheld
 from gateway.audit.reader import AuditReader
 from gateway.errors import InvalidFilter
 from policies import PolicySet, Vocabulary
 
 __all__ = [
+    "CURSOR_TTL_SECONDS",
     "PAGE_LIMIT",
     "WITHHELD_NOTICE",
     "AccessAudit",
@@ -40,9 +42,13 @@ __all__ = [
     "my_access_log",
     "portal_event",
     "render_page",
+    "session_binding",
+    "withheld_for",
 ]
 
 PAGE_LIMIT = min(100, MAX_LIMIT)  # bounded: at most this many entries per page
+#: How long a "next page" link of the access log works (the session's idle time).
+CURSOR_TTL_SECONDS = 15 * 60
 
 WITHHELD_NOTICE = {
     "nl": (
@@ -189,14 +195,27 @@ async def my_access_log(
     trace_id: str | None = None,
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
+    bound_to: str,
+    others_only: bool = False,
 ) -> dict[str, Any]:
     """One page (newest first) of the entries about the member and their visible
-    children; the read is audited first, and a first page counts as a new visit."""
+    children; the read is audited first, and a first page counts as a new visit.
+    `bound_to`: a digest of the session (`session_binding`), which the cursors need.
+    `others_only`: without the member's own portal acts (their reads and downloads), as
+    the page shows it (left out in the query: full pages)."""
     if not 1 <= limit <= PAGE_LIMIT:
         raise InvalidFilter(f"`limit` must be a whole number from 1 to {PAGE_LIMIT}")
     now = ports.clock()
     visible = await visible_subjects(ports.custody, ports.ages, ports.portal, person, now)
-    page = await access_log_page(ports, person, visible, limit=limit, cursor=cursor)
+    page = await access_log_page(
+        ports,
+        person,
+        visible,
+        limit=limit,
+        cursor=cursor,
+        bound_to=bound_to,
+        others_only=others_only,
+    )
     await ports.audit.append([portal_event("household.access_log_read", person, household_id,
                                            request_id, trace_id)])  # fmt: skip
     if cursor is None:
@@ -204,6 +223,12 @@ async def my_access_log(
     else:
         previous = await ports.visits.previous(person)
     return render_page(ports, person, visible, page, previous)
+
+
+def session_binding(session_token: str) -> str:
+    """What binds the access log's cursors to one session: a digest of its token (the
+    token itself never goes into a cursor)."""
+    return hashlib.sha256(b"gw-access-log-cursor\x00" + session_token.encode()).hexdigest()[:32]
 
 
 def portal_event(
@@ -234,6 +259,28 @@ class Page:
     next_cursor: str | None
 
 
+def withheld_for(
+    ports: AccessLogPorts,
+    visible: Sequence[Visible],
+    bound_to: str,
+    own_portal_acts_of: str | None = None,
+) -> Withheld:
+    """What the reader leaves out for this member: restricted categories about anyone
+    but themselves; cursors bound to `bound_to` (the session) for `CURSOR_TTL_SECONDS`."""
+    restricted = frozenset(
+        cid
+        for cid, category in ports.vocabulary.categories.items()
+        if not shows_to(category.sensitivity, "child")
+    )
+    return Withheld(
+        others=frozenset(v.person for v in visible if v.relation != "self"),
+        categories=restricted,
+        bound_to=bound_to,
+        cursor_ttl_seconds=CURSOR_TTL_SECONDS,
+        own_portal_acts_of=own_portal_acts_of,
+    )
+
+
 async def access_log_page(
     ports: AccessLogPorts,
     person: str,
@@ -241,10 +288,21 @@ async def access_log_page(
     *,
     limit: int,
     cursor: str | None,
+    bound_to: str,
+    others_only: bool = False,
 ) -> Page:
-    """The entries of one page that the member may see (nothing audited or recorded)."""
+    """The entries of one page that the member may see (nothing audited or recorded).
+    What they may not see is left out by the query itself, so pages are full and a
+    cursor says nothing about hidden entries; a cursor works only in the session
+    (`bound_to`) that got it, and for `CURSOR_TTL_SECONDS`."""
     relation = {v.person: v.relation for v in visible}
-    page = await ports.reader.entries_for_subject(sorted(relation), limit=limit, cursor=cursor)
+    page = await ports.reader.entries_for_subject(
+        sorted(relation),
+        limit=limit,
+        cursor=cursor,
+        withheld=withheld_for(ports, visible, bound_to, person if others_only else None),
+    )
+    # Defence in depth: the query already left these out, so this never shortens a page.
     shown = tuple(
         e for e in page.entries if _shown(ports, e, relation.get(e.subject or "", "child"))
     )
@@ -283,4 +341,4 @@ def render_page(
 
 
 def _visible_json(visible: Visible) -> dict[str, Any]:
-    return {"person": visible.person, "relation": visible.relation}
+    return {"person": visible.person, "relation": visible.relation, "age": visible.age}

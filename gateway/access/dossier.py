@@ -173,6 +173,7 @@ def _person_json(
         "unavailable_sources": [
             dict(ports.organisations.get(s, {"id": s})) for s in sorted(unavailable)
         ],
+        "age": visible.age,
     }
 
 

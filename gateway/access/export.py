@@ -56,8 +56,11 @@ async def my_export(
     household_id: str | None,
     identities: Identities,
     meta: RequestMeta,
+    *,
+    bound_to: str,
 ) -> dict[str, Any]:
-    """`{"export": document, "jws": compact JWS whose payload's `export` is document}`."""
+    """`{"export": document, "jws": compact JWS whose payload's `export` is document}`.
+    `bound_to`: the session's digest (`session_binding`), for the access log's pages."""
     dossier = await my_dossier(ports.dossier, person, household_id, identities, meta)
     log_ports = ports.access_log
     now = ports.clock()
@@ -68,7 +71,9 @@ async def my_export(
     cursor: str | None = None
     previous = await log_ports.visits.previous(person)  # a download is not a visit
     for _ in range(MAX_PAGES):
-        page = await access_log_page(log_ports, person, visible, limit=_PAGE, cursor=cursor)
+        page = await access_log_page(
+            log_ports, person, visible, limit=_PAGE, cursor=cursor, bound_to=bound_to
+        )
         entries.extend(render_page(log_ports, person, visible, page, previous)["entries"])
         cursor = page.next_cursor
         if cursor is None:

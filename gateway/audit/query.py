@@ -4,7 +4,9 @@ bound to the query. The queries themselves run in `gateway.audit.reader`.
 Results come newest first (descending seq) in keyset pages. A cursor is
 `base64url({"s": last seq, "q": query digest}) . HMAC`: it only works for the
 query (filters and scope) that produced it, so a cursor from another query, or
-one that was edited, is refused with `invalid_cursor`.
+one that was edited, is refused with `invalid_cursor`. A cursor issued with an end
+(`"e"`, Unix seconds, the household's access log) is refused after it, and a query that
+asks for one refuses a cursor without it.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ __all__ = [
     "AuditPage",
     "CursorCodec",
     "Scope",
+    "Withheld",
     "parse_filters",
     "parse_limit",
 ]
@@ -96,6 +99,30 @@ class Scope:
 
 
 @dataclass(frozen=True)
+class Withheld:
+    """What a household member's view of the log leaves out and how its cursors hold:
+    entries about `others` (their children) in `categories` (restricted: a reporter's
+    identity, a shelter address) are not selected at all; a cursor works only for the
+    same `bound_to` (a digest of the session) and for `cursor_ttl_seconds`."""
+
+    others: frozenset[str]
+    categories: frozenset[str]
+    bound_to: str
+    cursor_ttl_seconds: int
+    # The viewer's own portal acts (their reads, downloads), left out where the page
+    # shows who *else* looked; None keeps them.
+    own_portal_acts_of: str | None = None
+
+    def key(self) -> list[Any]:
+        return [
+            sorted(self.others),
+            sorted(self.categories),
+            self.bound_to,
+            self.own_portal_acts_of,
+        ]
+
+
+@dataclass(frozen=True)
 class AuditPage:
     entries: tuple[AuditEntry, ...]
     lifted: frozenset[int]
@@ -119,11 +146,15 @@ class CursorCodec:
         text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
-    def encode(self, binding: str, last_seq: int) -> str:
-        body = _b64(json.dumps({"s": last_seq, "q": binding}, separators=(",", ":")).encode())
+    def encode(self, binding: str, last_seq: int, *, expires_at: int | None = None) -> str:
+        data: dict[str, Any] = {"s": last_seq, "q": binding}
+        if expires_at is not None:
+            data["e"] = expires_at
+        body = _b64(json.dumps(data, separators=(",", ":")).encode())
         return f"{body}.{self._mac(body)}"
 
-    def decode(self, cursor: str, binding: str) -> int:
+    def decode(self, cursor: str, binding: str, *, now: float | None = None) -> int:
+        """The last seq of `cursor`; with `now`, the cursor must carry an end after it."""
         if not cursor.isascii() or len(cursor) > MAX_CURSOR:  # compare_digest needs ASCII
             raise InvalidCursor("Cursor is not one this gateway issued")
         body, _, mac = cursor.partition(".")
@@ -136,6 +167,10 @@ class CursorCodec:
             raise InvalidCursor("Cursor is malformed") from None
         if bound != binding or not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
             raise InvalidCursor("Cursor belongs to another query")
+        if now is not None:
+            end = data.get("e")
+            if not isinstance(end, int) or isinstance(end, bool) or end <= now:
+                raise InvalidCursor("Cursor has expired")
         return seq
 
     def _mac(self, body: str) -> str:

@@ -15,6 +15,7 @@ other module has to build any.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,6 +32,7 @@ from gateway.audit.query import (
     AuditPage,
     CursorCodec,
     Scope,
+    Withheld,
 )
 from gateway.audit.storage import (
     CHECKPOINT_COLUMNS,
@@ -92,9 +94,12 @@ class AuditReader(Protocol):
         include_confidential: bool = False,
         limit: int = DEFAULT_LIMIT,
         cursor: str | None = None,
+        withheld: Withheld | None = None,
     ) -> AuditPage:
         """The household's view: entries about `subjects`; confidential ones stay hidden
-        until a privacy officer lifts them, unless `include_confidential`."""
+        until a privacy officer lifts them, unless `include_confidential`. `withheld`
+        leaves out, in the query, what the viewer may not see of others, and binds and
+        ends the cursors (the household's access log)."""
         ...
 
     async def unreviewed_break_glass(
@@ -161,6 +166,7 @@ class SqlAuditReader:
         include_confidential: bool = False,
         limit: int = DEFAULT_LIMIT,
         cursor: str | None = None,
+        withheld: Withheld | None = None,
     ) -> AuditPage:
         async with self._engine.connect() as conn:
             return await entries_for_subject(
@@ -170,6 +176,7 @@ class SqlAuditReader:
                 include_confidential=include_confidential,
                 limit=limit,
                 cursor=cursor,
+                withheld=withheld,
             )
 
     async def unreviewed_break_glass(
@@ -259,13 +266,18 @@ async def _page(
     *,
     limit: int,
     cursor: str | None,
+    ttl: int | None = None,
 ) -> tuple[list[AuditEntry], str | None]:
+    now = time.time()
     if cursor is not None:
-        query = query.where(_E.seq < codec.decode(cursor, binding))
+        seq = codec.decode(cursor, binding, now=None if ttl is None else now)
+        query = query.where(_E.seq < seq)
     rows = (await conn.execute(query.order_by(_E.seq.desc()).limit(limit + 1))).mappings().all()
     entries = [entry_from_row(row) for row in rows[:limit]]
-    more = len(rows) > limit
-    return entries, codec.encode(binding, entries[-1].seq) if more and entries else None
+    if not (len(rows) > limit and entries):
+        return entries, None
+    end = None if ttl is None else int(now) + ttl
+    return entries, codec.encode(binding, entries[-1].seq, expires_at=end)
 
 
 async def search_page(
@@ -292,17 +304,47 @@ async def entries_for_subject(
     include_confidential: bool = False,
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
+    withheld: Withheld | None = None,
 ) -> AuditPage:
-    """The household view: entries about `subjects`, confidential ones only once lifted."""
+    """The household view: entries about `subjects`, confidential ones only once lifted;
+    with `withheld`, without the categories hidden from the viewer about others (in the
+    query, so every page but the last is full and no page shows that any were left out)."""
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidFilter(f"`limit` must be a whole number from 1 to {MAX_LIMIT}")
-    binding = codec.binding("subject", sorted(subjects), include_confidential)
+    binding = codec.binding(
+        "subject",
+        sorted(subjects),
+        include_confidential,
+        None if withheld is None else withheld.key(),
+    )
     query = select(*ENTRY_COLUMNS).where(_E.subject.in_(sorted(subjects)))
     if not include_confidential:
         lift = audit_entries.alias("lift")
         lifted = exists().where(lift.c.event_type == _LIFT, lift.c.target_seq == _E.seq)
         query = query.where(or_(_E.confidentiality != "confidential", lifted))
-    entries, next_cursor = await _page(conn, query, codec, binding, limit=limit, cursor=cursor)
+    ttl = None
+    if withheld is not None:
+        ttl = withheld.cursor_ttl_seconds
+        others = sorted(withheld.others)
+        categories = sorted(withheld.categories)
+        if others and categories:
+            query = query.where(
+                or_(
+                    _E.subject.not_in(others),
+                    _E.category.is_(None),
+                    _E.category.not_in(categories),
+                )
+            )
+        if withheld.own_portal_acts_of is not None:
+            own = and_(
+                _E.professional == withheld.own_portal_acts_of,
+                _E.requester_org.is_(None),
+                _E.role == "household",
+            )
+            query = query.where(~own)
+    entries, next_cursor = await _page(
+        conn, query, codec, binding, limit=limit, cursor=cursor, ttl=ttl
+    )
     return AuditPage(tuple(entries), await lifted_seqs(conn, entries), next_cursor)
 
 

@@ -5,41 +5,20 @@ without JavaScript, and a screenshot of each page into docs/screenshots/."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import WIJKTEAM, LivePortal
+from browser_support import WIJKTEAM, LivePortal, check_axe
 from consent_support import CHILD_8, CHILD_13, MOTHER, TEEN_17, consent_body
 
 from gateway.appkeys import CONSENTS, PSEUDONYMISER
 
 pytestmark = pytest.mark.browser
 
-BLOCKING = ("serious", "critical")
 MAX_TABS = 80
-
-
-def _axe_script() -> Path:
-    spec = importlib.util.find_spec("axe_playwright_python")
-    if spec is None or not spec.submodule_search_locations:
-        pytest.fail("axe-playwright-python (which ships axe-core) is not installed")
-    return Path(next(iter(spec.submodule_search_locations))) / "axe.min.js"
-
-
-def check_axe(page: Any) -> None:
-    """Inject axe-core into the page and fail on any serious or critical violation."""
-    page.add_script_tag(path=str(_axe_script()))
-    result = page.evaluate("async () => await axe.run(document)")
-    blocking = [v for v in result["violations"] if v["impact"] in BLOCKING]
-    report = [
-        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
-        for v in blocking
-    ]
-    assert not blocking, f"{page.url}:\n" + "\n".join(report)
 
 
 def paper_consent(portal: LivePortal, bsn: str) -> str:
@@ -95,6 +74,11 @@ def test_every_page_passes_axe_and_is_photographed(
     consent_id = paper_consent(portal, TEEN_17)
     visit(page, portal, f"/mijn-toestemmingen/{consent_id}/intrekken", None, "intrekken")
     visit(page, portal, "/mijn-contactpersoon", screenshots, "mijn-contactpersoon")
+    # Without sources (and a session without a BSN): the pages' "could not ask" states.
+    visit(page, portal, "/mijn-dossier", None, "dossier-niet-beschikbaar")
+    assert "We konden deze gegevens nu niet opvragen." in page.content()
+    visit(page, portal, "/wie-heeft-gekeken", None, "wie-heeft-gekeken-leeg")
+    visit(page, portal, "/mijn-gegevens", None, "mijn-gegevens")
     visit(page, portal, "/bestaat-niet", None, "niet-gevonden")
     english = logged_in(context, portal, CHILD_13, lang="en")
     visit(english, portal, "/mijn-toestemmingen", screenshots, "my-consents-en")

@@ -1,5 +1,6 @@
 """`GET /api/v1/me/access-log` (household session): who looked at my data and why, and
-at my young children's (`gateway.access.access_log.my_access_log`); paged by cursor."""
+at my young children's (`gateway.access.access_log.my_access_log`); paged by cursor
+(a cursor works only in the session that got it, for 15 minutes)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.access.access_log import PAGE_LIMIT, my_access_log
+from gateway.access.access_log import PAGE_LIMIT, my_access_log, session_binding
 from gateway.api.describe import answer, problems
 from gateway.api.me import schema
 from gateway.api.me.consents import current_session
 from gateway.api.me.dossier import access_log_ports
 from gateway.appkeys import REQUEST_ID, TRACE_ID
 from gateway.audit.query import parse_limit
+from gateway.auth.sessions import session_token
 from gateway.errors import InvalidFilter
 from gateway.http.bodies import json_response
 
@@ -34,6 +36,7 @@ async def access_log(request: web.Request) -> web.Response:
         trace_id=request[TRACE_ID],
         limit=limit,
         cursor=params.get("cursor"),
+        bound_to=session_binding(session_token(request)),
     )
     return json_response(body)
 
@@ -47,7 +50,10 @@ OPENAPI: dict[str, dict[str, Any]] = {
         "get": {
             "operationId": "myAccessLog",
             "summary": "Who looked at my data (and my young children's), when and why",
-            "description": "Newest first, paged by cursor. Confidential entries stay hidden "
+            "description": "Newest first, paged by cursor (it works only in the session "
+            "that got it, for 15 minutes: else 400 invalid_cursor). Restricted categories about "
+            "anyone but me are left out by the query, so pages are full. Confidential entries "
+            "stay hidden "
             "until a privacy officer lifts that; `withheld_notice` is always present. Each "
             "read is itself an audit entry (household.access_log_read).",
             "tags": ["household"],

@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from gateway.access.access_log import session_binding
 from gateway.access.export import ExportPorts, my_export
 from gateway.api.describe import answer, problems
 from gateway.api.me import schema
@@ -16,12 +17,16 @@ from gateway.api.me.consents import current_session
 from gateway.api.me.dossier import access_log_ports, dossier_ports, identities, request_meta
 from gateway.api.views import consent_json
 from gateway.appkeys import CONSENTS, KEYS, SETTINGS
+from gateway.auth.sessions import session_token
 from gateway.http.bodies import json_response
 
-__all__ = ["OPENAPI", "setup"]
+__all__ = ["EXPORT_FILENAME", "OPENAPI", "export_ports", "setup"]
+
+EXPORT_FILENAME = "mijn-gegevens.json"
 
 
-def _ports(app: web.Application) -> ExportPorts:
+def export_ports(app: web.Application) -> ExportPorts:
+    """The export's ports, read from the app (the JSON route and the page share them)."""
     keys = app[KEYS]
     store = app[CONSENTS]
 
@@ -43,14 +48,15 @@ def _ports(app: web.Application) -> ExportPorts:
 async def export(request: web.Request) -> web.Response:
     session = await current_session(request)
     body = await my_export(
-        _ports(request.app),
+        export_ports(request.app),
         session.person,
         session.household_id,
         identities(request, session),
         request_meta(request),
+        bound_to=session_binding(session_token(request)),
     )
     response = json_response(body)
-    response.headers["Content-Disposition"] = 'attachment; filename="mijn-gegevens.json"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{EXPORT_FILENAME}"'
     return response
 
 

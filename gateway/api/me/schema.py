@@ -151,6 +151,9 @@ class DossierPerson(msgspec.Struct):
     exchange_id: str | None
     organisations: list[DossierOrganisation]
     unavailable_sources: list[OrganisationSummary]
+    age: Annotated[int | None, msgspec.Meta(description="Age today (the age rules' calendar)")] = (
+        None
+    )
 
 
 class MyDossier(msgspec.Struct):
@@ -202,6 +205,7 @@ class AccessEntry(msgspec.Struct):
 class VisiblePerson(msgspec.Struct):
     person: str
     relation: Relation
+    age: int | None = None
 
 
 class MyAccessLog(msgspec.Struct):

@@ -1,5 +1,6 @@
 """The household portal's pages (server-rendered, no script): home, login and logout, the
-language switch, Mijn toestemmingen and Mijn contactpersoon. A page without a live
+language switch, Mijn dossier, Wie heeft mijn gegevens bekeken, Mijn toestemmingen,
+Mijn contactpersoon and Mijn gegevens downloaden. A page without a live
 household session redirects to /login. Each page calls the use-cases in
 `gateway.access` that the `/api/v1/me` routes call; none builds SQL."""
 
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.web.household import consents, home, login
+from gateway.web.household import access_log, consents, dossier, export, home, login
 
 __all__ = ["setup"]
 
@@ -19,6 +20,10 @@ def setup(app: web.Application) -> None:
     add("POST", "/logout", login.logout, name="web.logout")
     add("GET", "/taal", login.language_switch, name="web.language")
     add("GET", "/mijn-contactpersoon", home.contact_page, name="web.contact")
+    add("GET", "/mijn-dossier", dossier.dossier_page, name="web.dossier")
+    add("GET", "/wie-heeft-gekeken", access_log.access_log_page, name="web.access_log")
+    add("GET", "/mijn-gegevens", export.export_page, name="web.export")
+    add("POST", "/mijn-gegevens", export.export_download, name="web.export_download")
     add("GET", "/mijn-toestemmingen", consents.consents_page, name="web.consents")
     add("GET", "/mijn-toestemmingen/geven", consents.give_form, name="web.give")
     add("POST", "/mijn-toestemmingen/geven", consents.give_submit, name="web.give_submit")

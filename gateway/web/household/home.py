@@ -11,8 +11,7 @@ from gateway.web.rendering import render
 
 __all__ = ["contact_page", "home_page"]
 
-#: The home page's links: (path, catalogue key). The dossier, access-log and download
-#: pages are served by their own modules; until those are wired the links answer 404.
+#: The home page's links: (path, catalogue key); a test follows each one (none may 404).
 SECTIONS = (
     ("/mijn-dossier", "home.dossier"),
     ("/wie-heeft-gekeken", "home.access_log"),

@@ -71,7 +71,15 @@ async def paper_consent(client: Client, gateway: GatewayFixture, bsn: str) -> st
 
 @pytest.mark.parametrize(
     "path",
-    ["/", "/mijn-toestemmingen", "/mijn-toestemmingen/geven", "/mijn-contactpersoon"],
+    [
+        "/",
+        "/mijn-toestemmingen",
+        "/mijn-toestemmingen/geven",
+        "/mijn-contactpersoon",
+        "/mijn-dossier",
+        "/wie-heeft-gekeken",
+        "/mijn-gegevens",
+    ],
 )
 async def test_a_page_without_a_session_redirects_to_login(client: Client, path: str) -> None:
     response = await page(client, path)
@@ -125,6 +133,9 @@ async def test_every_page_has_one_h1_a_skip_link_and_its_language(
         "/mijn-toestemmingen",
         "/mijn-toestemmingen/geven",
         "/mijn-contactpersoon",
+        "/mijn-dossier",
+        "/wie-heeft-gekeken",
+        "/mijn-gegevens",
     ):
         text = await (await page(client, path, token)).text()
         assert text.count("<h1") == 1, path
@@ -391,4 +402,59 @@ async def test_a_parent_cannot_withdraw_a_17_year_olds_own_consent_and_is_told_w
     )
     assert response.status == 403
     assert "Een kind vanaf 16 jaar beslist zelf." in await response.text()
+    assert (await client.app[CONSENTS].get(consent_id)).status == "active"
+
+
+async def test_an_expired_session_on_the_new_pages_and_the_download_goes_back_to_login(
+    client: Client, household: dict[str, Any]
+) -> None:
+    person = client.app[PSEUDONYMISER].pseudonym(MOTHER)
+    expired = await client.app[HOUSEHOLD_SESSIONS].create(
+        person, household["id"], now=datetime.now(UTC) - timedelta(days=1)
+    )
+    for path in ("/mijn-dossier", "/wie-heeft-gekeken", "/mijn-gegevens"):
+        response = await page(client, path, expired)
+        assert response.status == 303 and response.headers["Location"].startswith("/login")
+    download = await post(client, "/mijn-gegevens", expired, {"csrf_token": "x"})
+    assert download.status == 303
+    assert download.headers["Location"] == "/login?error=session_expired"
+
+
+async def test_another_households_consent_and_receipt_answer_exactly_like_none_at_all(
+    client: Client, gateway: GatewayFixture, household: dict[str, Any]
+) -> None:
+    consent_id = await paper_consent(client, gateway, TEEN_17)
+    other = await client.post(
+        "/api/v1/households",
+        json={
+            "members": [{"bsn": OUTSIDER, "birth_date": "1980-01-01", "role": "adult"}],
+            "contact_person": {"professional": "prof-0099"},
+        },
+        headers=gateway.auth(WIJKTEAM),
+    )
+    assert other.status == 201, await other.text()
+    stranger_id = (await other.json())["id"]
+    person = client.app[PSEUDONYMISER].pseudonym(OUTSIDER)
+    stranger = await client.app[HOUSEHOLD_SESSIONS].create(person, stranger_id)
+
+    made_up_id = f"cs_{'0' * 24}"
+
+    async def answer(path: str, shown_id: str) -> tuple[int, str]:
+        response = await page(client, path, stranger)
+        text = re.sub(r"req_[0-9a-f]+", "req", await response.text())
+        return response.status, text.replace(shown_id, "ID")  # the page's own return link
+
+    for suffix in ("intrekken", "ontvangstbewijs"):
+        real = await answer(f"/mijn-toestemmingen/{consent_id}/{suffix}", consent_id)
+        made_up = await answer(f"/mijn-toestemmingen/{made_up_id}/{suffix}", made_up_id)
+        assert real[0] == 404 and real == made_up, suffix
+    api = await client.get(
+        f"/api/v1/me/consents/{consent_id}/receipts", cookies={COOKIE_NAME: stranger}
+    )
+    assert api.status == 404
+    csrf = await csrf_of(client, stranger)
+    refused = await post(
+        client, f"/mijn-toestemmingen/{consent_id}/intrekken", stranger, {"csrf_token": csrf}
+    )
+    assert refused.status == 404
     assert (await client.app[CONSENTS].get(consent_id)).status == "active"
