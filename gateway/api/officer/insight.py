@@ -16,9 +16,10 @@ from typing import Any
 
 from aiohttp import web
 
+from gateway.access.officer_log import Officer
 from gateway.api.describe import answer, problems, request_body
 from gateway.api.officer import insight_schema as schema
-from gateway.api.officer.audit import _log, _officer
+from gateway.api.officer.audit import _officer, officer_log
 from gateway.appkeys import (
     AUDIT,
     ENGINE,
@@ -34,7 +35,6 @@ from gateway.audit.monitoring import counted_entries
 from gateway.audit.query import Scope
 from gateway.audit.replay import entries_with_justification
 from gateway.audit.signals import SignalQueries
-from gateway.auth.organisation_tokens import Principal
 from gateway.auth.sessions import session_token
 from gateway.errors import (
     Forbidden,
@@ -67,7 +67,7 @@ METHOD = (
 )
 
 
-async def _officer_only(request: web.Request) -> tuple[Principal, Scope]:
+async def _officer_only(request: web.Request) -> tuple[Officer, Scope]:
     """`_officer`, but a household's session (header or cookie) is 403, not 401: it is a
     known caller that may not come here, not a missing one."""
     if not request.headers.get("Authorization", "").lower().startswith("bearer "):
@@ -77,7 +77,8 @@ async def _officer_only(request: web.Request) -> tuple[Principal, Scope]:
             pass  # no credential at all: `_officer` answers 401
         else:
             raise Forbidden("A household session reaches no privacy-officer route")
-    return await _officer(request)
+    officer = await _officer(request)
+    return officer, officer_log(request).scope(officer)
 
 
 def _rule_json(rule: Rule) -> dict[str, Any]:
@@ -138,7 +139,7 @@ async def list_policies(request: web.Request) -> web.Response:
     if request.query:
         raise InvalidFilter("No query parameters are accepted here")
     policy_set = request.app[POLICIES].policy_set
-    await _log(request, principal, "audit.query", details={"view": "policies"})
+    await officer_log(request).log(principal, "audit.query", details={"view": "policies"})
     return json_response(
         {
             "version": policy_set.version,
@@ -183,8 +184,8 @@ async def compare_policies(request: web.Request) -> web.Response:
         raise PayloadTooLarge(f"A body may be at most {limits.max_body_bytes} bytes")
     other = _candidate(request, (await read_body(request, schema.CompareRequest)).policies)
     in_force = request.app[POLICIES].policy_set
-    await _log(
-        request, principal, "audit.query",
+    await officer_log(request).log(
+        principal, "audit.query",
         details={"view": "policy_compare", "other_version": other.version[:200]},
     )  # fmt: skip
     return json_response(
@@ -275,8 +276,7 @@ async def simulate_policies(request: web.Request) -> web.Response:
         justification_lengths=lengths,
     )
     changes = result.result.changes
-    await _log(
-        request,
+    await officer_log(request).log(
         principal,
         "policy.simulated",
         details={
@@ -316,8 +316,7 @@ async def list_signals(request: web.Request) -> web.Response:
     signals = await find_signals(
         SignalQueries(request.app[ENGINE]), scope, now, config.signals, config.working_hours
     )
-    await _log(
-        request,
+    await officer_log(request).log(
         principal,
         "audit.query",
         details={"view": "signals", "results": str(len(signals))},
@@ -334,7 +333,7 @@ async def list_signals(request: web.Request) -> web.Response:
     )
 
 
-def _units(request: web.Request, principal: Principal, scope: Scope) -> dict[str, str]:
+def _units(request: web.Request, principal: Officer, scope: Scope) -> dict[str, str]:
     """Organisation id -> the unit whose figures it counts in."""
     registry = request.app[ORGANISATIONS]
     allowed = scope.organisations or frozenset()
@@ -375,8 +374,7 @@ async def statistics(request: web.Request) -> web.Response:
     ).digest()
     protection = Protection(secret, config.statistics.threshold, config.statistics.rounding_base)
     result = figures(cells, protection)
-    await _log(
-        request,
+    await officer_log(request).log(
         principal,
         "audit.query",
         details={"view": "statistics", "from": str(first), "to": str(last)},
