@@ -20,6 +20,7 @@ import structlog
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from custody_support import serve_custody_register, standard_register
+from hypothesis import settings
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from support import GatewayFixture, make_gateway_fixture, migrate
@@ -29,6 +30,11 @@ from gateway.app import create_app
 from gateway.storage.db import create_engine, dispose
 
 pytest_plugins = ["aiosqlite_guard"]
+
+# Hypothesis checks properties, not speed: its per-example deadline (200 ms) fails tests
+# on a busy machine for no fault of the code. Speed is measured in bench/, never here.
+settings.register_profile("gateway", deadline=None)
+settings.load_profile("gateway")
 
 
 @pytest.fixture(autouse=True)
