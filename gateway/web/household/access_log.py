@@ -30,7 +30,7 @@ from gateway.api.me.dossier import access_log_ports
 from gateway.appkeys import ORGANISATIONS, REQUEST_ID, TRACE_ID, VOCABULARY
 from gateway.errors import InvalidCursor
 from gateway.web.household.session import page_session
-from gateway.web.household.words import moment, person_party
+from gateway.web.household.words import moment, person_party, references_text
 from gateway.web.i18n import Catalogue, language_of
 from gateway.web.rendering import CATALOGUES, Labels, render
 
@@ -74,7 +74,7 @@ def entry_view(
     basis = entry["legal_basis"]
     references = None
     if basis is not None:
-        references = "; ".join(r for r in (basis["article"], basis["statutory_reference"]) if r)
+        references = references_text(basis["article"], basis["statutory_reference"])
     break_glass = entry["break_glass"]
     about = people.get(entry["subject"] or "", {"relation": entry["about"], "age": None})
     return {

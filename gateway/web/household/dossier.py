@@ -20,7 +20,13 @@ from gateway.access.dossier import my_dossier
 from gateway.api.me.dossier import dossier_ports, identities, request_meta
 from gateway.appkeys import ORGANISATIONS, VOCABULARY
 from gateway.web.household.session import page_session
-from gateway.web.household.words import field_label, moment, person_party, plain_value
+from gateway.web.household.words import (
+    field_label,
+    moment,
+    person_party,
+    plain_value,
+    references_text,
+)
 from gateway.web.i18n import Catalogue, language_of
 from gateway.web.rendering import CATALOGUES, Labels, render
 
@@ -40,10 +46,8 @@ def _basis(t: Catalogue, category: Mapping[str, Any]) -> dict[str, Any] | None:
     basis = category.get("legal_basis")
     if basis is None:
         return None
-    references = [basis["article"]]
-    if category.get("statutory_reference"):
-        references.append(category["statutory_reference"])
-    return {"label": basis["label"][t.lang], "references": "; ".join(references)}
+    references = references_text(basis["article"], category.get("statutory_reference"))
+    return {"label": basis["label"][t.lang], "references": references}
 
 
 def dossier_view(t: Catalogue, labels: Labels, body: Mapping[str, Any]) -> list[dict[str, Any]]:

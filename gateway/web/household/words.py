@@ -10,7 +10,14 @@ from zoneinfo import ZoneInfo
 from gateway.web.i18n import Catalogue
 from gateway.web.rendering import Labels
 
-__all__ = ["DUTCH_TIME", "field_label", "moment", "person_party", "plain_value"]
+__all__ = [
+    "DUTCH_TIME",
+    "field_label",
+    "moment",
+    "person_party",
+    "plain_value",
+    "references_text",
+]
 
 DUTCH_TIME = ZoneInfo("Europe/Amsterdam")
 
@@ -57,3 +64,12 @@ def moment(t: Catalogue, labels: Labels, value: datetime | None) -> str:
         return ""
     local = value.astimezone(DUTCH_TIME)
     return t("when.moment", day=labels.day(local), time=f"{local:%H:%M}")
+
+
+def references_text(article: str, statutory: str | None) -> str:
+    """The AVG article and the rule's statute, without saying the same reference twice."""
+    parts = [article]
+    for part in (statutory or "").split(";"):
+        if part.strip() and part.strip() not in article:
+            parts.append(part.strip())
+    return "; ".join(parts)
