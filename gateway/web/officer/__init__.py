@@ -16,11 +16,13 @@ from aiohttp import web
 
 from gateway.web.officer import break_glass, confidential, integrity, log, login
 from gateway.web.officer.nav import NAV
+from gateway.web.officer.session import officer_page
 
 __all__ = ["NAV", "setup"]
 
 
 async def home(request: web.Request) -> web.Response:
+    await officer_page(request)  # a household session: 403 here too
     raise web.HTTPSeeOther("/fg/logboek")
 
 

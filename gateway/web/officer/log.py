@@ -34,6 +34,8 @@ CSV_LIMIT = 10_000
 TEXT_FILTERS = ("professional", "case")
 PAGE_FILTERS = tuple(p for p in FILTER_PARAMS if p not in ("bsn", "request_id", "event_type"))
 _PSEUDONYM = re.compile(r"^ps_[0-9a-f]{40}$")
+#: `bsn=` of a results URL: only ever these markers (the form's POST put them there).
+_BSN_ERRORS = {"invalid": "bsn", "in_url": "bsn_in_url"}
 
 
 def _filters(request: web.Request) -> tuple[AuditFilters, dict[str, str], list[str]]:
@@ -41,7 +43,8 @@ def _filters(request: web.Request) -> tuple[AuditFilters, dict[str, str], list[s
     params = {k: v.strip() for k, v in request.query.items() if k in (*PAGE_FILTERS, "subject")}
     params = {k: v for k, v in params.items() if v}
     unknown = set(request.query) - {*PAGE_FILTERS, "subject", "cursor", "limit"}
-    errors = sorted(unknown & {"bsn"}) + (["query"] if unknown - {"bsn"} else [])
+    errors = [] if "bsn" not in unknown else [_BSN_ERRORS.get(request.query["bsn"], "bsn")]
+    errors += ["query"] if unknown - {"bsn"} else []
     subject = params.pop("subject", None)
     if subject is not None and not _PSEUDONYM.match(subject):
         errors.append("subject")
@@ -66,6 +69,10 @@ def _filters(request: web.Request) -> tuple[AuditFilters, dict[str, str], list[s
 
 async def log_page(request: web.Request) -> web.Response:
     page_session = await officer_page(request)
+    if request.query.get("bsn", "invalid") not in _BSN_ERRORS:
+        # A BSN typed into the address: never echoed (not even in the language link).
+        rest = [(k, v) for k, v in request.query.items() if k != "bsn"]
+        raise web.HTTPSeeOther("/fg/logboek?" + urlencode([*rest, ("bsn", "in_url")]))
     filters, values, errors = _filters(request)
     cursor = request.query.get("cursor") or None
     rows: list[dict[str, Any]] = []

@@ -40,7 +40,7 @@ from gateway.auth.oidc import LoginRefused
 from gateway.errors import AuditUnavailable
 from gateway.http.problems import as_gateway_error
 from gateway.web.csrf import require_csrf
-from gateway.web.officer.session import LOGIN_PATH, optional_officer
+from gateway.web.officer.session import LOGIN_PATH, officer_page, optional_officer
 from gateway.web.officer.views import page
 
 __all__ = ["LOGIN_ERRORS", "callback", "login_page", "login_start", "logout"]
@@ -138,9 +138,7 @@ async def _callback(request: web.Request) -> web.StreamResponse:
 
 
 async def logout(request: web.Request) -> web.Response:
-    found = await optional_officer(request)
-    if found is None:
-        raise web.HTTPSeeOther(LOGIN_PATH)
+    found = await officer_page(request)
     await require_csrf(request, found.token)
     await request.app[OFFICER_SESSIONS].revoke(found.token)
     response = web.HTTPSeeOther(f"{LOGIN_PATH}?fout=logged_out")

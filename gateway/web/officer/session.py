@@ -67,7 +67,9 @@ async def officer_page(request: web.Request) -> OfficerPage:
     found = await optional_officer(request)
     if found is not None:
         return found
-    household = request.cookies.get(COOKIE_NAME, "")
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    household = value.strip() if scheme.lower() == "session" else ""
+    household = household or request.cookies.get(COOKIE_NAME, "")
     if household and await request.app[HOUSEHOLD_SESSIONS].resolve(household) is not None:
         raise Forbidden("A household session has no access to the privacy officer's console")
     if request.cookies.get(OFFICER_COOKIE):
