@@ -70,7 +70,7 @@ def print_guide(
         if population is not None and organisations is not None
         else json.dumps(dict(scenarios), indent=2)
     )
-    listening = "\n".join(f"  {port:<6} {what}" for port, what in ports)
+    listening = "\n".join(f"  {port:<6} {what}" for port, what in sorted(ports))
     print(
         f"""
 Jeugd- en gezinsgateway demo is running.
