@@ -44,6 +44,7 @@ ROUTE_MODULES = (
     "gateway.api.me.export",
     "gateway.api.officer.audit",
     "gateway.api.officer.insight",
+    "gateway.api.officer.monitoring",
 )
 
 

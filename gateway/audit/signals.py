@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -87,6 +87,27 @@ def _hour(conn: AsyncConnection) -> ColumnElement[str]:
     return func.substr(type_coerce(_E.time, String), 1, 13)  # stored as UTC text
 
 
+def _split_hours(
+    intervals: Sequence[tuple[datetime, datetime]],
+) -> tuple[set[str], list[tuple[datetime, datetime]]]:
+    """The whole UTC hours inside `intervals` (as `_hour` texts) and the ragged ends."""
+    whole: set[str] = set()
+    ragged: list[tuple[datetime, datetime]] = []
+    step = timedelta(hours=1)
+    for start, end in intervals:
+        first = start.replace(minute=0, second=0, microsecond=0)
+        if first < start:
+            first += step
+            ragged.append((start, min(first, end)))
+        at = first
+        while at + step <= end:
+            whole.add(at.astimezone(UTC).strftime("%Y-%m-%d %H"))
+            at += step
+        if at < end and at >= start:
+            ragged.append((at, end))
+    return whole, ragged
+
+
 class SignalQueries:
     """The signal queries on the gateway's database (SQLite or PostgreSQL)."""
 
@@ -102,23 +123,29 @@ class SignalQueries:
         working: Sequence[tuple[datetime, datetime]],
     ) -> list[PersonCount]:
         """Per professional: decisions since `recent`, before it, and outside the
-        `working` intervals (UTC), in one pass over the window."""
-        inside = or_(*(and_(_E.time >= a, _E.time < b) for a, b in working)) if working else false()
-        is_recent = _E.time >= recent
-        query = (
-            select(
-                _E.requester_org,
-                _E.professional,
-                func.sum(case((is_recent, 1), else_=0)),
-                func.sum(case((is_recent, 0), else_=1)),
-                func.sum(case((inside, 0), else_=1)),
-                func.max(case((is_recent, _E.seq), else_=None)),
-                func.max(case((inside, None), else_=_E.seq)),
-            )
-            .where(*self._decisions(scope, since, until))
-            .group_by(_E.requester_org, _E.professional)
-        )
+        `working` intervals (UTC), in one pass over the window. Whole UTC hours of the
+        intervals are matched as one `IN` list of hour texts (a look-up per row), only the
+        ragged ends as time ranges."""
+        whole, ragged = _split_hours(working)
         async with self._engine.connect() as conn:
+            hour = _hour(conn)
+            terms: list[ColumnElement[bool]] = [hour.in_(sorted(whole))] if whole else []
+            terms += [and_(_E.time >= a, _E.time < b) for a, b in ragged]
+            inside = or_(*terms) if terms else false()
+            is_recent = _E.time >= recent
+            query = (
+                select(
+                    _E.requester_org,
+                    _E.professional,
+                    func.sum(case((is_recent, 1), else_=0)),
+                    func.sum(case((is_recent, 0), else_=1)),
+                    func.sum(case((inside, 0), else_=1)),
+                    func.max(case((is_recent, _E.seq), else_=None)),
+                    func.max(case((inside, None), else_=_E.seq)),
+                )
+                .where(*self._decisions(scope, since, until))
+                .group_by(_E.requester_org, _E.professional)
+            )
             rows = (await conn.execute(query)).all()
         return [
             PersonCount(org, prof, int(r or 0), int(e or 0), int(o or 0),

@@ -4,7 +4,7 @@ per-professional aggregates of the signal window are read from the index alone
 append path; it holds codes only, like the entries.
 
 Revision ID: 0010_signal_index
-Revises: 0008_portal_visits
+Revises: 0009_officer_sessions
 Create Date: 2026-12-02
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0010_signal_index"
-down_revision = "0008_portal_visits"
+down_revision = "0009_officer_sessions"
 branch_labels = None
 depends_on = None
 
