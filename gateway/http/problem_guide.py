@@ -182,6 +182,32 @@ GUIDE: dict[str, ProblemGuide] = {
         f"De rol in het token hoort niet bij uw soort organisatie (een tikfout?); "
         f"`valid_roles` noemt ze; {_V_NL}.",
     ),
+    "policy_invalid": ProblemGuide(
+        "Kandidaat-regels laden niet",
+        "The candidate rule set does not load; `errors` lists every problem the loader "
+        "found. Fix them and send the set again.",
+        "De kandidaat-regels laden niet; `errors` noemt elk probleem dat de lader vond. "
+        "Herstel ze en stuur de set opnieuw.",
+    ),
+    "too_many_rules": ProblemGuide(
+        "Te veel regels of bestanden",
+        "The candidate rule set has more rules or files than a simulation accepts; send a "
+        "smaller set.",
+        "De kandidaat-regels hebben meer regels of bestanden dan een simulatie aanneemt; "
+        "stuur een kleinere set.",
+    ),
+    "simulation_period_too_long": ProblemGuide(
+        "Periode te lang",
+        "The simulated period is longer than allowed; choose a shorter `from`-`to`.",
+        "De gesimuleerde periode is langer dan mag; kies een kortere periode.",
+    ),
+    "too_many_decisions": ProblemGuide(
+        "Te veel beslissingen",
+        "The chosen period holds more past decisions than one simulation replays; choose a "
+        "shorter period.",
+        "De gekozen periode bevat meer beslissingen dan een simulatie naspeelt; kies een "
+        "kortere periode.",
+    ),
     "not_regiehouder": ProblemGuide(
         "Alleen de regiehouder mag dit",
         "Only the household's regiehouder may change it; ask them, or ask for a hand-over.",
