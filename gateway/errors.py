@@ -53,6 +53,7 @@ the tree below could no longer be read as one picture.
     │   └── TooManyDecisions          too_many_decisions
     │   ├── CustodyNotConfirmed       custody_not_confirmed
     │   └── PersonNotConfirmed        person_not_confirmed
+    ├── RateLimited (429)             rate_limited
     ├── InternalError (500)           internal_error
     └── ServiceUnavailable (503)      service_unavailable
         ├── AuditUnavailable          audit_unavailable
@@ -92,6 +93,7 @@ __all__ = [
     "PayloadTooLarge",
     "PersonNotConfirmed",
     "PolicyInvalid",
+    "RateLimited",
     "RegiehouderExists",
     "RoleNotAllowed",
     "RoleRequired",
@@ -284,6 +286,10 @@ class PayloadTooLarge(GatewayError):
 
 class UnsupportedMediaType(GatewayError):
     code, status, title = "unsupported_media_type", 415, "Content type must be application/json"
+
+
+class RateLimited(GatewayError):
+    code, status, title = "rate_limited", 429, "Too many requests of this kind; try again later"
 
 
 class InternalError(GatewayError):

@@ -208,6 +208,14 @@ GUIDE: dict[str, ProblemGuide] = {
         "De gekozen periode bevat meer beslissingen dan een simulatie naspeelt; kies een "
         "kortere periode.",
     ),
+    "rate_limited": ProblemGuide(
+        "Te vaak gevraagd",
+        "This costly operation (re-verifying the whole audit chain) is limited per officer and "
+        "overall per minute; nothing was done. Wait a minute and try again.",
+        "Deze zware handeling (de hele auditketen opnieuw controleren) is per functionaris en "
+        "in totaal per minuut beperkt; er is niets gedaan. Wacht een minuut en probeer het "
+        "opnieuw.",
+    ),
     "not_regiehouder": ProblemGuide(
         "Alleen de regiehouder mag dit",
         "Only the household's regiehouder may change it; ask them, or ask for a hand-over.",

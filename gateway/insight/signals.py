@@ -15,7 +15,8 @@ the log), within the officer's scope:
   named no registered case.
 
 A signal is not a verdict: each says what was seen, and links to its entries (`seqs`,
-and `filters` for the log search) so the officer can judge.
+and `filters` for the log search: organisation, professional and time window, plus the
+decision or break-the-glass where the signal is about those) so the officer can judge.
 """
 
 from __future__ import annotations
@@ -64,6 +65,15 @@ class Signal:
         }
 
 
+def _filters(organisation: str, professional: str | None, **rest: str) -> dict[str, str]:
+    """The log search that opens exactly a signal's entries: by organisation, by the
+    professional (when the entries name one) and by the time window (`rest`)."""
+    found = {"organisation": organisation, **rest}
+    if professional:
+        found["professional"] = professional
+    return found
+
+
 def _iso(at: datetime) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -100,12 +110,12 @@ async def find_signals(
                 "person within the organisation. Did the emergency end, or is there still "
                 "only emergency access?",
                 use.seqs,
-                {
-                    "organisation": use.organisation,
-                    "break_glass": "true",
-                    "from": _iso(since),
-                    "to": _iso(grace),
-                },
+                _filters(
+                    use.organisation,
+                    use.professional,
+                    break_glass="true",
+                    **{"from": _iso(since), "to": _iso(grace)},
+                ),
             )
         )
     for use in await queries.without_case(
@@ -122,12 +132,12 @@ async def find_signals(
                 f"{use.count} exchange(s) for a purpose that expects a case "
                 f"({', '.join(settings.case_expected_purposes)}) without a registered case.",
                 use.seqs,
-                {
-                    "organisation": use.organisation,
-                    "decision": "permit",
-                    "from": _iso(since),
-                    "to": _iso(now),
-                },
+                _filters(
+                    use.organisation,
+                    use.professional,
+                    decision="permit",
+                    **{"from": _iso(since), "to": _iso(now)},
+                ),
             )
         )
     return _strongest(signals, settings.max_signals)
@@ -188,7 +198,7 @@ def _volume(
                 f"a day, against a usual {usual:.1f} a day for this professional. That is far "
                 "above their own level.",
                 _link(person.last_recent_seq),
-                {"organisation": org, "from": _iso(recent), "to": _iso(now)},
+                _filters(org, prof, **{"from": _iso(recent), "to": _iso(now)}),
                 {"per_day": round(per_day, 1), "usual_per_day": round(usual, 1)},
             )
         )
@@ -219,7 +229,11 @@ def _off_hours(
                 f"{total} decisions outside working hours (working hours: {start}-{end}, "
                 f"{working.time_zone}) in the last weeks.",
                 _link(person.last_off_hours_seq),
-                {"organisation": person.organisation, "from": _iso(since), "to": _iso(now)},
+                _filters(
+                    person.organisation,
+                    person.professional,
+                    **{"from": _iso(since), "to": _iso(now)},
+                ),
             )
         )
     return found
@@ -241,12 +255,12 @@ def _probing(bursts: list[HourCount]) -> list[Signal]:
                 f"{h.denials} refused requests within one hour (from {_iso(h.hour)}). So many "
                 "refusals in a row can mean someone is trying out what is allowed.",
                 (h.last_denial_seq,),
-                {
-                    "organisation": h.organisation,
-                    "decision": "deny",
-                    "from": _iso(h.hour),
-                    "to": _iso(end),
-                },
+                _filters(
+                    h.organisation,
+                    h.professional,
+                    decision="deny",
+                    **{"from": _iso(h.hour), "to": _iso(end)},
+                ),
             )
         )
     return found

@@ -27,6 +27,7 @@ from gateway.access.officer_log import (
     csv_text,
     entry_view,
     parse_seq,
+    verify_key,
 )
 from gateway.api.describe import answer, problems, request_body
 from gateway.api.officer import schema
@@ -40,11 +41,12 @@ from gateway.appkeys import (
     PSEUDONYMISER,
     REQUEST_ID,
     TRACE_ID,
+    VERIFY_LIMITER,
 )
 from gateway.audit.query import AuditFilters, AuditPage, parse_filters, parse_limit
 from gateway.audit.writer import AuditLog
 from gateway.auth.sessions import COOKIE_NAME
-from gateway.errors import Forbidden, InvalidFilter
+from gateway.errors import Forbidden, InvalidFilter, RateLimited
 from gateway.http.bodies import json_response, read_body
 
 __all__ = ["CSV_COLUMNS", "OPENAPI", "setup"]
@@ -65,9 +67,12 @@ def officer_log(request: web.Request) -> OfficerLog:
 
 
 async def _officer(request: web.Request) -> Officer:
+    """The officer of an organisation token; every officer route (audit, policies,
+    monitoring) starts here. A household member's session (`Authorization: Session`, or
+    the portal's cookie without a bearer token) is never an officer's: 403, not "log in"
+    (it is a known caller that may not come here, not a missing one)."""
     scheme = request.headers.get("Authorization", "").partition(" ")[0].lower()
-    if scheme == "session" or (not scheme and request.cookies.get(COOKIE_NAME)):
-        # A household member's session is never an officer's: refused, not "log in".
+    if scheme == "session" or (scheme != "bearer" and request.cookies.get(COOKIE_NAME)):
         raise Forbidden("A household session has no access to the privacy officer's API")
     principal = await request.app[AUTHENTICATOR].authenticate_request(request)
     request[LOG_ORGANISATION] = principal.organisation.id
@@ -118,6 +123,8 @@ async def export_csv(request: web.Request) -> web.Response:
 
 async def verify(request: web.Request) -> web.Response:
     officer = await _officer(request)
+    if not request.app[VERIFY_LIMITER].take(verify_key(officer)):  # as the console's button
+        raise RateLimited("Re-verifying is limited per minute; try again in a minute")
     report = await officer_log(request).verify(officer)
     request.app[LAST_VERIFICATION].last = Verification(datetime.now(UTC), report)
     return json_response(report.to_json())
@@ -263,10 +270,11 @@ OPENAPI: dict[str, dict[str, Any]] = {
         "get": {
             "operationId": "verifyAuditLog",
             "summary": "Verify the hash chain, the signed checkpoints and the chain head in the "
-            "database; itself audited",
+            "database; itself audited; rate-limited per officer and overall (429)",
             "tags": ["audit"],
             "responses": {
                 "200": answer(schema.VerifyReport, "Verification report", schema.EXAMPLE_REPORT),
+                **problems(429),
                 **_ERRORS,
             },
         }

@@ -5,7 +5,7 @@ an organisation token with `privacy_officer` or `regional_privacy_officer`, scop
 the organisation or the office's regions); every call is logged before it answers.
 Each handler parses, calls one use-case in `gateway.insight`, and shapes the JSON.
 The monitoring routes (signals, statistics) are in `monitoring.py`; both modules use
-`_officer_only` and the settings this module's `setup` loads.
+`audit._officer` and the settings this module's `setup` loads.
 """
 
 from __future__ import annotations
@@ -16,57 +16,56 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.access.officer_log import Officer
+from gateway.access.officer_log import OfficerLog
 from gateway.api.describe import answer, problems, request_body
 from gateway.api.officer import insight_schema as schema
 from gateway.api.officer.audit import _officer, officer_log
 from gateway.appkeys import (
-    AUDIT,
     ENGINE,
     INSIGHT,
+    KEYS,
     ORGANISATIONS,
     POLICIES,
     PROCESSING_REGISTER,
     SETTINGS,
     VOCABULARY,
 )
-from gateway.audit.query import Scope
-from gateway.audit.replay import entries_with_justification
-from gateway.auth.sessions import session_token
 from gateway.errors import (
-    Forbidden,
     InvalidFilter,
     PayloadTooLarge,
-    PolicyInvalid,
     SettingsError,
-    TooManyRules,
-    Unauthenticated,
 )
 from gateway.http.bodies import json_response, read_body
 from gateway.http.inputs import parse_datetime
 from gateway.insight.config import load_insight_config
-from gateway.insight.simulation import simulate
+from gateway.insight.officer import OfficerInsight
 from policies import PolicyLoadError
 from policies.explain import condition_texts
-from policies.model import PolicySet, Rule
+from policies.model import Rule
 from policies.processing_register import load_processing_register
-from policies.simulation import Change, RuleDiff, diff_rules, load_candidate
+from policies.simulation import Change, RuleDiff
 
-__all__ = ["OPENAPI", "setup"]
+__all__ = ["MISSING", "OPENAPI", "insight", "officer_insight", "setup", "summary"]
 
 
-async def _officer_only(request: web.Request) -> tuple[Officer, Scope]:
-    """`_officer`, but a household's session (header or cookie) is 403, not 401: it is a
-    known caller that may not come here, not a missing one."""
-    if not request.headers.get("Authorization", "").lower().startswith("bearer "):
-        try:
-            session_token(request)
-        except Unauthenticated:
-            pass  # no credential at all: `_officer` answers 401
-        else:
-            raise Forbidden("A household session reaches no privacy-officer route")
-    officer = await _officer(request)
-    return officer, officer_log(request).scope(officer)
+def officer_insight(request: web.Request, log: OfficerLog) -> OfficerInsight:
+    """The insight use-cases for this request (`gateway.insight.officer`); the console's
+    pages build theirs here too, with their own `OfficerLog`."""
+    app = request.app
+    return OfficerInsight(
+        log=log,
+        engine=app[ENGINE],
+        config=app[INSIGHT],
+        policy_set=app[POLICIES].policy_set,
+        register=app[PROCESSING_REGISTER],
+        organisations=app[ORGANISATIONS],
+        purposes=frozenset(app[VOCABULARY].purposes),
+        pseudonym_secret=app[KEYS].pseudonym_secret,
+    )
+
+
+def insight(request: web.Request) -> OfficerInsight:
+    return officer_insight(request, officer_log(request))
 
 
 def _rule_json(rule: Rule) -> dict[str, Any]:
@@ -123,11 +122,10 @@ def _register_json(request: web.Request) -> dict[str, Any]:
 
 
 async def list_policies(request: web.Request) -> web.Response:
-    principal, _scope = await _officer_only(request)
+    principal = await _officer(request)
     if request.query:
         raise InvalidFilter("No query parameters are accepted here")
-    policy_set = request.app[POLICIES].policy_set
-    await officer_log(request).log(principal, "audit.query", details={"view": "policies"})
+    policy_set = await insight(request).policies(principal)
     return json_response(
         {
             "version": policy_set.version,
@@ -149,38 +147,18 @@ def _rule_diff_json(diff: RuleDiff) -> dict[str, Any]:
     }
 
 
-def _candidate(request: web.Request, texts: Mapping[str, str]) -> PolicySet:
-    """Another version of the rules, loaded as the loader loads them (bounded)."""
-    limits = request.app[INSIGHT].simulation
-    if len(texts) > limits.max_files:
-        raise TooManyRules(f"At most {limits.max_files} policy files may be given")
-    if sum(len(t.encode()) for t in texts.values()) > limits.max_body_bytes:
-        raise PayloadTooLarge(f"A body may be at most {limits.max_body_bytes} bytes")
-    vocabulary = request.app[POLICIES].policy_set.vocabulary
-    try:
-        return load_candidate(texts, vocabulary, max_rules=limits.max_rules)
-    except PolicyLoadError as exc:
-        raise PolicyInvalid(
-            f"The rule set has {len(exc.problems)} problem(s)", errors=exc.problems
-        ) from None
-
-
 async def compare_policies(request: web.Request) -> web.Response:
-    principal, _scope = await _officer_only(request)
+    principal = await _officer(request)
     limits = request.app[INSIGHT].simulation
     if request.content_length is not None and request.content_length > limits.max_body_bytes:
         raise PayloadTooLarge(f"A body may be at most {limits.max_body_bytes} bytes")
-    other = _candidate(request, (await read_body(request, schema.CompareRequest)).policies)
-    in_force = request.app[POLICIES].policy_set
-    await officer_log(request).log(
-        principal, "audit.query",
-        details={"view": "policy_compare", "other_version": other.version[:200]},
-    )  # fmt: skip
+    texts = (await read_body(request, schema.CompareRequest)).policies
+    found = await insight(request).compare(principal, texts)
     return json_response(
         {
-            "in_force_version": in_force.version,
-            "other_version": other.version,
-            "rule_changes": _rule_diff_json(diff_rules(in_force.rules, other.rules)),
+            "in_force_version": found.in_force.version,
+            "other_version": found.other.version,
+            "rule_changes": _rule_diff_json(found.diff),
         }
     )
 
@@ -212,7 +190,7 @@ def _change_json(change: Change) -> dict[str, Any]:
     }
 
 
-def _summary(changes: Sequence[Change]) -> list[dict[str, Any]]:
+def summary(changes: Sequence[Change]) -> list[dict[str, Any]]:
     """How many decisions change, per direction and deciding rule(s), largest first."""
     counts: dict[tuple[str, tuple[str, ...], str], int] = {}
     for change in changes:
@@ -233,46 +211,16 @@ MISSING = {
 
 
 async def simulate_policies(request: web.Request) -> web.Response:
-    principal, scope = await _officer_only(request)
+    principal = await _officer(request)
     limits = request.app[INSIGHT].simulation
     if request.content_length is not None and request.content_length > limits.max_body_bytes:
         raise PayloadTooLarge(f"A simulation body may be at most {limits.max_body_bytes} bytes")
     body = await read_body(request, schema.SimulationRequest)
-    if sum(len(t.encode()) for t in body.policies.values()) > limits.max_body_bytes:
-        raise PayloadTooLarge(f"A simulation body may be at most {limits.max_body_bytes} bytes")
+    use_case = insight(request)
+    use_case.check_size(body.policies)
     since, until = _time(body.since, "from"), _time(body.until, "to")
-    audit = request.app[AUDIT]
-    organisations = {org.id: org for org in request.app[ORGANISATIONS]}
-
-    async def lengths(seqs: Mapping[int, Any]) -> Mapping[int, int]:
-        found: dict[int, int] = {}
-        for entry in await entries_with_justification(request.app[ENGINE], scope, list(seqs)):
-            text = audit.open_justification(entry)
-            if text is not None:
-                found[entry.seq] = len(text)
-        return found
-
-    result = await simulate(
-        engine=request.app[ENGINE],
-        scope=scope,
-        texts=body.policies,
-        since=since,
-        until=until,
-        in_force=request.app[POLICIES].policy_set,
-        organisations=organisations,
-        limits=limits,
-        justification_lengths=lengths,
-    )
+    result = await use_case.simulate(principal, body.policies, since, until)
     changes = result.result.changes
-    await officer_log(request).log(
-        principal,
-        "policy.simulated",
-        details={
-            "candidate_version": result.candidate_version[:200],
-            "replayed": str(result.result.replayed),
-            "changes": str(len(changes)),
-        },
-    )
     diff = result.diff
     return json_response(
         {
@@ -282,7 +230,7 @@ async def simulate_policies(request: web.Request) -> web.Response:
             "replayed": result.result.replayed,
             "unreplayable": result.unreplayable,
             "changes_total": len(changes),
-            "summary": _summary(changes),
+            "summary": summary(changes),
             "changes": [_change_json(c) for c in changes[: limits.max_listed]],
             "undetermined_total": len(result.result.undetermined),
             "undetermined": [
