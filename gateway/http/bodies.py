@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 import msgspec
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from gateway.appkeys import SETTINGS
 from gateway.errors import (
@@ -57,6 +57,7 @@ __all__ = [
     "read_body",
     "read_form",
     "read_json_object",
+    "read_upload_form",
 ]
 
 #: The deepest nesting any request schema needs is 4; 32 leaves room and stays far
@@ -199,3 +200,55 @@ def json_response(data: Any, *, status: int = 200) -> web.Response:
 
 def _dumps(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+#: What no text field or uploaded text file may hold (tabs and line ends may).
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+async def read_upload_form(
+    request: web.Request, *, limit: int, max_parts: int = 64, within_seconds: float = 30.0
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """A `multipart/form-data` body (a form with file inputs) as its fields and its
+    files, each (name, text) in order: 415 for another content type, 413 over `limit`
+    bytes in all or over `max_parts` parts, 400 for a body that is slow or malformed,
+    a part that is not UTF-8, or text with a NUL or control character (tabs and line
+    ends are fine in a file). A file input left empty is left out."""
+    if request.content_type != "multipart/form-data":
+        raise UnsupportedMediaType("Content-Type must be multipart/form-data")
+    fields: list[tuple[str, str]] = []
+    files: list[tuple[str, str]] = []
+    total = 0
+    try:
+        async with asyncio.timeout(within_seconds):
+            reader = await request.multipart()
+            while True:
+                part = await reader.next()
+                if part is None:
+                    break
+                if not isinstance(part, BodyPartReader):
+                    raise BadRequest("A nested multipart body is not accepted")
+                if len(fields) + len(files) >= max_parts:
+                    raise PayloadTooLarge(f"A form may have at most {max_parts} parts")
+                raw = bytearray()
+                while chunk := await part.read_chunk():
+                    total += len(chunk)
+                    if total > limit:
+                        raise PayloadTooLarge(f"Request body exceeds {limit} bytes")
+                    raw += chunk
+                text = raw.decode("utf-8")
+                name = part.name or ""
+                if not clean_text(name, 256):
+                    raise BadRequest("A form field is not valid text")
+                if _NOT_TEXT.search(text):
+                    raise BadRequest("A form field or file is not valid text")
+                if part.filename is not None:
+                    if part.filename or raw:  # else a file input nobody used
+                        files.append((part.filename, text))
+                else:
+                    fields.append((name, text))
+    except TimeoutError:
+        raise BadRequest(f"Request body did not arrive within {within_seconds:g} seconds") from None
+    except (UnicodeDecodeError, ValueError, AssertionError):
+        raise BadRequest("The form is not valid multipart UTF-8") from None
+    return fields, files

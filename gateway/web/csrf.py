@@ -19,9 +19,16 @@ from multidict import MultiDict, MultiDictProxy
 
 from gateway.auth.keys import KeyStore
 from gateway.errors import CsrfTokenInvalid
-from gateway.http.bodies import read_form
+from gateway.http.bodies import read_form, read_upload_form
 
-__all__ = ["CSRF_FIELD", "CSRF_KEY", "csrf_key", "csrf_token", "require_csrf"]
+__all__ = [
+    "CSRF_FIELD",
+    "CSRF_KEY",
+    "csrf_key",
+    "csrf_token",
+    "require_csrf",
+    "require_csrf_upload",
+]
 
 CSRF_FIELD = "csrf_token"
 CSRF_KEY = web.AppKey("web_csrf_key", bytes)
@@ -41,8 +48,23 @@ def csrf_token(key: bytes, session_token: str) -> str:
 async def require_csrf(request: web.Request, session_token: str) -> MultiDictProxy[str]:
     """The posted form, once its CSRF token is this session's; else 403."""
     form = MultiDictProxy(MultiDict(await read_form(request)))
+    _check(request, form, session_token)
+    return form
+
+
+def _check(request: web.Request, form: MultiDictProxy[str], session_token: str) -> None:
     sent = form.get(CSRF_FIELD)
     expected = csrf_token(request.app[CSRF_KEY], session_token)
     if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise CsrfTokenInvalid("The form has expired or did not come from this site")
-    return form
+
+
+async def require_csrf_upload(
+    request: web.Request, session_token: str, *, limit: int
+) -> tuple[MultiDictProxy[str], list[tuple[str, str]]]:
+    """A posted form with file inputs (`multipart/form-data`, at most `limit` bytes): its
+    fields and its files (name, text), once its CSRF token is this session's; else 403."""
+    fields, files = await read_upload_form(request, limit=limit)
+    form = MultiDictProxy(MultiDict(fields))
+    _check(request, form, session_token)
+    return form, files

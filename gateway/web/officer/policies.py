@@ -1,0 +1,132 @@
+"""Beleid (policies): the rule set in force, each rule in plain words; the difference
+between the rules in force and another version (typed or uploaded, the use-case of
+`POST /api/v1/policies/compare`); the register of processing activities (AVG art. 30:
+controller, purposes, data subjects, categories, recipients, transfers, retention
+periods, security measures). The same use-cases as `GET /api/v1/policies`
+(`gateway.insight.officer`), each logged before it answers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from gateway.api.officer.insight import officer_insight
+from gateway.errors import PayloadTooLarge, PolicyInvalid, TooManyRules
+from gateway.insight.officer import OfficerInsight
+from gateway.web.i18n import language_of
+from gateway.web.officer.candidate import Candidate, read_candidate
+from gateway.web.officer.session import OfficerPage, officer_log, officer_page
+from gateway.web.officer.views import page
+from policies.explain import condition_texts
+from policies.model import Rule
+from policies.simulation import RuleDiff
+
+__all__ = ["compare_submit", "insight_of", "policies_page", "rule_view"]
+
+
+def insight_of(request: web.Request) -> OfficerInsight:
+    """The insight use-cases for a console page (logged as the page's officer)."""
+    return officer_insight(request, officer_log(request))
+
+
+def rule_view(rule: Rule, lang: str) -> dict[str, Any]:
+    nl, en = condition_texts(rule)
+    return {
+        "id": rule.id,
+        "effect": rule.effect,
+        "text": rule.description_nl if lang == "nl" else rule.description_en,
+        "conditions": nl if lang == "nl" else en,
+        "requester_types": sorted(rule.requester_types),
+        "requester_roles": sorted(rule.requester_roles),
+        "purposes": sorted(rule.purposes),
+        "source_types": sorted(rule.source_types),
+        "categories": sorted(rule.categories),
+        "legal_basis": rule.legal_basis,
+        "statutory_reference": rule.statutory_reference,
+        "consent_required": rule.consent_required,
+        "regions": sorted(rule.regions),
+        "file": rule.source_file,
+    }
+
+
+def diff_view(diff: RuleDiff, lang: str) -> dict[str, Any]:
+    return {
+        "empty": diff.empty,
+        "added": [rule_view(r, lang) for r in diff.added],
+        "removed": [rule_view(r, lang) for r in diff.removed],
+        "changed": [
+            {"before": rule_view(old, lang), "after": rule_view(new, lang), "keys": list(keys)}
+            for old, new, keys in diff.changed
+        ],
+    }
+
+
+async def _render(
+    request: web.Request,
+    page_session: OfficerPage,
+    *,
+    candidate: Candidate | None = None,
+    comparison: dict[str, Any] | None = None,
+    problems: list[str] | None = None,
+    errors: list[str] | None = None,
+    status: int = 200,
+) -> web.Response:
+    use_case = insight_of(request)
+    policy_set = await use_case.policies(page_session.officer)
+    lang = language_of(request)
+    return page(
+        request,
+        "officer/policies.html",
+        {
+            "version": policy_set.version,
+            "files": policy_set.files,
+            "rules": [rule_view(r, lang) for r in policy_set.rules],
+            "register": use_case.register,
+            "comparison": comparison,
+            "problems": problems or [],
+            "errors": errors or [],
+            "candidate": candidate,
+        },
+        page_session,
+        status=status,
+    )
+
+
+async def policies_page(request: web.Request) -> web.Response:
+    page_session = await officer_page(request)
+    return await _render(request, page_session)
+
+
+async def compare_submit(request: web.Request) -> web.Response:
+    """The comparison form, posted: the difference on the same page, or every problem
+    of the other version listed (422; 413 for one too large), never a 500."""
+    page_session = await officer_page(request)
+    try:
+        candidate = await read_candidate(request, page_session.token)
+    except PayloadTooLarge:
+        return await _render(request, page_session, errors=["too_large"], status=413)
+    if candidate.errors:
+        return await _render(
+            request, page_session, candidate=candidate, errors=candidate.errors, status=400
+        )
+    lang = language_of(request)
+    try:
+        found = await insight_of(request).compare(page_session.officer, candidate.texts)
+    except PolicyInvalid as error:
+        problems = [str(p) for p in error.extra.get("errors", [])]
+        return await _render(
+            request, page_session, candidate=candidate, errors=["invalid"], problems=problems,
+            status=error.status,
+        )  # fmt: skip
+    except (TooManyRules, PayloadTooLarge) as error:
+        key = "too_many" if isinstance(error, TooManyRules) else "too_large"
+        return await _render(
+            request, page_session, candidate=candidate, errors=[key], status=error.status
+        )
+    comparison = {
+        "other_version": found.other.version,
+        "diff": diff_view(found.diff, lang),
+    }
+    return await _render(request, page_session, candidate=candidate, comparison=comparison)
