@@ -1,20 +1,32 @@
 """The privacy officer's console (FG, functionaris gegevensbescherming), under `/fg`:
 login through the portal's OpenID Connect relying party (officer claims checked against
-`config/privacy_officers.toml`), the access log, integrity, break-the-glass review and
-confidential entries. Server-rendered, no script, Dutch with an English switch (words in
-`i18n/officer.*.toml`, keys under `fg.`), routes named `web.officer.*`.
+`config/privacy_officers.toml`), the access log, integrity, break-the-glass review,
+confidential entries, misuse signals, policies (a comparison, the art. 30 register),
+simulation and monitoring statistics. Server-rendered, no script, Dutch with an English
+switch (words in `i18n/officer.*.toml`, keys under `fg.`), routes named `web.officer.*`.
 
 Every page needs an officer session (`session.officer_page`); a household session is
-403. Pages call the use-cases of `gateway.access.officer_log`, the ones the JSON API
-calls. The menu is `nav.NAV`, in one place: a page added to the console adds its route
-below and one line to `NAV` (and its words to the catalogues).
+403. Pages call the use-cases of `gateway.access.officer_log` and
+`gateway.insight.officer`, the ones the JSON API calls. The menu is `nav.NAV`, in one
+place: a page added to the console adds its route below and one line to `NAV` (and its
+words to the catalogues).
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.web.officer import break_glass, confidential, integrity, log, login
+from gateway.web.officer import (
+    break_glass,
+    confidential,
+    integrity,
+    log,
+    login,
+    policies,
+    signals,
+    simulation,
+    statistics,
+)
 from gateway.web.officer.nav import NAV
 from gateway.web.officer.session import officer_page
 
@@ -58,3 +70,9 @@ def setup(app: web.Application) -> None:
         confidential.lift_submit,
         name="web.officer.lift",
     )
+    add("GET", "/fg/signalen", signals.signals_page, name="web.officer.signals")
+    add("GET", "/fg/beleid", policies.policies_page, name="web.officer.policies")
+    add("POST", "/fg/beleid/vergelijken", policies.compare_submit, name="web.officer.compare")
+    add("GET", "/fg/simulatie", simulation.simulation_page, name="web.officer.simulation")
+    add("POST", "/fg/simulatie", simulation.simulate_submit, name="web.officer.simulate")
+    add("GET", "/fg/statistieken", statistics.statistics_page, name="web.officer.statistics")

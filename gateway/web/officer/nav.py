@@ -10,4 +10,8 @@ NAV: tuple[tuple[str, str], ...] = (
     ("web.officer.integrity", "fg.nav.integrity"),
     ("web.officer.break_glass", "fg.nav.break_glass"),
     ("web.officer.confidential", "fg.nav.confidential"),
+    ("web.officer.signals", "fg.nav.signals"),
+    ("web.officer.policies", "fg.nav.policies"),
+    ("web.officer.simulation", "fg.nav.simulation"),
+    ("web.officer.statistics", "fg.nav.statistics"),
 )
