@@ -10,7 +10,8 @@ from aiohttp.test_utils import TestClient
 from audit_support import decision, fail_inserts
 from support import GatewayFixture
 
-from gateway.appkeys import AUDIT, AUDIT_READER, PSEUDONYMISER
+from gateway.appkeys import AUDIT, AUDIT_READER, PSEUDONYMISER, SETTINGS
+from gateway.audit.query import AuditFilters, Scope
 
 Client = TestClient[web.Request, web.Application]
 BSN = "111222333"
@@ -244,6 +245,31 @@ async def test_verify_and_checkpoints_over_http(seeded: Client, gateway: Gateway
         )
     ).json()
     assert body["checkpoints"][0]["seq"] >= 9 and body["checkpoints"][0]["jws"].count(".") == 2
+
+
+async def test_verify_is_rate_limited_per_officer_as_the_console_is(
+    seeded: Client, gateway: GatewayFixture
+) -> None:
+    def headers() -> dict[str, str]:
+        return gateway.auth("wijkteam-utrecht", OFFICER)  # a new token each time (no replay)
+
+    limit = seeded.app[SETTINGS].officer_verify_per_minute
+    for _ in range(limit):
+        assert (await seeded.get("/api/v1/audit/verify", headers=headers())).status == 200
+    before = await seeded.app[AUDIT_READER].count(
+        AuditFilters(event_type="audit.verify"), Scope(None)
+    )
+    refused = await seeded.get("/api/v1/audit/verify", headers=headers())
+    assert refused.status == 429
+    assert refused.content_type == "application/problem+json"
+    assert (await refused.json())["code"] == "rate_limited"
+    after = await seeded.app[AUDIT_READER].count(
+        AuditFilters(event_type="audit.verify"), Scope(None)
+    )
+    assert after == before  # refused before any work: nothing verified, nothing logged
+    # another officer still may
+    other = gateway.auth("veilig-thuis-utrecht", OFFICER)
+    assert (await seeded.get("/api/v1/audit/verify", headers=other)).status == 200
 
 
 async def test_when_the_audit_append_fails_the_officer_gets_503_and_no_entries(

@@ -291,6 +291,7 @@ async def test_probing_and_break_glass_without_basis_are_signalled_to_the_right_
     assert len(probing) == 1 and probing[0]["professional"] == "prof-probe"
     assert probing[0]["count"] == 12 and probing[0]["seqs"] == [12]
     assert probing[0]["explanation"]["nl"] and probing[0]["filters"]["decision"] == "deny"
+    assert probing[0]["filters"]["professional"] == "prof-probe"  # the link opens exactly these
     # The RVT's officer sees none of it: neither requester nor source.
     other = await (
         await client.get("/api/v1/signals", headers=gateway.auth("rvt-utrecht-proeftuin", OFFICER))
