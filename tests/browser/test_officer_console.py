@@ -1,8 +1,12 @@
 """The privacy officer's console in a real browser (Debian's Chromium through Playwright):
 a synthetic officer logs in through the demo provider, finds the entries an exchange
 (over real HTTP, moments earlier) created, sees the chain verified and then a cut after
-a row is deleted, reviews a break-the-glass use by keyboard only; axe-core on every page
-(no serious or critical violations); screenshots into docs/screenshots/."""
+a row is deleted, reviews a break-the-glass use by keyboard only; then reads the rules
+and the art. 30 register, compares a stricter version, runs a simulation in which a
+stricter rule shows which past decisions (made moments earlier by real exchanges over
+HTTP) would have been refused, follows a misuse signal into the log, and reads the
+demo's statistics with suppression. axe-core on every page (no serious or critical
+violations); screenshots into docs/screenshots/."""
 
 from __future__ import annotations
 
@@ -18,16 +22,28 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer, unused_port
 from audit_support import decision, drop_guards
-from consent_support import MOTHER, household_body
+from consent_support import MOTHER, consent_body, household_body
 from login_support import CLIENT_ID
 from officer_support import EVERYONE
 from sqlalchemy import text
 from support import REPO, GatewayFixture
 
 from gateway.app import create_app
-from gateway.appkeys import AUDIT, AUDIT_READER, ENGINE, PSEUDONYMISER
+from gateway.appkeys import (
+    AUDIT,
+    AUDIT_READER,
+    CASES,
+    CONSENTS,
+    CUSTODY,
+    ENGINE,
+    HOUSEHOLDS,
+    ORGANISATIONS,
+    POLICIES,
+    PSEUDONYMISER,
+)
 from gateway.audit.query import AuditFilters, Scope
 from gateway.demo.oidc_provider import client_for, create_provider_app, ensure_provider_files
+from gateway.demo.seed import demo_population, seed_demo
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARGS = [
@@ -110,10 +126,10 @@ async def check_axe(page: Any) -> None:
     assert not blocking, f"{page.url}:\n" + "\n".join(report)
 
 
-async def shot(page: Any, name: str) -> None:
+async def shot(page: Any, name: str, *, full_page: bool = True) -> None:
     await check_axe(page)
     SHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
 
 
 async def tab_to(page: Any, wanted: str, attribute: str = "innerText") -> None:
@@ -134,7 +150,7 @@ async def log_in(page: Any, console: Console, officer_name: str) -> None:
     await page.goto(f"{console.base}/fg/inloggen")
     await page.get_by_role("link", name="Inloggen").click()
     assert "DEMO — dit is niet DigiD" in await page.content()
-    await page.get_by_label(officer_name).check()
+    await page.get_by_label(f"{officer_name} (").check()  # "FG fg_region" is also a prefix
     await page.get_by_role("button", name="Inloggen").click()
     await page.wait_for_url(f"{console.base}/fg/logboek")
 
@@ -254,5 +270,159 @@ async def test_an_officer_finds_an_exchange_sees_the_chain_cut_and_reviews_by_ke
             await page.goto(f"{console.base}/fg/logboek?from=yesterday")
             assert "is not valid" in await page.content()
             await shot(page, "fg-access-log-error-en")
+        finally:
+            await browser.close()
+
+
+# --- the insight pages: policies, simulation, signals, statistics ------------------------
+
+#: One more file over the rules in force: the wijkteam no longer gets support plans.
+STRICTER = (
+    "[[rules]]\n"
+    'id = "no-support-plans-for-wijkteam"\n'
+    'effect = "forbid"\n'
+    'description = { nl = "Het wijkteam krijgt geen ondersteuningsplannen meer.", '
+    'en = "The local team no longer gets support plans." }\n'
+    'requester_types = ["wijkteam"]\n'
+    'purposes = ["support_planning"]\n'
+    'source_types = ["*"]\n'
+    'categories = ["support_plan"]\n'
+)
+
+
+async def exchanges(console: Console, count: int) -> list[int]:
+    """`count` real exchanges over HTTP: the wijkteam asks for the mother's support plan
+    (she consented, over HTTP too); the seqs of the permitted decisions they wrote."""
+    request_ids = []
+    async with aiohttp.ClientSession() as http:
+        consent = await http.post(
+            f"{console.base}/api/v1/consents",
+            json=consent_body(MOTHER),
+            headers=console.gateway.auth("wijkteam-utrecht"),
+        )
+        assert consent.status == 201, await consent.text()
+        for _ in range(count):
+            answer = await http.post(
+                f"{console.base}/api/v1/exchanges",
+                json={
+                    "subject": {"bsn": MOTHER},
+                    "purpose": "support_planning",
+                    "categories": ["support_plan"],
+                    "sources": ["wijkteam-utrecht"],
+                },
+                headers=console.gateway.auth("wijkteam-utrecht"),
+            )
+            assert answer.status == 200, await answer.text()
+            request_ids.append(answer.headers["X-Request-ID"])
+    seqs = []
+    reader = console.app[AUDIT_READER]
+    for request_id in request_ids:
+        found = await reader.search(AuditFilters(request_id=request_id), Scope(None))
+        seqs += [
+            e.seq
+            for e in found.entries
+            if e.event_type == "exchange.decision" and e.decision == "permit"
+        ]
+    assert seqs, "the exchanges wrote permitted decisions"
+    return sorted(seqs)
+
+
+async def table_seqs(page: Any) -> set[int]:
+    cells = page.locator("#veranderingen tbody tr")
+    return {int(await cells.nth(i).get_attribute("data-seq")) for i in range(await cells.count())}
+
+
+async def test_policies_simulation_signals_and_statistics_in_chromium(console: Console) -> None:
+    playwright_api = pytest.importorskip("playwright.async_api")
+    app = console.app
+    permitted = await exchanges(console, 2)
+    # the demo's households and consents, for the statistics
+    await seed_demo(
+        demo_population(app[ORGANISATIONS]), app[HOUSEHOLDS], app[CONSENTS],
+        app[PSEUDONYMISER].pseudonym, custody=app[CUSTODY].source,
+        policy_version=app[POLICIES].version, organisations=app[ORGANISATIONS], cases=app[CASES],
+    )  # fmt: skip
+    # a professional trying out what is allowed: ten refusals within the hour
+    probing = await app[AUDIT].append(
+        [
+            decision(n, decision="deny", outcome="denied", professional="prof-probe")
+            for n in range(10)
+        ]
+    )
+    async with playwright_api.async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            context = await browser.new_context(
+                bypass_csp=True, viewport={"width": 1280, "height": 900}
+            )
+            page = await context.new_page()
+            await log_in(page, console, "FG fg_wijkteam")
+
+            # policies: the rules in plain words, the register, a comparison
+            await page.get_by_role("link", name="Beleid").click()
+            await page.wait_for_url("**/fg/beleid")
+            content = await page.content()
+            assert "Bij direct gevaar mogen professionals" in content
+            assert "Register van verwerkingen" in content and "Bewaartermijnen" in content
+            await shot(page, "fg-beleid", full_page=False)  # twenty rules: the top of it
+            await page.locator("#v-rules").fill(STRICTER)
+            await page.get_by_role("button", name="Vergelijken").click()
+            await page.wait_for_url("**/fg/beleid/vergelijken")
+            content = await page.content()
+            assert "1 regel(s) erbij, 0 vervallen, 0 veranderd." in content
+            assert "no-support-plans-for-wijkteam" in content
+            await page.locator("#verschil").scroll_into_view_if_needed()
+            await shot(page, "fg-beleid-vergelijken", full_page=False)
+
+            # simulation: the stricter rule refuses the decisions the exchanges made
+            await page.get_by_role("link", name="Simulatie").click()
+            await page.wait_for_url("**/fg/simulatie")
+            await check_axe(page)
+            await page.locator("#s-rules").fill(STRICTER)
+            await page.get_by_role("button", name="Simuleren").click()
+            await page.wait_for_url("**/fg/simulatie")
+            assert await table_seqs(page) == set(permitted)
+            content = await page.content()
+            assert "toegestaan → geweigerd" in content
+            assert "no-support-plans-for-wijkteam" in content
+            await shot(page, "fg-simulatie")
+            # an invalid rule set: every problem on the page
+            await page.locator("#s-rules").fill('[[rules]]\nid = "x"\neffect = "perhaps"\n')
+            await page.get_by_label("Alleen deze bestanden").check()
+            await page.get_by_role("button", name="Simuleren").click()
+            await page.wait_for_url("**/fg/simulatie")
+            assert await page.locator("ol.problems li").count() >= 2
+            await shot(page, "fg-simulatie-fouten")
+
+            # signals: explained, and the link lands on exactly the entries
+            await page.get_by_role("link", name="Signalen").click()
+            await page.wait_for_url("**/fg/signalen")
+            assert "Veel weigeringen kort na elkaar" in await page.content()
+            await shot(page, "fg-signalen")
+            await page.locator('[data-kind="probing"] a.signal-link').click()
+            await page.wait_for_url("**/fg/logboek?*professional=prof-probe*")
+            links = page.locator("table.entries tbody tr td:first-child a")
+            shown = {int(await links.nth(i).inner_text()) for i in range(await links.count())}
+            assert shown == set(probing)
+            await check_axe(page)
+
+            # statistics: the demo's figures, small counts suppressed
+            await page.get_by_role("link", name="Statistieken").click()
+            await page.wait_for_url("**/fg/statistieken")
+            content = await page.content()
+            assert "cell-key" in content
+            assert await page.locator("td.figure .suppressed").count() >= 1
+            await shot(page, "fg-statistieken")
+
+            # the regional officer: the region's figures; the English switch
+            await context.clear_cookies()
+            await log_in(page, console, "FG fg_region")
+            await page.goto(f"{console.base}/fg/statistieken")
+            assert await page.locator('table[data-unit="utrecht"]').count() == 1
+            await shot(page, "fg-statistieken-regio")
+            await page.get_by_role("link", name="English").click()
+            await page.wait_for_url("**/fg/statistieken")
+            assert "Statistics for the monitor" in await page.content()
+            await shot(page, "fg-statistics-en")
         finally:
             await browser.close()
