@@ -6,6 +6,7 @@ replays a period's recorded decisions through a candidate rule set (`policies.si
 `policy_view.py` the rules in force in plain words, a comparison and the art. 30
 register, `signals.py` the misuse signals over `gateway.audit.signals`, `statistics.py`
 the protected monitoring figures (cell-key method, docs/statistics.md) over
-`gateway.insight.statistics_sql`. Called by `gateway.api.officer.insight` (and next the
-officer console's pages); imports neither of them.
+`gateway.insight.statistics_sql`. `officer.py` holds the use-cases over all of them
+(bounds, scope, logging) that `gateway.api.officer.insight`/`.monitoring` and the
+console's pages (`gateway.web.officer`) both call; imports neither of them.
 """
