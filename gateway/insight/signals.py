@@ -20,6 +20,7 @@ and `filters` for the log search) so the officer can judge.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -77,16 +78,20 @@ async def find_signals(
 ) -> list[Signal]:
     since = now - timedelta(days=settings.window_days)
     recent = now - timedelta(days=settings.recent_days)
-    people = await queries.people(scope, since, recent, now, working_intervals(hours, since, now))
-    bursts = await queries.denial_bursts(scope, since, now, at_least=settings.probing_denials)
+    grace = now - timedelta(days=settings.break_glass_grace_days)
+    # Four independent reads of the window, each on its own connection, at once: the
+    # answer takes the longest of them rather than their sum.
+    people, bursts, glass, cases = await asyncio.gather(
+        queries.people(scope, since, recent, now, working_intervals(hours, since, now)),
+        queries.denial_bursts(scope, since, now, at_least=settings.probing_denials),
+        queries.break_glass_without_basis(scope, since, grace, limit=settings.max_links),
+        queries.without_case(scope, since, now, purposes=settings.case_expected_purposes),
+    )
     signals: list[Signal] = []
     signals += _volume(people, recent, now, settings)
     signals += _off_hours(people, since, now, hours)
     signals += _probing(bursts)
-    grace = now - timedelta(days=settings.break_glass_grace_days)
-    for use in await queries.break_glass_without_basis(
-        scope, since, grace, limit=settings.max_links
-    ):
+    for use in glass:
         signals.append(
             Signal(
                 "break_glass_without_basis",
@@ -108,9 +113,7 @@ async def find_signals(
                 },
             )
         )
-    for use in await queries.without_case(
-        scope, since, now, purposes=settings.case_expected_purposes
-    ):
+    for use in cases:
         signals.append(
             Signal(
                 "no_registered_case",
