@@ -36,13 +36,14 @@ from gateway.appkeys import (
 from gateway.audit.context import audit_context
 from gateway.auth.jwks_remote import JwksPolicy, RemoteJwks
 from gateway.auth.keys import KeyStore
-from gateway.auth.officers import OfficerRegistry
+from gateway.auth.officers import LiveOfficerRegistry
 from gateway.auth.organisation_tokens import OrganisationAuthenticator
 from gateway.auth.organisations import LiveOrganisationRegistry
 from gateway.config_reload import (
     Generation,
     LiveConfiguration,
     LivePolicies,
+    load_officers,
     load_organisations,
     pin_generation,
 )
@@ -82,14 +83,17 @@ def create_app(settings: Settings) -> web.Application:
     policies = _load_policies(settings)
     vocabulary = policies.policy_set.vocabulary
     app[VOCABULARY] = vocabulary
+    organisations = load_organisations(settings.config_dir, settings.data_dir, vocabulary)
     live = LiveConfiguration(
         config_dir=settings.config_dir,
         data_dir=settings.data_dir,
         vocabulary=vocabulary,
         first=Generation(
             1,
-            load_organisations(settings.config_dir, settings.data_dir, vocabulary),
+            organisations,
             policies.engine,
+            # the privacy officers who may log in to /fg (reloaded with the rest)
+            officers=load_officers(settings.config_dir, organisations),
         ),
         metrics=metrics,
     )
@@ -100,9 +104,7 @@ def create_app(settings: Settings) -> web.Application:
     remote = RemoteJwks(_jwks_policy(settings), metrics)
     app[REMOTE_JWKS] = remote
     live.on_change(lambda generation: remote.sync(generation.organisations))
-    app[OFFICERS] = OfficerRegistry.load(  # the privacy officers who may log in to /fg
-        settings.config_dir / "privacy_officers.toml", app[ORGANISATIONS]
-    )
+    app[OFFICERS] = LiveOfficerRegistry(lambda: live.current.officers)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(audit_context)  # the audit log's writer task on the engine
     app.cleanup_ctx.append(_observed_commits)  # audit and replay batches in the metrics

@@ -1,20 +1,24 @@
-"""Live configuration: organisations, their keys and the policy set, swapped without a restart.
+"""Live configuration: organisations, their keys, the policy set and the privacy officers,
+swapped without a restart.
 
 What a request needs from configuration is one immutable `Generation`: the organisation
-registry (with every organisation's configured keys), the compiled policy engine, and the
-source adapters. `LiveConfiguration.reload()` (on SIGHUP, `gateway reload`) builds a
-complete new generation off to the side, from the files as they are now, and only if
-every part of it loads does one assignment put it in force. Anything wrong (a broken
-organisations file, a bad key, an invalid policy set, a changed vocabulary, an adapter
-that does not build) keeps the last good generation in force: the failure is logged by
-code and file only, counted in the metrics, shown in `/readyz`, and its full text kept
-for `gateway reload` to print on the operator's terminal.
+registry (with every organisation's configured keys), the compiled policy engine, the
+source adapters, and the privacy officers who may log in to the console
+(`privacy_officers.toml`, checked against those organisations).
+`LiveConfiguration.reload()` (on SIGHUP, `gateway reload`) builds a complete new
+generation off to the side, from the files as they are now, and only if every part of it
+loads does one assignment put it in force. Anything wrong (a broken organisations file, a
+bad key, an invalid policy set, a changed vocabulary, an adapter that does not build, an
+officer the organisations do not allow) keeps the last good generation in force: the
+failure is logged by code and file only, counted in the metrics, shown in `/readyz`, and
+its full text kept for `gateway reload` to print on the operator's terminal.
 
 A request is pinned to the generation in force when it arrived (`pin_generation`, a
-middleware): every read of `app[ORGANISATIONS]`, `app[POLICIES]` and the exchange's
-organisations and adapters during that request sees that one generation, so a request
-sees the old configuration or the new one, never a mix. Adapters a reload replaced are
-closed only after the requests that may still use them are done (`_RETIRE_SECONDS`).
+middleware): every read of `app[ORGANISATIONS]`, `app[POLICIES]`, `app[OFFICERS]` and the
+exchange's organisations and adapters during that request sees that one generation, so a
+request sees the old configuration or the new one, never a mix. Adapters a reload
+replaced are closed only after the requests that may still use them are done
+(`_RETIRE_SECONDS`).
 
 The vocabulary (purposes, categories, organisation types and their roles) is fixed for a
 process's life: it shapes the OpenAPI document, the source mappings and stored rows. A
@@ -40,6 +44,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from adapters.base import SourceAdapter
 from adapters.errors import AdapterConfigError
 from adapters.registry import close_adapters
+from gateway.auth.officers import OfficerRegistry
 from gateway.auth.organisations import Organisation, OrganisationRegistry
 from gateway.errors import SettingsError
 from gateway.metrics import Metrics
@@ -57,6 +62,7 @@ __all__ = [
     "LiveConfiguration",
     "LivePolicies",
     "ReloadOutcome",
+    "load_officers",
     "load_organisations",
     "pin_generation",
 ]
@@ -64,6 +70,7 @@ __all__ = [
 log = structlog.get_logger("gateway.config")
 
 ORGANISATIONS_FILE = "organisations.toml"
+OFFICERS_FILE = "privacy_officers.toml"
 #: How long a replaced adapter stays open for requests that started before the swap.
 _RETIRE_SECONDS = 30.0
 
@@ -78,6 +85,7 @@ class Generation:
     organisations: OrganisationRegistry
     engine: PolicyEngine
     adapters: Mapping[str, SourceAdapter] = field(default_factory=dict)
+    officers: OfficerRegistry = field(default_factory=lambda: OfficerRegistry(()))
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -122,6 +130,12 @@ def load_organisations(
         type_roles={k: v.roles for k, v in vocabulary.organisation_types.items()},
         require_keys=require_keys,
     )
+
+
+def load_officers(config_dir: Path, organisations: OrganisationRegistry) -> OfficerRegistry:
+    """The privacy officers file, checked against `organisations` (`SettingsError` if not;
+    none without the file)."""
+    return OfficerRegistry.load(config_dir / OFFICERS_FILE, organisations)
 
 
 class LiveConfiguration:
@@ -253,9 +267,14 @@ class LiveConfiguration:
             )
         except SettingsError as exc:
             raise _Refused("organisations_invalid", ORGANISATIONS_FILE, (str(exc),)) from exc
+        try:
+            officers = await asyncio.to_thread(load_officers, self._config_dir, organisations)
+        except SettingsError as exc:
+            raise _Refused("officers_invalid", OFFICERS_FILE, (str(exc),)) from exc
         adapters, retired = self._adapters_for(previous, organisations)
         same_orgs = _same_organisations(previous.organisations, organisations)
-        if same_orgs and policy_set.version == previous.engine.version:
+        same_officers = set(previous.officers) == set(officers)
+        if same_orgs and same_officers and policy_set.version == previous.engine.version:
             # Nothing changed: close only what was built just now, never an adapter in use.
             in_use = {id(a) for a in previous.adapters.values()}
             await close_adapters(a for a in adapters.values() if id(a) not in in_use)
@@ -265,7 +284,8 @@ class LiveConfiguration:
             if policy_set.version == previous.engine.version
             else PolicyEngine(policy_set)
         )
-        return Generation(previous.number + 1, organisations, engine, adapters), retired
+        generation = Generation(previous.number + 1, organisations, engine, adapters, officers)
+        return generation, retired
 
     def _adapters_for(
         self, previous: Generation, organisations: OrganisationRegistry

@@ -39,7 +39,7 @@ __all__ = [
 
 FILTER_PARAMS = (
     "from", "to", "organisation", "purpose", "bsn", "decision", "break_glass", "source",
-    "event_type", "professional", "case", "request_id", "confidentiality",
+    "event_type", "professional", "case", "request_id", "confidentiality", "requester",
 )  # fmt: skip
 MAX_LIMIT = 500
 MAX_CURSOR = 512  # an issued cursor is under 150 characters
@@ -61,6 +61,7 @@ class AuditFilters:
     case: str | None = None  # a registered case id (`details.case_id` of its exchanges)
     request_id: str | None = None  # every entry of one exchange (or other request)
     confidentiality: str | None = None  # normal | confidential (as stored)
+    requester: str | None = None  # requested by this organisation (not: was its source)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -77,6 +78,7 @@ class AuditFilters:
             "case": self.case,
             "request_id": self.request_id,
             "confidentiality": self.confidentiality,
+            "requester": self.requester,
         }
 
     def details(self) -> dict[str, str]:
@@ -188,7 +190,7 @@ def parse_filters(
     unknown = sorted(set(params) - set(FILTER_PARAMS) - set(allowed_extra))
     if unknown:
         raise InvalidFilter(f"Unknown filter(s): {', '.join(unknown)}")
-    for name in ("organisation", "source"):
+    for name in ("organisation", "source", "requester"):
         if name in params and params[name] not in organisations:
             raise InvalidFilter(f"`{name}` is not a known organisation id")
     decision = params.get("decision")
@@ -230,6 +232,7 @@ def parse_filters(
         case=params.get("case"),
         request_id=params.get("request_id"),
         confidentiality=confidentiality,
+        requester=params.get("requester"),
     )
 
 

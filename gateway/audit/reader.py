@@ -225,6 +225,7 @@ def _conditions(filters: AuditFilters, scope: Scope) -> list[ColumnElement[bool]
         (_E.subject, filters.subject),
         (_E.decision, filters.decision),
         (_E.source, filters.source),
+        (_E.requester_org, filters.requester),
         (_E.professional, filters.professional),
         (_E.request_id, filters.request_id),
         (_E.confidentiality, filters.confidentiality),

@@ -93,6 +93,12 @@ audit_entries = Table(
         postgresql_where=text("break_glass"),
         sqlite_where=text("break_glass = 1"),
     ),
+    Index(  # the misuse signals' window of break-the-glass uses (migration 0011)
+        "ix_audit_entries_break_glass_time",
+        "time",
+        postgresql_where=text("break_glass"),
+        sqlite_where=text("break_glass = 1"),
+    ),
 )
 
 audit_chain_head = Table(

@@ -13,7 +13,7 @@ office, `privacy_office_for`). Without the file there are no officers: fail clos
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ __all__ = [
     "CLAIM_ORGANISATION",
     "CLAIM_ROLE",
     "OFFICER_ROLES",
+    "LiveOfficerRegistry",
     "Officer",
     "OfficerRefused",
     "OfficerRegistry",
@@ -103,6 +104,26 @@ class OfficerRegistry:
         if claims.get(CLAIM_ROLE) != officer.role:
             raise OfficerRefused("officer_office_mismatch")
         return officer
+
+
+class LiveOfficerRegistry(OfficerRegistry):
+    """The officers in force at each call: `current()` gives them (a configuration reload,
+    `gateway.config_reload`, swaps them with the organisations they belong to)."""
+
+    def __init__(self, current: Callable[[], OfficerRegistry]) -> None:
+        self._current = current
+
+    def __len__(self) -> int:
+        return len(self._current())
+
+    def __iter__(self) -> Iterator[Officer]:
+        return iter(self._current())
+
+    def get(self, officer_id: str) -> Officer | None:
+        return self._current().get(officer_id)
+
+    def check(self, claims: Mapping[str, Any]) -> Officer:
+        return self._current().check(claims)
 
 
 def _officer(entry: Any, organisations: OrganisationRegistry, where: str) -> Officer:

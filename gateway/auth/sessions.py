@@ -21,21 +21,20 @@ and no deployment can send the cookie in clear to a remote host.
 from __future__ import annotations
 
 import base64
-import hashlib
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from aiohttp import web
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from consent import begin_write
+from gateway.auth.session_store import TOUCH_EVERY, SessionStore
+from gateway.auth.session_store import token_hash as _hash
 from gateway.errors import Unauthenticated
 from gateway.settings import Settings
 from gateway.storage.tables import household_sessions
@@ -54,8 +53,6 @@ __all__ = [
 COOKIE_NAME = "__Host-gw_session"
 DEFAULT_IDLE = timedelta(minutes=15)
 DEFAULT_ABSOLUTE = timedelta(hours=12)
-TOUCH_EVERY = timedelta(minutes=1)
-MAX_TOKEN = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +63,6 @@ class HouseholdSession:
     # The member's BSN as the login gave it (None for a session created without one),
     # so the portal can ask the sources about them; never in a repr, log or table.
     bsn: str | None = field(default=None, repr=False)
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _bsn_key(token: str) -> bytes:
@@ -95,11 +88,7 @@ def _unseal(token: str, sealed: str | None) -> str | None:
     return plain.decode()
 
 
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class HouseholdSessionStore:
+class HouseholdSessionStore(SessionStore):
     def __init__(
         self,
         engine: AsyncEngine,
@@ -108,10 +97,9 @@ class HouseholdSessionStore:
         absolute: timedelta = DEFAULT_ABSOLUTE,
         touch_every: timedelta = TOUCH_EVERY,
     ) -> None:
-        self._engine = engine
-        self.idle = idle
-        self.absolute = absolute
-        self._touch_every = min(touch_every, idle)
+        super().__init__(
+            engine, household_sessions, idle=idle, absolute=absolute, touch_every=touch_every
+        )
 
     async def create(
         self,
@@ -131,89 +119,23 @@ class HouseholdSessionStore:
         neither is. `bsn`, the member's BSN from the login, is kept sealed (AES-GCM) with
         a key derived from the token, so only a request holding the token can read it
         (the portal asks the sources about the member by it)."""
-        token = secrets.token_urlsafe(32)
-        created = (now or datetime.now(UTC)).astimezone(UTC)
-        async with begin_write(self._engine) as conn:
-            if replaces:
-                await conn.execute(
-                    delete(household_sessions).where(
-                        household_sessions.c.token_hash == _hash(replaces[:MAX_TOKEN])
-                    )
-                )
-            await conn.execute(
-                insert(household_sessions).values(
-                    token_hash=_hash(token),
-                    person=person,
-                    household_id=household_id,
-                    created_at=created,
-                    expires_at=created + (ttl if ttl is not None else self.absolute),
-                    last_seen_at=created,
-                    bsn_sealed=None if bsn is None else _seal(token, bsn),
-                )
-            )
-            if audit is not None:
-                await audit(conn)
-        return token
+
+        def columns(token: str) -> dict[str, str | None]:
+            sealed = None if bsn is None else _seal(token, bsn)
+            return {"person": person, "household_id": household_id, "bsn_sealed": sealed}
+
+        return await self._insert(columns, ttl=ttl, now=now, replaces=replaces, audit=audit)
 
     async def resolve(self, token: str, *, now: datetime | None = None) -> HouseholdSession | None:
         """The live session for `token`, or None (unknown, idle too long, or past its end).
         Moves its last-seen time on (at most one write per `touch_every`)."""
-        if not token or len(token) > MAX_TOKEN:
+        live = await self._live(token, now)
+        if live is None:
             return None
-        moment = (now or datetime.now(UTC)).astimezone(UTC)
-        key = _hash(token)
-        async with self._engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(household_sessions).where(household_sessions.c.token_hash == key)
-                )
-            ).first()
-        if row is None:
-            return None
-        absolute_end = _aware(row.expires_at)
-        last_seen = _aware(row.last_seen_at)
-        if absolute_end <= moment or last_seen + self.idle <= moment:
-            return None
-        if moment - last_seen >= self._touch_every:
-            async with self._engine.begin() as conn:
-                await conn.execute(
-                    update(household_sessions)
-                    .where(
-                        household_sessions.c.token_hash == key,
-                        household_sessions.c.last_seen_at < moment,
-                    )
-                    .values(last_seen_at=moment)
-                )
-            last_seen = moment
+        row, expires_at = live
         return HouseholdSession(
-            row.person,
-            row.household_id,
-            min(absolute_end, last_seen + self.idle),
-            _unseal(token, row.bsn_sealed),
+            row.person, row.household_id, expires_at, _unseal(token, row.bsn_sealed)
         )
-
-    async def revoke(self, token: str) -> None:
-        """End the session of `token` (logout); unknown tokens are ignored."""
-        if not token or len(token) > MAX_TOKEN:
-            return
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                delete(household_sessions).where(household_sessions.c.token_hash == _hash(token))
-            )
-
-    async def prune(self, now: datetime | None = None) -> int:
-        """Forget every session past its end or idle too long; returns how many."""
-        moment = now or datetime.now(UTC)
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                delete(household_sessions).where(
-                    or_(
-                        household_sessions.c.expires_at <= moment,
-                        household_sessions.c.last_seen_at <= moment - self.idle,
-                    )
-                )
-            )
-        return int(result.rowcount or 0)
 
 
 def session_token(request: web.Request) -> str:

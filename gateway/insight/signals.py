@@ -15,12 +15,17 @@ the log), within the officer's scope:
   named no registered case.
 
 A signal is not a verdict: each says what was seen, and links to its entries (`seqs`,
-and `filters` for the log search: organisation, professional and time window, plus the
-decision or break-the-glass where the signal is about those) so the officer can judge.
+and `filters` for the log search) so the officer can judge. The filters name the
+professional (`requester`, `professional`, `event_type`) and the signal's own time window,
+to the microsecond. For `volume_spike` and `probing` they select exactly the signal's
+entries (`filters_exact`); for the other kinds the pattern itself (outside working hours,
+no later regular basis, no case) is not a filter, so they select the professional's
+entries of the window it was seen in, and `seqs` are the signal's own.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,6 +36,7 @@ from gateway.insight.config import SignalSettings, WorkingHours
 
 __all__ = ["SIGNAL_KINDS", "Signal", "find_signals", "working_intervals"]
 
+_DECISION = "exchange.decision"
 SIGNAL_KINDS = (
     "volume_spike",
     "outside_working_hours",
@@ -51,6 +57,7 @@ class Signal:
     seqs: tuple[int, ...]
     filters: dict[str, str]
     figures: dict[str, Any] = field(default_factory=dict)
+    filters_exact: bool = True
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -61,21 +68,32 @@ class Signal:
             "explanation": {"nl": self.explanation_nl, "en": self.explanation_en},
             "seqs": list(self.seqs),
             "filters": self.filters,
+            "filters_exact": self.filters_exact,
             "figures": self.figures,
         }
 
 
-def _filters(organisation: str, professional: str | None, **rest: str) -> dict[str, str]:
-    """The log search that opens exactly a signal's entries: by organisation, by the
-    professional (when the entries name one) and by the time window (`rest`)."""
-    found = {"organisation": organisation, **rest}
-    if professional:
-        found["professional"] = professional
-    return found
-
-
 def _iso(at: datetime) -> str:
-    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """A log-search bound: to the microsecond when it has them, so the search's window is
+    the signal's own (a bound cut to the second would take in, or leave out, entries)."""
+    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if at.microsecond else "%Y-%m-%dT%H:%M:%SZ")
+
+
+def _filters(
+    organisation: str, professional: str, since: datetime, until: datetime, **more: str
+) -> dict[str, str]:
+    """The log search of one professional's decisions in `[since, until)`: requested by
+    their organisation (`requester`; `organisation` alone would also take in what another
+    organisation's professional of the same id asked of it)."""
+    return {
+        "organisation": organisation,
+        "requester": organisation,
+        "professional": professional,
+        "event_type": _DECISION,
+        **more,
+        "from": _iso(since),
+        "to": _iso(until),
+    }
 
 
 async def find_signals(
@@ -87,16 +105,20 @@ async def find_signals(
 ) -> list[Signal]:
     since = now - timedelta(days=settings.window_days)
     recent = now - timedelta(days=settings.recent_days)
-    people = await queries.people(scope, since, recent, now, working_intervals(hours, since, now))
-    bursts = await queries.denial_bursts(scope, since, now, at_least=settings.probing_denials)
+    grace = now - timedelta(days=settings.break_glass_grace_days)
+    # Four independent reads of the window, each on its own connection, at once: the
+    # answer takes the longest of them rather than their sum.
+    people, bursts, glass, cases = await asyncio.gather(
+        queries.people(scope, since, recent, now, working_intervals(hours, since, now)),
+        queries.denial_bursts(scope, since, now, at_least=settings.probing_denials),
+        queries.break_glass_without_basis(scope, since, grace, limit=settings.max_links),
+        queries.without_case(scope, since, now, purposes=settings.case_expected_purposes),
+    )
     signals: list[Signal] = []
     signals += _volume(people, recent, now, settings)
     signals += _off_hours(people, since, now, hours)
     signals += _probing(bursts)
-    grace = now - timedelta(days=settings.break_glass_grace_days)
-    for use in await queries.break_glass_without_basis(
-        scope, since, grace, limit=settings.max_links
-    ):
+    for use in glass:
         signals.append(
             Signal(
                 "break_glass_without_basis",
@@ -113,14 +135,15 @@ async def find_signals(
                 _filters(
                     use.organisation,
                     use.professional,
+                    since,
+                    grace,
+                    decision="permit",
                     break_glass="true",
-                    **{"from": _iso(since), "to": _iso(grace)},
                 ),
+                filters_exact=False,  # a later regular basis is not a filter: see `seqs`
             )
         )
-    for use in await queries.without_case(
-        scope, since, now, purposes=settings.case_expected_purposes
-    ):
+    for use in cases:
         signals.append(
             Signal(
                 "no_registered_case",
@@ -132,12 +155,8 @@ async def find_signals(
                 f"{use.count} exchange(s) for a purpose that expects a case "
                 f"({', '.join(settings.case_expected_purposes)}) without a registered case.",
                 use.seqs,
-                _filters(
-                    use.organisation,
-                    use.professional,
-                    decision="permit",
-                    **{"from": _iso(since), "to": _iso(now)},
-                ),
+                _filters(use.organisation, use.professional, since, now, decision="permit"),
+                filters_exact=False,  # neither "no case" nor two purposes is one filter
             )
         )
     return _strongest(signals, settings.max_signals)
@@ -198,7 +217,7 @@ def _volume(
                 f"a day, against a usual {usual:.1f} a day for this professional. That is far "
                 "above their own level.",
                 _link(person.last_recent_seq),
-                _filters(org, prof, **{"from": _iso(recent), "to": _iso(now)}),
+                _filters(org, prof, recent, now),
                 {"per_day": round(per_day, 1), "usual_per_day": round(usual, 1)},
             )
         )
@@ -229,11 +248,8 @@ def _off_hours(
                 f"{total} decisions outside working hours (working hours: {start}-{end}, "
                 f"{working.time_zone}) in the last weeks.",
                 _link(person.last_off_hours_seq),
-                _filters(
-                    person.organisation,
-                    person.professional,
-                    **{"from": _iso(since), "to": _iso(now)},
-                ),
+                _filters(person.organisation, person.professional, since, now),
+                filters_exact=False,  # working hours are not a filter: the whole window
             )
         )
     return found
@@ -255,12 +271,7 @@ def _probing(bursts: list[HourCount]) -> list[Signal]:
                 f"{h.denials} refused requests within one hour (from {_iso(h.hour)}). So many "
                 "refusals in a row can mean someone is trying out what is allowed.",
                 (h.last_denial_seq,),
-                _filters(
-                    h.organisation,
-                    h.professional,
-                    decision="deny",
-                    **{"from": _iso(h.hour), "to": _iso(end)},
-                ),
+                _filters(h.organisation, h.professional, h.hour, end, decision="deny"),
             )
         )
     return found

@@ -208,6 +208,8 @@ _FILTERS = [
     _query("decision", "permit or deny", {"$ref": "#/components/schemas/Decision"}),
     _query("break_glass", "Only break-the-glass (true) or only not (false)", {"type": "boolean"}),
     _query("source", "Source organisation id"),
+    _query("requester", "Requesting organisation id (only requested by it)"),
+    _query("professional", "The requesting organisation's identifier of the professional"),
     _query("event_type", "An event type from the catalogue"),
     _query("limit", "Page size (1-500; CSV up to 10000, default 1000)", {"type": "integer"}),
     _query("cursor", "The `next_cursor` of the previous page of the same query"),

@@ -210,7 +210,8 @@ class Signal(msgspec.Struct):
     count: int
     explanation: Texts
     seqs: list[int]
-    filters: dict[str, str]
+    filters: dict[str, str]  # GET /api/v1/audit/entries parameters
+    filters_exact: bool  # the filters select exactly the signal's entries (else a superset)
     figures: dict[str, float | list[str]]
 
 

@@ -9,17 +9,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
+from multidict import MultiDictProxy
 
-from gateway.access.officer_log import VERDICTS, group_by_exchange, parse_seq
+from gateway.access.officer_log import VERDICTS, group_by_exchange
 from gateway.appkeys import AUDIT, SETTINGS
-from gateway.errors import GatewayError
-from gateway.web.csrf import require_csrf
-from gateway.web.officer.session import officer_log, officer_page
+from gateway.web.officer.forms import NoteForm, note_submit, queue_context
+from gateway.web.officer.session import OfficerPage, officer_log, officer_page
 from gateway.web.officer.views import entry_row, page
 
 __all__ = ["break_glass_page", "review_submit"]
 
 QUEUE_SIZE = 200
+PAGE = "/fg/doorbraken"
+REVIEW = NoteForm(PAGE, "uitwisseling", "incomplete", "already_reviewed", "beoordeeld")
 
 
 def review_days(request: web.Request) -> int:
@@ -56,27 +58,19 @@ async def break_glass_page(request: web.Request) -> web.Response:
             "exchanges": exchanges,
             "days": days,
             "verdicts": VERDICTS,
-            "done": request.query.get("klaar"),
-            "error": request.query.get("fout"),
-            "next_url": f"/fg/doorbraken?cursor={result.next_cursor}"
-            if result.next_cursor
-            else None,
+            **queue_context(request, PAGE, result.next_cursor),
         },
         page_session,
     )
 
 
 async def review_submit(request: web.Request) -> web.Response:
-    page_session = await officer_page(request)
-    form = await require_csrf(request, page_session.token)
-    seq = parse_seq(request.match_info["seq"])
-    verdict, note = form.get("verdict", ""), form.get("note", "")
-    if verdict not in VERDICTS or not note.strip():
-        raise web.HTTPSeeOther(f"/fg/doorbraken?fout=incomplete#uitwisseling-{seq}")
-    try:
-        await officer_log(request).review_exchange(page_session.officer, seq, verdict, note)
-    except GatewayError as error:
-        if error.status == 409:
-            raise web.HTTPSeeOther("/fg/doorbraken?fout=already_reviewed") from None
-        raise
-    raise web.HTTPSeeOther("/fg/doorbraken?klaar=beoordeeld")
+    def complete(form: MultiDictProxy[str]) -> bool:
+        return form.get("verdict", "") in VERDICTS and bool(form.get("note", "").strip())
+
+    async def review(page_session: OfficerPage, seq: int, form: MultiDictProxy[str]) -> None:
+        await officer_log(request).review_exchange(
+            page_session.officer, seq, form["verdict"], form["note"]
+        )
+
+    return await note_submit(request, REVIEW, complete, review)

@@ -10,17 +10,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
+from multidict import MultiDictProxy
 
-from gateway.access.officer_log import parse_seq
 from gateway.appkeys import AUDIT
-from gateway.errors import GatewayError
-from gateway.web.csrf import require_csrf
-from gateway.web.officer.session import officer_log, officer_page
+from gateway.web.officer.forms import NoteForm, note_submit, queue_context
+from gateway.web.officer.session import OfficerPage, officer_log, officer_page
 from gateway.web.officer.views import entry_row, page
 
 __all__ = ["confidential_page", "lift_submit"]
 
 PAGE_SIZE = 50
+PAGE = "/fg/vertrouwelijk"
+LIFT = NoteForm(PAGE, "regel", "note_required", "already_lifted", "opgeheven")
 
 
 async def confidential_page(request: web.Request) -> web.Response:
@@ -40,27 +41,17 @@ async def confidential_page(request: web.Request) -> web.Response:
         "officer/confidential.html",
         {
             "rows": rows,
-            "done": request.query.get("klaar"),
-            "error": request.query.get("fout"),
-            "next_url": f"/fg/vertrouwelijk?cursor={result.next_cursor}"
-            if result.next_cursor
-            else None,
+            **queue_context(request, PAGE, result.next_cursor),
         },
         page_session,
     )
 
 
 async def lift_submit(request: web.Request) -> web.Response:
-    page_session = await officer_page(request)
-    form = await require_csrf(request, page_session.token)
-    seq = parse_seq(request.match_info["seq"])
-    note = form.get("note", "")
-    if not note.strip():
-        raise web.HTTPSeeOther(f"/fg/vertrouwelijk?fout=note_required#regel-{seq}")
-    try:
-        await officer_log(request).lift(page_session.officer, seq, note)
-    except GatewayError as error:
-        if error.status == 409:
-            raise web.HTTPSeeOther("/fg/vertrouwelijk?fout=already_lifted") from None
-        raise
-    raise web.HTTPSeeOther("/fg/vertrouwelijk?klaar=opgeheven")
+    def complete(form: MultiDictProxy[str]) -> bool:
+        return bool(form.get("note", "").strip())
+
+    async def lift(page_session: OfficerPage, seq: int, form: MultiDictProxy[str]) -> None:
+        await officer_log(request).lift(page_session.officer, seq, form["note"])
+
+    return await note_submit(request, LIFT, complete, lift)

@@ -77,6 +77,8 @@ async def test_break_the_glass_without_a_later_regular_basis(client: Client) -> 
     found = await signals(client, later=timedelta(days=4))
     (use,) = [s for s in found if s.kind == "break_glass_without_basis"]
     assert use.count == 2 and set(use.seqs) == {1, 2}
+    assert use.filters["professional"] == "prof-17" and use.filters["break_glass"] == "true"
+    assert use.filters["requester"] == "wijkteam-utrecht" and not use.filters_exact
     # A regular permit for one of them follows: that one is no longer a signal.
     await audit.append([decision(2, subject="ps_a")])
     (use,) = [
