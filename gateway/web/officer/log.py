@@ -32,7 +32,7 @@ PAGE_SIZE = 50
 CSV_LIMIT = 10_000
 #: The form's fields, in order: (parameter, catalogue key of its label).
 TEXT_FILTERS = ("professional", "case")
-PAGE_FILTERS = tuple(p for p in FILTER_PARAMS if p not in ("bsn", "request_id", "event_type"))
+PAGE_FILTERS = tuple(p for p in FILTER_PARAMS if p not in ("bsn", "request_id"))
 _PSEUDONYM = re.compile(r"^ps_[0-9a-f]{40}$")
 #: `bsn=` of a results URL: only ever these markers (the form's POST put them there).
 _BSN_ERRORS = {"invalid": "bsn", "in_url": "bsn_in_url"}
