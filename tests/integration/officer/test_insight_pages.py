@@ -395,3 +395,37 @@ async def test_statistics_drill_down_is_scoped(client: Client) -> None:
     page = await html(client, "/fg/statistieken?organisation=wijkteam-utrecht", region)
     assert 'data-unit="wijkteam-utrecht"' in page and 'data-unit="utrecht"' not in page
     page = await html(client, "/fg/statistieken?organisation=rvt-utrecht-proeftuin", region, 403)
+
+
+async def test_a_malformed_candidate_form_is_a_4xx_never_a_500(client: Client) -> None:
+    token = await officer_session(client, "fg_wijkteam")
+    csrf = csrf_of(await html(client, "/fg/simulatie", token))
+    # not multipart: 415
+    response = await client.post(
+        "/fg/simulatie",
+        headers=cookie(token),
+        data={"csrf_token": csrf, "rules": FORBID_FINANCES},
+        allow_redirects=False,
+    )
+    assert response.status == 415
+    # a file that is not text (NUL) or not UTF-8: 400
+    for content in (b"[[rules]]\x00", b"\xff\xfe\x00x"):
+        form = aiohttp.FormData()
+        form.add_field("csrf_token", csrf)
+        form.add_field("files", content, filename="x.toml", content_type="text/plain")
+        response = await client.post(
+            "/fg/simulatie", headers=cookie(token), data=form, allow_redirects=False
+        )
+        assert response.status == 400, await response.text()
+    # a file name the API would not take: said on the page
+    page = await post_form(
+        client,
+        "/fg/simulatie",
+        token,
+        candidate_form(csrf, files={"../../etc/Passwd": FORBID_FINANCES}, **period()),
+        400,
+    )
+    assert 'data-error="file_name"' in page
+    # nothing at all: said on the page
+    page = await post_form(client, "/fg/simulatie", token, candidate_form(csrf, **period()), 400)
+    assert 'data-error="empty"' in page
