@@ -429,3 +429,22 @@ async def test_a_malformed_candidate_form_is_a_4xx_never_a_500(client: Client) -
     # nothing at all: said on the page
     page = await post_form(client, "/fg/simulatie", token, candidate_form(csrf, **period()), 400)
     assert 'data-error="empty"' in page
+
+
+async def test_two_versions_other_than_the_one_in_force_are_compared(client: Client) -> None:
+    token = await officer_session(client, "fg_wijkteam")
+    csrf = csrf_of(await html(client, "/fg/beleid", token))
+    never = (REPO / "config" / "policies" / "00-never.toml").read_text()
+    form = candidate_form(csrf, files={"00-never.toml": never}, basis="in_force")  # B: in force
+    form.add_field("a_basis", "in_force")
+    form.add_field("a_rules", FORBID_FINANCES)
+    page = unescape(await post_form(client, "/fg/beleid/vergelijken", token, form, 200))
+    assert "0 regel(s) erbij, 1 vervallen, 0 veranderd." in page
+    assert "Regels die in versie B vervallen" in page and "no-finances-at-all" in page
+    # version A does not load: said as version A's, with every problem
+    form = candidate_form(csrf, text=FORBID_FINANCES)
+    form.add_field("a_basis", "only")
+    form.add_field("a_files", INVALID["b.toml"].encode(), filename="b.toml")
+    page = unescape(await post_form(client, "/fg/beleid/vergelijken", token, form, 422))
+    assert 'data-error="a_invalid"' in page and "Versie A:" in page
+    assert len(re.findall(r"<li><code>(.*?)</code></li>", page, re.S)) >= 2
