@@ -24,7 +24,7 @@ from policies.explain import condition_texts
 from policies.model import Rule
 from policies.simulation import RuleDiff
 
-__all__ = ["compare_submit", "insight_of", "policies_page", "rule_view"]
+__all__ = ["compare_form", "compare_submit", "insight_of", "policies_page", "rule_view"]
 
 
 def insight_of(request: web.Request) -> OfficerInsight:
@@ -100,6 +100,12 @@ async def _render(
 async def policies_page(request: web.Request) -> web.Response:
     page_session = await officer_page(request)
     return await _render(request, page_session)
+
+
+async def compare_form(request: web.Request) -> web.Response:
+    """The comparison's address opened (a reload, the language switch): to the form."""
+    await officer_page(request)  # a household session: 403 here too
+    raise web.HTTPSeeOther("/fg/beleid#vergelijken")
 
 
 async def compare_submit(request: web.Request) -> web.Response:

@@ -114,7 +114,8 @@ async def test_a_household_session_is_403_on_every_new_page(
     token = await client.app[HOUSEHOLD_SESSIONS].create(mother, household["id"], bsn=MOTHER)
     before = await client.app[AUDIT_READER].count(AuditFilters(), Scope(None))
     posts = ["/fg/beleid/vergelijken", "/fg/simulatie"]
-    for method, path in [*(("GET", p) for p in PAGES), *(("POST", p) for p in posts)]:
+    gets = [*PAGES, "/fg/beleid/vergelijken"]
+    for method, path in [*(("GET", p) for p in gets), *(("POST", p) for p in posts)]:
         for headers in (
             {"Cookie": f"{COOKIE_NAME}={token}", "Accept": "text/html"},
             {"Authorization": f"Session {token}"},
@@ -177,6 +178,9 @@ async def test_comparing_with_another_version_shows_the_difference(client: Clien
         200,
     )
     assert "De twee versies hebben dezelfde regels." in page
+    # the result's address opened again (a reload, the language switch): back to the form
+    again = await client.get("/fg/beleid/vergelijken", headers=cookie(token), allow_redirects=False)
+    assert again.status == 303 and again.headers["Location"] == "/fg/beleid#vergelijken"
 
 
 async def test_an_invalid_version_lists_every_problem_and_a_form_needs_its_token(
