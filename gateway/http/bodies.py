@@ -208,16 +208,17 @@ _NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 async def read_upload_form(
     request: web.Request, *, limit: int, max_parts: int = 64, within_seconds: float = 30.0
-) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """A `multipart/form-data` body (a form with file inputs) as its fields and its
-    files, each (name, text) in order: 415 for another content type, 413 over `limit`
-    bytes in all or over `max_parts` parts, 400 for a body that is slow or malformed,
-    a part that is not UTF-8, or text with a NUL or control character (tabs and line
-    ends are fine in a file). A file input left empty is left out."""
+) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
+    """A `multipart/form-data` body (a form with file inputs) as its fields, each
+    (name, text), and its files, each (field name, file name, text), in order: 415 for
+    another content type, 413 over `limit` bytes in all or over `max_parts` parts, 400
+    for a body that is slow or malformed, a part that is not UTF-8, or text with a NUL
+    or control character (tabs and line ends are fine in a file). A file input left
+    empty is left out."""
     if request.content_type != "multipart/form-data":
         raise UnsupportedMediaType("Content-Type must be multipart/form-data")
     fields: list[tuple[str, str]] = []
-    files: list[tuple[str, str]] = []
+    files: list[tuple[str, str, str]] = []
     total = 0
     try:
         async with asyncio.timeout(within_seconds):
@@ -244,7 +245,7 @@ async def read_upload_form(
                     raise BadRequest("A form field or file is not valid text")
                 if part.filename is not None:
                     if part.filename or raw:  # else a file input nobody used
-                        files.append((part.filename, text))
+                        files.append((name, part.filename, text))
                 else:
                     fields.append((name, text))
     except TimeoutError:

@@ -54,7 +54,7 @@ METHOD = (
 
 @dataclass(frozen=True)
 class Comparison:
-    in_force: PolicySet
+    base: PolicySet  # version A: the rules in force unless another was given
     other: PolicySet
     diff: RuleDiff
 
@@ -117,13 +117,21 @@ class OfficerInsight:
                 f"The rule set has {len(exc.problems)} problem(s)", errors=exc.problems
             ) from None
 
-    async def compare(self, officer: Officer, texts: Mapping[str, str]) -> Comparison:
+    async def compare(
+        self,
+        officer: Officer,
+        texts: Mapping[str, str],
+        base: Mapping[str, str] | None = None,
+    ) -> Comparison:
+        """The rule-by-rule difference from `base` (default: the rules in force) to
+        `texts`, each loaded as the loader loads them (bounded)."""
+        first = self.policy_set if base is None else self.candidate(base)
         other = self.candidate(texts)
-        await self.log.log(
-            officer, "audit.query",
-            details={"view": "policy_compare", "other_version": other.version[:200]},
-        )  # fmt: skip
-        return Comparison(self.policy_set, other, diff_rules(self.policy_set.rules, other.rules))
+        details = {"view": "policy_compare", "other_version": other.version[:200]}
+        if base is not None:
+            details["base_version"] = first.version[:200]
+        await self.log.log(officer, "audit.query", details=details)
+        return Comparison(first, other, diff_rules(first.rules, other.rules))
 
     # --- simulation ---------------------------------------------------------------------
 

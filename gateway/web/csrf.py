@@ -61,9 +61,10 @@ def _check(request: web.Request, form: MultiDictProxy[str], session_token: str) 
 
 async def require_csrf_upload(
     request: web.Request, session_token: str, *, limit: int
-) -> tuple[MultiDictProxy[str], list[tuple[str, str]]]:
+) -> tuple[MultiDictProxy[str], list[tuple[str, str, str]]]:
     """A posted form with file inputs (`multipart/form-data`, at most `limit` bytes): its
-    fields and its files (name, text), once its CSRF token is this session's; else 403."""
+    fields and its files (field name, file name, text), once its CSRF token is this
+    session's; else 403."""
     fields, files = await read_upload_form(request, limit=limit)
     form = MultiDictProxy(MultiDict(fields))
     _check(request, form, session_token)

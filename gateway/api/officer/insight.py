@@ -156,7 +156,7 @@ async def compare_policies(request: web.Request) -> web.Response:
     found = await insight(request).compare(principal, texts)
     return json_response(
         {
-            "in_force_version": found.in_force.version,
+            "in_force_version": found.base.version,
             "other_version": found.other.version,
             "rule_changes": _rule_diff_json(found.diff),
         }

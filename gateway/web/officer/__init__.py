@@ -72,6 +72,7 @@ def setup(app: web.Application) -> None:
     )
     add("GET", "/fg/signalen", signals.signals_page, name="web.officer.signals")
     add("GET", "/fg/beleid", policies.policies_page, name="web.officer.policies")
+    add("GET", "/fg/beleid/vergelijken", policies.compare_form, name="web.officer.compare_form")
     add("POST", "/fg/beleid/vergelijken", policies.compare_submit, name="web.officer.compare")
     add("GET", "/fg/simulatie", simulation.simulation_page, name="web.officer.simulation")
     add("POST", "/fg/simulatie", simulation.simulate_submit, name="web.officer.simulate")

@@ -1,9 +1,10 @@
 """Beleid (policies): the rule set in force, each rule in plain words; the difference
-between the rules in force and another version (typed or uploaded, the use-case of
+between two versions, by default the rules in force and another (typed or uploaded, the use-case of
 `POST /api/v1/policies/compare`); the register of processing activities (AVG art. 30:
 controller, purposes, data subjects, categories, recipients, transfers, retention
 periods, security measures). The same use-cases as `GET /api/v1/policies`
-(`gateway.insight.officer`), each logged before it answers.
+(`gateway.insight.officer`), each logged before it answers. Version A of a comparison
+is the rules in force unless the officer gives another (the `a_` fields).
 """
 
 from __future__ import annotations
@@ -16,14 +17,14 @@ from gateway.api.officer.insight import officer_insight
 from gateway.errors import PayloadTooLarge, PolicyInvalid, TooManyRules
 from gateway.insight.officer import OfficerInsight
 from gateway.web.i18n import language_of
-from gateway.web.officer.candidate import Candidate, read_candidate
+from gateway.web.officer.candidate import Candidate, read_candidates
 from gateway.web.officer.session import OfficerPage, officer_log, officer_page
 from gateway.web.officer.views import page
 from policies.explain import condition_texts
 from policies.model import Rule
 from policies.simulation import RuleDiff
 
-__all__ = ["compare_submit", "insight_of", "policies_page", "rule_view"]
+__all__ = ["compare_form", "compare_submit", "insight_of", "policies_page", "rule_view"]
 
 
 def insight_of(request: web.Request) -> OfficerInsight:
@@ -67,7 +68,7 @@ async def _render(
     request: web.Request,
     page_session: OfficerPage,
     *,
-    candidate: Candidate | None = None,
+    candidates: list[Candidate] | None = None,
     comparison: dict[str, Any] | None = None,
     problems: list[str] | None = None,
     errors: list[str] | None = None,
@@ -76,6 +77,7 @@ async def _render(
     use_case = insight_of(request)
     policy_set = await use_case.policies(page_session.officer)
     lang = language_of(request)
+    base, other = candidates if candidates else (None, None)
     return page(
         request,
         "officer/policies.html",
@@ -87,7 +89,8 @@ async def _render(
             "comparison": comparison,
             "problems": problems or [],
             "errors": errors or [],
-            "candidate": candidate,
+            "base": base,
+            "candidate": other,
         },
         page_session,
         status=status,
@@ -99,34 +102,48 @@ async def policies_page(request: web.Request) -> web.Response:
     return await _render(request, page_session)
 
 
+async def compare_form(request: web.Request) -> web.Response:
+    """The comparison's address opened (a reload, the language switch): to the form."""
+    await officer_page(request)  # a household session: 403 here too
+    raise web.HTTPSeeOther("/fg/beleid#vergelijken")
+
+
 async def compare_submit(request: web.Request) -> web.Response:
-    """The comparison form, posted: the difference on the same page, or every problem
-    of the other version listed (422; 413 for one too large), never a 500."""
+    """The comparison form, posted: version A (the rules in force, or another) and
+    version B; the difference on the same page, or every problem of the version that
+    does not load listed (422; 413 for one too large), never a 500."""
     page_session = await officer_page(request)
     try:
-        candidate = await read_candidate(request, page_session.token)
+        base, other = await read_candidates(request, page_session.token, ("a_", ""))
     except PayloadTooLarge:
         return await _render(request, page_session, errors=["too_large"], status=413)
-    if candidate.errors:
+    candidates = [base, other]
+    errors = [f"a_{e}" for e in base.errors] + other.errors
+    if errors:
         return await _render(
-            request, page_session, candidate=candidate, errors=candidate.errors, status=400
+            request, page_session, candidates=candidates, errors=errors, status=400
         )
-    lang = language_of(request)
+    use_case = insight_of(request)
+    base_texts = None if base.current else base.texts
+    failed = "a_"  # which version did not load, to say so apart
     try:
-        found = await insight_of(request).compare(page_session.officer, candidate.texts)
-    except PolicyInvalid as error:
+        if base_texts is not None:
+            use_case.candidate(base_texts)
+        failed = ""
+        found = await use_case.compare(page_session.officer, other.texts, base_texts)
+    except (PolicyInvalid, TooManyRules, PayloadTooLarge) as error:
+        key = "too_large" if isinstance(error, PayloadTooLarge) else "invalid"
+        key = "too_many" if isinstance(error, TooManyRules) else key
         problems = [str(p) for p in error.extra.get("errors", [])]
         return await _render(
-            request, page_session, candidate=candidate, errors=["invalid"], problems=problems,
-            status=error.status,
+            request, page_session, candidates=candidates, errors=[failed + key],
+            problems=problems, status=error.status,
         )  # fmt: skip
-    except (TooManyRules, PayloadTooLarge) as error:
-        key = "too_many" if isinstance(error, TooManyRules) else "too_large"
-        return await _render(
-            request, page_session, candidate=candidate, errors=[key], status=error.status
-        )
+    lang = language_of(request)
     comparison = {
+        "base_version": found.base.version,
         "other_version": found.other.version,
+        "base_is_in_force": base_texts is None,
         "diff": diff_view(found.diff, lang),
     }
-    return await _render(request, page_session, candidate=candidate, comparison=comparison)
+    return await _render(request, page_session, candidates=candidates, comparison=comparison)

@@ -114,7 +114,8 @@ async def test_a_household_session_is_403_on_every_new_page(
     token = await client.app[HOUSEHOLD_SESSIONS].create(mother, household["id"], bsn=MOTHER)
     before = await client.app[AUDIT_READER].count(AuditFilters(), Scope(None))
     posts = ["/fg/beleid/vergelijken", "/fg/simulatie"]
-    for method, path in [*(("GET", p) for p in PAGES), *(("POST", p) for p in posts)]:
+    gets = [*PAGES, "/fg/beleid/vergelijken"]
+    for method, path in [*(("GET", p) for p in gets), *(("POST", p) for p in posts)]:
         for headers in (
             {"Cookie": f"{COOKIE_NAME}={token}", "Accept": "text/html"},
             {"Authorization": f"Session {token}"},
@@ -177,6 +178,9 @@ async def test_comparing_with_another_version_shows_the_difference(client: Clien
         200,
     )
     assert "De twee versies hebben dezelfde regels." in page
+    # the result's address opened again (a reload, the language switch): back to the form
+    again = await client.get("/fg/beleid/vergelijken", headers=cookie(token), allow_redirects=False)
+    assert again.status == 303 and again.headers["Location"] == "/fg/beleid#vergelijken"
 
 
 async def test_an_invalid_version_lists_every_problem_and_a_form_needs_its_token(
@@ -395,3 +399,56 @@ async def test_statistics_drill_down_is_scoped(client: Client) -> None:
     page = await html(client, "/fg/statistieken?organisation=wijkteam-utrecht", region)
     assert 'data-unit="wijkteam-utrecht"' in page and 'data-unit="utrecht"' not in page
     page = await html(client, "/fg/statistieken?organisation=rvt-utrecht-proeftuin", region, 403)
+
+
+async def test_a_malformed_candidate_form_is_a_4xx_never_a_500(client: Client) -> None:
+    token = await officer_session(client, "fg_wijkteam")
+    csrf = csrf_of(await html(client, "/fg/simulatie", token))
+    # not multipart: 415
+    response = await client.post(
+        "/fg/simulatie",
+        headers=cookie(token),
+        data={"csrf_token": csrf, "rules": FORBID_FINANCES},
+        allow_redirects=False,
+    )
+    assert response.status == 415
+    # a file that is not text (NUL) or not UTF-8: 400
+    for content in (b"[[rules]]\x00", b"\xff\xfe\x00x"):
+        form = aiohttp.FormData()
+        form.add_field("csrf_token", csrf)
+        form.add_field("files", content, filename="x.toml", content_type="text/plain")
+        response = await client.post(
+            "/fg/simulatie", headers=cookie(token), data=form, allow_redirects=False
+        )
+        assert response.status == 400, await response.text()
+    # a file name the API would not take: said on the page
+    page = await post_form(
+        client,
+        "/fg/simulatie",
+        token,
+        candidate_form(csrf, files={"../../etc/Passwd": FORBID_FINANCES}, **period()),
+        400,
+    )
+    assert 'data-error="file_name"' in page
+    # nothing at all: said on the page
+    page = await post_form(client, "/fg/simulatie", token, candidate_form(csrf, **period()), 400)
+    assert 'data-error="empty"' in page
+
+
+async def test_two_versions_other_than_the_one_in_force_are_compared(client: Client) -> None:
+    token = await officer_session(client, "fg_wijkteam")
+    csrf = csrf_of(await html(client, "/fg/beleid", token))
+    never = (REPO / "config" / "policies" / "00-never.toml").read_text()
+    form = candidate_form(csrf, files={"00-never.toml": never}, basis="in_force")  # B: in force
+    form.add_field("a_basis", "in_force")
+    form.add_field("a_rules", FORBID_FINANCES)
+    page = unescape(await post_form(client, "/fg/beleid/vergelijken", token, form, 200))
+    assert "0 regel(s) erbij, 1 vervallen, 0 veranderd." in page
+    assert "Regels die in versie B vervallen" in page and "no-finances-at-all" in page
+    # version A does not load: said as version A's, with every problem
+    form = candidate_form(csrf, text=FORBID_FINANCES)
+    form.add_field("a_basis", "only")
+    form.add_field("a_files", INVALID["b.toml"].encode(), filename="b.toml")
+    page = unescape(await post_form(client, "/fg/beleid/vergelijken", token, form, 422))
+    assert 'data-error="a_invalid"' in page and "Versie A:" in page
+    assert len(re.findall(r"<li><code>(.*?)</code></li>", page, re.S)) >= 2
