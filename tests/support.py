@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +15,14 @@ from gateway.storage.db import create_engine
 from gateway.storage.schema import upgrade
 from policies import load_vocabulary
 
-__all__ = ["REPO", "GatewayFixture", "free_port", "make_gateway_fixture", "migrate"]
+__all__ = [
+    "REPO",
+    "GatewayFixture",
+    "clear_of_the_hour",
+    "free_port",
+    "make_gateway_fixture",
+    "migrate",
+]
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIG_DIR = REPO / "config"
@@ -73,3 +81,14 @@ async def migrate(database_url: str) -> None:
         await upgrade(engine)
     finally:
         await engine.dispose()
+
+
+def clear_of_the_hour(margin_s: float = 60.0) -> None:
+    """Wait out the turn of the clock hour when it is less than `margin_s` away.
+
+    The probing signal counts refusals per clock hour; a test that makes a burst of them
+    at hh:59:50 would see it split over two hours. Waits at most `margin_s` once per run.
+    """
+    left = 3600.0 - time.time() % 3600.0
+    if left < margin_s:
+        time.sleep(left + 0.5)

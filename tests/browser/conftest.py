@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from browser_support import LivePortal, start_portal
 from consent_support import household_body
-from support import REPO, make_gateway_fixture
+from support import REPO, clear_of_the_hour, make_gateway_fixture
 
 REQUIRE_ENV = "GATEWAY_REQUIRE_BROWSER"
 SCREENSHOTS = REPO / "docs" / "screenshots"
@@ -101,3 +101,9 @@ def browser() -> Iterator[Any]:
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+@pytest.fixture(autouse=True)
+def _clear_of_the_hour() -> None:
+    """Bursts of refusals made here are counted per clock hour: never across its turn."""
+    clear_of_the_hour()

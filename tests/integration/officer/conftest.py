@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestServer, unused_port
 from consent_support import household_body
 from login_support import CLIENT_ID, REDIRECT, Client
 from officer_support import EVERYONE, OFFICER_REDIRECT
-from support import GatewayFixture
+from support import GatewayFixture, clear_of_the_hour
 
 from gateway.app import create_app
 from gateway.demo.oidc_provider import client_for, create_provider_app, ensure_provider_files
@@ -61,3 +61,9 @@ async def household(client: Client, gateway: GatewayFixture) -> dict[str, Any]:
     assert response.status == 201, await response.text()
     body: dict[str, Any] = await response.json()
     return body
+
+
+@pytest.fixture(autouse=True)
+def _clear_of_the_hour() -> None:
+    """Bursts of refusals made here are counted per clock hour: never across its turn."""
+    clear_of_the_hour()

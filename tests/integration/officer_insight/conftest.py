@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from consent_support import MOTHER, Client, household_body
-from support import GatewayFixture
+from support import GatewayFixture, clear_of_the_hour
 
 from gateway.appkeys import HOUSEHOLD_SESSIONS, PSEUDONYMISER
 
@@ -27,3 +27,9 @@ async def session_headers(client: Client, household: dict[str, Any]) -> dict[str
     person = client.app[PSEUDONYMISER].pseudonym(MOTHER)
     token = await client.app[HOUSEHOLD_SESSIONS].create(person, household["id"])
     return {"Authorization": f"Session {token}"}
+
+
+@pytest.fixture(autouse=True)
+def _clear_of_the_hour() -> None:
+    """Bursts of refusals made here are counted per clock hour: never across its turn."""
+    clear_of_the_hour()
