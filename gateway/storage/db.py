@@ -28,6 +28,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState
 from sqlalchemy.sql.elements import ClauseElement
 
 from consent import begin_write  # one implementation, shared with the consent stores
+from consent._sql import SQLITE_BUSY_TIMEOUT_MS, sqlite_write_turn
 from gateway.storage.files import private_sqlite_file
 
 __all__ = [
@@ -46,8 +47,6 @@ T = TypeVar("T")
 log = structlog.get_logger("gateway.storage.db")
 
 _CHECKPOINT_EVERY = 200  # loop-thread transactions between WAL checkpoints
-
-SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
 def create_engine(database_url: str, *, pool_size: int = 20) -> AsyncEngine:
@@ -141,13 +140,14 @@ class WriteRunner:
         driver skip SQLAlchemy's per-execution work, which on small machines costs more
         than the round trip itself.
         """
-        if self._sync is not None:
-            if on_sqlite is not None:
-                return await self._run_inline(functools.partial(self._run_raw, on_sqlite))
-            return await self._run_inline(self._run_sync(transaction))
         engine = self._engine()
         if engine is None:
             raise RuntimeError("the engine of this WriteRunner is gone")
+        if self._sync is not None:
+            async with sqlite_write_turn(engine):  # after the process's other writers
+                if on_sqlite is not None:
+                    return await self._run_inline(functools.partial(self._run_raw, on_sqlite))
+                return await self._run_inline(self._run_sync(transaction))
         async with engine.connect() as conn:
             if on_asyncpg is not None and engine.dialect.driver == "asyncpg":
                 raw = await conn.get_raw_connection()
