@@ -178,8 +178,8 @@ def _pg_append_sql() -> str:
 _PG_APPEND = _pg_append_sql()
 _PG_HEAD = "SELECT seq, hash, checkpoint_seq, checkpoint_time FROM audit_chain_head WHERE id = 1"
 _PG_LOCK_HEAD = _PG_HEAD + " FOR UPDATE"
-# Optimistic tries (head as last seen, or re-read) before locking the head instead.
-_PG_TRIES = 2
+# After a batch found the head moved by another writer, lock it for this long.
+_PG_LOCKING_SECONDS = 1.0
 
 
 @dataclass
@@ -276,8 +276,9 @@ class AuditLog:
         self._timer: asyncio.Task[None] | None = None
         self._accepting = False
         self._pg_head: _Head | None = None  # the head this process last wrote (PostgreSQL)
-        #: PostgreSQL batches chained on a head another writer had moved (then retried),
-        #: and batches that locked the head after `_PG_TRIES` such misses.
+        self._pg_locking_until = 0.0  # loop time until which batches lock the head first
+        #: PostgreSQL batches chained on a head another writer had moved (then chained
+        #: again under the lock), and batches written under the head's lock.
         self.contended = 0
         self.locked = 0
 
@@ -519,11 +520,13 @@ class AuditLog:
 
         The head this process last wrote is kept; the batch is chained on it and sent
         as one statement that moves the head only from there (`_PG_APPEND`). If another
-        writer (process) moved it, nothing is written: the head is read again and the
-        batch chained anew; after `_PG_TRIES` such misses the head is locked
-        (`FOR UPDATE`) for one transaction instead, so a busy chain still progresses.
+        writer (process) had moved it, nothing is written, and for the next
+        `_PG_LOCKING_SECONDS` batches lock the head first (`FOR UPDATE`, one
+        transaction): with several busy writers, waiting on the lock costs less than
+        chaining batches that lose the race.
         """
-        for _ in range(_PG_TRIES):
+        loop = asyncio.get_running_loop()
+        if loop.time() >= self._pg_locking_until:
             head = self._pg_head
             self._pg_head = None
             if head is None:
@@ -533,7 +536,9 @@ class AuditLog:
                 self._pg_head = _moved(plan)
                 return plan.results
             self.contended += 1
+            self._pg_locking_until = loop.time() + _PG_LOCKING_SECONDS
         self.locked += 1
+        self._pg_head = None
         async with driver.transaction():
             head = _head_from(await driver.fetchrow(_PG_LOCK_HEAD))
             plan = self._plan(head, batch)
