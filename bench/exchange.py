@@ -50,7 +50,9 @@ def _free_port() -> int:
 # --------------------------------------------------------------------------- server side
 
 
-async def _serve(data_dir: Path, database_url: str, ports: dict[str, int]) -> None:
+async def _serve(
+    data_dir: Path, database_url: str, ports: dict[str, int], bulk: tuple[int, int] = (0, 0)
+) -> None:
     from adapters.reference.app import create_source_app
     from adapters.reference.custody_register import CustodyRegister, create_custody_register_app
     from adapters.reference.jwks import StaticJwks
@@ -99,6 +101,8 @@ async def _serve(data_dir: Path, database_url: str, ports: dict[str, int]) -> No
     engine = create_engine(database_url)
     await upgrade(engine)
     await engine.dispose()
+    if bulk[0]:  # a full-size population besides the demo's (bench/consent.py's data)
+        await _bulk_load(database_url, *bulk)
 
     gateway_app = create_app(settings)
     gateway_runner = web.AppRunner(gateway_app, access_log=None)
@@ -170,6 +174,25 @@ async def _serve(data_dir: Path, database_url: str, ports: dict[str, int]) -> No
     await session.close()
     for runner in (gateway_runner, baseline_runner, source_runner, register_runner):
         await runner.cleanup()
+
+
+async def _bulk_load(database_url: str, households: int, consents: int) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_consent", Path(__file__).parent / "consent.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    data = module.Data(households, consents, seed=1)
+    started = time.perf_counter()
+    if database_url.startswith("sqlite"):
+        module.load_sqlite(Path(database_url.split("///", 1)[1]), data)
+    else:
+        await module.load_postgres(database_url, data)
+    print(f"loaded {households} households, {consents} consents in "
+          f"{time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- stage shares
@@ -299,6 +322,11 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--database-url", default="")
     parser.add_argument(
+        "--households", type=int, default=0,
+        help="also load this many households (bench/consent.py's data) before serving",
+    )  # fmt: skip
+    parser.add_argument("--consents", type=int, default=0, help="with --households")
+    parser.add_argument(
         "--profile-seconds", type=float, default=4.0,
         help="a last gateway round sampled for the stage shares (0: none)",
     )  # fmt: skip
@@ -314,7 +342,13 @@ def main() -> int:
         from gateway.http import eventloop
 
         eventloop.run(
-            _serve(args.data_dir, args.database_url, json.loads(args.ports)), args.event_loop
+            _serve(
+                args.data_dir,
+                args.database_url,
+                json.loads(args.ports),
+                (args.households, args.consents),
+            ),
+            args.event_loop,
         )
         return 0
 
@@ -331,7 +365,8 @@ def main() -> int:
     server = subprocess.Popen(
         [sys.executable, __file__, "--serve", "--data-dir", str(data_dir),
          "--database-url", database_url, "--ports", json.dumps(ports),
-         "--event-loop", args.event_loop],
+         "--event-loop", args.event_loop, "--households", str(args.households),
+         "--consents", str(args.consents)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
