@@ -317,8 +317,12 @@ class OrganisationAuthenticator:
             )
             return {(str(r["issuer"]), str(r["jti"])) for r in found}
 
+        # On asyncpg the one statement commits by itself: no BEGIN/COMMIT round trips.
         inserted = await write_runner(self._engine).run(
-            insert_new, on_asyncpg=insert_new_asyncpg, on_sqlite=insert_new_sqlite
+            insert_new,
+            on_asyncpg=insert_new_asyncpg,
+            on_sqlite=insert_new_sqlite,
+            asyncpg_transaction=False,
         )
         return [
             first[(issuer, jti)] == index and (issuer, jti) in inserted
