@@ -2,14 +2,24 @@
 
     .venv/bin/python bench/exchange.py [--seconds 10] [--rounds 3] [--concurrency 32]
                                        [--database-url postgresql+asyncpg://127.0.0.1/test]
+                                       [--profile-seconds 4] [--households N --consents M]
 
 One server process holds (a) a bare aiohttp pass-through that verifies the same
 organisation JWT (ES256) and forwards to the reference source with a gateway
 token, (b) the gateway itself (authentication with the replay cache, policy,
 consent, adapter, minimisation, durable audit append) and the wijkteam
 reference source both use. A second process generates load on loopback with
-pre-minted tokens, bounded in time. Prints requests/s, p50 and p99 of both and
-the ratio b/a. Figures go to BENCHMARKS.md; nothing here is a test assertion.
+pre-minted tokens, bounded in time; the targets alternate round by round.
+
+Prints per round and as median [min-max] over the rounds, gateway against
+pass-through: the throughput ratio; the CPU ratio (pass-through's CPU per
+request over the gateway's, from /proc, with PostgreSQL's backends counted into
+the gateway's: their pids from `pg_stat_activity`); the p50 and p99 latency
+ratios (at `--concurrency 1` the low-load targets); the CPU per request of each
+side. Then one more gateway round sampled with SIGPROF (every 2 ms of the server's
+CPU) for the share of each stage. `--households/--consents` load bench/consent.py's
+full-size population besides the demo's first. Figures go to BENCHMARKS.md;
+nothing here is a test assertion.
 """
 
 from __future__ import annotations
