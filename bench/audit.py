@@ -1,6 +1,7 @@
 """Audit-log benchmark: chained appends vs plain inserts, and search latency over many entries.
 
     .venv/bin/python bench/audit.py [--database-url URL] [--entries 1000000] [--appends 20000]
+                                    [--processes 1,2,4]
 
 Appends: 64 concurrent writers, each appending one entry per call, through
 `AuditLog` (group commit, hash chain, head lock, checkpoints). Baseline, same run,
@@ -8,6 +9,10 @@ same rows: plain inserts into an identical table (same columns and indexes) in
 batches of 100 per transaction, no hashing, no lock. Search: `--entries` generated
 entries (5 organisations, 20,000 subjects, 2% break-the-glass, a year of times),
 then the privacy officer's common queries, 50 runs each, p50 and p95.
+`--processes 1,2,4` (PostgreSQL): the chain's ceiling with that many writer processes
+at once on one database (each `--writers` concurrent appenders): entries/s, batches/s,
+mean batch, how often a batch found the head moved by another process (chained again)
+or locked it, and how many backends waited on a lock (sampled from pg_stat_activity).
 For PostgreSQL, URL names a server database it may create others next to
 (postgresql+asyncpg://127.0.0.1:5432/test); a scratch database is created and dropped.
 """
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import secrets
 import statistics
@@ -99,8 +105,16 @@ async def scratch_database(url: str | None) -> AsyncIterator[str]:
         await admin.dispose()
 
 
-async def bench_appends(engine: AsyncEngine, keys: KeyStore, total: int, writers: int) -> float:
+async def bench_appends(
+    engine: AsyncEngine,
+    keys: KeyStore,
+    total: int,
+    writers: int,
+    stats: dict[str, Any] | None = None,
+) -> float:
     log = AuditLog(engine, keys, issuer="bench/audit", checkpoint_every=1000)
+    batches: list[tuple[int, float]] = []
+    log.observe_batches(lambda items, seconds, _ok: batches.append((items, seconds)))
     await log.start()
     rng = random.Random(1)
     events = [event(rng, n) for n in range(total)]
@@ -114,7 +128,72 @@ async def bench_appends(engine: AsyncEngine, keys: KeyStore, total: int, writers
     await asyncio.gather(*(writer(w) for w in range(writers)))
     elapsed = time.perf_counter() - started
     await log.close()
+    if stats is not None:
+        stats.update(entries=per_writer * writers, seconds=elapsed, batches=len(batches),
+                     commit_seconds=sum(s for _n, s in batches),
+                     contended=log.contended, locked=log.locked)  # fmt: skip
     return per_writer * writers / elapsed
+
+
+async def child(args: argparse.Namespace) -> None:
+    """One writer process of `--processes`: waits for a line on stdin, appends, reports."""
+    keys = KeyStore.load(Path(args.keys))
+    engine = create_engine(args.database_url, pool_size=20)
+    try:
+        await bench_appends(engine, keys, 64, 8)  # warm: connections, statements
+        print("ready", flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        stats: dict[str, Any] = {}
+        await bench_appends(engine, keys, args.appends, args.writers, stats)
+        print(json.dumps(stats), flush=True)
+    finally:
+        await dispose(engine)
+
+
+async def bench_processes(url: str, keys_dir: Path, processes: int, appends: int,
+                          writers: int) -> dict[str, float]:  # fmt: skip
+    """`processes` writer processes at once on one database: the chain head's ceiling."""
+    import asyncpg
+
+    command = [sys.executable, __file__, "--child", "--database-url", url, "--keys",
+               str(keys_dir), "--appends", str(appends), "--writers", str(writers)]  # fmt: skip
+    children = [
+        await asyncio.create_subprocess_exec(
+            *command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+        )
+        for _ in range(processes)
+    ]
+    for proc in children:
+        assert proc.stdout is not None
+        assert (await proc.stdout.readline()).strip() == b"ready"
+    monitor = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    waiting: list[int] = []
+    started = time.perf_counter()
+    for proc in children:
+        assert proc.stdin is not None
+        proc.stdin.write(b"go\n")
+        await proc.stdin.drain()
+    outputs = [asyncio.create_task(proc.communicate()) for proc in children]
+    while not all(task.done() for task in outputs):
+        waiting.append(int(await monitor.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock'"
+        )))  # fmt: skip
+        await asyncio.sleep(0.01)
+    elapsed = time.perf_counter() - started
+    await monitor.close()
+    stats = [json.loads((await task)[0].decode().strip().splitlines()[-1]) for task in outputs]
+    entries = sum(s["entries"] for s in stats)
+    batches = sum(s["batches"] for s in stats)
+    return {
+        "entries_s": entries / elapsed,
+        "batches_s": batches / elapsed,
+        "batch": entries / max(batches, 1),
+        "commit_ms": 1000 * sum(s["commit_seconds"] for s in stats) / max(batches, 1),
+        "contended": sum(s["contended"] for s in stats) / max(batches, 1),
+        "locked": sum(s["locked"] for s in stats) / max(batches, 1),
+        "lock_waiters": statistics.mean(waiting) if waiting else 0.0,
+    }
 
 
 async def bench_plain(engine: AsyncEngine, total: int) -> float:
@@ -249,7 +328,17 @@ async def run(args: argparse.Namespace) -> None:
                 plain = await bench_plain(engine, args.appends)
                 print(f"chained appends ({args.writers} writers, group commit): {chained:,.0f}/s")
                 print(f"plain inserts (batches of 100, no chain):           {plain:,.0f}/s")
-                print(f"ratio chained/plain: {chained / plain:.2f}")
+                print(f"ratio chained/plain: {chained / plain:.2f} (target >= 0.7)")
+                if args.processes and engine.dialect.name == "postgresql":
+                    for count in (int(n) for n in args.processes.split(",")):
+                        r = await bench_processes(url, Path(folder) / "keys", count,
+                                                  args.appends // count, args.writers)  # fmt: skip
+                        print(f"{count} writer process(es) x {args.writers} writers: "
+                              f"{r['entries_s']:,.0f} entries/s = {r['batches_s']:,.0f} batches/s "
+                              f"x {r['batch']:.1f}; commit {r['commit_ms']:.2f} ms/batch; "
+                              f"head moved by another {100 * r['contended']:.0f}% / locked "
+                              f"{100 * r['locked']:.0f}% of batches; backends waiting on a "
+                              f"lock {r['lock_waiters']:.2f} on average")  # fmt: skip
                 started = time.perf_counter()
                 await generate(engine, args.entries)
                 print(f"generated {args.entries:,} entries in {time.perf_counter() - started:.0f}s")
@@ -269,7 +358,11 @@ def main() -> None:
     )
     parser.add_argument("--appends", type=int, default=20_000)
     parser.add_argument("--writers", type=int, default=64)
-    asyncio.run(run(parser.parse_args()))
+    parser.add_argument("--processes", default="", help="PostgreSQL: e.g. 1,2,4 writer processes")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--keys", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    asyncio.run(child(args) if args.child else run(args))
 
 
 if __name__ == "__main__":

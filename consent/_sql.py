@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import secrets
+import sqlite3
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -21,8 +24,52 @@ __all__ = [
     "begin_write",
     "lock_people",
     "new_id",
+    "sqlite_write_turn",
     "utc",
 ]
+
+# The busy timeout of SQLite connections (gateway.storage.db sets it on each one): also
+# how long a write waits for its turn in this process before it fails (503).
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+# Per event loop and SQLite file: whose turn it is to write, in this process.
+_TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@contextlib.asynccontextmanager
+async def sqlite_write_turn(engine: AsyncEngine) -> AsyncIterator[None]:
+    """This process's turn to write to the engine's SQLite file (first come, first served).
+
+    SQLite has one write lock and no queue for it: a connection that finds it taken
+    retries until its busy timeout. Two writers of one process that keep it busy in
+    turn (a store's write transactions through aiosqlite, the write runner on the loop's
+    thread, which never waits on the lock but retries) can starve a third: seen as a
+    failed audit checkpoint while the demo seed wrote to a database of 1M consents,
+    whose transactions each held the lock for most of the time. Every write
+    transaction of the process therefore first waits here, in order; only other
+    processes are left to the busy timeout. Does nothing on other databases, and on
+    an in-memory one.
+    """
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or database in (None, "", ":memory:"):
+        yield
+        return
+    turns = _TURNS.setdefault(asyncio.get_running_loop(), {})
+    turn = turns.get(str(database))
+    if turn is None:
+        turn = turns[str(database)] = asyncio.Lock()
+    try:
+        async with asyncio.timeout(SQLITE_BUSY_TIMEOUT_MS / 1000):
+            await turn.acquire()
+    except TimeoutError:
+        raise sqlite3.OperationalError("database is locked (no turn to write)") from None
+    try:
+        yield
+    finally:
+        turn.release()
+
 
 # What a write runs inside its transaction just before the commit: the caller's audit
 # entry, given the connection and the id of what was written. If it raises, nothing
@@ -40,7 +87,7 @@ async def begin_write(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     checks a write makes (who is regiehouder, is that consent still live) must hold
     until it commits. On PostgreSQL it is an ordinary transaction (row locks).
     """
-    async with engine.connect() as conn:
+    async with sqlite_write_turn(engine), engine.connect() as conn:
         if conn.dialect.name == "sqlite":
             await conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:

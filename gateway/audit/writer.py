@@ -27,14 +27,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
+import operator
+import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, Dialect, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -53,7 +55,11 @@ from gateway.audit.storage import (
 from gateway.audit.tables import audit_chain_head, audit_checkpoints, audit_entries, audit_once
 from gateway.auth.keys import KeyStore
 from gateway.errors import AuditUnavailable, Conflict
-from gateway.storage.db import CompiledSql, asyncpg_sql, begin_write, write_runner
+from gateway.storage.db import (
+    begin_write,
+    sqlite_time,
+    write_runner,
+)
 from gateway.storage.group_commit import GroupCommit
 
 __all__ = ["ONCE_EVENT_TYPES", "AuditLog", "lock_chain_head"]
@@ -114,22 +120,66 @@ _INSERT_ENTRIES = insert(audit_entries)
 _INSERT_CHECKPOINT = insert(audit_checkpoints)
 
 
-@dataclass(frozen=True)
-class _AsyncpgStatements:
-    lock: CompiledSql
-    advance: CompiledSql
-    insert_entries: CompiledSql  # every column: a planned entry fills them all
-    insert_checkpoint: CompiledSql
+# The group commit's statements for the drivers themselves (`WriteRunner`'s `on_sqlite`
+# and `on_asyncpg`): pre-built tuples, no per-execution compilation or processing.
+_ENTRY_COLUMN_NAMES = tuple(audit_entries.c.keys())
+_ENTRY_ROW = operator.itemgetter(*_ENTRY_COLUMN_NAMES)
+_CHECKPOINT_COLUMN_NAMES = tuple(audit_checkpoints.c.keys())
+_SQLITE_HEAD = (
+    "SELECT seq, hash, checkpoint_seq, checkpoint_time FROM audit_chain_head WHERE id = 1"
+)
+_SQLITE_INSERT_ENTRIES = (
+    f"INSERT INTO audit_entries ({', '.join(_ENTRY_COLUMN_NAMES)}) "  # noqa: S608 (fixed names)
+    f"VALUES ({', '.join('?' * len(_ENTRY_COLUMN_NAMES))})"
+)
+_SQLITE_INSERT_CHECKPOINT = (
+    f"INSERT INTO audit_checkpoints ({', '.join(_CHECKPOINT_COLUMN_NAMES)}) "  # noqa: S608 (fixed names)
+    f"VALUES ({', '.join('?' * len(_CHECKPOINT_COLUMN_NAMES))})"
+)
+_SQLITE_ADVANCE_HEAD = (
+    "UPDATE audit_chain_head SET seq = ?, hash = ?, checkpoint_seq = ?, checkpoint_time = ? "
+    "WHERE id = 1"
+)
 
 
-def _asyncpg_statements(dialect: Dialect) -> _AsyncpgStatements:
-    """The writer's statements compiled for asyncpg."""
-    return _AsyncpgStatements(
-        lock=asyncpg_sql(_LOCK_HEAD, dialect),
-        advance=asyncpg_sql(_ADVANCE_HEAD, dialect),
-        insert_entries=asyncpg_sql(_INSERT_ENTRIES, dialect, audit_entries.c.keys()),
-        insert_checkpoint=asyncpg_sql(_INSERT_CHECKPOINT, dialect, audit_checkpoints.c.keys()),
+def _pg_append_sql() -> str:
+    """A whole batch in ONE statement (one round trip, atomic without BEGIN/COMMIT).
+
+    The head moves only from the head the batch was chained on (`$old_*`): if another
+    writer moved it first, the UPDATE matches nothing (PostgreSQL re-checks the
+    condition on the row it waited for) and neither the entries nor the checkpoint
+    are inserted; the caller re-reads the head and chains again. Entries go in as one
+    array per column (`unnest`), the checkpoint only when its seq is not null.
+    """
+    dialect: Any = postgresql.dialect()  # type: ignore[no-untyped-call]
+    columns = list(audit_entries.c)
+    n = len(columns)
+    arrays = ", ".join(f"${i + 1}::{c.type.compile(dialect)}[]" for i, c in enumerate(columns))
+    cp = audit_checkpoints.c
+    cp_values = ", ".join(
+        f"${n + 8 + i}::{c.type.compile(dialect)}" for i, c in enumerate(audit_checkpoints.c)
     )
+    return (
+        "WITH moved AS ("  # noqa: S608 (fixed names)
+        f" UPDATE audit_chain_head SET seq = ${n + 1}::bigint, hash = ${n + 2}::varchar,"
+        f" checkpoint_seq = ${n + 3}::bigint, checkpoint_time = ${n + 4}::timestamptz"
+        f" WHERE id = 1 AND seq = ${n + 5}::bigint AND hash = ${n + 6}::varchar"
+        f" AND checkpoint_seq = ${n + 7}::bigint RETURNING id"
+        "), entries AS ("
+        f" INSERT INTO audit_entries ({', '.join(c.name for c in columns)})"
+        f" SELECT * FROM unnest({arrays}) WHERE EXISTS (SELECT FROM moved)"
+        "), checkpoint AS ("
+        f" INSERT INTO audit_checkpoints ({', '.join(c.name for c in cp)})"
+        f" SELECT {cp_values} WHERE ${n + 8}::bigint IS NOT NULL AND EXISTS (SELECT FROM moved)"
+        ") SELECT count(*) FROM moved"
+    )
+
+
+_PG_APPEND = _pg_append_sql()
+_PG_HEAD = "SELECT seq, hash, checkpoint_seq, checkpoint_time FROM audit_chain_head WHERE id = 1"
+_PG_LOCK_HEAD = _PG_HEAD + " FOR UPDATE"
+# After a batch found the head moved by another writer, lock it for this long.
+_PG_LOCKING_SECONDS = 1.0
 
 
 @dataclass
@@ -162,6 +212,39 @@ def _head_from(row: Any) -> _Head:
     )
 
 
+def _moved(plan: _Plan) -> _Head:
+    """The head after `plan` was written."""
+    new = plan.head
+    return _Head(
+        new["new_seq"], new["new_hash"], new["new_checkpoint_seq"], new["new_checkpoint_time"]
+    )
+
+
+def _pg_args(head: _Head, plan: _Plan) -> list[Any]:
+    """`_PG_APPEND`'s parameters: one array per entry column, the new and old head, the
+    checkpoint (all null if none)."""
+    if plan.entries:
+        args: list[Any] = [list(c) for c in zip(*map(_ENTRY_ROW, plan.entries), strict=True)]
+    else:
+        args = [[] for _ in _ENTRY_COLUMN_NAMES]
+    new = plan.head
+    args += (
+        new["new_seq"],
+        new["new_hash"],
+        new["new_checkpoint_seq"],
+        new["new_checkpoint_time"],
+        head.seq,
+        head.hash,
+        head.checkpoint_seq,
+    )
+    checkpoint = plan.checkpoint
+    if checkpoint is None:
+        args += [None] * len(_CHECKPOINT_COLUMN_NAMES)
+    else:
+        args += [checkpoint[c] for c in _CHECKPOINT_COLUMN_NAMES]
+    return args
+
+
 class AuditLog:
     """The audit log of one process; lives on the app as `app[AUDIT]`."""
 
@@ -192,6 +275,12 @@ class AuditLog:
         )
         self._timer: asyncio.Task[None] | None = None
         self._accepting = False
+        self._pg_head: _Head | None = None  # the head this process last wrote (PostgreSQL)
+        self._pg_locking_until = 0.0  # loop time until which batches lock the head first
+        #: PostgreSQL batches chained on a head another writer had moved (then chained
+        #: again under the lock), and batches written under the head's lock.
+        self.contended = 0
+        self.locked = 0
 
     @property
     def engine(self) -> AsyncEngine:
@@ -366,15 +455,12 @@ class AuditLog:
         fields["justification_ct"], fields["justification_kid"] = ciphertext, kid
         return fields
 
-    @functools.cached_property
-    def _asyncpg(self) -> _AsyncpgStatements:
-        """Compiled on first use (only on PostgreSQL)."""
-        return _asyncpg_statements(self._engine.dialect)
-
     async def _commit(self, batch: Sequence[_Pending]) -> list[list[int]]:
         return await write_runner(self._engine).run(
             lambda conn: self._commit_in(conn, batch),
+            on_sqlite=lambda raw: self._commit_sqlite(raw, batch),
             on_asyncpg=lambda driver: self._commit_asyncpg(driver, batch),
+            asyncpg_transaction=False,
         )
 
     def _commit_in(self, conn: Connection, batch: Sequence[_Pending]) -> list[list[int]]:
@@ -392,19 +478,73 @@ class AuditLog:
             conn.execute(_INSERT_CHECKPOINT, plan.checkpoint)
         conn.execute(_ADVANCE_HEAD, plan.head)
 
-    async def _commit_asyncpg(self, driver: Any, batch: Sequence[_Pending]) -> list[list[int]]:
-        """`_commit_in` on the asyncpg driver: the same statements, compiled once."""
-        pg = self._asyncpg
-        plan = self._plan(_head_from(await driver.fetchrow(pg.lock.sql, *pg.lock.args({}))), batch)
+    def _commit_sqlite(self, raw: sqlite3.Connection, batch: Sequence[_Pending]) -> list[list[int]]:
+        """`_commit_in` on the `sqlite3` connection, already holding the write lock."""
+        row = raw.execute(_SQLITE_HEAD).fetchone()
+        if row is None:
+            raise RuntimeError("the audit chain head row is missing")
+        seq, hash_, checkpoint_seq, checkpoint_time = row
+        head = _Head(
+            int(seq),
+            hash_,
+            int(checkpoint_seq),
+            None if checkpoint_time is None else utc(datetime.fromisoformat(checkpoint_time)),
+        )
+        plan = self._plan(head, batch)
         if plan.entries:
-            await driver.executemany(
-                pg.insert_entries.sql, [pg.insert_entries.args(e) for e in plan.entries]
-            )
+            stamp = sqlite_time(plan.entries[0]["time"])  # one time per batch
+            for entry in plan.entries:
+                entry["time"] = stamp
+            raw.executemany(_SQLITE_INSERT_ENTRIES, [_ENTRY_ROW(e) for e in plan.entries])
         if plan.checkpoint is not None:
-            await driver.execute(
-                pg.insert_checkpoint.sql, *pg.insert_checkpoint.args(plan.checkpoint)
+            checkpoint = dict(plan.checkpoint, time=sqlite_time(plan.checkpoint["time"]))
+            raw.execute(
+                _SQLITE_INSERT_CHECKPOINT, tuple(checkpoint[c] for c in _CHECKPOINT_COLUMN_NAMES)
             )
-        await driver.execute(pg.advance.sql, *pg.advance.args(plan.head))
+        new = plan.head
+        raw.execute(
+            _SQLITE_ADVANCE_HEAD,
+            (
+                new["new_seq"],
+                new["new_hash"],
+                new["new_checkpoint_seq"],
+                None
+                if new["new_checkpoint_time"] is None
+                else sqlite_time(new["new_checkpoint_time"]),
+            ),
+        )
+        return plan.results
+
+    async def _commit_asyncpg(self, driver: Any, batch: Sequence[_Pending]) -> list[list[int]]:
+        """The batch on the asyncpg driver, in one round trip when the head is known.
+
+        The head this process last wrote is kept; the batch is chained on it and sent
+        as one statement that moves the head only from there (`_PG_APPEND`). If another
+        writer (process) had moved it, nothing is written, and for the next
+        `_PG_LOCKING_SECONDS` batches lock the head first (`FOR UPDATE`, one
+        transaction): with several busy writers, waiting on the lock costs less than
+        chaining batches that lose the race.
+        """
+        loop = asyncio.get_running_loop()
+        if loop.time() >= self._pg_locking_until:
+            head = self._pg_head
+            self._pg_head = None
+            if head is None:
+                head = _head_from(await driver.fetchrow(_PG_HEAD))
+            plan = self._plan(head, batch)
+            if await driver.fetchval(_PG_APPEND, *_pg_args(head, plan)):
+                self._pg_head = _moved(plan)
+                return plan.results
+            self.contended += 1
+            self._pg_locking_until = loop.time() + _PG_LOCKING_SECONDS
+        self.locked += 1
+        self._pg_head = None
+        async with driver.transaction():
+            head = _head_from(await driver.fetchrow(_PG_LOCK_HEAD))
+            plan = self._plan(head, batch)
+            if not await driver.fetchval(_PG_APPEND, *_pg_args(head, plan)):
+                raise RuntimeError("the audit chain head moved while locked")
+        self._pg_head = _moved(plan)
         return plan.results
 
     def _plan(self, head: _Head, batch: Sequence[_Pending]) -> _Plan:

@@ -17,6 +17,8 @@ last check but the audit entry of a role refusal.
 
 from __future__ import annotations
 
+import functools
+import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -46,7 +48,7 @@ from gateway.errors import (
     UnknownKey,
     naming_valid_values,
 )
-from gateway.storage.db import write_runner
+from gateway.storage.db import sqlite_time, write_runner
 from gateway.storage.group_commit import GroupCommit
 from gateway.storage.tables import replay_cache
 
@@ -68,6 +70,16 @@ _PG_INSERT_NEW = (
     "SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::timestamptz[]) "
     "ON CONFLICT DO NOTHING RETURNING issuer, jti"
 )
+
+
+@functools.lru_cache(maxsize=64)
+def _sqlite_insert_new(rows: int) -> str:
+    """SQLite: a batch of `rows` token ids in one statement (multi-row VALUES)."""
+    values = ", ".join(["(?, ?, ?)"] * rows)
+    return (
+        f"INSERT INTO replay_cache (issuer, jti, expires_at) VALUES {values} "  # noqa: S608 (no input)
+        "ON CONFLICT DO NOTHING RETURNING issuer, jti"
+    )
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -290,6 +302,12 @@ class OrganisationAuthenticator:
         def insert_new(conn: Connection) -> set[tuple[str, str]]:
             return {(row.issuer, row.jti) for row in conn.execute(self._insert, rows)}
 
+        def insert_new_sqlite(raw: sqlite3.Connection) -> set[tuple[str, str]]:
+            values = [
+                v for r in rows for v in (r["issuer"], r["jti"], sqlite_time(r["expires_at"]))
+            ]
+            return set(raw.execute(_sqlite_insert_new(len(rows)), values).fetchall())
+
         async def insert_new_asyncpg(driver: Any) -> set[tuple[str, str]]:
             found = await driver.fetch(
                 _PG_INSERT_NEW,
@@ -299,7 +317,13 @@ class OrganisationAuthenticator:
             )
             return {(str(r["issuer"]), str(r["jti"])) for r in found}
 
-        inserted = await write_runner(self._engine).run(insert_new, on_asyncpg=insert_new_asyncpg)
+        # On asyncpg the one statement commits by itself: no BEGIN/COMMIT round trips.
+        inserted = await write_runner(self._engine).run(
+            insert_new,
+            on_asyncpg=insert_new_asyncpg,
+            on_sqlite=insert_new_sqlite,
+            asyncpg_transaction=False,
+        )
         return [
             first[(issuer, jti)] == index and (issuer, jti) in inserted
             for index, (issuer, jti, _expires) in enumerate(batch)

@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import gateway.storage.db
-from gateway.storage.db import create_engine, dispose, write_runner
+from gateway.storage.db import begin_write, create_engine, dispose, write_runner
 
 probe_metadata = MetaData()
 probe = Table(
@@ -279,3 +279,43 @@ async def test_dispose_checkpoints_what_the_runner_wrote(
         assert main_file_notes(sqlite_engine, tmp_path) == []
         await dispose(sqlite_engine)
         assert main_file_notes(sqlite_engine, tmp_path) == ["n0", "n1", "n2"]
+
+
+async def test_store_writes_back_to_back_do_not_starve_the_runner(
+    sqlite_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The defect behind a failed audit checkpoint while the demo seed wrote to a large
+    database: write transactions of this process through aiosqlite (`begin_write`), each
+    holding the write lock across awaits and the next one starting as soon as the last
+    committed, left the runner (which retries instead of waiting) no moment to write
+    until its busy timeout ran out. Every writer of the process now takes its turn in
+    order: the runner writes between two of them, at once, every time."""
+    monkeypatch.setattr(gateway.storage.db, "SQLITE_BUSY_TIMEOUT_MS", 1000)
+    stop = asyncio.Event()
+    store_writes = 0
+
+    async def store() -> None:
+        nonlocal store_writes
+        while not stop.is_set():
+            async with begin_write(sqlite_engine) as conn:
+                await conn.execute(insert(probe).values(note="store"))
+                await asyncio.sleep(0.03)  # a slow write, on a large database
+            store_writes += 1
+
+    writers = [asyncio.create_task(store()) for _ in range(2)]
+    try:
+        await asyncio.sleep(0.1)
+        runner = write_runner(sqlite_engine)
+        waits = []
+        for n in range(5):
+            start = time.monotonic()
+            assert await runner.run(add(f"runner-{n}")) == f"runner-{n}"
+            waits.append(time.monotonic() - start)
+    finally:
+        stop.set()
+        await asyncio.gather(*writers)
+    assert store_writes >= 5
+    assert max(waits) < 0.5, waits  # behind at most the writes queued before it
+    assert [n for n in await notes(sqlite_engine) if n != "store"] == [
+        f"runner-{n}" for n in range(5)
+    ]
