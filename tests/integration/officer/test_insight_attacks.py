@@ -341,6 +341,11 @@ async def test_a_toml_bomb_is_a_4xx_on_every_form(
             form(csrf, rules=bomb, basis="only"),
             expect=(400, 413, 422),
         )
+    # the comparison's version A may be the bomb as well
+    data = form(csrf, rules=RULE.format(nl="x", en="x"), basis="only")
+    data.add_field("a_basis", "only")
+    data.add_field("a_rules", bomb)
+    await post(client, "/fg/beleid/vergelijken", token, data, expect=(400, 413, 422))
     # the refusals are logged as the use-case's refusal at most; nothing else is written
     assert await count(client) - before <= len(POSTS)
 
@@ -488,6 +493,20 @@ async def test_another_organisations_entry_is_404_like_a_made_up_one(client: Cli
         await get(client, f"/fg/logboek/{seq}", token, expect=(400, 404))
     signals = await get(client, "/fg/signalen", token, expect=200)
     assert "vt-prof-geheim" not in signals
+    # the signal link of the other organisation, followed by hand: refused or empty
+    seqs = {e.seq for e in theirs.entries}
+    for query in (
+        "organisation=veilig-thuis-utrecht&professional=vt-prof-geheim",
+        "professional=vt-prof-geheim",
+        "organisation=wijkteam-utrecht&organisation=veilig-thuis-utrecht",
+        "organisation=veilig-thuis-utrecht&organisation=wijkteam-utrecht",
+    ):
+        for path in ("/fg/logboek", "/fg/logboek.csv"):
+            body = await get(client, f"{path}?{query}", token, expect=(200, 400, 403))
+            listed = {int(s) for s in re.findall(r'href="/fg/logboek/(\d+)"', body)}
+            assert not listed & seqs, (path, query, listed)
+            if path.endswith(".csv"):  # (a page says back what was searched for)
+                assert "vt-prof-geheim" not in body, (path, query)
 
 
 # --- query strings and the language switch -----------------------------------------------
