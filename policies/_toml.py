@@ -33,6 +33,8 @@ def read_toml_text(text: str, display: str, problems: list[str]) -> dict[str, An
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         problems.append(f"{display}: invalid TOML: {exc}")
+    except RecursionError:  # arrays or inline tables nested thousands deep (a TOML bomb)
+        problems.append(f"{display}: invalid TOML: values nest too deeply")
     return None
 
 

@@ -36,6 +36,7 @@ from urllib.parse import parse_qsl
 
 import msgspec
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError, LineTooLong
 
 from gateway.appkeys import SETTINGS
 from gateway.errors import (
@@ -211,8 +212,9 @@ async def read_upload_form(
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
     """A `multipart/form-data` body (a form with file inputs) as its fields, each
     (name, text), and its files, each (field name, file name, text), in order: 415 for
-    another content type, 413 over `limit` bytes in all or over `max_parts` parts, 400
-    for a body that is slow or malformed, a part that is not UTF-8, or text with a NUL
+    another content type, 413 over `limit` bytes in all, over `max_parts` parts or with
+    a part's header over the parser's line bound, 400 for a body that is slow or
+    malformed, a part that is not UTF-8, or text with a NUL
     or control character (tabs and line ends are fine in a file). A file input left
     empty is left out."""
     if request.content_type != "multipart/form-data":
@@ -250,6 +252,8 @@ async def read_upload_form(
                     fields.append((name, text))
     except TimeoutError:
         raise BadRequest(f"Request body did not arrive within {within_seconds:g} seconds") from None
-    except (UnicodeDecodeError, ValueError, AssertionError):
+    except LineTooLong:  # a part's header (a file name of 100 kB): the parser's own bound
+        raise PayloadTooLarge("A part's header is too long") from None
+    except (UnicodeDecodeError, ValueError, AssertionError, HttpProcessingError):
         raise BadRequest("The form is not valid multipart UTF-8") from None
     return fields, files

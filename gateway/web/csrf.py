@@ -3,9 +3,9 @@
 The token is an HMAC-SHA256 of the session token under a key derived from the
 gateway's own secret (`keys/pseudonym.key`, with its own label, so the two uses never
 share a key). It is put in a hidden field of every form and checked on every POST
-under the pages, before anything else happens: a POST without it, or with another
-session's, is 403 `csrf_token_invalid` and changes nothing. A new session (at login)
-means a new token; nothing is stored.
+under the pages, before anything else happens: a POST without it, with another
+session's, or with more than one, is 403 `csrf_token_invalid` and changes nothing. A
+new session (at login) means a new token; nothing is stored.
 """
 
 from __future__ import annotations
@@ -53,9 +53,10 @@ async def require_csrf(request: web.Request, session_token: str) -> MultiDictPro
 
 
 def _check(request: web.Request, form: MultiDictProxy[str], session_token: str) -> None:
-    sent = form.get(CSRF_FIELD)
+    sent = form.getall(CSRF_FIELD, [])
     expected = csrf_token(request.app[CSRF_KEY], session_token)
-    if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), expected.encode()):
+    # exactly one token: a second one (right or wrong, first or last) is refused too
+    if len(sent) != 1 or not hmac.compare_digest(sent[0].encode(), expected.encode()):
         raise CsrfTokenInvalid("The form has expired or did not come from this site")
 
 

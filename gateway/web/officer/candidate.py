@@ -79,7 +79,7 @@ def _candidate(
     for input_name, name, text in files:
         if input_name != prefix + "files":
             continue
-        base = Path(name.replace("\\", "/")).name.lower()
+        base = name.lower()  # a name with a folder in it (`../x.toml`, `C:\x.toml`) is refused
         if not _FILE_NAME.match(base):
             found.errors.append("file_name")
             continue

@@ -9,7 +9,9 @@ is the rules in force unless the officer gives another (the `a_` fields).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -32,6 +34,18 @@ def insight_of(request: web.Request) -> OfficerInsight:
     return officer_insight(request, officer_log(request))
 
 
+#: The zone the loader reads a rule's validity dates in (`policies._parse`).
+_RULES_ZONE = ZoneInfo("Europe/Amsterdam")
+
+
+def _day(epoch: int | None, *, last: bool = False) -> str | None:
+    """A validity bound as a day: `valid_from` its own day, `valid_until` (exclusive)
+    the day before it, so the card reads "from ... to and including ..."."""
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch - 1 if last else epoch, _RULES_ZONE).date().isoformat()
+
+
 def rule_view(rule: Rule, lang: str) -> dict[str, Any]:
     nl, en = condition_texts(rule)
     return {
@@ -48,6 +62,10 @@ def rule_view(rule: Rule, lang: str) -> dict[str, Any]:
         "statutory_reference": rule.statutory_reference,
         "consent_required": rule.consent_required,
         "regions": sorted(rule.regions),
+        "valid_from": _day(rule.valid_from),
+        "valid_until": _day(rule.valid_until, last=True),
+        "max_duration_hours": rule.max_duration_hours,
+        "min_justification_length": rule.min_justification_length,
         "file": rule.source_file,
     }
 

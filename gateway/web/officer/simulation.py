@@ -54,8 +54,11 @@ def _parse_period(start: str, end: str) -> tuple[datetime, datetime] | None:
         first, last = date.fromisoformat(start), date.fromisoformat(end)
     except ValueError:
         return None
-    since = datetime.combine(first, time(), UTC)
-    until = datetime.combine(last + timedelta(days=1), time(), UTC)
+    try:
+        since = datetime.combine(first, time(), UTC)
+        until = datetime.combine(last + timedelta(days=1), time(), UTC)
+    except OverflowError:  # `to` is the last day there is (9999-12-31)
+        return None
     return (since, until) if since < until else None
 
 

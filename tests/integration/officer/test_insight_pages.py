@@ -452,3 +452,42 @@ async def test_two_versions_other_than_the_one_in_force_are_compared(client: Cli
     page = unescape(await post_form(client, "/fg/beleid/vergelijken", token, form, 422))
     assert 'data-error="a_invalid"' in page and "Versie A:" in page
     assert len(re.findall(r"<li><code>(.*?)</code></li>", page, re.S)) >= 2
+
+
+async def test_a_rule_card_shows_its_validity_and_break_the_glass_limits(client: Client) -> None:
+    token = await officer_session(client, "fg_wijkteam")
+    english = {**cookie(token), "Cookie": cookie(token)["Cookie"] + "; lang=en"}
+    for headers, valid, hours, characters in (
+        (cookie(token), "van 2025-01-01 tot en met 2027-12-31", "24 uur", "40 tekens"),
+        (english, "from 2025-01-01 to and including 2027-12-31", "24 hours", "40 characters"),
+    ):
+        response = await client.get("/fg/beleid", headers=headers)
+        assert response.status == 200
+        page = unescape(await response.text())
+        cards = dict(
+            re.findall(
+                r'<article class="rule [^"]*" aria-labelledby="regel-([^"]+)">(.*?)</article>',
+                page,
+                re.S,
+            )
+        )
+        pilot, acute = cards["rvt-pilot-protection"], cards["acute-safety-break-the-glass"]
+        assert 'data-field="valid"' in pilot and valid in pilot
+        assert 'data-field="break_glass_duration"' not in pilot
+        assert 'data-field="break_glass_duration"' in acute and hours in acute
+        assert 'data-field="justification_length"' in acute and characters in acute
+        assert 'data-field="valid"' not in acute
+    # a candidate's own limits are shown on its cards in the comparison too
+    csrf = csrf_of(await html(client, "/fg/beleid", token))
+    stricter = (REPO / "config" / "policies" / "acute_safety.toml").read_text()
+    stricter = stricter.replace("max_duration_hours = 24", "max_duration_hours = 4")
+    page = unescape(
+        await post_form(
+            client,
+            "/fg/beleid/vergelijken",
+            token,
+            candidate_form(csrf, files={"acute_safety.toml": stricter}),
+            200,
+        )
+    )
+    assert "4 uur" in page and "24 uur" in page
