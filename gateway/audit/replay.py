@@ -12,10 +12,20 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, String, and_, false, func, or_, select, type_coerce
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    false,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.audit.model import AuditEntry
 from gateway.audit.query import Scope
@@ -115,7 +125,10 @@ async def recorded_decisions(
         select(*_COLUMNS).where(and_(*_where(scope, since, until))).order_by(_E.seq).limit(limit)
     )
     async with engine.connect() as conn:
-        result = (await conn.execute(query)).all()  # one fetch: no switch per row
+        if conn.dialect.name == "sqlite":
+            result = await _sqlite_rows(conn, query)
+        else:
+            result = list((await conn.execute(query)).all())  # one fetch: no switch per row
     parse = datetime.fromisoformat
     return [
         ReplayRow(
@@ -155,6 +168,27 @@ async def recorded_decisions(
             case_named,
         ) in result
     ]
+
+
+async def _sqlite_rows(conn: AsyncConnection, query: Select[Any]) -> list[Sequence[Any]]:
+    """The rows as the driver's tuples, in one fetch on its thread: SQLAlchemy's row
+    objects cost about half of reading 100k decisions. The statement is SQLAlchemy's own,
+    compiled for SQLite; its times bound as SQLite stores them (`_sqlite_time`)."""
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    values = compiled.construct_params()
+    params = tuple(
+        _sqlite_time(v) if isinstance(v, datetime) else v
+        for v in (values[name] for name in compiled.positiontup or ())
+    )
+    raw = await conn.get_raw_connection()
+    driver: Any = raw.driver_connection
+    rows: list[Sequence[Any]] = list(await driver.execute_fetchall(str(compiled), params))
+    return rows
+
+
+def _sqlite_time(value: datetime) -> str:
+    """A time as SQLAlchemy's SQLite `DATETIME` stores it: UTC, to the microsecond."""
+    return utc(value).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 @lru_cache(maxsize=4096)

@@ -31,3 +31,25 @@ async def test_a_decision_names_its_case_only_when_details_hold_a_case_id(
     )  # fmt: skip
     named = {row.seq: row.case_named for row in rows}
     assert named == {seqs[0]: True, seqs[1]: False, seqs[2]: False, seqs[3]: False}
+
+
+async def test_the_period_is_half_open_to_the_microsecond(
+    audit_log: AuditLog, engine: AsyncEngine
+) -> None:
+    seqs = [(await audit_log.append([decision(n)]))[0] for n in range(4)]
+    now = datetime.now(UTC)
+    wide = await recorded_decisions(
+        engine, Scope(organisations=None), now - timedelta(hours=1), now + timedelta(hours=1),
+        limit=10,
+    )  # fmt: skip
+    times = {row.seq: row.time for row in wide}
+    assert [row.seq for row in wide] == seqs
+    assert len(set(times.values())) == 4, times  # one append each: four moments
+    since, until = times[seqs[1]], times[seqs[3]]
+    rows = await recorded_decisions(engine, Scope(organisations=None), since, until, limit=10)
+    assert [row.seq for row in rows] == seqs[1:3]
+    just_after = await recorded_decisions(
+        engine, Scope(organisations=None), since + timedelta(microseconds=1), until, limit=10
+    )
+    assert [row.seq for row in just_after] == seqs[2:3]
+    assert all(row.time.tzinfo is UTC for row in rows)
