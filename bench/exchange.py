@@ -16,7 +16,7 @@ pass-through: the throughput ratio; the CPU ratio (pass-through's CPU per
 request over the gateway's, from /proc, with PostgreSQL's backends counted into
 the gateway's: their pids from `pg_stat_activity`); the p50 and p99 latency
 ratios (at `--concurrency 1` the low-load targets); the CPU per request of each
-side. Then one more gateway round sampled with SIGPROF (every 2 ms of the server's
+side; with `--event-loop asyncio` the server loop's iterations (wake-ups) per request. Then one more gateway round sampled with SIGPROF (every 2 ms of the server's
 CPU) for the share of each stage. `--households/--consents` load bench/consent.py's
 full-size population besides the demo's first. Figures go to BENCHMARKS.md;
 nothing here is a test assertion.
@@ -172,6 +172,16 @@ async def _serve(
     loop = loop_name(asyncio.get_running_loop())
     print(json.dumps({"ready": True, "bsn": child.bsn, "loop": loop}), flush=True)
     sampler: _StageSampler | None = None
+    iterations = [0]  # loop iterations (wake-ups) so far, on asyncio's own loop
+    running = asyncio.get_running_loop()
+    run_once = getattr(running, "_run_once", None)
+    if run_once is not None:
+
+        def counted() -> None:
+            iterations[0] += 1
+            run_once()
+
+        running._run_once = counted  # type: ignore[attr-defined]
     while True:  # commands from the load side, one a line, until stdin closes
         line = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
         if not line:
@@ -181,6 +191,8 @@ async def _serve(
             sampler.start()
         elif line.strip() == "profile-stop" and sampler is not None:
             print(json.dumps({"stages": sampler.stop()}), flush=True)
+        elif line.strip() == "iterations":
+            print(json.dumps({"iterations": iterations[0] if run_once else None}), flush=True)
     await session.close()
     for runner in (gateway_runner, baseline_runner, source_runner, register_runner):
         await runner.cleanup()
@@ -400,12 +412,18 @@ def main() -> int:
             results: dict[str, dict[str, float]] = {}
             for name, url in targets.items():
                 tokens = _tokens(data_dir, "jeugd-gateway", per_run)
+                loops_before = _iterations(server)
                 cpu_before = _cpu_seconds(server.pid)
                 db_before = _pg_backend_cpu(database_url) if args.database_url else {}
                 results[name] = asyncio.run(
                     _load(url, [body], tokens, args.seconds, args.concurrency)
                 )
                 cpu_after = _cpu_seconds(server.pid)
+                loops_after = _iterations(server)
+                if loops_before is not None and loops_after is not None:
+                    results[name]["loop_iterations"] = (loops_after - loops_before) / max(
+                        results[name]["requests"], 1
+                    )
                 db_after = _pg_backend_cpu(database_url) if args.database_url else {}
                 requests = max(results[name]["requests"], 1)
                 if cpu_before is not None and cpu_after is not None:
@@ -445,6 +463,8 @@ def main() -> int:
                 cpu = f"  CPU/req server {r['server_cpu_ms']:.2f} ms"
                 if args.database_url:
                     cpu += f" + PostgreSQL {r['db_cpu_ms']:.2f} ms"
+            if "loop_iterations" in r:
+                cpu += f", loop wake-ups/req {r['loop_iterations']:.1f}"
             print(f"  round {number} {name:12s} {r['rps']:6.0f} req/s  p50 {r['p50_ms']:6.2f} ms  "
                   f"p99 {r['p99_ms']:6.2f} ms  ({r['requests']:.0f} requests, "
                   f"{r['errors']:.0f} errors){cpu}")  # fmt: skip
@@ -481,6 +501,16 @@ def main() -> int:
         for stage, count in sorted(stages.items(), key=lambda kv: -kv[1]):
             print(f"    {100 * count / max(total, 1):5.1f}%  {stage}")
     return 0
+
+
+def _iterations(server: subprocess.Popen[str]) -> int | None:
+    """The server loop's iterations so far (asyncio's loop only; None on uvloop)."""
+    if server.stdin is None or server.stdout is None:
+        return None
+    server.stdin.write("iterations\n")
+    server.stdin.flush()
+    count = json.loads(server.stdout.readline())["iterations"]
+    return None if count is None else int(count)
 
 
 def _spread(values: list[float]) -> str:

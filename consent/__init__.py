@@ -4,7 +4,7 @@ This package never imports `gateway`, `policies` or `adapters`: the gateway chec
 vocabulary and hands in pseudonyms, a signing function and the age rules.
 """
 
-from consent._sql import AuditStep, begin_write
+from consent._sql import SQLITE_BUSY_TIMEOUT_MS, AuditStep, begin_write, sqlite_write_turn
 from consent.cases import MAX_CASE_SUBJECTS, SqlCaseStore
 from consent.custody import CustodySource, RegisteredPerson, confirm_claims
 from consent.errors import (
@@ -58,6 +58,7 @@ __all__ = [
     "MAX_CASE_SUBJECTS",
     "MEMBER_ROLES",
     "RECEIPT_TYP",
+    "SQLITE_BUSY_TIMEOUT_MS",
     "Actor",
     "AgeRules",
     "AuditStep",
@@ -109,4 +110,5 @@ __all__ = [
     "evaluate",
     "receipt_claims",
     "requirement",
+    "sqlite_write_turn",
 ]

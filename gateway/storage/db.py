@@ -28,8 +28,8 @@ from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.util import greenlet_spawn
 
-from consent import begin_write  # one implementation, shared with the consent stores
-from consent._sql import SQLITE_BUSY_TIMEOUT_MS, sqlite_write_turn
+# One implementation each, shared with the consent stores.
+from consent import SQLITE_BUSY_TIMEOUT_MS, begin_write, sqlite_write_turn
 from gateway.storage.files import private_sqlite_file
 
 __all__ = [
