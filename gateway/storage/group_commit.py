@@ -7,12 +7,6 @@ While one batch commits the next one gathers, so the number of transactions
 wait, instead of one transaction per request. The flusher runs only while
 there is work, so a `GroupCommit` needs no start or stop.
 
-An idle group commit flushes at once: when the last batch held a single item (no
-concurrency to gather), a caller finding no flusher commits in its own task,
-with no flusher task, no gathering rounds and no future to wake it: one exchange
-at low load pays no loop wake-ups for a batch that could only ever be one. Whoever
-arrives meanwhile queues, and a flusher takes over when that commit ends.
-
 If `commit` raises, every caller of that batch gets `failure(exc)`: nothing of
 the batch counts as written, and the caller fails closed.
 
@@ -59,8 +53,6 @@ class GroupCommit(Generic[T, R]):
         self._weight = weight
         self._queue: deque[tuple[T, int, asyncio.Future[R]]] = deque()
         self._flusher: asyncio.Task[None] | None = None
-        self._inline = False  # a caller is committing its own item (the idle path)
-        self._last_batch = 0  # items in the last batch (1: nothing to gather for)
         #: Told of every batch: (items, seconds, committed); must not raise.
         self.observer: Callable[[int, float, bool], None] | None = None
 
@@ -71,47 +63,15 @@ class GroupCommit(Generic[T, R]):
     async def submit(self, item: T) -> R:
         """Commit `item` with whatever else is waiting; its result once committed."""
         weight = self._weight(item)  # here, so a failing weight fails only this caller
-        if self._last_batch == 1 and self._flusher is None and not self._inline:
-            return await self._commit_alone(item)
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._queue.append((item, weight, future))
-        if self._flusher is None and not self._inline:
+        if self._flusher is None:
             self._flusher = asyncio.create_task(self._flush_all(), name=self._name)
         return await future
 
-    async def _commit_alone(self, item: T) -> R:
-        """The idle path: `item` committed as a batch of one in the caller's own task."""
-        self._inline = True
-        started = time.perf_counter()
-        try:
-            results = await self._commit([item])
-            if len(results) != 1:
-                raise RuntimeError(f"commit gave {len(results)} results for 1 item")
-        except Exception as exc:
-            self._observe(1, started, False)
-            log.error(f"{self._name}_failed", error_type=type(exc).__name__, batch=1)
-            raise self._failure(exc) from None
-        except BaseException:
-            self._observe(1, started, False)
-            raise
-        finally:
-            self._inline = False
-            if self._queue and self._flusher is None:  # who came meanwhile
-                self._flusher = asyncio.create_task(self._flush_all(), name=self._name)
-        self._observe(1, started, True)
-        return results[0]
-
-    def _observe(self, items: int, started: float, committed: bool) -> None:
-        self._last_batch = items
-        if self.observer is not None:
-            self.observer(items, time.perf_counter() - started, committed)
-
     async def drain(self) -> None:
         """Wait until everything submitted so far is committed (or has failed)."""
-        while self._flusher is not None or self._inline:
-            if self._flusher is None:
-                await asyncio.sleep(0.001)  # a caller's own commit (the idle path)
-                continue
+        while self._flusher is not None:
             await asyncio.shield(self._flusher)
 
     async def _flush_all(self) -> None:
@@ -145,7 +105,8 @@ class GroupCommit(Generic[T, R]):
             if len(results) != len(batch):
                 raise RuntimeError(f"commit gave {len(results)} results for {len(batch)} items")
         except BaseException as exc:  # cancelled at shutdown too: no caller waits forever
-            self._observe(len(batch), started, False)
+            if self.observer is not None:
+                self.observer(len(batch), time.perf_counter() - started, False)
             reason = exc if isinstance(exc, Exception) else RuntimeError("cancelled")
             log.error(f"{self._name}_failed", error_type=type(exc).__name__, batch=len(batch))
             for _item, future in batch:
@@ -154,7 +115,8 @@ class GroupCommit(Generic[T, R]):
             if not isinstance(exc, Exception):
                 raise
             return
-        self._observe(len(batch), started, True)
+        if self.observer is not None:
+            self.observer(len(batch), time.perf_counter() - started, True)
         for (_item, future), result in zip(batch, results, strict=True):
             if not future.done():
                 future.set_result(result)
