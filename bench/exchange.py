@@ -16,8 +16,9 @@ pass-through: the throughput ratio; the CPU ratio (pass-through's CPU per
 request over the gateway's, from /proc, with PostgreSQL's backends counted into
 the gateway's: their pids from `pg_stat_activity`); the p50 and p99 latency
 ratios (at `--concurrency 1` the low-load targets); the CPU per request of each
-side; with `--event-loop asyncio` the server loop's iterations (wake-ups) per request. Then one more gateway round sampled with SIGPROF (every 2 ms of the server's
-CPU) for the share of each stage. `--households/--consents` load bench/consent.py's
+side; with `--event-loop asyncio` the server loop's iterations (wake-ups) per
+request. Then one more gateway round sampled with SIGPROF (every 2 ms of the
+server's CPU) for the share of each stage. `--households/--consents` load bench/consent.py's
 full-size population besides the demo's first. Figures go to BENCHMARKS.md;
 nothing here is a test assertion.
 """
