@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from policies.model import Decision, DecisionRequest, Rule
@@ -20,6 +21,7 @@ __all__ = [
     "explain_report",
     "forbid_texts",
     "permit_texts",
+    "rule_facts",
 ]
 
 _AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -225,3 +227,22 @@ def explain_report(request: DecisionRequest, decision: Decision, vocabulary: Voc
         f"Policy version: {decision.policy_version}",
     ]
     return "\n".join(lines)
+
+
+def rule_facts(rule: Rule) -> dict[str, Any]:
+    """What a rule covers and on what basis, as plain values (sorted sets): the part of a
+    rule that the officer's JSON listing and the console's rule cards show alike."""
+    return {
+        "id": rule.id,
+        "effect": rule.effect,
+        "requester_types": sorted(rule.requester_types),
+        "requester_roles": sorted(rule.requester_roles),
+        "purposes": sorted(rule.purposes),
+        "source_types": sorted(rule.source_types),
+        "categories": sorted(rule.categories),
+        "legal_basis": rule.legal_basis,
+        "statutory_reference": rule.statutory_reference,
+        "consent_required": rule.consent_required,
+        "regions": sorted(rule.regions),
+        "file": rule.source_file,
+    }

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.audit.model import AuditEvent
 
-__all__ = ["decision", "drop_guards", "fail_inserts"]
+__all__ = ["decision", "drop_guards", "fail_inserts", "finance"]
 
 
 def decision(n: int, **overrides: object) -> AuditEvent:
@@ -31,6 +33,20 @@ def decision(n: int, **overrides: object) -> AuditEvent:
     }
     fields.update(overrides)
     return AuditEvent(**fields)  # type: ignore[arg-type]
+
+
+def finance(n: int, **overrides: Any) -> AuditEvent:
+    """A permitted decision on a child's finances (the GI's source), given on consent."""
+    fields: dict[str, Any] = {
+        "category": "finances",
+        "source": "gi-jeugdbescherming-demo",
+        "rule_ids": ("wijkteam-support-planning",),
+        "reason": "permitted",
+        "legal_basis": "consent",
+        "consent_ids": ("cs_1",),
+    }
+    fields.update(overrides)
+    return decision(n, **fields)
 
 
 async def drop_guards(conn: AsyncConnection) -> None:

@@ -40,7 +40,7 @@ from gateway.http.inputs import parse_datetime
 from gateway.insight.config import load_insight_config
 from gateway.insight.officer import OfficerInsight
 from policies import PolicyLoadError
-from policies.explain import condition_texts
+from policies.explain import condition_texts, rule_facts
 from policies.model import Rule
 from policies.processing_register import load_processing_register
 from policies.simulation import Change, RuleDiff
@@ -71,20 +71,9 @@ def insight(request: web.Request) -> OfficerInsight:
 def _rule_json(rule: Rule) -> dict[str, Any]:
     nl, en = condition_texts(rule)
     return {
-        "id": rule.id,
-        "effect": rule.effect,
+        **rule_facts(rule),
         "text": {"nl": rule.description_nl, "en": rule.description_en},
         "conditions": {"nl": nl, "en": en},
-        "requester_types": sorted(rule.requester_types),
-        "requester_roles": sorted(rule.requester_roles),
-        "purposes": sorted(rule.purposes),
-        "source_types": sorted(rule.source_types),
-        "categories": sorted(rule.categories),
-        "legal_basis": rule.legal_basis,
-        "statutory_reference": rule.statutory_reference,
-        "consent_required": rule.consent_required,
-        "regions": sorted(rule.regions),
-        "file": rule.source_file,
     }
 
 

@@ -22,7 +22,7 @@ from gateway.web.i18n import language_of
 from gateway.web.officer.candidate import Candidate, read_candidates
 from gateway.web.officer.session import OfficerPage, officer_log, officer_page
 from gateway.web.officer.views import page
-from policies.explain import condition_texts
+from policies.explain import condition_texts, rule_facts
 from policies.model import Rule
 from policies.simulation import RuleDiff
 
@@ -49,24 +49,13 @@ def _day(epoch: int | None, *, last: bool = False) -> str | None:
 def rule_view(rule: Rule, lang: str) -> dict[str, Any]:
     nl, en = condition_texts(rule)
     return {
-        "id": rule.id,
-        "effect": rule.effect,
+        **rule_facts(rule),
         "text": rule.description_nl if lang == "nl" else rule.description_en,
         "conditions": nl if lang == "nl" else en,
-        "requester_types": sorted(rule.requester_types),
-        "requester_roles": sorted(rule.requester_roles),
-        "purposes": sorted(rule.purposes),
-        "source_types": sorted(rule.source_types),
-        "categories": sorted(rule.categories),
-        "legal_basis": rule.legal_basis,
-        "statutory_reference": rule.statutory_reference,
-        "consent_required": rule.consent_required,
-        "regions": sorted(rule.regions),
         "valid_from": _day(rule.valid_from),
         "valid_until": _day(rule.valid_until, last=True),
         "max_duration_hours": rule.max_duration_hours,
         "min_justification_length": rule.min_justification_length,
-        "file": rule.source_file,
     }
 
 

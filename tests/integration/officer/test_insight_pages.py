@@ -12,14 +12,13 @@ from html import unescape
 from typing import Any
 
 import aiohttp
-from audit_support import decision
+from audit_support import decision, finance
 from consent_support import MOTHER
 from login_support import Client
 from officer_support import cookie, csrf_of, officer_session
 from support import REPO
 
 from gateway.appkeys import AUDIT, AUDIT_READER, HOUSEHOLD_SESSIONS, INSIGHT, PSEUDONYMISER
-from gateway.audit.model import AuditEvent
 from gateway.audit.query import AuditFilters, Scope
 from gateway.auth.sessions import COOKIE_NAME
 
@@ -46,19 +45,6 @@ async def html(client: Client, path: str, token: str, status: int = 200) -> str:
     body = await response.text()
     assert response.status == status, (response.status, body[:800])
     return body
-
-
-def finance(n: int, **overrides: Any) -> AuditEvent:
-    fields: dict[str, Any] = {
-        "category": "finances",
-        "source": "gi-jeugdbescherming-demo",
-        "rule_ids": ("wijkteam-support-planning",),
-        "reason": "permitted",
-        "legal_basis": "consent",
-        "consent_ids": ("cs_1",),
-    }
-    fields.update(overrides)
-    return decision(n, **fields)
 
 
 def candidate_form(

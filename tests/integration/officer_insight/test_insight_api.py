@@ -8,13 +8,12 @@ from typing import Any
 
 import msgspec
 import pytest
-from audit_support import decision
+from audit_support import decision, finance
 from consent_support import Client
 from support import REPO, GatewayFixture
 
 from gateway.api.officer import insight_schema
 from gateway.appkeys import AUDIT, AUDIT_READER
-from gateway.audit.model import AuditEvent
 from gateway.audit.query import AuditFilters, Scope
 
 OFFICER = "privacy_officer"
@@ -62,19 +61,6 @@ async def problem(response: Any, status: int, code: str) -> dict[str, Any]:
     body: dict[str, Any] = await response.json()
     assert body["code"] == code, body
     return body
-
-
-def finance(n: int, **overrides: Any) -> AuditEvent:
-    fields: dict[str, Any] = {
-        "category": "finances",
-        "source": "gi-jeugdbescherming-demo",
-        "rule_ids": ("wijkteam-support-planning",),
-        "reason": "permitted",
-        "legal_basis": "consent",
-        "consent_ids": ("cs_1",),
-    }
-    fields.update(overrides)
-    return decision(n, **fields)
 
 
 # --- policies ---------------------------------------------------------------------------
