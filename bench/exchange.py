@@ -251,6 +251,9 @@ class _StageSampler:
 
     def __init__(self) -> None:
         self._counts: dict[str, int] = {}
+        # BENCH_STACKS=<file>: also write every sample's stack (collapsed, outermost first).
+        self._stacks_file = os.environ.get("BENCH_STACKS", "")
+        self._stacks: dict[str, int] = {}
 
     def start(self) -> None:
         signal.signal(signal.SIGPROF, self._sample)
@@ -259,11 +262,22 @@ class _StageSampler:
     def stop(self) -> dict[str, int]:
         signal.setitimer(signal.ITIMER_PROF, 0, 0)
         signal.signal(signal.SIGPROF, signal.SIG_IGN)
+        if self._stacks_file:
+            with open(self._stacks_file, "w") as out:
+                out.writelines(f"{stack} {count}\n" for stack, count in self._stacks.items())
         return self._counts
 
     def _sample(self, _signum: int, frame: Any) -> None:
         stage = _stage_of(frame)
         self._counts[stage] = self._counts.get(stage, 0) + 1
+        if self._stacks_file:
+            names = []
+            while frame is not None:
+                code = frame.f_code
+                names.append(f"{code.co_qualname} ({code.co_filename.split('site-packages/')[-1]})")
+                frame = frame.f_back
+            stack = ";".join(reversed(names))
+            self._stacks[stack] = self._stacks.get(stack, 0) + 1
 
 
 def _stage_of(frame: Any) -> str:

@@ -82,6 +82,30 @@ def _sqlite_insert_new(rows: int) -> str:
     )
 
 
+# `sub` and `jti` are checked after the decode, with the audit log's grammar.
+_DECODE_OPTIONS: Any = {
+    "require": _REQUIRED_CLAIMS,
+    "verify_iat": True,
+    "verify_sub": False,
+    "verify_jti": False,
+}
+
+
+@functools.lru_cache(maxsize=256)
+def _header_of(segment: str) -> tuple[str, str] | None:
+    """(`alg`, `kid`) of a token's header segment if both are ones a key could match;
+    None otherwise. Only picks the key to try: nothing here is trusted. The organisations'
+    tokens share a few headers, so this parses each of them once."""
+    try:
+        header = jwt.get_unverified_header(f"{segment}..")
+    except jwt.PyJWTError:
+        return None
+    alg, kid = header.get("alg"), header.get("kid")
+    if alg not in ALLOWED_ALGORITHMS or not isinstance(kid, str):
+        return None
+    return alg, kid
+
+
 def bearer_token(authorization: str | None) -> str:
     if not authorization:
         raise TokenMissing("Send Authorization: Bearer <JWT>")
@@ -203,6 +227,50 @@ class OrganisationAuthenticator:
         self, token: str, *, now: datetime | None = None
     ) -> tuple[dict[str, Any], Organisation]:
         """Every check but the replay check (which needs the database)."""
+        current = now or datetime.now(UTC)
+        verified = self._verify_by_kid(token, current)
+        if verified is not None:
+            return verified
+        return self._verify_by_issuer(token, current)
+
+    def _verify_by_kid(
+        self, token: str, current: datetime
+    ) -> tuple[dict[str, Any], Organisation] | None:
+        """The usual token in one parse: its header's `kid` names exactly one
+        organisation's configured key, and the one verifying decode checks the signature
+        with that key and `iss` equal to that organisation. So a token passes here only
+        if `_verify_by_issuer` would pass it too, with the same organisation and key.
+        None for anything else (a kid no or several organisations hold, any failed
+        check): `_verify_by_issuer` then decides, with its precise error. This saves
+        the unverified parse of the whole token, a quarter of the verification."""
+        header = _header_of(token.partition(".")[0])
+        if header is None:
+            return None
+        alg, kid = header
+        owner = self._registry.key_owner(kid)
+        if owner is None:
+            return None
+        org, key = owner
+        if key.algorithm_name != alg:
+            return None
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key.key,
+                algorithms=[alg],
+                audience=self._audience,
+                issuer=org.id,
+                leeway=self._leeway,
+                options=_DECODE_OPTIONS,
+            )
+        except jwt.PyJWTError:
+            return None
+        return self._checked(claims, current), org
+
+    def _verify_by_issuer(
+        self, token: str, current: datetime
+    ) -> tuple[dict[str, Any], Organisation]:
+        """The key by the unverified `iss` and `kid`, each failure with its own code."""
         try:
             # One unverified parse gives both the header and the claims that pick the
             # key (`iss`, `kid`); nothing from it is trusted before the signature check.
@@ -227,7 +295,6 @@ class OrganisationAuthenticator:
             raise UnknownKey("Token `kid` is not one of the issuer's registered keys")
         if key.algorithm_name != alg:
             raise TokenInvalid("Token algorithm does not match the registered key")
-        current = now or datetime.now(UTC)
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
@@ -236,13 +303,7 @@ class OrganisationAuthenticator:
                 audience=self._audience,
                 issuer=org.id,
                 leeway=self._leeway,
-                # `sub` and `jti` are checked below, with the audit log's grammar.
-                options={
-                    "require": _REQUIRED_CLAIMS,
-                    "verify_iat": True,
-                    "verify_sub": False,
-                    "verify_jti": False,
-                },
+                options=_DECODE_OPTIONS,
             )
         except jwt.ExpiredSignatureError:
             raise TokenExpired("Token has expired") from None
@@ -254,6 +315,10 @@ class OrganisationAuthenticator:
             raise TokenInvalid(f"Token lacks the `{exc.claim}` claim") from None
         except jwt.PyJWTError:
             raise TokenInvalid("Token signature or claims are not valid") from None
+        return self._checked(claims, current), org
+
+    def _checked(self, claims: dict[str, Any], current: datetime) -> dict[str, Any]:
+        """The checks after the signature: times, lifetime, `jti`, `sub` and `role`."""
         iat, exp = claims["iat"], claims["exp"]
         if not isinstance(iat, int | float) or not isinstance(exp, int | float):
             raise TokenInvalid("Token iat and exp must be numbers")
@@ -268,7 +333,7 @@ class OrganisationAuthenticator:
             # The audit log's own grammar: whatever passes here, the log accepts.
             if not is_code(claims.get(name), max_length=MAX_CLAIM):
                 raise TokenInvalid(f"Token `{name}` must be {_CLAIM_GRAMMAR}")
-        return claims, org
+        return claims
 
     def _issuer(self, token: str) -> Organisation | None:
         """The registered organisation a token names as `iss` (nothing verified yet)."""

@@ -89,12 +89,23 @@ class Organisation:
 class OrganisationRegistry:
     def __init__(self, organisations: Iterable[Organisation]) -> None:
         self._by_id = {org.id: org for org in organisations}
+        owners: dict[str, list[tuple[Organisation, jwt.PyJWK]]] = {}
+        for org in self._by_id.values():
+            for kid, key in org.keys.items():
+                owners.setdefault(kid, []).append((org, key))
+        self._key_owners = {kid: found[0] for kid, found in owners.items() if len(found) == 1}
 
     def as_mapping(self) -> Mapping[str, Organisation]:
         return self._by_id
 
     def get(self, org_id: str) -> Organisation | None:
         return self._by_id.get(org_id)
+
+    def key_owner(self, kid: str) -> tuple[Organisation, jwt.PyJWK] | None:
+        """The one organisation whose configured keys hold `kid`, with that key; None if
+        no organisation or more than one does (a kid is the key's name, not a secret:
+        the owner found here is only a guess until the signature and `iss` are checked)."""
+        return self._key_owners.get(kid)
 
     def __iter__(self) -> Any:
         return iter(sorted(self._by_id.values(), key=lambda o: o.id))
@@ -166,6 +177,9 @@ class LiveOrganisationRegistry(OrganisationRegistry):
 
     def get(self, org_id: str) -> Organisation | None:
         return self._current().get(org_id)
+
+    def key_owner(self, kid: str) -> tuple[Organisation, jwt.PyJWK] | None:
+        return self._current().key_owner(kid)
 
     def __iter__(self) -> Any:
         return iter(self._current())
