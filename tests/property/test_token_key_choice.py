@@ -146,9 +146,7 @@ def test_the_one_parse_path_decides_as_the_full_path(
 def _signed(signer: str, **claims: Any) -> str:
     base = {"iss": "org-a", "sub": "p-1", "role": "wijkteam_professional", "aud": AUD}
     base |= {"iat": int(time.time()), "exp": int(time.time()) + 60, "jti": "j-1"} | claims
-    return jwt.encode(
-        base, _PRIVATE[signer], algorithm=_ALG[signer], headers={"kid": _KID[signer]}
-    )
+    return jwt.encode(base, _PRIVATE[signer], algorithm=_ALG[signer], headers={"kid": _KID[signer]})
 
 
 def test_a_valid_token_is_parsed_once(
@@ -177,6 +175,7 @@ def test_a_kid_two_organisations_hold_is_looked_up_by_issuer(
 ) -> None:
     for signer, org_id in (("b-shared", "org-b"), ("c-shared", "org-c")):
         claims, org = authenticator.verify(_signed(signer, iss=org_id))
+        assert claims["iss"] == org_id
         assert org.id == org_id
     with pytest.raises(GatewayError):  # org-c's key, claiming org-b: org-b's key fails it
         authenticator.verify(_signed("c-shared", iss="org-b"))
