@@ -56,6 +56,8 @@ _KEYS: Mapping[str, frozenset[str]] = {
 _MAPPING_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _SCHEMA = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
+log = structlog.get_logger("adapters")
+
 
 def build_adapter(
     source_id: str,
@@ -180,7 +182,6 @@ async def fetch_all(
             results[source_id] = task.result()
         else:
             results[source_id] = SourceUnavailable(source_id, REASON_TIMEOUT)
-    log = structlog.get_logger("adapters")
     for source_id, outcome in results.items():
         request = request_per_source[source_id]
         log.info(

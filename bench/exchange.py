@@ -242,6 +242,7 @@ _GLUE = (
 )
 _AIOHTTP = ("aiohttp (server, client, parsing)", "/aiohttp/")
 _OTHER = "event loop, asyncio, other libraries"
+_LOOP_RUNNER = "/gateway/http/eventloop.py"
 
 
 class _StageSampler:
@@ -283,7 +284,9 @@ class _StageSampler:
 def _stage_of(frame: Any) -> str:
     stack = []
     while frame is not None:  # innermost first
-        stack.append((frame.f_code.co_filename, frame.f_code.co_qualname))
+        # The frame that runs the loop is under every sample: it is no stage.
+        if not frame.f_code.co_filename.endswith(_LOOP_RUNNER):
+            stack.append((frame.f_code.co_filename, frame.f_code.co_qualname))
         frame = frame.f_back
     if any(_REFERENCE[1] in filename for filename, _name in stack):
         return _REFERENCE[0]

@@ -11,6 +11,7 @@ every gateway instance that shares the database.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -253,9 +254,23 @@ def _in_force(since: Any, until: Any, at: datetime) -> bool:
 
 
 def _check_record(row: tuple[Any, ...]) -> ConsentRecord:
-    """A row of `_CHECK` (kind 1): just what the check needs."""
+    """A row of `_CHECK` (kind 1): just what the check needs.
+
+    The record is immutable and made from nothing but the row's values, so a row read
+    again with the very same values (the same declaration, unchanged) gives back the
+    record made before: the read itself is never skipped, and a changed row (a
+    withdrawal, a new end date) is a different key."""
+    values = row[_P:_C]
+    try:
+        return _record_of_values(values)
+    except TypeError:  # a driver value that cannot be a key (none of ours today)
+        return _record_of_values.__wrapped__(values)
+
+
+@functools.lru_cache(maxsize=4096)
+def _record_of_values(values: tuple[Any, ...]) -> ConsentRecord:
     (id_, subject, given_by, decision, status, purposes, categories,
-     r_orgs, r_types, s_orgs, s_types, valid_from, valid_until, regions) = row[_P:_C]  # fmt: skip
+     r_orgs, r_types, s_orgs, s_types, valid_from, valid_until, regions) = values  # fmt: skip
     # A row without a start (the schema forbids it) is never in force: fail closed.
     start = as_datetime(valid_from) or datetime.max.replace(tzinfo=UTC)
     return ConsentRecord(

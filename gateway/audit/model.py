@@ -12,6 +12,7 @@ readable in one place.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -288,11 +289,14 @@ class Checkpoint:
 
 def is_code(value: object, *, max_length: int = CODE_MAX) -> bool:
     """Whether `value` is a code the audit log accepts (and at most `max_length` long)."""
-    return (
-        isinstance(value, str)
-        and len(value) <= min(max_length, CODE_MAX)
-        and _CODE.fullmatch(value) is not None
-    )
+    return isinstance(value, str) and len(value) <= min(max_length, CODE_MAX) and _code_text(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _code_text(value: str) -> bool:
+    """The grammar's match, remembered: an exchange checks the same few codes (its
+    organisation, role, purpose, categories) in every entry it writes."""
+    return _CODE.fullmatch(value) is not None
 
 
 def _utf8(text: str) -> bool:

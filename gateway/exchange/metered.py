@@ -23,6 +23,7 @@ from policies import REASONS
 __all__ = ["MeteredAccessLog", "MeteredAdapter"]
 
 _DECISIONS = frozenset({"permit", "deny"})
+_REASONS = frozenset({*REASONS, "none"})
 
 
 class MeteredAdapter:
@@ -69,14 +70,19 @@ class MeteredAccessLog:
         self._inner = inner
         self._metrics = metrics
         self._purposes = frozenset(purposes)
+        self._counters: dict[tuple[str, str, str], Any] = {}
 
     async def record(self, meta: ExchangeMeta, records: Sequence[AccessRecord]) -> Sequence[int]:
         seqs = await self._inner.record(meta, records)
         purpose = closed(meta.purpose, self._purposes)
         for record in records:
-            self._metrics.decisions.labels(
+            key = (
                 purpose,
                 closed(record.decision, _DECISIONS),
-                closed(record.reason or "none", {*REASONS, "none"}),
-            ).inc()
+                closed(record.reason or "none", _REASONS),
+            )
+            counter = self._counters.get(key)
+            if counter is None:  # the label sets are closed and small: kept
+                counter = self._counters[key] = self._metrics.decisions.labels(*key)
+            counter.inc()
         return seqs
