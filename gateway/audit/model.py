@@ -179,8 +179,8 @@ class AuditEvent:
             return "outcome must be returned, denied or source_error"
         if self.confidentiality not in ("normal", "confidential"):
             return "confidentiality must be normal or confidential"
-        codes = {f.name: getattr(self, f.name) for f in _CODE_FIELDS}
-        for name, value in codes.items():
+        for name in _CODE_NAMES:
+            value = getattr(self, name)
             if value is not None and not is_code(value):
                 return f"{name} must be a code (1-200 characters, no spaces)"
         if not self.request_id:
@@ -314,6 +314,7 @@ def _int(value: Any) -> int:
 
 
 _CODE_FIELDS = tuple(f for f in EVENT_FIELDS if f.code)
+_CODE_NAMES = tuple(f.name for f in _CODE_FIELDS)
 
 
 def _check_declarations() -> None:

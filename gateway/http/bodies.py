@@ -126,6 +126,8 @@ async def _read_raw(request: web.Request) -> bytes:
         raise UnsupportedMediaType("Content-Type must be application/json")
     settings = request.app[SETTINGS]
     try:
+        if request.content.is_eof():  # all of it has arrived (the usual small body)
+            return await request.read()
         async with asyncio.timeout(settings.body_timeout_seconds):
             return await request.read()
     except web.HTTPRequestEntityTooLarge:

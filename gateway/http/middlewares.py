@@ -76,19 +76,21 @@ def problem_response(
     return response
 
 
-def _trace_context(header: str | None) -> tuple[str, str]:
-    """(trace id, traceparent to pass on): the caller's trace id if valid, else a new one."""
+def _trace_context(header: str | None, fresh: str) -> tuple[str, str]:
+    """(trace id, traceparent to pass on): the caller's trace id if valid, else a new one
+    (`fresh`: 48 random hex digits, a trace id and a span id)."""
     match = _TRACEPARENT.match(header or "")
-    trace_id = match.group(1) if match and match.group(1) != "0" * 32 else secrets.token_hex(16)
+    trace_id = match.group(1) if match and match.group(1) != "0" * 32 else fresh[:32]
     flags = match.group(3) if match else "01"
-    return trace_id, f"00-{trace_id}-{secrets.token_hex(8)}-{flags}"
+    return trace_id, f"00-{trace_id}-{fresh[32:48]}-{flags}"
 
 
 @web.middleware
 async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
+    fresh = secrets.token_hex(36)  # one read of the system's randomness for all three ids
     incoming = request.headers.get("X-Request-Id", "")
-    request_id = incoming if _REQUEST_ID.match(incoming) else "req_" + secrets.token_hex(12)
-    trace_id, traceparent = _trace_context(request.headers.get("traceparent"))
+    request_id = incoming if _REQUEST_ID.match(incoming) else "req_" + fresh[48:]
+    trace_id, traceparent = _trace_context(request.headers.get("traceparent"), fresh)
     request[REQUEST_ID] = request_id
     request[TRACE_ID] = trace_id
     request[TRACEPARENT] = traceparent
