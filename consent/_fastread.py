@@ -154,7 +154,6 @@ def as_datetime(value: Any) -> datetime | None:
 
 
 def as_list(value: Any) -> list[str]:
-    if value is None:
-        return []
+    """A JSON list column's items (its text, or what a driver decoded); none for null."""
     parsed = json.loads(value) if isinstance(value, str | bytes) else value
-    return [str(v) for v in parsed]
+    return [] if parsed is None else [str(v) for v in parsed]

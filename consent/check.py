@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Integer, bindparam, cast, literal_column, null, select, union_all
+from sqlalchemy import Integer, Text, bindparam, cast, literal_column, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consent._fastread import CheckReader, as_date, as_datetime, as_list
@@ -40,21 +40,29 @@ Item = tuple[str, str, SourceRef | None]
 
 LIVE = ("active", "refused")  # the statuses a check (and a withdrawal) acts on
 _NEVER = datetime.min.replace(tzinfo=UTC)  # a relation the register never confirmed
+
+
+def _as_text(column: Any) -> Any:
+    """A JSON column read as its text: no driver decodes it (asyncpg's codec would, on
+    every read), and equal text makes equal rows (see `_check_record`)."""
+    return cast(column, Text).label(column.name)
+
+
 _CHECK_COLUMNS = (
     consents.c.id,
     consents.c.subject,
     consents.c.given_by,
     consents.c.decision,
     consents.c.status,
-    consents.c.purposes,
-    consents.c.categories,
-    consents.c.recipient_organisations,
-    consents.c.recipient_types,
-    consents.c.source_organisations,
-    consents.c.source_types,
+    _as_text(consents.c.purposes),
+    _as_text(consents.c.categories),
+    _as_text(consents.c.recipient_organisations),
+    _as_text(consents.c.recipient_types),
+    _as_text(consents.c.source_organisations),
+    _as_text(consents.c.source_types),
     consents.c.valid_from,
     consents.c.valid_until,
-    consents.c.regions,
+    _as_text(consents.c.regions),
 )
 
 # Built once. The check reads, in one round trip, the subject's memberships (with their
