@@ -87,6 +87,30 @@ async def test_justification_is_encrypted_at_rest_and_opens_for_officers(
     assert audit_log.open_justification(entry) == secret
 
 
+async def test_text_that_json_escapes_is_stored_exactly_and_still_verifies(
+    audit_log: AuditLog, engine: AsyncEngine, keys: KeyStore
+) -> None:
+    # PostgreSQL takes a batch as one JSON text: quotes, backslashes, line breaks,
+    # characters beyond the BMP and JSON's own escapes must come back as given.
+    tricky = {
+        "quote": "a\"b'c",
+        "backslash": "C:\\pad\\naar\\u0041",
+        "breaks": "regel 1\nregel 2\r\tend \u2028 \u2029",
+        "letters": "Çüé ĳ €  \U0001f600 \u00a0",
+        "markup": '</script><!-- {"seq": 1} -->',
+    }
+    events = [decision(1, details=tricky), decision(2, details={"empty": ""})]
+    assert await audit_log.append(events) == [1, 2]
+    from gateway.audit.storage import stream_entries
+
+    async with engine.connect() as conn:
+        entries = [e async for e in stream_entries(conn)]
+    assert [dict(e.details) for e in entries] == [tricky, {"empty": ""}]
+    assert [e.request_id for e in entries] == ["req_test_000001", "req_test_000002"]
+    report = await verify_stored(engine, keys.jwks())
+    assert report.ok and report.entries == 2
+
+
 async def test_guards_refuse_update_and_delete(audit_log: AuditLog, engine: AsyncEngine) -> None:
     await fill(audit_log, 5)
     for statement in (

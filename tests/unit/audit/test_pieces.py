@@ -80,3 +80,29 @@ def test_filters_parse_and_pseudonymise_the_bsn() -> None:
     with pytest.raises(InvalidFilter):
         parse_limit("501")
     assert parse_limit(None) == 50 and parse_limit("10000", maximum=10_000) == 10_000
+
+
+def test_postgresql_batch_parameter_holds_exactly_the_columns() -> None:
+    # `json_to_recordset` reads a missing key as null and ignores an extra one: the
+    # batch's JSON must be refused unless every entry has exactly the table's columns.
+    import json
+    from datetime import UTC, datetime
+
+    from gateway.audit.tables import audit_entries
+    from gateway.audit.writer import _Head, _pg_args, _Plan
+
+    now = datetime(2026, 12, 4, 1, 2, 3, 456789, tzinfo=UTC)
+    entry = {c.name: None for c in audit_entries.c} | {"seq": 1, "time": now, "hash": "h"}
+    head = _Head(0, "0" * 64, 0, None)
+    moved = {"new_seq": 1, "new_hash": "h", "new_checkpoint_seq": 0, "new_checkpoint_time": None}
+    args = _pg_args(head, _Plan([entry], None, moved, [[1]]))
+    [row] = json.loads(args[0])
+    assert row.keys() == entry.keys() and row["time"] == "2026-12-04T01:02:03.456789Z"
+    for broken in (
+        {k: v for k, v in entry.items() if k != "subject"},
+        entry | {"extra": "x"},
+    ):
+        with pytest.raises(RuntimeError):
+            _pg_args(head, _Plan([broken], None, moved, [[1]]))
+    with pytest.raises(TypeError):  # a value JSON has no form for is refused, not stringified
+        _pg_args(head, _Plan([entry | {"subject": object()}], None, moved, [[1]]))
