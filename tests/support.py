@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import time
 from dataclasses import dataclass
@@ -68,11 +69,52 @@ def make_gateway_fixture(data_dir: Path, database_url: str, **env: str) -> Gatew
     return GatewayFixture(settings, keys, roles)
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+_GIVEN_PORTS: set[int] = set()
+_PORT_CHOICE = random.SystemRandom()  # not the global generator hypothesis seeds
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    """The ports the kernel hands to outgoing connections and to `bind(0)`."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
+
+
+def free_port(span: int = 1) -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now (with `span`, the
+    `span` ports from it on), for a process that binds it a moment later; never one
+    given before in this test run.
+
+    Taken from below the kernel's ephemeral range: a port from `bind(0)` is one that an
+    outgoing connection (the database pool of a gateway started just before) may take
+    before the process it was meant for binds it ("address already in use", seen in CI).
+    """
+    low, _high = _ephemeral_range()
+    if low - span <= 21000:  # no room below the range here: let the kernel choose
+        if span != 1:
+            raise RuntimeError("free_port(span) needs room below the ephemeral port range")
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return int(sock.getsockname()[1])
+    for _ in range(500):
+        first = _PORT_CHOICE.randrange(20000, low - span)
+        ports = range(first, first + span)
+        if any(p in _GIVEN_PORTS for p in ports) or not all(_bindable(p) for p in ports):
+            continue
+        _GIVEN_PORTS.update(ports)
+        return first
+    raise RuntimeError("no free TCP port on 127.0.0.1")
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 async def migrate(database_url: str) -> None:

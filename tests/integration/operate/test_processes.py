@@ -10,7 +10,6 @@ import itertools
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -68,16 +67,8 @@ def running(gateway: GatewayFixture, count: int, workers: int = 1) -> Iterator[l
     started: list[Process] = []
     try:
         for _ in range(count):
-            port, metrics_port = free_port(), free_port()
-            if workers > 1:  # worker i takes metrics_port + i: find a free pair
-                while True:
-                    metrics_port = free_port()
-                    try:
-                        with socket.socket() as probe:
-                            probe.bind(("127.0.0.1", metrics_port + 1))
-                        break
-                    except OSError:
-                        continue
+            # worker i takes metrics_port + i
+            port, metrics_port = free_port(), free_port(span=workers)
             command = [sys.executable, "-m", "gateway", "serve", "--workers", str(workers)]
             popen = subprocess.Popen(
                 command,
