@@ -12,9 +12,9 @@ from urllib.parse import parse_qsl, urlsplit
 import aiohttp
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer, unused_port
+from aiohttp.test_utils import TestClient, TestServer
 from consent_support import CHILD_8, CHILD_13, MOTHER, OUTSIDER, household_body
-from support import GatewayFixture
+from support import GatewayFixture, free_port
 
 from gateway.appkeys import HOUSEHOLD_SESSIONS, PSEUDONYMISER
 from gateway.auth.login_states import LOGIN_COOKIE
@@ -64,7 +64,7 @@ async def start_provider(
     `redirects` (default the portal's): (its issuer URL, the server to close)."""
     key, secret_file = ensure_provider_files(gateway.settings.data_dir)
     secret = secret_file.read_text().strip()
-    port = unused_port()
+    port = free_port()
     issuer = f"http://127.0.0.1:{port}"
     first, *also = redirects or (REDIRECT,)
     demo_client = client_for(CLIENT_ID, secret, first, *also)

@@ -73,13 +73,12 @@ _GIVEN_PORTS: set[int] = set()
 _PORT_CHOICE = random.SystemRandom()  # not the global generator hypothesis seeds
 
 
-def _ephemeral_range() -> tuple[int, int]:
-    """The ports the kernel hands to outgoing connections and to `bind(0)`."""
+def _ephemeral_low() -> int:
+    """The first of the ports the kernel hands to outgoing connections and to `bind(0)`."""
     try:
-        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
-        return int(low), int(high)
-    except (OSError, ValueError):
-        return 32768, 60999  # Linux's default
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
 
 
 def free_port(span: int = 1) -> int:
@@ -91,7 +90,7 @@ def free_port(span: int = 1) -> int:
     outgoing connection (the database pool of a gateway started just before) may take
     before the process it was meant for binds it ("address already in use", seen in CI).
     """
-    low, _high = _ephemeral_range()
+    low = _ephemeral_low()
     if low - span <= 21000:  # no room below the range here: let the kernel choose
         if span != 1:
             raise RuntimeError("free_port(span) needs room below the ephemeral port range")

@@ -11,10 +11,10 @@ from dataclasses import replace
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer, unused_port
+from aiohttp.test_utils import TestServer
 from consent_support import MOTHER, household_body
 from login_support import CLIENT_ID, PEOPLE
-from support import GatewayFixture
+from support import GatewayFixture, free_port
 
 from gateway.app import create_app
 from gateway.auth.keys import KeyStore
@@ -39,7 +39,7 @@ pytestmark = pytest.mark.skipif(
 async def portal(gateway: GatewayFixture, custody_server: TestServer) -> AsyncIterator[str]:
     """The gateway and the demo provider on real ports, one household; the gateway's URL."""
     key, secret_file = ensure_provider_files(gateway.settings.data_dir)
-    gateway_port, provider_port = unused_port(), unused_port()
+    gateway_port, provider_port = free_port(), free_port()
     base, issuer = f"http://127.0.0.1:{gateway_port}", f"http://127.0.0.1:{provider_port}"
     redirect = f"{base}/oidc/callback"
     client = client_for(CLIENT_ID, secret_file.read_text().strip(), redirect)

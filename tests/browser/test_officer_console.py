@@ -20,13 +20,13 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer, unused_port
+from aiohttp.test_utils import TestServer
 from audit_support import decision, drop_guards
 from consent_support import MOTHER, consent_body, household_body
 from login_support import CLIENT_ID
 from officer_support import EVERYONE
 from sqlalchemy import text
-from support import REPO, GatewayFixture
+from support import REPO, GatewayFixture, free_port
 
 from gateway.app import create_app
 from gateway.appkeys import (
@@ -72,7 +72,7 @@ class Console:
 @pytest.fixture
 async def console(gateway: GatewayFixture, custody_server: TestServer) -> AsyncIterator[Console]:
     key, secret_file = ensure_provider_files(gateway.settings.data_dir)
-    gateway_port, provider_port = unused_port(), unused_port()
+    gateway_port, provider_port = free_port(), free_port()
     base, issuer = f"http://127.0.0.1:{gateway_port}", f"http://127.0.0.1:{provider_port}"
     client = client_for(
         CLIENT_ID,

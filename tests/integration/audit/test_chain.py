@@ -217,6 +217,27 @@ async def test_failed_append_raises_audit_unavailable_and_commits_nothing(
     assert (await verify_stored(engine, keys.jwks())).ok
 
 
+async def test_a_value_too_wide_for_its_column_is_never_cut_short(
+    audit_log: AuditLog, engine: AsyncEngine, keys: KeyStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `justification_kid` is a 64-character column. PostgreSQL must refuse a longer value
+    # (a cut one would no longer match the entry's hash); SQLite keeps it whole.
+    wide_kid = "k" * 65
+    monkeypatch.setattr(audit_log._box, "seal", lambda _text, _request_id: ("ct", wide_kid))
+    event = decision(1, break_glass=True, justification="acuut", purpose="acute_safety")
+    if engine.dialect.name == "postgresql":
+        with pytest.raises(AuditUnavailable):
+            await audit_log.append([event])
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM audit_entries"))).scalar() == 0
+        return
+    assert await audit_log.append([event]) == [1]
+    async with engine.connect() as conn:
+        stored = (await conn.execute(select(audit_entries.c.justification_kid))).scalar()
+    assert stored == wide_kid
+    assert (await verify_stored(engine, keys.jwks())).ok
+
+
 async def test_append_after_close_is_refused(engine: AsyncEngine, keys: KeyStore) -> None:
     log = AuditLog(engine, keys, issuer="test/audit")
     with pytest.raises(AuditUnavailable):

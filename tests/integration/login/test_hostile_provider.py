@@ -13,12 +13,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer, unused_port
+from aiohttp.test_utils import TestServer
 from consent_support import MOTHER, household_body
 from joserfc import jwt
 from joserfc.jwk import ECKey
 from login_support import CLIENT_ID, REDIRECT, Client, callback, start_login
-from support import GatewayFixture
+from support import GatewayFixture, free_port
 
 from gateway.app import create_app
 from gateway.appkeys import AUDIT_READER, HOUSEHOLD_SESSIONS
@@ -77,7 +77,7 @@ def _hostile_app(provider: Hostile) -> web.Application:
 
 @pytest.fixture
 async def hostile(gateway: GatewayFixture) -> AsyncIterator[Hostile]:
-    port = unused_port()
+    port = free_port()
     provider = Hostile(f"http://127.0.0.1:{port}")
     server = TestServer(_hostile_app(provider), host="127.0.0.1", port=port)
     await server.start_server()
