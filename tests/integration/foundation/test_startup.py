@@ -81,8 +81,11 @@ def test_migrate_then_serve_answers_readyz(tmp_path: Path, database_url: str) ->
     )
     try:
         status = None
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 40  # a busy 2-core machine took more than 20 s
         while time.monotonic() < deadline and status is None:
+            if server.poll() is not None:  # it stopped: say why instead of waiting
+                err = server.stderr.read().decode() if server.stderr else ""
+                raise AssertionError(f"gateway exited {server.returncode}: {err[-2000:]}")
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
                     status = r.status
